@@ -1,0 +1,102 @@
+import type { ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { AppModule } from '#src/app.module.js';
+import { PinoNestLogger } from '#src/common/logging/logger.js';
+import { REQUEST_ID_HEADER, requestIdFor } from '#src/common/http/request-id.js';
+import { ProblemFilter } from '#src/common/problem/problem.filter.js';
+import { createValidationPipe } from '#src/common/problem/validation.js';
+import type { AppConfig } from '#src/config/config.js';
+import { MetricsService } from '#src/metrics/metrics.service.js';
+import { buildOpenApiDocument, setupOpenApi } from '#src/openapi/openapi.js';
+import { PROJECT_VERSION } from '#src/project.js';
+
+export const API_PREFIX = 'api/v1';
+/** Platform routes that stay outside the versioned API prefix. */
+const UNPREFIXED = ['health/live', 'health/ready', 'metrics'];
+
+export interface CreateAppOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  logger: Logger;
+  /** Extra modules for tests. */
+  extraImports?: ModuleMetadata['imports'];
+  /**
+   * Build the module graph without instantiating providers (no database connection): enough
+   * to generate the OpenAPI document.
+   */
+  preview?: boolean;
+}
+
+/**
+ * The application, fully configured but not listening: main.ts listens on it, the tests call
+ * it as is, so both run the same hooks, filters, pipes and documentation.
+ */
+export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const { config, logger } = options;
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // One line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: requestIdFor,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const fastify = adapter.getInstance();
+  let metrics: MetricsService | undefined;
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const durationMs = reply.elapsedTime;
+    metrics?.observe({
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      durationSeconds: durationMs / 1000,
+    });
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        route,
+        status: reply.statusCode,
+        durationMs: Math.round(durationMs * 100) / 100,
+      },
+      'request completed',
+    );
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({
+      config,
+      url: options.databaseUrl,
+      logger,
+      extraImports: options.extraImports,
+    }),
+    adapter,
+    { logger: new PinoNestLogger(logger), abortOnError: false, preview: options.preview ?? false },
+  );
+  app.useGlobalFilters(
+    new ProblemFilter({
+      retryAfterSeconds: config.DB_UNAVAILABLE_RETRY_AFTER_S,
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    }),
+  );
+  app.useGlobalPipes(createValidationPipe());
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
+  setupOpenApi(app, buildOpenApiDocument(app, PROJECT_VERSION));
+  if (!options.preview) {
+    metrics = app.get(MetricsService);
+    await app.init();
+    await fastify.ready();
+  }
+  return app;
+}

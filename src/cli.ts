@@ -1,0 +1,149 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createApp } from '#src/app.factory.js';
+import { createLogger } from '#src/common/logging/logger.js';
+import { ConfigError, loadConfig, type AppConfig } from '#src/config/config.js';
+import { createDataSource } from '#src/database/data-source.js';
+import { resolveDatabase } from '#src/database/database-url.js';
+import { renderMigration } from '#src/database/migration-template.js';
+import { revertLastMigration, runMigrations, schemaDrift } from '#src/database/migrations.js';
+import { buildOpenApiDocument } from '#src/openapi/openapi.js';
+import { PROJECT_ROOT, PROJECT_VERSION } from '#src/project.js';
+
+/**
+ * Developer and CI commands that need the application's own code: migrations (on DATABASE_URL
+ * or the embedded server, like the service) and the committed OpenAPI document.
+ */
+const USAGE = `usage: node dist/src/cli.js <command>
+  migration:run              apply pending migrations
+  migration:revert           revert the last applied migration
+  migration:check            fail when the entities and migrations/ have drifted apart
+  migration:generate <Name>  write migrations/<time>-<Name>.ts from the entities' drift
+  migration:create <Name>    write an empty migrations/<time>-<Name>.ts
+  openapi:generate           write docs/openapi.json
+  openapi:check              fail when docs/openapi.json differs from the code`;
+
+const SOURCE_MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
+const OPENAPI_FILE = path.join(PROJECT_ROOT, 'docs', 'openapi.json');
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+function readConfig(): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+function migrationName(name: string | undefined): string {
+  if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) {
+    fail('A migration name in PascalCase is required, e.g. CreateOrganizations');
+  }
+  return name;
+}
+
+async function writeMigration(name: string, up: string[], down: string[]): Promise<string> {
+  const timestamp = Date.now();
+  const file = path.join(SOURCE_MIGRATIONS_DIR, `${timestamp}-${name}.ts`);
+  await mkdir(SOURCE_MIGRATIONS_DIR, { recursive: true });
+  await writeFile(file, renderMigration(`${name}${timestamp}`, up, down));
+  return path.relative(process.cwd(), file);
+}
+
+async function withDatabase(
+  config: AppConfig,
+  work: (ds: Awaited<ReturnType<typeof createDataSource>>) => Promise<void>,
+): Promise<void> {
+  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const target = await resolveDatabase(config, logger);
+  const dataSource = await createDataSource(target.url, config);
+  try {
+    await dataSource.initialize();
+    await work(dataSource);
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await target.embedded?.stop();
+  }
+}
+
+async function openApiText(config: AppConfig): Promise<string> {
+  const logger = createLogger('warn');
+  const app = await createApp({ config, databaseUrl: 'postgres://unused/unused', logger, preview: true });
+  const text = `${JSON.stringify(buildOpenApiDocument(app, PROJECT_VERSION), null, 2)}\n`;
+  await app.close();
+  return text;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, arg] = argv;
+  const config = readConfig();
+  switch (command) {
+    case 'migration:run':
+      return withDatabase(config, async (ds) => {
+        const applied = await runMigrations(ds);
+        process.stdout.write(
+          applied.length ? applied.map((m) => `applied ${m.name}\n`).join('') : 'nothing to apply\n',
+        );
+      });
+    case 'migration:revert':
+      return withDatabase(config, async (ds) => {
+        await revertLastMigration(ds);
+        process.stdout.write('reverted the last migration\n');
+      });
+    case 'migration:check':
+      return withDatabase(config, async (ds) => {
+        await runMigrations(ds);
+        const drift = await schemaDrift(ds);
+        if (drift.up.length > 0) {
+          fail(
+            `Entities and migrations/ have drifted apart; run npm run migration:generate -- <Name>. ` +
+              `Pending SQL:\n${drift.up.join(';\n')};`,
+          );
+        }
+        process.stdout.write('migrations match the entities\n');
+      });
+    case 'migration:generate': {
+      const name = migrationName(arg);
+      return withDatabase(config, async (ds) => {
+        await runMigrations(ds);
+        const drift = await schemaDrift(ds);
+        if (drift.up.length === 0) fail('No changes in the entities: nothing to generate');
+        process.stdout.write(`wrote ${await writeMigration(name, drift.up, drift.down)}\n`);
+      });
+    }
+    case 'migration:create': {
+      const name = migrationName(arg);
+      process.stdout.write(`wrote ${await writeMigration(name, [], [])}\n`);
+      return;
+    }
+    case 'openapi:generate': {
+      await mkdir(path.dirname(OPENAPI_FILE), { recursive: true });
+      await writeFile(OPENAPI_FILE, await openApiText(config));
+      process.stdout.write(`wrote ${path.relative(process.cwd(), OPENAPI_FILE)}\n`);
+      return;
+    }
+    case 'openapi:check': {
+      const committed = await readFile(OPENAPI_FILE, 'utf8').catch(() => '');
+      if (committed !== (await openApiText(config))) {
+        fail('docs/openapi.json differs from the code: run npm run openapi:generate and commit it');
+      }
+      process.stdout.write('docs/openapi.json matches the code\n');
+      return;
+    }
+    default:
+      fail(USAGE);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => fail(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+);

@@ -1,0 +1,128 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  PROBLEM_CONTENT_TYPE,
+  ProblemException,
+  ProblemType,
+  statusTitle,
+  type ProblemDetails,
+} from '#src/common/problem/problem.js';
+import { isDatabaseUnavailable, sqlState } from '#src/database/database-errors.js';
+
+interface FastifyLikeError {
+  statusCode?: unknown;
+  code?: unknown;
+  message?: unknown;
+}
+
+/**
+ * The one place where errors become responses (RFC 9457 problem+json). Routes, Fastify's own
+ * errors (body parser, limits, media type) and unknown routes all pass through here.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly options: { retryAfterSeconds: number; bodyLimitBytes: number }) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = this.toProblemException(exception);
+
+    if (problem.getStatus() >= 500 && problem.type === ProblemType.internal) {
+      request.log.error({ err: exception }, 'unhandled error');
+    }
+    const body: ProblemDetails = {
+      ...problem.toProblem(),
+      instance: request.url,
+      requestId: request.id,
+    };
+    if (reply.sent) return;
+    void reply
+      .status(problem.getStatus())
+      .headers(problem.headers)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify(body));
+  }
+
+  private toProblemException(exception: unknown): ProblemException {
+    if (exception instanceof ProblemException) return exception;
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    if (isDatabaseUnavailable(exception)) {
+      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
+        type: ProblemType.databaseUnavailable,
+        title: 'The database is unavailable',
+        detail: 'The service cannot reach its database right now; retry after the given delay.',
+        headers: { 'retry-after': String(this.options.retryAfterSeconds) },
+      });
+    }
+    const state = sqlState(exception);
+    if (state === '23505' || state === '23503') {
+      return new ProblemException(HttpStatus.CONFLICT, {
+        type: ProblemType.conflict,
+        detail:
+          state === '23505'
+            ? 'The request conflicts with an existing record'
+            : 'The request refers to a record that does not exist or is still referenced',
+      });
+    }
+    const fastify = fromFastifyError(exception, this.options.bodyLimitBytes);
+    if (fastify) return fastify;
+    return new ProblemException(HttpStatus.INTERNAL_SERVER_ERROR, {
+      type: ProblemType.internal,
+      detail: 'An unexpected error occurred. Quote the request id when reporting it.',
+    });
+  }
+}
+
+function fromHttpException(exception: HttpException): ProblemException {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  let detail: string | undefined;
+  if (typeof response === 'string') detail = response;
+  else if (response && typeof response === 'object' && 'message' in response) {
+    const message = (response as { message: unknown }).message;
+    detail = Array.isArray(message) ? message.join('; ') : String(message);
+  }
+  // Nest's body-parser mapping: invalid JSON arrives as a BadRequestException from a SyntaxError.
+  if (status === 400 && exception.cause instanceof SyntaxError) {
+    return malformedJson(detail);
+  }
+  if (status === 404 && detail?.startsWith('Cannot ')) {
+    detail = `No route matches ${detail.slice('Cannot '.length)}`;
+  }
+  return new ProblemException(status, { detail });
+}
+
+function malformedJson(reason?: string): ProblemException {
+  return new ProblemException(HttpStatus.BAD_REQUEST, {
+    type: ProblemType.malformedBody,
+    title: 'The request body is not valid JSON',
+    detail: reason ? `The body could not be parsed as JSON: ${reason}` : undefined,
+  });
+}
+
+/** Fastify's own client errors (`FST_ERR_*`), which carry their status code. */
+function fromFastifyError(exception: unknown, bodyLimit: number): ProblemException | undefined {
+  if (exception === null || typeof exception !== 'object') return undefined;
+  const e = exception as FastifyLikeError;
+  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : statusTitle(status);
+  if (exception instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return malformedJson(message);
+  }
+  const details: Record<string, string> = {
+    FST_ERR_CTP_BODY_TOO_LARGE: `The request body is larger than the limit of ${bodyLimit} bytes`,
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: `Unsupported media type: ${message.replace(/^Unsupported Media Type:?\s*/i, '')}`,
+    FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but the content type says JSON',
+  };
+  return new ProblemException(status, { detail: details[code] ?? message });
+}

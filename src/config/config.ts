@@ -1,0 +1,145 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toBool = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/**
+ * Every environment variable the service reads, with its default. Validated once at boot:
+ * a wrong value stops the start with one line naming the variable and what it expects.
+ * `.env.example` lists the same variables; a unit test keeps the two in step.
+ */
+export class AppConfig {
+  /** `production` hides nothing more than `development`; it only changes defaults noted below. */
+  @IsIn(['development', 'production', 'test'], {
+    message: 'NODE_ENV must be one of development, production, test',
+  })
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsString({ message: 'HOST must be an interface address or host name, e.g. 127.0.0.1 or 0.0.0.0' })
+  @MinLength(1, { message: 'HOST must not be empty' })
+  HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt({ message: 'PORT must be an integer between 0 and 65535' })
+  @Min(0, { message: 'PORT must be an integer between 0 and 65535' })
+  @Max(65535, { message: 'PORT must be an integer between 0 and 65535' })
+  PORT = 3000;
+
+  /** Unset: an embedded PostgreSQL is started with its data in EMBEDDED_PG_DIR. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'DATABASE_URL must be a postgres:// or postgresql:// connection URL, or unset',
+  })
+  DATABASE_URL?: string;
+
+  @IsString({ message: 'EMBEDDED_PG_DIR must be a directory path' })
+  @MinLength(1, { message: 'EMBEDDED_PG_DIR must be a directory path' })
+  EMBEDDED_PG_DIR = './data/postgres';
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'DB_MIGRATIONS_RUN must be true or false' })
+  DB_MIGRATIONS_RUN = true;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_POOL_MAX must be an integer between 1 and 200' })
+  @Min(1, { message: 'DB_POOL_MAX must be an integer between 1 and 200' })
+  @Max(200, { message: 'DB_POOL_MAX must be an integer between 1 and 200' })
+  DB_POOL_MAX = 10;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_CONNECT_TIMEOUT_MS must be an integer between 100 and 60000' })
+  @Min(100, { message: 'DB_CONNECT_TIMEOUT_MS must be an integer between 100 and 60000' })
+  @Max(60000, { message: 'DB_CONNECT_TIMEOUT_MS must be an integer between 100 and 60000' })
+  DB_CONNECT_TIMEOUT_MS = 3000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'DB_STATEMENT_TIMEOUT_MS must be an integer between 0 (off) and 3600000' })
+  @Min(0, { message: 'DB_STATEMENT_TIMEOUT_MS must be an integer between 0 (off) and 3600000' })
+  @Max(3600000, {
+    message: 'DB_STATEMENT_TIMEOUT_MS must be an integer between 0 (off) and 3600000',
+  })
+  DB_STATEMENT_TIMEOUT_MS = 30000;
+
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toInt)
+  @IsInt({ message: 'BODY_LIMIT_BYTES must be an integer between 1024 and 1073741824' })
+  @Min(1024, { message: 'BODY_LIMIT_BYTES must be an integer between 1024 and 1073741824' })
+  @Max(1073741824, { message: 'BODY_LIMIT_BYTES must be an integer between 1024 and 1073741824' })
+  BODY_LIMIT_BYTES = 1048576;
+
+  @Transform(toInt)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer between 100 and 600000' })
+  @Min(100, { message: 'SHUTDOWN_TIMEOUT_MS must be an integer between 100 and 600000' })
+  @Max(600000, { message: 'SHUTDOWN_TIMEOUT_MS must be an integer between 100 and 600000' })
+  SHUTDOWN_TIMEOUT_MS = 10000;
+
+  /** Seconds a client is told to wait (`Retry-After`) while the database is unavailable. */
+  @Transform(toInt)
+  @IsInt({ message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
+  @Min(1, { message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
+  @Max(3600, { message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
+  DB_UNAVAILABLE_RETRY_AFTER_S = 5;
+}
+
+/** Names of every variable AppConfig reads (used by the `.env.example` test). */
+export const CONFIG_KEYS = Object.keys(new AppConfig()).concat('DATABASE_URL');
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function firstMessage(error: ValidationError): string {
+  const got = error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`;
+  const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
+  return `${message}${got}`;
+}
+
+/**
+ * Reads and validates the configuration from an environment. Unknown variables are ignored
+ * (the environment holds far more than ours); ours are trimmed, converted and checked.
+ * Throws ConfigError whose message is one line per wrong variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = env[key];
+    if (value !== undefined) raw[key] = value;
+  }
+  const config = plainToInstance(AppConfig, raw);
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      'Invalid configuration: ' + errors.map((e) => firstMessage(e)).join('; '),
+    );
+  }
+  return config;
+}

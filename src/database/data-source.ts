@@ -1,0 +1,65 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DataSource, type MixedList } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import type { AppConfig } from '#src/config/config.js';
+import { ENTITIES } from '#src/database/entities.js';
+
+/**
+ * `migrations/` at the top of the repository: the same relative path from `src/database/`
+ * (sources, in tests) and from `dist/src/database/` (the build, which holds `dist/migrations/`).
+ */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** Loads every migration class in MIGRATIONS_DIR (`.ts` under Jest, `.js` from the build). */
+export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<MixedList<Function>> {
+  const files = (await readdir(dir).catch(() => []))
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts'))
+    .sort();
+  const classes: Function[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as Record<string, unknown>;
+    for (const value of Object.values(mod)) {
+      if (typeof value === 'function') classes.push(value);
+    }
+  }
+  return classes;
+}
+
+export type DbSettings = Pick<
+  AppConfig,
+  'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'
+>;
+
+/**
+ * The one description of our database connection, used by the app, the CLI and the tests.
+ * `synchronize` is never on: the schema changes only through `migrations/`.
+ */
+export async function dataSourceOptions(
+  url: string,
+  db: DbSettings,
+): Promise<PostgresDataSourceOptions> {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: await loadMigrations(),
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    applicationName: 'threat-exchange',
+    poolSize: db.DB_POOL_MAX,
+    connectTimeoutMS: db.DB_CONNECT_TIMEOUT_MS,
+    extra: {
+      // Server-side guard against runaway queries; 0 leaves the server default.
+      ...(db.DB_STATEMENT_TIMEOUT_MS > 0 ? { statement_timeout: db.DB_STATEMENT_TIMEOUT_MS } : {}),
+      idleTimeoutMillis: 30_000,
+    },
+  };
+}
+
+export async function createDataSource(url: string, db: DbSettings): Promise<DataSource> {
+  return new DataSource(await dataSourceOptions(url, db));
+}

@@ -1,0 +1,33 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { AppConfig } from '#src/config/config.js';
+import { dataSourceOptions } from '#src/database/data-source.js';
+import { PinoTypeOrmLogger } from '#src/database/typeorm-logger.js';
+
+export interface DatabaseModuleOptions {
+  url: string;
+  config: AppConfig;
+  logger: Logger;
+}
+
+@Module({})
+export class DatabaseModule {
+  static forRoot({ url, config, logger }: DatabaseModuleOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => ({
+            ...(await dataSourceOptions(url, config)),
+            logger: new PinoTypeOrmLogger(logger),
+            logging: ['error', 'warn', 'migration'],
+            // A database that is down at boot is retried a few times, then the start fails.
+            retryAttempts: 5,
+            retryDelay: 2000,
+          }),
+        }),
+      ],
+    };
+  }
+}

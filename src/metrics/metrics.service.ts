@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+export interface HttpObservation {
+  method: string;
+  /** The route template (`/api/v1/things/:id`), never the raw URL: bounded label values. */
+  route: string;
+  status: number;
+  durationSeconds: number;
+}
+
+/**
+ * Prometheus metrics of this process: HTTP requests by route and status, latency histograms,
+ * the database pool, and Node's defaults. One registry per application instance.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly latency: Histogram<'method' | 'route' | 'status'>;
+
+  constructor(dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from receiving a request to sending the response, in seconds',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    const pool = (): Pool | undefined =>
+      dataSource.isInitialized
+        ? (dataSource.driver as unknown as { master?: Pool }).master
+        : undefined;
+    const poolGauge = (name: string, help: string, read: (p: Pool) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const p = pool();
+          this.set(p ? read(p) : 0);
+        },
+      });
+    };
+    poolGauge('db_pool_connections_total', 'Connections open in the database pool', (p) => p.totalCount);
+    poolGauge('db_pool_connections_idle', 'Idle connections in the database pool', (p) => p.idleCount);
+    poolGauge(
+      'db_pool_requests_waiting',
+      'Queries waiting for a free connection from the database pool',
+      (p) => p.waitingCount,
+    );
+    new Gauge({
+      name: 'db_pool_connections_max',
+      help: 'Largest number of connections the database pool may open',
+      registers: [this.registry],
+      collect() {
+        const p = pool();
+        this.set(p?.options.max ?? 0);
+      },
+    });
+  }
+
+  observe(o: HttpObservation): void {
+    const labels = { method: o.method, route: o.route, status: String(o.status) };
+    this.requests.inc(labels);
+    this.latency.observe(labels, o.durationSeconds);
+  }
+
+  /** The exposition text; its media type is `Registry.PROMETHEUS_CONTENT_TYPE`. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,52 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { ProblemSchema } from '#src/openapi/problem.schema.js';
+
+export const OPENAPI_UI_PATH = 'api/docs';
+export const OPENAPI_JSON_PATH = 'api/openapi.json';
+
+/** Every operation can fail unexpectedly: each gets a documented 500 problem response. */
+function addCommonResponses(document: OpenAPIObject): OpenAPIObject {
+  const ref = { $ref: '#/components/schemas/ProblemSchema' };
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      op.responses['500'] ??= {
+        description: 'Unexpected error; nothing internal is disclosed, quote the request id',
+        content: { 'application/problem+json': { schema: ref } },
+      };
+    }
+  }
+  return document;
+}
+
+/** The OpenAPI 3 document of the running application; `docs/openapi.json` is this, committed. */
+export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Threat-indicator exchange API')
+    .setDescription(
+      'Blocking requests and threat indicators published by the Department of Information and ' +
+        'Communications to ISPs; feeds in the formats ISP equipment uses; confirmations of ' +
+        'the filtering applied; a verifiable audit trail. Every error is RFC 9457 ' +
+        '`application/problem+json`; every response carries `x-request-id`.',
+    )
+    .setVersion(version)
+    .setLicense('Proprietary', 'https://example.invalid/license')
+    .addServer('/', 'This server')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    extraModels: [ProblemSchema],
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
+  });
+  return addCommonResponses(document);
+}
+
+/** Swagger UI at /api/docs and the JSON document at /api/openapi.json. */
+export function setupOpenApi(app: INestApplication, document: OpenAPIObject): void {
+  SwaggerModule.setup(OPENAPI_UI_PATH, app, document, {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    raw: ['json'],
+    customSiteTitle: 'Threat-indicator exchange API',
+  });
+}
