@@ -12,7 +12,12 @@ const shared = {
     '^#test/(.*)\\.js$': '<rootDir>/test/$1',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true }],
+    // ESM-only packages required by CommonJS ones: see test/support/esm-to-cjs.cjs.
+    '/node_modules/.+\\.js$': '<rootDir>/test/support/esm-to-cjs.cjs',
+  },
+  transformIgnorePatterns: [],
 };
 
 export default {

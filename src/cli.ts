@@ -76,7 +76,12 @@ async function withDatabase(
 
 async function openApiText(config: AppConfig): Promise<string> {
   const logger = createLogger('warn');
-  const app = await createApp({ config, databaseUrl: 'postgres://unused/unused', logger, preview: true });
+  const app = await createApp({
+    config,
+    databaseUrl: 'postgres://unused/unused',
+    logger,
+    preview: true,
+  });
   const text = `${JSON.stringify(buildOpenApiDocument(app, PROJECT_VERSION), null, 2)}\n`;
   await app.close();
   return text;
@@ -90,7 +95,9 @@ async function main(argv: string[]): Promise<void> {
       return withDatabase(config, async (ds) => {
         const applied = await runMigrations(ds);
         process.stdout.write(
-          applied.length ? applied.map((m) => `applied ${m.name}\n`).join('') : 'nothing to apply\n',
+          applied.length
+            ? applied.map((m) => `applied ${m.name}\n`).join('')
+            : 'nothing to apply\n',
         );
       });
     case 'migration:revert':
@@ -145,5 +152,6 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).then(
   () => process.exit(0),
-  (error: unknown) => fail(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  (error: unknown) =>
+    fail(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
 );

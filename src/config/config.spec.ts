@@ -16,7 +16,11 @@ describe('loadConfig', () => {
   });
 
   it('converts numbers and booleans from strings', () => {
-    const config = loadConfig({ PORT: '8080', DB_MIGRATIONS_RUN: 'false', BODY_LIMIT_BYTES: '2048' });
+    const config = loadConfig({
+      PORT: '8080',
+      DB_MIGRATIONS_RUN: 'false',
+      BODY_LIMIT_BYTES: '2048',
+    });
     expect(config.PORT).toBe(8080);
     expect(config.DB_MIGRATIONS_RUN).toBe(false);
     expect(config.BODY_LIMIT_BYTES).toBe(2048);
@@ -27,10 +31,22 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['PORT', 'abc', /^Invalid configuration: PORT must be an integer between 0 and 65535 \(got "abc"\)$/],
+    [
+      'PORT',
+      'abc',
+      /^Invalid configuration: PORT must be an integer between 0 and 65535 \(got "abc"\)$/,
+    ],
     ['PORT', '70000', /PORT must be an integer between 0 and 65535/],
-    ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ connection URL/],
-    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    [
+      'DATABASE_URL',
+      'mysql://x',
+      /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ connection URL/,
+    ],
+    [
+      'LOG_LEVEL',
+      'loud',
+      /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/,
+    ],
     ['DB_MIGRATIONS_RUN', 'maybe', /DB_MIGRATIONS_RUN must be true or false/],
     ['BODY_LIMIT_BYTES', '10', /BODY_LIMIT_BYTES must be an integer between 1024/],
   ])('rejects %s=%s with one line naming it', (key, value, message) => {
@@ -45,7 +61,9 @@ describe('loadConfig', () => {
   });
 
   it('names every wrong variable at once', () => {
-    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT.*; LOG_LEVEL|LOG_LEVEL.*; PORT/);
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(
+      /PORT.*; LOG_LEVEL|LOG_LEVEL.*; PORT/,
+    );
   });
 
   it('is documented variable by variable in .env.example', () => {

@@ -41,7 +41,9 @@ export class AppConfig {
   })
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @IsString({ message: 'HOST must be an interface address or host name, e.g. 127.0.0.1 or 0.0.0.0' })
+  @IsString({
+    message: 'HOST must be an interface address or host name, e.g. 127.0.0.1 or 0.0.0.0',
+  })
   @MinLength(1, { message: 'HOST must not be empty' })
   HOST = '127.0.0.1';
 

@@ -44,10 +44,15 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || isUnavailableSqlState(e.code))) {
     return true;
   }
-  if (typeof e.message === 'string' && PG_CONNECTION_MESSAGES.some((m) => String(e.message).includes(m))) {
+  if (
+    typeof e.message === 'string' &&
+    PG_CONNECTION_MESSAGES.some((m) => String(e.message).includes(m))
+  ) {
     return true;
   }
-  return isDatabaseUnavailable(e.driverError, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1);
+  return (
+    isDatabaseUnavailable(e.driverError, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1)
+  );
 }
 
 /** The SQLSTATE of a PostgreSQL error, looking through TypeORM's QueryFailedError wrapper. */
@@ -55,5 +60,7 @@ export function sqlState(error: unknown): string | undefined {
   if (error === null || typeof error !== 'object') return undefined;
   const e = error as MaybeDbError;
   const inner = (e.driverError ?? e) as MaybeDbError;
-  return typeof inner.code === 'string' && /^[0-9A-Z]{5}$/.test(inner.code) ? inner.code : undefined;
+  return typeof inner.code === 'string' && /^[0-9A-Z]{5}$/.test(inner.code)
+    ? inner.code
+    : undefined;
 }

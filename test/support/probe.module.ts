@@ -1,0 +1,64 @@
+import { Body, Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsEmail, IsInt, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { DataSource } from 'typeorm';
+
+export class ProbeContact {
+  @IsEmail()
+  email!: string;
+}
+
+export class ProbeBody {
+  @IsString()
+  @MinLength(2)
+  name!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  confidence!: number;
+
+  @ValidateNested({ each: true })
+  @Type(() => ProbeContact)
+  contacts!: ProbeContact[];
+}
+
+/** Routes that exist only in tests, to exercise what the platform does for every route. */
+@Controller('__probe')
+class ProbeController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Post('echo')
+  @HttpCode(200)
+  echo(@Body() body: ProbeBody): ProbeBody {
+    return body;
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('secret internal detail: password=hunter2');
+  }
+
+  @Get('db')
+  async db(): Promise<{ now: string }> {
+    const rows = (await this.dataSource.query('SELECT now()::text AS now')) as { now: string }[];
+    return { now: rows[0]!.now };
+  }
+
+  @Get('slow')
+  async slow(): Promise<{ done: true }> {
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    return { done: true };
+  }
+
+  @Get('duplicate')
+  async duplicate(): Promise<void> {
+    // A real unique violation from the server (a temporary table leaves nothing behind).
+    await this.dataSource.query(
+      'CREATE TEMP TABLE IF NOT EXISTS probe_unique (v int PRIMARY KEY); INSERT INTO probe_unique VALUES (1), (1)',
+    );
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+export class ProbeModule {}

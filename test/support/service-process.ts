@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PROJECT_ROOT } from '#src/project.js';
+
+const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
+
+/** The built service (`node dist/src/main.js`) as a child process, as `npm start` runs it. */
+export class ServiceProcess {
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private constructor(readonly child: ChildProcess) {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      this.stdout.push(...lines.filter((l) => l.trim()));
+    });
+    child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString('utf8')));
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  /** Starts the service with exactly `env` on top of PATH (DATABASE_URL is never inherited). */
+  static start(env: Record<string, string>): ServiceProcess {
+    const child = spawn(process.execPath, [MAIN], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess(child);
+  }
+
+  /** Resolves with the base URL once the service logs that it listens. */
+  async listening(timeoutMs = 60000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const line of this.stdout) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'listening' && entry.url) return entry.url;
+      }
+      if (this.child.exitCode !== null) {
+        throw new Error(
+          `service exited with ${this.child.exitCode}: ${this.stderr.join('')}${this.stdout.join('\n')}`,
+        );
+      }
+      if (Date.now() > deadline)
+        throw new Error(`service did not listen: ${this.stdout.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  logs(): Record<string, unknown>[] {
+    return this.stdout
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}

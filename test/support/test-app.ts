@@ -1,0 +1,53 @@
+import { Writable } from 'node:stream';
+import type { ModuleMetadata } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '#src/app.factory.js';
+import { createLogger } from '#src/common/logging/logger.js';
+import { loadConfig, type AppConfig } from '#src/config/config.js';
+import { testDatabaseUrl } from '#test/support/database-urls.js';
+
+/** Log lines written by the application under test, parsed. */
+export class CapturedLogs {
+  readonly lines: Record<string, unknown>[] = [];
+
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _encoding, callback) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim()) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      callback();
+    },
+  });
+
+  withRequestId(requestId: string): Record<string, unknown>[] {
+    return this.lines.filter((l) => l.requestId === requestId);
+  }
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** The HTTP server to hand to supertest. */
+  server: NestFastifyApplication['getHttpServer'] extends () => infer S ? S : never;
+  logs: CapturedLogs;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  databaseUrl?: string;
+  extraImports?: ModuleMetadata['imports'];
+}
+
+/** The real application (same factory as main.ts) on the run's test database, logs captured. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...options.env });
+  const logs = new CapturedLogs();
+  const app = await createApp({
+    config,
+    databaseUrl: options.databaseUrl ?? testDatabaseUrl(),
+    logger: createLogger(config.LOG_LEVEL, logs.stream),
+    extraImports: options.extraImports,
+  });
+  return { app, server: app.getHttpServer(), logs, config, close: () => app.close() };
+}
