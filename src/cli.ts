@@ -75,7 +75,7 @@ async function withDatabase(
 }
 
 async function openApiText(config: AppConfig): Promise<string> {
-  const logger = createLogger('warn');
+  const logger = createLogger('error'); // quiet: preview mode warns that nothing is instantiated
   const app = await createApp({
     config,
     databaseUrl: 'postgres://unused/unused',

@@ -254,7 +254,9 @@ async function initialise(bin: Binaries, runAs: RunAs, dataDir: string): Promise
     );
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`initdb failed in ${dataDir}: ${stderr.trim() || String(error)}`);
+    throw new Error(`initdb failed in ${dataDir}: ${stderr.trim() || String(error)}`, {
+      cause: error,
+    });
   } finally {
     await fs.rm(pwFile, { force: true });
   }
@@ -287,7 +289,7 @@ async function runPgCtl(bin: Binaries, runAs: RunAs, args: string[]): Promise<vo
   } catch (error) {
     const e = error as { stderr?: string; stdout?: string };
     const detail = `${e.stderr ?? ''}${e.stdout ?? ''}`.trim() || String(error);
-    throw new Error(`pg_ctl ${args[0]} failed: ${detail}`);
+    throw new Error(`pg_ctl ${args[0]} failed: ${detail}`, { cause: error });
   }
 }
 

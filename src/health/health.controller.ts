@@ -1,10 +1,11 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { ApiProblemResponses, ApiPublic } from '#src/openapi/problem.schema.js';
 import { HealthResponse } from '#src/health/health.dto.js';
 import { HealthService } from '#src/health/health.service.js';
 
 @ApiTags('Platform')
+@ApiPublic()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

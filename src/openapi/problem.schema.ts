@@ -4,6 +4,7 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiResponse,
+  ApiSecurity,
   getSchemaPath,
 } from '@nestjs/swagger';
 import { statusTitle } from '#src/common/problem/problem.js';
@@ -84,4 +85,9 @@ export function ApiProblemResponses(...statuses: number[]): MethodDecorator & Cl
       }),
     ),
   );
+}
+
+/** Marks an operation as open to anonymous callers (`security: [{}]` in the document). */
+export function ApiPublic(): MethodDecorator & ClassDecorator {
+  return ApiSecurity({});
 }

@@ -98,7 +98,7 @@ describe('errors are RFC 9457 problem+json, every response has x-request-id', ()
   it('unexpected error: 500 that says nothing internal, logged once with the request id', async () => {
     const res = await request(t.server).get('/api/v1/__probe/boom').expect(500);
     expect(res.headers['content-type']).toMatch(PROBLEM);
-    const id = res.headers['x-request-id'] as string;
+    const id: string = res.headers['x-request-id'];
     expect(res.body).toEqual({
       type: 'urn:threat-exchange:problem:internal',
       title: 'Internal Server Error',

@@ -88,6 +88,18 @@ describe('health, metrics and API documentation', () => {
         });
         expect(operation.summary).toBeTruthy();
         expect(operation.responses['500']).toBeDefined();
+        if (route.startsWith('/api/v1/')) {
+          // Every API operation documents the client errors it can answer.
+          expect({
+            route,
+            method,
+            has4xx: Object.keys(operation.responses).some((s) => s.startsWith('4')),
+          }).toEqual({
+            route,
+            method,
+            has4xx: true,
+          });
+        }
       }
     }
   });

@@ -41,8 +41,8 @@ class ProbeController {
 
   @Get('db')
   async db(): Promise<{ now: string }> {
-    const rows = (await this.dataSource.query('SELECT now()::text AS now')) as { now: string }[];
-    return { now: rows[0]!.now };
+    const rows = await this.dataSource.query<{ now: string }[]>('SELECT now()::text AS now');
+    return { now: rows[0]?.now ?? '' };
   }
 
   @Get('slow')

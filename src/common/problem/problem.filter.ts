@@ -94,7 +94,7 @@ function fromHttpException(exception: HttpException): ProblemException {
   let detail: string | undefined;
   if (typeof response === 'string') detail = response;
   else if (response && typeof response === 'object' && 'message' in response) {
-    const message = (response as { message: unknown }).message;
+    const message: unknown = response.message;
     detail = Array.isArray(message) ? message.join('; ') : String(message);
   }
   if (status === 404 && detail?.startsWith('Cannot ')) {
