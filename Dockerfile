@@ -1,7 +1,7 @@
 # The API image. Production runs against a real PostgreSQL (DATABASE_URL); the embedded
 # PostgreSQL binaries (optional dependencies) are left out of the image.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency install scripts are needed to build (they only hydrate the embedded binaries).
@@ -12,7 +12,7 @@ COPY migrations ./migrations
 RUN npm run build \
  && npm prune --omit=dev --omit=optional --ignore-scripts
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000

@@ -1,12 +1,13 @@
-import type { ModuleMetadata } from '@nestjs/common';
+import { HttpStatus, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from '#src/app.module.js';
 import { PinoNestLogger } from '#src/common/logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFor } from '#src/common/http/request-id.js';
-import { ProblemFilter } from '#src/common/problem/problem.filter.js';
+import { ProblemFilter, sendProblem } from '#src/common/problem/problem.filter.js';
+import { ProblemException } from '#src/common/problem/problem.js';
 import { createValidationPipe } from '#src/common/problem/validation.js';
 import type { AppConfig } from '#src/config/config.js';
 import { MetricsService } from '#src/metrics/metrics.service.js';
@@ -45,19 +46,41 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     }),
     genReqId: requestIdFor,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    return503OnClosing: true,
+    // While closing, new requests get a problem+json 503 from the onRequest hook below.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Errors Fastify raises before routing (a malformed URL, say) are problems too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      void reply.header(REQUEST_ID_HEADER, request.id);
+      sendProblem(request, reply, new ProblemException(status, { detail: error.message }));
+    },
   });
   const fastify = adapter.getInstance();
   let metrics: MetricsService | undefined;
 
+  // Only JSON bodies by default; a feature that takes another type registers its own parser.
+  fastify.removeContentTypeParser('text/plain');
+
+  let closing = false;
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    if (closing) {
+      void reply.header('connection', 'close');
+      sendProblem(
+        request,
+        reply,
+        new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
+          detail: 'The service is shutting down; retry on another instance or in a moment.',
+          headers: { 'retry-after': '1' },
+        }),
+      );
+      return;
+    }
     done();
   });
   // Graceful shutdown: once closing, every response asks the client to close its connection,
   // so that keep-alive connections of requests still in flight do not hold the server open.
-  let closing = false;
   fastify.addHook('preClose', (done) => {
     closing = true;
     done();

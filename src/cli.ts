@@ -63,7 +63,8 @@ async function withDatabase(
   work: (ds: Awaited<ReturnType<typeof createDataSource>>) => Promise<void>,
 ): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const target = await resolveDatabase(config, logger);
+  // Next to a running `npm start`, use its embedded database rather than refusing.
+  const target = await resolveDatabase(config, logger, { attachIfInUse: true });
   const dataSource = await createDataSource(target.url, config);
   try {
     await dataSource.initialize();

@@ -21,7 +21,15 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<MixedList<Fu
   for (const file of files) {
     const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as Record<string, unknown>;
     for (const value of Object.values(mod)) {
-      if (typeof value === 'function') classes.push(value);
+      const proto = (value as { prototype?: { up?: unknown; down?: unknown } } | undefined)
+        ?.prototype;
+      if (
+        typeof value === 'function' &&
+        typeof proto?.up === 'function' &&
+        typeof proto.down === 'function'
+      ) {
+        classes.push(value);
+      }
     }
   }
   return classes;
@@ -53,8 +61,16 @@ export async function dataSourceOptions(
     poolSize: db.DB_POOL_MAX,
     connectTimeoutMS: db.DB_CONNECT_TIMEOUT_MS,
     extra: {
-      // Server-side guard against runaway queries; 0 leaves the server default.
-      ...(db.DB_STATEMENT_TIMEOUT_MS > 0 ? { statement_timeout: db.DB_STATEMENT_TIMEOUT_MS } : {}),
+      // Server-side guard against runaway queries; 0 leaves the server default. The client-side
+      // guard a little above it catches a connection that died silently (no FIN, no RST).
+      ...(db.DB_STATEMENT_TIMEOUT_MS > 0
+        ? {
+            statement_timeout: db.DB_STATEMENT_TIMEOUT_MS,
+            query_timeout: db.DB_STATEMENT_TIMEOUT_MS + 5000,
+          }
+        : {}),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       idleTimeoutMillis: 30_000,
     },
   };

@@ -21,6 +21,7 @@ function isUnavailableSqlState(code: string): boolean {
 /** Messages node-postgres uses for a lost or unobtainable connection (it sets no code). */
 const PG_CONNECTION_MESSAGES = [
   'Connection terminated',
+  'Query read timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Client was closed and is not queryable',

@@ -11,13 +11,18 @@ export interface DatabaseTarget {
 }
 
 /** DATABASE_URL when set; otherwise the embedded PostgreSQL in EMBEDDED_PG_DIR, started now. */
-export async function resolveDatabase(config: AppConfig, logger: Logger): Promise<DatabaseTarget> {
+export async function resolveDatabase(
+  config: AppConfig,
+  logger: Logger,
+  options: { attachIfInUse?: boolean } = {},
+): Promise<DatabaseTarget> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL };
   const log = logger.child({ context: 'EmbeddedPostgres' });
   const embedded = await EmbeddedPostgres.start({
     dataDir: config.EMBEDDED_PG_DIR,
     database: EMBEDDED_DATABASE_NAME,
     log: (message, fields) => log.info(fields ?? {}, message),
+    attachIfInUse: options.attachIfInUse,
   });
   return { url: embedded.url, embedded };
 }

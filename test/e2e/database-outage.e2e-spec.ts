@@ -71,13 +71,14 @@ describe('the database going away and coming back', () => {
 
   it('survives the server terminating its idle pooled connections', async () => {
     await request(t.server).get('/api/v1/__probe/db').expect(200);
-    // Kill this app's backends from the server side, as a restart or failover would.
+    // Kill this app's backends (those behind our proxy, not other suites') from the server
+    // side, as a restart or failover would.
     const admin = new pg.Client({ connectionString: testDatabaseUrl() });
     await admin.connect();
     const killed = await admin.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE application_name = 'threat-exchange' AND datname = current_database()
-          AND pid <> pg_backend_pid()`,
+        WHERE datname = current_database() AND client_port = ANY($1::int[])`,
+      [[...proxy.upstreamPorts]],
     );
     await admin.end();
     expect(killed.rowCount).toBeGreaterThan(0);

@@ -113,6 +113,40 @@ describe('errors are RFC 9457 problem+json, every response has x-request-id', ()
     expect(JSON.stringify(errors[0])).toContain('secret internal detail');
   });
 
+  it('a 5xx HttpException is answered and logged like any unexpected error: its message is not sent', async () => {
+    const res = await request(t.server).get('/api/v1/__probe/http-500').expect(500);
+    expect(res.body.type).toBe('urn:threat-exchange:problem:internal');
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
+    const errors = t.logs
+      .withRequestId(res.headers['x-request-id'])
+      .filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('a value PostgreSQL rejects as data (22P02) is a 400, not a 500', async () => {
+    const res = await request(t.server).get('/api/v1/__probe/bad-uuid').expect(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+  });
+
+  it('a text/plain body to a JSON operation is 415', async () => {
+    const res = await request(t.server)
+      .post('/api/v1/__probe/echo')
+      .set('content-type', 'text/plain')
+      .send('name=x')
+      .expect(415);
+    expect(res.body.detail).toBe('This operation does not accept a body of type text/plain');
+  });
+
+  it('a malformed URL is a 400 problem with a request id', async () => {
+    const res = await request(t.server)
+      .get('/api/v1/%zz')
+      .set('x-request-id', 'bad-url-1')
+      .expect(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.headers['x-request-id']).toBe('bad-url-1');
+    expect(res.body).toMatchObject({ status: 400, requestId: 'bad-url-1' });
+  });
+
   it('a unique violation from PostgreSQL is a 409 conflict', async () => {
     const res = await request(t.server).get('/api/v1/__probe/duplicate').expect(409);
     expect(res.headers['content-type']).toMatch(PROBLEM);

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request as httpRequest } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ServiceProcess } from '#test/support/service-process.js';
 
 /** Whether a process runs (a zombie waiting to be reaped does not count). */
@@ -32,7 +33,15 @@ describe('the service process on its embedded PostgreSQL', () => {
     await chmod(dir, 0o755);
     dataDir = path.join(dir, 'pg');
   });
+  afterEach(async () => {
+    await ServiceProcess.killAll();
+  });
   afterAll(async () => {
+    // A test that failed half-way may leave the embedded server of dataDir running.
+    const pid = Number(
+      (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0],
+    );
+    if (pid > 0) process.kill(pid, 'SIGINT');
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -77,6 +86,38 @@ describe('the service process on its embedded PostgreSQL', () => {
     );
     expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
     expect(await waitUntilStopped(pgPid)).toBe(true);
+  });
+
+  it('on SIGTERM finishes a request in flight before it exits 0', async () => {
+    const service = ServiceProcess.start({ PORT: '0', EMBEDDED_PG_DIR: dataDir });
+    const url = new URL(await service.listening());
+    // A request whose body arrives slowly: in flight when the signal comes.
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/api/v1/no-such-route',
+          headers: { 'content-type': 'application/json', 'content-length': 11 },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{"a":');
+      setTimeout(() => {
+        service.child.kill('SIGTERM');
+        setTimeout(() => req.end('"bcd"}'), 400);
+      }, 200);
+    });
+    const res = await response;
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 404 });
+    expect((await service.exited).code).toBe(0);
   });
 
   it('starts after its database died with it (stale postmaster.pid)', async () => {

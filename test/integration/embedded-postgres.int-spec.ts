@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -53,15 +53,37 @@ describe('embedded PostgreSQL', () => {
     }
   });
 
+  it('recovers from a first start killed during initdb', async () => {
+    const dataDir = path.join(dir, 'c');
+    // What kill -9 during initdb leaves: a half-made staging folder, no data directory.
+    await mkdir(path.join(`${dataDir}.init`, 'data'), { recursive: true });
+    await writeFile(path.join(`${dataDir}.init`, 'data', 'PG_VERSION'), '18\n');
+    const server = await EmbeddedPostgres.start({ dataDir, database: 'app' });
+    try {
+      expect(await query(server.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses a data directory that another live service process owns', async () => {
     const dataDir = path.join(dir, 'b');
     const server = await EmbeddedPostgres.start({ dataDir, database: 'app' });
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
     try {
-      await writeFile(path.join(dataDir, 'embedded-owner.pid'), `${other.pid}\n`);
+      await writeFile(`${dataDir}.owner`, `${other.pid}\n`);
       await expect(EmbeddedPostgres.start({ dataDir, database: 'app' })).rejects.toThrow(
         /in use by another process \(pid \d+\)/,
       );
+      // The CLI next to a running service uses its server and leaves it running.
+      const attached = await EmbeddedPostgres.start({
+        dataDir,
+        database: 'app',
+        attachIfInUse: true,
+      });
+      expect(attached.port).toBe(server.port);
+      await attached.stop();
+      expect(await query(server.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
     } finally {
       other.kill();
       await server.stop();

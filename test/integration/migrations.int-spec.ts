@@ -70,6 +70,25 @@ describe('migrations on a real PostgreSQL', () => {
     }
   });
 
+  it('migrates with a pool of a single connection', async () => {
+    const single = new DataSource({
+      ...(await dataSourceOptions(testDatabaseUrl(), { ...DB, DB_POOL_MAX: 1 })),
+      migrations: [CreateProbeTable1700000000000],
+      migrationsTableName: 'probe_single_migrations',
+    });
+    await single.initialize();
+    try {
+      expect((await runMigrations(single)).map((m) => m.name)).toEqual([
+        'CreateProbeTable1700000000000',
+      ]);
+      await revertLastMigration(single);
+      expect(await tableExists(single, 'migration_probe')).toBe(false);
+    } finally {
+      await single.query('DROP TABLE IF EXISTS probe_single_migrations');
+      await single.destroy();
+    }
+  });
+
   it('runs and reverts a migration, recording it, and two instances migrating at once apply it once', async () => {
     const options = {
       ...(await dataSourceOptions(testDatabaseUrl(), DB)),

@@ -61,10 +61,14 @@ export default async function globalSetup(): Promise<void> {
   }
   process.env.TEST_DB_URL = url;
   const dataSource = await createDataSource(url, DB_SETTINGS);
-  await dataSource.initialize();
   try {
+    await dataSource.initialize();
     await runMigrations(dataSource);
+  } catch (error) {
+    // Jest runs no teardown when the setup fails: clean up here.
+    await globalThis.__TEST_DATABASE_TEARDOWN__?.();
+    throw error;
   } finally {
-    await dataSource.destroy();
+    if (dataSource.isInitialized) await dataSource.destroy();
   }
 }

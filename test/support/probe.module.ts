@@ -1,4 +1,12 @@
-import { Body, Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  InternalServerErrorException,
+  Module,
+  Post,
+} from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -37,6 +45,16 @@ class ProbeController {
   @Get('boom')
   boom(): never {
     throw new Error('secret internal detail: password=hunter2');
+  }
+
+  @Get('http-500')
+  http500(): never {
+    throw new InternalServerErrorException('db password is hunter2');
+  }
+
+  @Get('bad-uuid')
+  async badUuid(): Promise<unknown> {
+    return this.dataSource.query('SELECT $1::uuid AS id', ['not-a-uuid']);
   }
 
   @Get('db')

@@ -24,13 +24,31 @@ export class ServiceProcess {
   }
 
   /** Starts the service with exactly `env` on top of PATH (DATABASE_URL is never inherited). */
+  static readonly started = new Set<ServiceProcess>();
+
   static start(env: Record<string, string>): ServiceProcess {
     const child = spawn(process.execPath, [MAIN], {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      // DATABASE_URL is set empty so that a developer's .env cannot fill it in.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        DATABASE_URL: '',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new ServiceProcess(child);
+    const service = new ServiceProcess(child);
+    ServiceProcess.started.add(service);
+    void service.exited.then(() => ServiceProcess.started.delete(service));
+    return service;
+  }
+
+  /** Kills whatever a failed test left running, and waits for it. */
+  static async killAll(): Promise<void> {
+    const left = [...ServiceProcess.started];
+    for (const service of left) service.child.kill('SIGKILL');
+    await Promise.all(left.map((s) => s.exited));
   }
 
   /** Resolves with the base URL once the service logs that it listens. */

@@ -8,6 +8,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** Local ports of the proxy's connections to the server (what pg_stat_activity shows). */
+  readonly upstreamPorts = new Set<number>();
   port = 0;
 
   constructor(
@@ -31,6 +33,13 @@ export class TcpProxy {
     if (this.server) return Promise.resolve();
     const server = createServer((client) => {
       const upstream = createConnection(this.targetPort, this.targetHost);
+      upstream.on('connect', () => {
+        const port = upstream.localPort;
+        if (port !== undefined) {
+          this.upstreamPorts.add(port);
+          upstream.on('close', () => this.upstreamPorts.delete(port));
+        }
+      });
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));

@@ -35,20 +35,12 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblemException(exception, request);
 
-    if (problem.getStatus() >= 500 && problem.type === ProblemType.internal) {
+    if (problem.type === ProblemType.internal) {
       request.log.error({ err: exception }, 'unhandled error');
+    } else if (problem.type === ProblemType.databaseUnavailable) {
+      request.log.warn({ err: exception }, 'database unavailable');
     }
-    const body: ProblemDetails = {
-      ...problem.toProblem(),
-      instance: request.url,
-      requestId: request.id,
-    };
-    if (reply.sent) return;
-    void reply
-      .status(problem.getStatus())
-      .headers(problem.headers)
-      .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify(body));
+    sendProblem(request, reply, problem);
   }
 
   private toProblemException(exception: unknown, request: FastifyRequest): ProblemException {
@@ -57,7 +49,7 @@ export class ProblemFilter implements ExceptionFilter {
       contentType: request.headers['content-type'] ?? '(none)',
     };
     if (exception instanceof ProblemException) return exception;
-    if (exception instanceof HttpException) {
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
       // Nest wraps Fastify's own client errors (body parser, limits) with the original as cause.
       return fromFastifyError(exception.cause, context) ?? fromHttpException(exception);
     }
@@ -79,13 +71,52 @@ export class ProblemFilter implements ExceptionFilter {
             : 'The request refers to a record that does not exist or is still referenced',
       });
     }
+    if (state?.startsWith('22')) {
+      // A data exception (bad input syntax, out of range): a value a service did not check.
+      return new ProblemException(HttpStatus.BAD_REQUEST, {
+        detail: 'A value in the request is not valid for its field',
+      });
+    }
+    if (state === '57014') {
+      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
+        type: ProblemType.databaseUnavailable,
+        title: 'The database did not answer in time',
+        detail: 'The query took longer than allowed; retry after the given delay.',
+        headers: { 'retry-after': String(this.options.retryAfterSeconds) },
+      });
+    }
     const fastify = fromFastifyError(exception, context);
     if (fastify) return fastify;
-    return new ProblemException(HttpStatus.INTERNAL_SERVER_ERROR, {
-      type: ProblemType.internal,
-      detail: 'An unexpected error occurred. Quote the request id when reporting it.',
-    });
+    // Anything else, including a 5xx HttpException: its message may be internal, never sent.
+    const status = exception instanceof HttpException ? exception.getStatus() : 500;
+    return internalProblem(status);
   }
+}
+
+export function internalProblem(status = 500): ProblemException {
+  return new ProblemException(status, {
+    type: ProblemType.internal,
+    detail: 'An unexpected error occurred. Quote the request id when reporting it.',
+  });
+}
+
+/** Writes a problem as the response, with the request's path and id (RFC 9457 §3.1). */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: ProblemException,
+): void {
+  if (reply.sent) return;
+  const body: ProblemDetails = {
+    ...problem.toProblem(),
+    instance: request.url,
+    requestId: request.id,
+  };
+  void reply
+    .status(problem.getStatus())
+    .headers(problem.headers)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(body));
 }
 
 function fromHttpException(exception: HttpException): ProblemException {
