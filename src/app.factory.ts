@@ -1,3 +1,4 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import { HttpStatus, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,7 +8,7 @@ import { AppModule } from '#src/app.module.js';
 import { PinoNestLogger } from '#src/common/logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFor } from '#src/common/http/request-id.js';
 import { ProblemFilter, sendProblem } from '#src/common/problem/problem.filter.js';
-import { ProblemException } from '#src/common/problem/problem.js';
+import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { createValidationPipe } from '#src/common/problem/validation.js';
 import type { AppConfig } from '#src/config/config.js';
 import { MetricsService } from '#src/metrics/metrics.service.js';
@@ -16,7 +17,7 @@ import { PROJECT_VERSION } from '#src/project.js';
 
 export const API_PREFIX = 'api/v1';
 /** Platform routes that stay outside the versioned API prefix. */
-const UNPREFIXED = ['health/live', 'health/ready', 'metrics'];
+const UNPREFIXED = ['health/live', 'health/ready', 'metrics', '.well-known/jwks.json'];
 
 export interface CreateAppOptions {
   config: AppConfig;
@@ -128,6 +129,19 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     }),
   );
   app.useGlobalPipes(createValidationPipe());
+  // Per-route limits (routes opt in with @RouteConfig({ rateLimit: {} })), per client address.
+  await app.register(fastifyRateLimit, {
+    global: false,
+    max: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
+        type: ProblemType.rateLimited,
+        title: 'Too many requests',
+        detail: `At most ${context.max} requests per minute to this operation; retry after the given delay.`,
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
+      }),
+  });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   setupOpenApi(app, buildOpenApiDocument(app, PROJECT_VERSION));
   if (!options.preview) {

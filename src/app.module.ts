@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { AuthModule } from '#src/auth/auth.module.js';
 import { ConfigModule } from '#src/config/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/database/database.module.js';
 import { HealthModule } from '#src/health/health.module.js';
@@ -18,6 +19,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(options.config),
         DatabaseModule.forRoot(options),
+        AuthModule,
         HealthModule,
         MetricsModule,
         ...(options.extraImports ?? []),

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { DataSource } from 'typeorm';
 import { createApp } from '#src/app.factory.js';
 import { createLogger } from '#src/common/logging/logger.js';
 import { ConfigError, loadConfig, type AppConfig } from '#src/config/config.js';
+import { createDataSource } from '#src/database/data-source.js';
 import { resolveDatabase, type DatabaseTarget } from '#src/database/database-url.js';
 import { runMigrations } from '#src/database/migrations.js';
 
@@ -31,11 +31,18 @@ async function main(): Promise<void> {
   let database: DatabaseTarget | undefined;
   try {
     database = await resolveDatabase(config, logger);
-    const app = await createApp({ config, databaseUrl: database.url, logger });
     if (config.DB_MIGRATIONS_RUN) {
-      const applied = await runMigrations(app.get(DataSource));
-      logger.info({ applied: applied.map((m) => m.name) }, 'migrations applied');
+      // Before the application starts: its modules read their tables as they initialise.
+      const dataSource = await createDataSource(database.url, { ...config, DB_POOL_MAX: 1 });
+      await dataSource.initialize();
+      try {
+        const applied = await runMigrations(dataSource);
+        logger.info({ applied: applied.map((m) => m.name) }, 'migrations applied');
+      } finally {
+        await dataSource.destroy();
+      }
     }
+    const app = await createApp({ config, databaseUrl: database.url, logger });
     await app.listen({ port: config.PORT, host: config.HOST });
     logger.info({ url: await app.getUrl(), docs: `${await app.getUrl()}/api/docs` }, 'listening');
 

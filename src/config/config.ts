@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsEmail,
   IsIn,
   IsInt,
   IsOptional,
@@ -11,6 +12,7 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidationError as ValidationErrorClass,
   type ValidationError,
 } from 'class-validator';
 
@@ -110,10 +112,77 @@ export class AppConfig {
   @Min(1, { message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
   @Max(3600, { message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
   DB_UNAVAILABLE_RETRY_AFTER_S = 5;
+
+  /** `iss` of the access tokens we sign and accept. */
+  @IsString({ message: 'JWT_ISSUER must be a non-empty string (a URL or URN)' })
+  @MinLength(1, { message: 'JWT_ISSUER must be a non-empty string (a URL or URN)' })
+  JWT_ISSUER = 'urn:threat-exchange';
+
+  /** `aud` of the access tokens we sign and accept. */
+  @IsString({ message: 'JWT_AUDIENCE must be a non-empty string' })
+  @MinLength(1, { message: 'JWT_AUDIENCE must be a non-empty string' })
+  JWT_AUDIENCE = 'threat-exchange-api';
+
+  @Transform(toInt)
+  @IsInt({ message: 'ACCESS_TOKEN_TTL_S must be an integer between 60 and 86400' })
+  @Min(60, { message: 'ACCESS_TOKEN_TTL_S must be an integer between 60 and 86400' })
+  @Max(86400, { message: 'ACCESS_TOKEN_TTL_S must be an integer between 60 and 86400' })
+  ACCESS_TOKEN_TTL_S = 900;
+
+  @Transform(toInt)
+  @IsInt({ message: 'REFRESH_TOKEN_TTL_S must be an integer between 300 and 31536000' })
+  @Min(300, { message: 'REFRESH_TOKEN_TTL_S must be an integer between 300 and 31536000' })
+  @Max(31536000, { message: 'REFRESH_TOKEN_TTL_S must be an integer between 300 and 31536000' })
+  REFRESH_TOKEN_TTL_S = 2592000;
+
+  /** Leeway for `exp`/`nbf`/`iat` between our clock and the token's. */
+  @Transform(toInt)
+  @IsInt({ message: 'JWT_CLOCK_TOLERANCE_S must be an integer between 0 and 300' })
+  @Min(0, { message: 'JWT_CLOCK_TOLERANCE_S must be an integer between 0 and 300' })
+  @Max(300, { message: 'JWT_CLOCK_TOLERANCE_S must be an integer between 0 and 300' })
+  JWT_CLOCK_TOLERANCE_S = 30;
+
+  /**
+   * 32 bytes, base64: encrypts the signing keys' private parts at rest (AES-256-GCM).
+   * Required in production; elsewhere, unset means a key kept in KEY_ENCRYPTION_KEY_FILE.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message:
+      'KEY_ENCRYPTION_KEY must be 32 random bytes in base64 (44 characters; openssl rand -base64 32)',
+  })
+  KEY_ENCRYPTION_KEY?: string;
+
+  @IsString({ message: 'KEY_ENCRYPTION_KEY_FILE must be a file path' })
+  @MinLength(1, { message: 'KEY_ENCRYPTION_KEY_FILE must be a file path' })
+  KEY_ENCRYPTION_KEY_FILE = './data/key-encryption.key';
+
+  /** E-mail of the administrator created on first start with an empty database. */
+  @IsEmail({}, { message: 'ADMIN_EMAIL must be an e-mail address' })
+  ADMIN_EMAIL = 'admin@department.example';
+
+  /** Password of that administrator; unset: generated and printed once. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  ADMIN_PASSWORD?: string;
+
+  /** Login attempts accepted per client address and minute (then 429). */
+  @Transform(toInt)
+  @IsInt({ message: 'AUTH_RATE_LIMIT_PER_MINUTE must be an integer between 1 and 10000' })
+  @Min(1, { message: 'AUTH_RATE_LIMIT_PER_MINUTE must be an integer between 1 and 10000' })
+  @Max(10000, { message: 'AUTH_RATE_LIMIT_PER_MINUTE must be an integer between 1 and 10000' })
+  AUTH_RATE_LIMIT_PER_MINUTE = 20;
 }
 
 /** Names of every variable AppConfig reads (used by the `.env.example` test). */
-export const CONFIG_KEYS = Object.keys(new AppConfig()).concat('DATABASE_URL');
+export const CONFIG_KEYS = Object.keys(new AppConfig()).concat(
+  'DATABASE_URL',
+  'KEY_ENCRYPTION_KEY',
+  'ADMIN_PASSWORD',
+);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -138,6 +207,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const config = plainToInstance(AppConfig, raw);
   const errors = validateSync(config, { forbidUnknownValues: true });
+  if (config.NODE_ENV === 'production' && !config.KEY_ENCRYPTION_KEY) {
+    errors.push(
+      Object.assign(new ValidationErrorClass(), {
+        property: 'KEY_ENCRYPTION_KEY',
+        constraints: { required: 'KEY_ENCRYPTION_KEY is required when NODE_ENV=production' },
+      }),
+    );
+  }
   if (errors.length > 0) {
     throw new ConfigError(
       'Invalid configuration: ' + errors.map((e) => firstMessage(e)).join('; '),

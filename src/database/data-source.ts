@@ -56,6 +56,9 @@ export async function dataSourceOptions(
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // gen_random_uuid() is built into PostgreSQL 13+: no extension to install.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     migrationsRun: false,
     applicationName: 'threat-exchange',
     poolSize: db.DB_POOL_MAX,

@@ -1,5 +1,17 @@
+import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import { RefreshTokenEntity } from '#src/auth/refresh-token.entity.js';
+import { SigningKeyEntity } from '#src/keys/signing-key.entity.js';
+import { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import { UserEntity } from '#src/users/user.entity.js';
+
 /**
  * Every TypeORM entity of the application. A feature adds its entities here; the migration
  * drift check compares exactly this list against `migrations/`.
  */
-export const ENTITIES: Function[] = [];
+export const ENTITIES: Function[] = [
+  OrganizationEntity,
+  UserEntity,
+  ApiClientEntity,
+  SigningKeyEntity,
+  RefreshTokenEntity,
+];

@@ -1,11 +1,12 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblemResponses, ApiPublic } from '#src/openapi/problem.schema.js';
+import { Public } from '#src/auth/access.decorators.js';
+import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
 import { HealthResponse } from '#src/health/health.dto.js';
 import { HealthService } from '#src/health/health.service.js';
 
 @ApiTags('Platform')
-@ApiPublic()
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

@@ -2,10 +2,10 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
 import { MetricsService } from '#src/metrics/metrics.service.js';
-import { ApiPublic } from '#src/openapi/problem.schema.js';
+import { Public } from '#src/auth/access.decorators.js';
 
 @ApiTags('Platform')
-@ApiPublic()
+@Public()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

@@ -34,6 +34,23 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setVersion(version)
     .setLicense('Proprietary', 'https://example.invalid/license')
     .addServer('/', 'This server')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'Access token from /api/v1/auth/login or /api/v1/auth/token',
+      },
+      'bearer',
+    )
+    .addOAuth2(
+      {
+        type: 'oauth2',
+        description: 'ISP API clients: client credentials grant',
+        flows: { clientCredentials: { tokenUrl: '/api/v1/auth/token', scopes: {} } },
+      },
+      'oauth2',
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ProblemSchema],

@@ -57,7 +57,12 @@ describe('the service process on its embedded PostgreSQL', () => {
   });
 
   it('starts again after kill -9, then stops on SIGTERM with status 0 and its database with it', async () => {
-    const env = { PORT: '0', EMBEDDED_PG_DIR: dataDir, LOG_LEVEL: 'info' };
+    const env = {
+      PORT: '0',
+      EMBEDDED_PG_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      KEY_ENCRYPTION_KEY_FILE: `${dir}/kek`,
+    };
     const first = ServiceProcess.start(env);
     const firstUrl = await first.listening();
     expect((await fetch(`${firstUrl}/health/ready`)).status).toBe(200);
@@ -89,7 +94,11 @@ describe('the service process on its embedded PostgreSQL', () => {
   });
 
   it('on SIGTERM finishes a request in flight before it exits 0', async () => {
-    const service = ServiceProcess.start({ PORT: '0', EMBEDDED_PG_DIR: dataDir });
+    const service = ServiceProcess.start({
+      PORT: '0',
+      EMBEDDED_PG_DIR: dataDir,
+      KEY_ENCRYPTION_KEY_FILE: `${dir}/kek`,
+    });
     const url = new URL(await service.listening());
     // A request whose body arrives slowly: in flight when the signal comes.
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -121,7 +130,7 @@ describe('the service process on its embedded PostgreSQL', () => {
   });
 
   it('starts after its database died with it (stale postmaster.pid)', async () => {
-    const env = { PORT: '0', EMBEDDED_PG_DIR: dataDir };
+    const env = { PORT: '0', EMBEDDED_PG_DIR: dataDir, KEY_ENCRYPTION_KEY_FILE: `${dir}/kek` };
     const first = ServiceProcess.start(env);
     await first.listening();
     const pgPid = Number(

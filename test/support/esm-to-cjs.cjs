@@ -12,6 +12,13 @@ const ESM_SYNTAX = /^\s*(import\s*[\w{*'"]|export\s+[\w{*]|export\s+default)/m;
 module.exports = {
   process(source, filename, options) {
     if (options.supportsStaticESM || !ESM_SYNTAX.test(source)) return { code: source };
+    if (/[\\/]node_modules[\\/]@nestjs[\\/]/.test(filename)) {
+      // A second, CommonJS copy of Nest would break instanceof and metadata silently.
+      throw new Error(
+        `${filename} is required from CommonJS: a CommonJS package depends on Nest 12 (ESM). ` +
+          'Use an ESM-ready version of that package.',
+      );
+    }
     const out = ts.transpileModule(source, {
       fileName: filename,
       compilerOptions: {

@@ -10,6 +10,7 @@ import {
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { DataSource } from 'typeorm';
+import { Public } from '#src/auth/access.decorators.js';
 
 export class ProbeContact {
   @IsEmail()
@@ -33,6 +34,7 @@ export class ProbeBody {
 
 /** Routes that exist only in tests, to exercise what the platform does for every route. */
 @Controller('__probe')
+@Public()
 class ProbeController {
   constructor(private readonly dataSource: DataSource) {}
 

@@ -6,6 +6,10 @@ import { createLogger } from '#src/common/logging/logger.js';
 import { loadConfig, type AppConfig } from '#src/config/config.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 
+/** Every test app of a run shares the database, hence its signing keys and this key. */
+export const TEST_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+export const TEST_ADMIN_PASSWORD = 'bootstrap-admin-password';
+
 /** Log lines written by the application under test, parsed. */
 export class CapturedLogs {
   readonly lines: Record<string, unknown>[] = [];
@@ -41,7 +45,15 @@ export interface TestAppOptions {
 
 /** The real application (same factory as main.ts) on the run's test database, logs captured. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...options.env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    // Rate limits are tested on their own; elsewhere they would only make tests flaky.
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    ...options.env,
+  });
   const logs = new CapturedLogs();
   const app = await createApp({
     config,

@@ -13,6 +13,7 @@ import {
   statusTitle,
   type ProblemDetails,
 } from '#src/common/problem/problem.js';
+import { OAuthError } from '#src/auth/oauth-error.js';
 import { isDatabaseUnavailable, sqlState } from '#src/database/database-errors.js';
 
 interface FastifyLikeError {
@@ -33,6 +34,7 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (exception instanceof OAuthError) return sendOAuthError(reply, exception);
     const problem = this.toProblemException(exception, request);
 
     if (problem.type === ProblemType.internal) {
@@ -91,6 +93,17 @@ export class ProblemFilter implements ExceptionFilter {
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
     return internalProblem(status);
   }
+}
+
+/** RFC 6749 §5.2: the token endpoint's own error shape. */
+function sendOAuthError(reply: FastifyReply, error: OAuthError): void {
+  if (reply.sent) return;
+  if (error.basicChallenge) void reply.header('www-authenticate', 'Basic realm="threat-exchange"');
+  void reply
+    .status(error.getStatus())
+    .header('cache-control', 'no-store')
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ error: error.error, error_description: error.description }));
 }
 
 export function internalProblem(status = 500): ProblemException {

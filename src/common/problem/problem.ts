@@ -13,6 +13,8 @@ export const ProblemType = {
   databaseUnavailable: 'urn:threat-exchange:problem:database-unavailable',
   notReady: 'urn:threat-exchange:problem:not-ready',
   conflict: 'urn:threat-exchange:problem:conflict',
+  unauthorized: 'urn:threat-exchange:problem:unauthorized',
+  rateLimited: 'urn:threat-exchange:problem:rate-limited',
   internal: 'urn:threat-exchange:problem:internal',
 } as const;
 

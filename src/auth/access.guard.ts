@@ -1,0 +1,73 @@
+import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { ACCESS_METADATA, type AccessRule } from '#src/auth/access.decorators.js';
+import type { Principal } from '#src/auth/principal.js';
+import { TokenRefused } from '#src/auth/principal.service.js';
+import { UnknownKeyError } from '#src/auth/jwt.strategy.js';
+import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
+
+/** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
+function detailFor(info: unknown): string {
+  if (info instanceof UnknownKeyError) return info.message;
+  const message = info instanceof Error ? info.message : typeof info === 'string' ? info : '';
+  if (info instanceof Error && info.name === 'TokenExpiredError')
+    return 'The access token has expired';
+  if (info instanceof Error && info.name === 'NotBeforeError')
+    return 'The access token is not valid yet';
+  if (/No auth token/i.test(message)) return 'A bearer access token is required';
+  if (/jwt audience invalid/i.test(message))
+    return 'The access token is not meant for this API (aud)';
+  if (/jwt issuer invalid/i.test(message))
+    return 'The access token was not issued by this service (iss)';
+  if (/invalid algorithm/i.test(message)) return 'The access token is not signed with ES256';
+  return 'The access token is not valid';
+}
+
+export function unauthorized(detail: string): ProblemException {
+  return new ProblemException(HttpStatus.UNAUTHORIZED, {
+    type: ProblemType.unauthorized,
+    detail,
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  });
+}
+
+/**
+ * The global guard: every route is closed unless it says who may call it (@Public or
+ * @Roles). Bearer tokens go through the passport-jwt strategy; the roles are then checked.
+ * 401 for a missing or invalid token, 403 for a valid token without the role.
+ */
+@Injectable()
+export class AccessGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (rule && 'public' in rule) return true;
+    await super.canActivate(context);
+    const principal = context
+      .switchToHttp()
+      .getRequest<FastifyRequest & { user?: Principal }>().user;
+    const allowed = rule?.roles ?? [];
+    if (!principal || !principal.roles.some((r) => allowed.includes(r))) {
+      throw new ProblemException(HttpStatus.FORBIDDEN, {
+        detail: 'Your roles do not allow this operation',
+      });
+    }
+    return true;
+  }
+
+  override handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown): T {
+    if (err instanceof TokenRefused || err instanceof UnknownKeyError)
+      throw unauthorized(err.message);
+    if (err) throw err instanceof Error ? err : new Error(String(err));
+    if (!user) throw unauthorized(detailFor(info));
+    return user;
+  }
+}

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
+import { AccessGuard } from '#src/auth/access.guard.js';
+import { AuthController } from '#src/auth/auth.controller.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { BootstrapService } from '#src/auth/bootstrap.service.js';
+import { JwtStrategy } from '#src/auth/jwt.strategy.js';
+import { PrincipalService } from '#src/auth/principal.service.js';
+import { RefreshTokensRepository } from '#src/auth/refresh-tokens.repository.js';
+import { TokenService } from '#src/auth/token.service.js';
+import { KeysModule } from '#src/keys/keys.module.js';
+import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
+import { UsersRepository } from '#src/users/users.repository.js';
+
+/**
+ * Who calls: tokens (login, refresh, client credentials), their verification (passport-jwt),
+ * and the global AccessGuard that closes every route not marked @Public or @Roles.
+ */
+@Module({
+  imports: [PassportModule, KeysModule],
+  controllers: [AuthController],
+  providers: [
+    AuthService,
+    BootstrapService,
+    TokenService,
+    PrincipalService,
+    JwtStrategy,
+    RefreshTokensRepository,
+    UsersRepository,
+    OrganizationsRepository,
+    ApiClientsRepository,
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+  exports: [TokenService, UsersRepository, OrganizationsRepository, ApiClientsRepository],
+})
+export class AuthModule {}

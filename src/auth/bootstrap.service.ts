@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { hashSecret } from '#src/auth/passwords.js';
+import { AppConfig } from '#src/config/config.js';
+import { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import { UserEntity } from '#src/users/user.entity.js';
+
+const BOOTSTRAP_LOCK = 7_340_213_003;
+
+/**
+ * First start on an empty database: the Department's organization and one administrator,
+ * whose password is ADMIN_PASSWORD or generated and printed once. Runs under an advisory lock
+ * (two instances starting together create one), and never again once an organization exists.
+ */
+@Injectable()
+export class BootstrapService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Bootstrap');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const generated = this.config.ADMIN_PASSWORD
+      ? undefined
+      : randomBytes(18).toString('base64url');
+    const password = this.config.ADMIN_PASSWORD ?? generated ?? '';
+    const created = await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+      if ((await manager.count(OrganizationEntity)) > 0) return false;
+      const department = await manager.save(
+        manager.create(OrganizationEntity, {
+          kind: 'department',
+          name: 'Department of Information and Communications',
+          shortCode: 'DIC',
+          contacts: {},
+        }),
+      );
+      await manager.save(
+        manager.create(UserEntity, {
+          organizationId: department.id,
+          email: this.config.ADMIN_EMAIL.toLowerCase(),
+          name: 'Administrator',
+          roles: ['admin'],
+          passwordHash: await hashSecret(password),
+        }),
+      );
+      return true;
+    });
+    if (!created) return;
+    if (generated) {
+      this.logger.warn(
+        `Created the Department and its first administrator ${this.config.ADMIN_EMAIL} with the ` +
+          `generated password ${generated} (shown once: change it, or set ADMIN_PASSWORD next time)`,
+      );
+    } else {
+      this.logger.log(
+        `Created the Department and its first administrator ${this.config.ADMIN_EMAIL}`,
+      );
+    }
+  }
+}

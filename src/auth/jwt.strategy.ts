@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import type { Principal } from '#src/auth/principal.js';
+import { PrincipalService } from '#src/auth/principal.service.js';
+import { AppConfig } from '#src/config/config.js';
+import { KeysService, SIGNING_ALG } from '#src/keys/keys.service.js';
+
+/** `kid` of a compact JWS, without verifying anything (the key lookup needs it first). */
+function kidOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(
+      Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
+    ) as {
+      kid?: unknown;
+    };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class UnknownKeyError extends Error {}
+
+/**
+ * Bearer access tokens, verified by passport-jwt: the algorithm is pinned to ES256 (so `none`
+ * and HS256-with-our-public-key are refused), `iss`, `aud`, `exp` and `nbf` are checked with
+ * JWT_CLOCK_TOLERANCE_S of leeway, and the key is the one named by `kid`.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    keys: KeysService,
+    private readonly principals: PrincipalService,
+    @Inject(AppConfig) config: AppConfig,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      algorithms: [SIGNING_ALG],
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ignoreExpiration: false,
+      jsonWebTokenOptions: { clockTolerance: config.JWT_CLOCK_TOLERANCE_S },
+      secretOrKeyProvider: (
+        _request: unknown,
+        rawJwtToken: string,
+        done: (err: unknown, key?: string) => void,
+      ) => {
+        const kid = kidOf(rawJwtToken);
+        if (!kid) return done(new UnknownKeyError('The access token names no key (kid)'));
+        keys.verificationKey(kid).then(
+          (pem) =>
+            pem
+              ? done(null, pem)
+              : done(new UnknownKeyError('The access token was signed by an unknown key')),
+          (error: unknown) => done(error),
+        );
+      },
+    });
+  }
+
+  validate(claims: Record<string, unknown>): Promise<Principal> {
+    return this.principals.fromClaims(claims);
+  }
+}

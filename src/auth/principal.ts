@@ -1,0 +1,13 @@
+import type { OrganizationKind, Role } from '#src/auth/roles.js';
+
+/** Who is calling: a person (user) or an ISP machine (API client), from a verified token. */
+export interface Principal {
+  kind: 'user' | 'client';
+  /** User id or API client id (the token's `sub`). */
+  id: string;
+  organizationId: string;
+  organizationKind: OrganizationKind;
+  roles: Role[];
+  /** The token's `jti`, for logs and audit. */
+  tokenId: string;
+}

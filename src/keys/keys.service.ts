@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '#src/config/config.js';
+import { KeyEncryption } from '#src/keys/key-encryption.js';
+import { KeysRepository } from '#src/keys/keys.repository.js';
+import type { SigningKeyEntity } from '#src/keys/signing-key.entity.js';
+
+export const SIGNING_ALG = 'ES256';
+
+export interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+export interface KeySummary {
+  kid: string;
+  alg: string;
+  createdAt: string;
+  status: 'active' | 'verifying' | 'retired';
+  supersededAt: string | null;
+  verifyUntil: string | null;
+}
+
+interface CachedKey {
+  publicPem: string;
+  verifyUntil: Date | null;
+}
+
+/** How often verification keys are re-read, so that other instances' rotations are seen. */
+const REFRESH_MS = 60_000;
+
+/**
+ * Token-signing keys (ES256): one active key signs; superseded keys keep verifying until the
+ * last token they signed has expired (`verify_until`), then leave the JWKS. Private keys are
+ * stored encrypted with KEY_ENCRYPTION_KEY.
+ */
+@Injectable()
+export class KeysService implements OnModuleInit {
+  private readonly logger = new Logger(KeysService.name);
+  private readonly encryption: KeyEncryption;
+  private signing?: SigningKey;
+  private verifying = new Map<string, CachedKey>();
+  private loadedAt = 0;
+
+  constructor(
+    private readonly keys: KeysRepository,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {
+    const { encryption, generatedFile } = KeyEncryption.fromConfig(config);
+    this.encryption = encryption;
+    if (generatedFile) {
+      this.logger.warn(
+        `KEY_ENCRYPTION_KEY is not set: generated a development key in ${generatedFile}. ` +
+          'Set KEY_ENCRYPTION_KEY in production.',
+      );
+    }
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.keys.withActiveKeyLocked(async (active, manager) => {
+      if (!active) await this.keys.insert(manager, this.newKey());
+    });
+    await this.reload();
+  }
+
+  /** The key new tokens are signed with. */
+  async signingKey(): Promise<SigningKey> {
+    if (!this.signing || Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+    if (!this.signing) throw new Error('no active signing key');
+    return this.signing;
+  }
+
+  /**
+   * The public key (PEM) for a `kid`, or undefined when unknown or past `verify_until`. An
+   * unknown kid triggers one re-read (another instance may have rotated).
+   */
+  async verificationKey(kid: string): Promise<string | undefined> {
+    if (Date.now() - this.loadedAt > REFRESH_MS || !this.verifying.has(kid)) {
+      if (Date.now() - this.loadedAt > 1000) await this.reload();
+    }
+    const key = this.verifying.get(kid);
+    if (!key || (key.verifyUntil && key.verifyUntil.getTime() <= Date.now())) return undefined;
+    return key.publicPem;
+  }
+
+  /** The JSON Web Key Set of every key that may still verify a token (RFC 7517 §5). */
+  async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
+    const keys = await this.keys.listVerifiable(new Date());
+    return { keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })) };
+  }
+
+  async list(): Promise<KeySummary[]> {
+    const now = Date.now();
+    return (await this.keys.listAll()).map((k) => summary(k, now));
+  }
+
+  /**
+   * Makes a new active key. The previous one stops signing now and keeps verifying for one
+   * access-token lifetime plus the clock tolerance.
+   */
+  async rotate(): Promise<KeySummary> {
+    const now = new Date();
+    const created = await this.keys.withActiveKeyLocked(async (active, manager) => {
+      if (active) {
+        const grace = (this.config.ACCESS_TOKEN_TTL_S + this.config.JWT_CLOCK_TOLERANCE_S) * 1000;
+        await this.keys.supersede(manager, active.kid, now, new Date(now.getTime() + grace));
+      }
+      const key = this.newKey();
+      await this.keys.insert(manager, key);
+      return key;
+    });
+    await this.reload();
+    this.logger.log(`signing key rotated: new kid ${created.kid}`);
+    return summary({ ...created, createdAt: now }, now.getTime());
+  }
+
+  private newKey(): Omit<SigningKeyEntity, 'createdAt'> {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return {
+      kid: randomUUID(),
+      alg: SIGNING_ALG,
+      publicJwk: publicKey.export({ format: 'jwk' }),
+      privateKeyEncrypted: this.encryption.seal(
+        privateKey.export({ format: 'der', type: 'pkcs8' }),
+      ),
+      supersededAt: null,
+      verifyUntil: null,
+    };
+  }
+
+  private async reload(): Promise<void> {
+    const keys = await this.keys.listVerifiable(new Date());
+    const verifying = new Map<string, CachedKey>();
+    for (const k of keys) {
+      const pem = createPublicKey({ key: k.publicJwk, format: 'jwk' }).export({
+        format: 'pem',
+        type: 'spki',
+      });
+      verifying.set(k.kid, { publicPem: String(pem), verifyUntil: k.verifyUntil });
+    }
+    const active = keys.find((k) => k.supersededAt === null);
+    this.signing = active
+      ? {
+          kid: active.kid,
+          privateKey: createPrivateKey({
+            key: this.encryption.open(active.privateKeyEncrypted),
+            format: 'der',
+            type: 'pkcs8',
+          }),
+        }
+      : undefined;
+    this.verifying = verifying;
+    this.loadedAt = Date.now();
+  }
+}
+
+function summary(k: SigningKeyEntity, now: number): KeySummary {
+  const status =
+    k.supersededAt === null
+      ? 'active'
+      : k.verifyUntil && k.verifyUntil.getTime() <= now
+        ? 'retired'
+        : 'verifying';
+  return {
+    kid: k.kid,
+    alg: k.alg,
+    createdAt: k.createdAt.toISOString(),
+    status,
+    supersededAt: k.supersededAt?.toISOString() ?? null,
+    verifyUntil: k.verifyUntil?.toISOString() ?? null,
+  };
+}
