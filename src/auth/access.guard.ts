@@ -5,12 +5,11 @@ import type { FastifyRequest } from 'fastify';
 import { ACCESS_METADATA, type AccessRule } from '#src/auth/access.decorators.js';
 import type { Principal } from '#src/auth/principal.js';
 import { TokenRefused } from '#src/auth/principal.service.js';
-import { UnknownKeyError } from '#src/auth/jwt.strategy.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 
 /** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
 function detailFor(info: unknown): string {
-  if (info instanceof UnknownKeyError) return info.message;
+  if (info instanceof TokenRefused) return info.message;
   const message = info instanceof Error ? info.message : typeof info === 'string' ? info : '';
   if (info instanceof Error && info.name === 'TokenExpiredError')
     return 'The access token has expired';
@@ -64,9 +63,8 @@ export class AccessGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown): T {
-    if (err instanceof TokenRefused || err instanceof UnknownKeyError)
-      throw unauthorized(err.message);
-    if (err) throw err instanceof Error ? err : new Error(String(err));
+    if (err instanceof TokenRefused) throw unauthorized(err.message);
+    if (err) throw err instanceof Error ? err : new Error('authentication failed');
     if (!user) throw unauthorized(detailFor(info));
     return user;
   }

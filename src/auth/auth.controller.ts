@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -29,6 +29,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
   @ApiOperation({
@@ -45,6 +46,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
   @ApiOperation({
@@ -74,6 +76,7 @@ export class AuthController {
   }
 
   @Post('token')
+  @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
   @ApiOperation({

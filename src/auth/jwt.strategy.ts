@@ -2,25 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '#src/auth/principal.js';
-import { PrincipalService } from '#src/auth/principal.service.js';
+import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
 import { AppConfig } from '#src/config/config.js';
 import { KeysService, SIGNING_ALG } from '#src/keys/keys.service.js';
 
-/** `kid` of a compact JWS, without verifying anything (the key lookup needs it first). */
-function kidOf(token: string): string | undefined {
+/** The protected header of a compact JWS, unverified (the key lookup needs it first). */
+function headerOf(token: string): { alg?: unknown; kid?: unknown } | undefined {
   try {
-    const header = JSON.parse(
-      Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
-    ) as {
-      kid?: unknown;
-    };
-    return typeof header.kid === 'string' ? header.kid : undefined;
+    const json = Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8');
+    const header: unknown = JSON.parse(json);
+    return header && typeof header === 'object' ? header : undefined;
   } catch {
     return undefined;
   }
 }
-
-export class UnknownKeyError extends Error {}
 
 /**
  * Bearer access tokens, verified by passport-jwt: the algorithm is pinned to ES256 (so `none`
@@ -46,13 +41,19 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         rawJwtToken: string,
         done: (err: unknown, key?: string) => void,
       ) => {
-        const kid = kidOf(rawJwtToken);
-        if (!kid) return done(new UnknownKeyError('The access token names no key (kid)'));
-        keys.verificationKey(kid).then(
+        const header = headerOf(rawJwtToken);
+        if (!header) return done(new TokenRefused('The access token is not valid'));
+        if (header.alg !== SIGNING_ALG) {
+          return done(new TokenRefused('The access token is not signed with ES256'));
+        }
+        if (typeof header.kid !== 'string') {
+          return done(new TokenRefused('The access token names no key (kid)'));
+        }
+        keys.verificationKey(header.kid).then(
           (pem) =>
             pem
               ? done(null, pem)
-              : done(new UnknownKeyError('The access token was signed by an unknown key')),
+              : done(new TokenRefused('The access token was signed by an unknown or retired key')),
           (error: unknown) => done(error),
         );
       },

@@ -102,13 +102,15 @@ export class KeysService implements OnModuleInit {
 
   /**
    * Makes a new active key. The previous one stops signing now and keeps verifying for one
-   * access-token lifetime plus the clock tolerance.
+   * access-token lifetime plus the clock tolerance and the re-read interval.
    */
   async rotate(): Promise<KeySummary> {
     const now = new Date();
     const created = await this.keys.withActiveKeyLocked(async (active, manager) => {
       if (active) {
-        const grace = (this.config.ACCESS_TOKEN_TTL_S + this.config.JWT_CLOCK_TOLERANCE_S) * 1000;
+        // Other instances may sign with it until they re-read the keys (REFRESH_MS).
+        const grace =
+          (this.config.ACCESS_TOKEN_TTL_S + this.config.JWT_CLOCK_TOLERANCE_S) * 1000 + REFRESH_MS;
         await this.keys.supersede(manager, active.kid, now, new Date(now.getTime() + grace));
       }
       const key = this.newKey();
@@ -134,7 +136,8 @@ export class KeysService implements OnModuleInit {
     };
   }
 
-  private async reload(): Promise<void> {
+  /** Re-reads the keys now (they are also re-read every minute, and on an unknown kid). */
+  async reload(): Promise<void> {
     const keys = await this.keys.listVerifiable(new Date());
     const verifying = new Map<string, CachedKey>();
     for (const k of keys) {

@@ -6,11 +6,13 @@ import {
   InternalServerErrorException,
   Module,
   Post,
+  Req,
 } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { Public } from '#src/auth/access.decorators.js';
+import { Public, Roles } from '#src/auth/access.decorators.js';
+import type { Principal } from '#src/auth/principal.js';
 
 export class ProbeContact {
   @IsEmail()
@@ -57,6 +59,13 @@ class ProbeController {
   @Get('bad-uuid')
   async badUuid(): Promise<unknown> {
     return this.dataSource.query('SELECT $1::uuid AS id', ['not-a-uuid']);
+  }
+
+  /** Any authenticated caller: answers who the token says they are. */
+  @Get('whoami')
+  @Roles('admin', 'analyst', 'approver', 'isp_operator', 'isp_client', 'auditor')
+  whoami(@Req() request: { user?: Principal }): Principal | undefined {
+    return request.user;
   }
 
   @Get('db')
