@@ -19,6 +19,18 @@ export const API_PREFIX = 'api/v1';
 /** Platform routes that stay outside the versioned API prefix. */
 const UNPREFIXED = ['health/live', 'health/ready', 'metrics', '.well-known/jwks.json'];
 
+export interface RouteInfo {
+  method: string;
+  url: string;
+}
+
+const ROUTES = new WeakMap<object, RouteInfo[]>();
+
+/** Every route the application serves (HEAD excepted): what the access-matrix test walks. */
+export function routesOf(app: NestFastifyApplication): RouteInfo[] {
+  return ROUTES.get(app) ?? [];
+}
+
 export interface CreateAppOptions {
   config: AppConfig;
   databaseUrl: string;
@@ -58,6 +70,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     },
   });
   const fastify = adapter.getInstance();
+  const routes: RouteInfo[] = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url });
+    }
+  });
   let metrics: MetricsService | undefined;
 
   // Only JSON bodies by default; a feature that takes another type registers its own parser.
@@ -144,6 +162,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   setupOpenApi(app, buildOpenApiDocument(app, PROJECT_VERSION));
+  ROUTES.set(app, routes);
   if (!options.preview) {
     metrics = app.get(MetricsService);
     await app.init();

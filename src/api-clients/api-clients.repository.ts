@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import type { Keyset } from '#src/common/pagination/cursor.js';
+import { keysetPage } from '#src/common/pagination/keyset-query.js';
+import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
 
 @Injectable()
 export class ApiClientsRepository {
@@ -24,11 +27,33 @@ export class ApiClientsRepository {
     return this.repo.save(this.repo.create({ ...client, secretRotatedAt: new Date() }));
   }
 
-  async touchLastUsed(id: string): Promise<void> {
-    await this.repo.update({ id }, { lastUsedAt: new Date() });
+  listPage(
+    scope: TenantScope,
+    after: Keyset | undefined,
+    limit: number,
+  ): Promise<ApiClientEntity[]> {
+    const qb = this.repo.createQueryBuilder('c');
+    if (scope.organizationId !== undefined) {
+      qb.where('c.organization_id = :org', { org: scope.organizationId });
+    }
+    return keysetPage(qb, 'c', after, limit).getMany();
   }
 
+  async replaceSecret(id: string, secretHash: string): Promise<void> {
+    await this.repo.update({ id }, { secretHash, secretRotatedAt: new Date() });
+  }
+
+  async touchLastUsed(id: string): Promise<void> {
+    await this.dataSource.query('UPDATE api_clients SET last_used_at = now() WHERE id = $1', [id]);
+  }
+
+  /** Revokes once: the first revocation time is kept. */
   async revoke(id: string): Promise<void> {
-    await this.repo.update({ id }, { revokedAt: new Date() });
+    await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()' })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
   }
 }

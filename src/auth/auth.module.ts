@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
+import { ApiClientsModule } from '#src/api-clients/api-clients.module.js';
 import { AccessGuard } from '#src/auth/access.guard.js';
 import { AuthController } from '#src/auth/auth.controller.js';
 import { AuthService } from '#src/auth/auth.service.js';
@@ -11,15 +11,15 @@ import { PrincipalService } from '#src/auth/principal.service.js';
 import { RefreshTokensRepository } from '#src/auth/refresh-tokens.repository.js';
 import { TokenService } from '#src/auth/token.service.js';
 import { KeysModule } from '#src/keys/keys.module.js';
-import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
-import { UsersRepository } from '#src/users/users.repository.js';
+import { OrganizationsModule } from '#src/organizations/organizations.module.js';
+import { UsersModule } from '#src/users/users.module.js';
 
 /**
  * Who calls: tokens (login, refresh, client credentials), their verification (passport-jwt),
  * and the global AccessGuard that closes every route not marked @Public or @Roles.
  */
 @Module({
-  imports: [PassportModule, KeysModule],
+  imports: [PassportModule, KeysModule, OrganizationsModule, UsersModule, ApiClientsModule],
   controllers: [AuthController],
   providers: [
     AuthService,
@@ -28,11 +28,8 @@ import { UsersRepository } from '#src/users/users.repository.js';
     PrincipalService,
     JwtStrategy,
     RefreshTokensRepository,
-    UsersRepository,
-    OrganizationsRepository,
-    ApiClientsRepository,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [TokenService, UsersRepository, OrganizationsRepository, ApiClientsRepository],
+  exports: [TokenService],
 })
 export class AuthModule {}

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import type { Keyset } from '#src/common/pagination/cursor.js';
+import { keysetPage } from '#src/common/pagination/keyset-query.js';
+import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
+import {
+  OrganizationEntity,
+  type OrganizationContacts,
+} from '#src/organizations/organization.entity.js';
 
 @Injectable()
 export class OrganizationsRepository {
@@ -14,8 +20,15 @@ export class OrganizationsRepository {
     return this.repo.findOneBy({ id });
   }
 
-  findByShortCode(shortCode: string): Promise<OrganizationEntity | null> {
-    return this.repo.findOneBy({ shortCode: shortCode.toUpperCase() });
+  /** A page of the organizations in scope (an ISP's scope is itself). */
+  listPage(
+    scope: TenantScope,
+    after: Keyset | undefined,
+    limit: number,
+  ): Promise<OrganizationEntity[]> {
+    const qb = this.repo.createQueryBuilder('o');
+    if (scope.organizationId !== undefined) qb.where('o.id = :org', { org: scope.organizationId });
+    return keysetPage(qb, 'o', after, limit).getMany();
   }
 
   async insert(
@@ -24,7 +37,18 @@ export class OrganizationsRepository {
     return this.repo.save(this.repo.create({ ...org, shortCode: org.shortCode.toUpperCase() }));
   }
 
-  count(): Promise<number> {
-    return this.repo.count();
+  /** Applies the changes if the row still has `version`; false when it does not (or is gone). */
+  async updateIfVersion(
+    id: string,
+    version: number,
+    changes: { name?: string; contacts?: OrganizationContacts },
+  ): Promise<boolean> {
+    const result = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ ...changes, version: () => 'version + 1', updatedAt: () => 'now()' })
+      .where('id = :id AND version = :version', { id, version })
+      .execute();
+    return (result.affected ?? 0) > 0;
   }
 }

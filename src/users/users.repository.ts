@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { Keyset } from '#src/common/pagination/cursor.js';
+import { keysetPage } from '#src/common/pagination/keyset-query.js';
+import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
 import { UserEntity } from '#src/users/user.entity.js';
 
 @Injectable()
@@ -16,6 +19,37 @@ export class UsersRepository {
 
   findByEmail(email: string): Promise<UserEntity | null> {
     return this.repo.findOneBy({ email: email.toLowerCase() });
+  }
+
+  listPage(scope: TenantScope, after: Keyset | undefined, limit: number): Promise<UserEntity[]> {
+    const qb = this.repo.createQueryBuilder('u');
+    if (scope.organizationId !== undefined) {
+      qb.where('u.organization_id = :org', { org: scope.organizationId });
+    }
+    return keysetPage(qb, 'u', after, limit).getMany();
+  }
+
+  /** Applies the changes if the row still has `version`; false when it does not (or is gone). */
+  async updateIfVersion(
+    id: string,
+    version: number,
+    changes: Partial<Pick<UserEntity, 'name' | 'roles' | 'disabled' | 'passwordHash'>> & {
+      clearLockout?: boolean;
+    },
+  ): Promise<boolean> {
+    const { clearLockout, ...columns } = changes;
+    const result = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({
+        ...columns,
+        ...(clearLockout ? { failedLogins: 0, lockedUntil: null } : {}),
+        version: () => 'version + 1',
+        updatedAt: () => 'now()',
+      })
+      .where('id = :id AND version = :version', { id, version })
+      .execute();
+    return (result.affected ?? 0) > 0;
   }
 
   async insert(
@@ -43,7 +77,11 @@ export class UsersRepository {
     );
   }
 
+  /** Login bookkeeping is not an edit: it leaves `version` and `updated_at` alone. */
   async recordSuccessfulLogin(id: string): Promise<void> {
-    await this.repo.update({ id }, { failedLogins: 0, lockedUntil: null, lastLoginAt: new Date() });
+    await this.dataSource.query(
+      'UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1',
+      [id],
+    );
   }
 }

@@ -1,0 +1,76 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '#src/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
+import type { Principal } from '#src/auth/principal.js';
+import { PageQuery } from '#src/common/pagination/cursor.js';
+import {
+  CreateOrganizationRequest,
+  OrganizationPage,
+  OrganizationResponse,
+  UpdateOrganizationRequest,
+} from '#src/organizations/dto/organization.dto.js';
+import { OrganizationsService } from '#src/organizations/organizations.service.js';
+import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+
+const EVERYONE = ['admin', 'analyst', 'approver', 'isp_operator', 'isp_client', 'auditor'] as const;
+
+@ApiTags('Administration')
+@Controller('organizations')
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Get()
+  @Roles(...EVERYONE)
+  @ApiOperation({
+    operationId: 'listOrganizations',
+    summary: 'List organizations',
+    description: 'Newest first, by pages. An ISP sees only itself.',
+  })
+  @ApiOkResponse({ type: OrganizationPage })
+  @ApiProblemResponses(400)
+  list(
+    @CurrentPrincipal() caller: Principal,
+    @Query() query: PageQuery,
+  ): Promise<OrganizationPage> {
+    return this.organizations.list(caller, query);
+  }
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization' })
+  @ApiCreatedResponse({ type: OrganizationResponse })
+  @ApiProblemResponses(400, 409, 413, 415)
+  create(@Body() body: CreateOrganizationRequest): Promise<OrganizationResponse> {
+    return this.organizations.create(body);
+  }
+
+  @Get(':id')
+  @Roles(...EVERYONE)
+  @ApiOperation({ operationId: 'getOrganization', summary: 'Get one organization' })
+  @ApiOkResponse({ type: OrganizationResponse })
+  @ApiProblemResponses(400, 404)
+  get(
+    @CurrentPrincipal() caller: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<OrganizationResponse> {
+    return this.organizations.get(caller, id);
+  }
+
+  @Patch(':id')
+  @Roles('admin')
+  @ApiOperation({
+    operationId: 'updateOrganization',
+    summary: 'Change an organization’s name or contacts',
+    description: 'Send the `version` you read; if it changed since, the answer is 409.',
+  })
+  @ApiOkResponse({ type: OrganizationResponse })
+  @ApiProblemResponses(400, 404, 409, 415)
+  update(
+    @CurrentPrincipal() caller: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateOrganizationRequest,
+  ): Promise<OrganizationResponse> {
+    return this.organizations.update(caller, id, body);
+  }
+}

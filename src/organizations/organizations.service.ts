@@ -1,0 +1,85 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import type { Principal } from '#src/auth/principal.js';
+import {
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  toPage,
+  type Page,
+  type PageQuery,
+} from '#src/common/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
+import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
+import {
+  toOrganizationResponse,
+  type CreateOrganizationRequest,
+  type OrganizationResponse,
+  type UpdateOrganizationRequest,
+} from '#src/organizations/dto/organization.dto.js';
+import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
+
+@Injectable()
+export class OrganizationsService {
+  constructor(private readonly organizations: OrganizationsRepository) {}
+
+  async list(caller: Principal, query: PageQuery): Promise<Page<OrganizationResponse>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.organizations.listPage(
+      tenantScope(caller),
+      decodeCursor(query.cursor),
+      limit,
+    );
+    return toPage(rows, limit, toOrganizationResponse);
+  }
+
+  async get(caller: Principal, id: string): Promise<OrganizationResponse> {
+    const org = visibleOr404(
+      tenantScope(caller),
+      await this.organizations.findById(id),
+      'organization',
+      (o) => o.id,
+    );
+    return toOrganizationResponse(org);
+  }
+
+  async create(request: CreateOrganizationRequest): Promise<OrganizationResponse> {
+    try {
+      const org = await this.organizations.insert({
+        kind: request.kind,
+        name: request.name,
+        shortCode: request.shortCode,
+        contacts: { ...request.contacts },
+      });
+      return toOrganizationResponse(org);
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === '23505') {
+        throw new ProblemException(HttpStatus.CONFLICT, {
+          type: ProblemType.conflict,
+          detail: `An organization with short code ${request.shortCode.toUpperCase()} exists already`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async update(
+    caller: Principal,
+    id: string,
+    request: UpdateOrganizationRequest,
+  ): Promise<OrganizationResponse> {
+    await this.get(caller, id);
+    const changed = await this.organizations.updateIfVersion(id, request.version, {
+      ...(request.name === undefined ? {} : { name: request.name }),
+      ...(request.contacts === undefined ? {} : { contacts: { ...request.contacts } }),
+    });
+    if (!changed) throw staleVersion('organization');
+    return this.get(caller, id);
+  }
+}
+
+export function staleVersion(what: string): ProblemException {
+  return new ProblemException(HttpStatus.CONFLICT, {
+    type: ProblemType.conflict,
+    title: 'The record has changed',
+    detail: `The ${what} was changed since you read it: read it again and reapply your change`,
+  });
+}

@@ -1,0 +1,137 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { PASSWORD_MIN_LENGTH } from '#src/auth/passwords.js';
+import type { Role } from '#src/auth/roles.js';
+import type { UserEntity } from '#src/users/user.entity.js';
+
+export const PERSON_ROLES = ['admin', 'analyst', 'approver', 'isp_operator', 'auditor'] as const;
+
+export class CreateUserRequest {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  organizationId!: string;
+
+  @ApiProperty({ example: 'analyst@department.example' })
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'Nguyễn Văn An' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name!: string;
+
+  @ApiProperty({
+    enum: PERSON_ROLES,
+    isArray: true,
+    description: 'Department: admin, analyst, approver; ISP: isp_operator; authority: auditor',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(5)
+  @ArrayUnique()
+  @IsIn(PERSON_ROLES, { each: true })
+  roles!: Role[];
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 })
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(1024)
+  password!: string;
+}
+
+export class UpdateUserRequest {
+  @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
+  @IsInt()
+  @Min(1)
+  version!: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ enum: PERSON_ROLES, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(5)
+  @ArrayUnique()
+  @IsIn(PERSON_ROLES, { each: true })
+  roles?: Role[];
+
+  @ApiPropertyOptional({ description: 'A disabled user cannot log in; their tokens stop working' })
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
+
+  @ApiPropertyOptional({ description: 'Sets a new password and clears a lockout' })
+  @IsOptional()
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(1024)
+  password?: string;
+}
+
+export class UserResponse {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+  @ApiProperty({ format: 'uuid' })
+  organizationId!: string;
+  @ApiProperty()
+  email!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({ enum: PERSON_ROLES, isArray: true })
+  roles!: Role[];
+  @ApiProperty()
+  disabled!: boolean;
+  @ApiProperty({ format: 'date-time', type: String, nullable: true })
+  lockedUntil!: string | null;
+  @ApiProperty({ format: 'date-time', type: String, nullable: true })
+  lastLoginAt!: string | null;
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+  @ApiProperty()
+  version!: number;
+}
+
+export class UserPage {
+  @ApiProperty({ type: [UserResponse] })
+  items!: UserResponse[];
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor!: string | null;
+}
+
+export function toUserResponse(u: UserEntity): UserResponse {
+  return {
+    id: u.id,
+    organizationId: u.organizationId,
+    email: u.email,
+    name: u.name,
+    roles: u.roles,
+    disabled: u.disabled,
+    lockedUntil: u.lockedUntil?.toISOString() ?? null,
+    lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
+    createdAt: u.createdAt.toISOString(),
+    version: u.version,
+  };
+}

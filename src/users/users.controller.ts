@@ -1,0 +1,71 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '#src/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
+import type { Principal } from '#src/auth/principal.js';
+import { PageQuery } from '#src/common/pagination/cursor.js';
+import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import {
+  CreateUserRequest,
+  UpdateUserRequest,
+  UserPage,
+  UserResponse,
+} from '#src/users/dto/user.dto.js';
+import { UsersService } from '#src/users/users.service.js';
+
+@ApiTags('Administration')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @Roles('admin', 'auditor', 'isp_operator')
+  @ApiOperation({
+    operationId: 'listUsers',
+    summary: 'List users',
+    description: 'Newest first, by pages. An ISP operator sees the people of their own ISP.',
+  })
+  @ApiOkResponse({ type: UserPage })
+  @ApiProblemResponses(400)
+  list(@CurrentPrincipal() caller: Principal, @Query() query: PageQuery): Promise<UserPage> {
+    return this.users.list(caller, query);
+  }
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({ operationId: 'createUser', summary: 'Create a user' })
+  @ApiCreatedResponse({ type: UserResponse })
+  @ApiProblemResponses(400, 409, 413, 415)
+  create(@Body() body: CreateUserRequest): Promise<UserResponse> {
+    return this.users.create(body);
+  }
+
+  @Get(':id')
+  @Roles('admin', 'auditor', 'isp_operator')
+  @ApiOperation({ operationId: 'getUser', summary: 'Get one user' })
+  @ApiOkResponse({ type: UserResponse })
+  @ApiProblemResponses(400, 404)
+  get(
+    @CurrentPrincipal() caller: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<UserResponse> {
+    return this.users.get(caller, id);
+  }
+
+  @Patch(':id')
+  @Roles('admin')
+  @ApiOperation({
+    operationId: 'updateUser',
+    summary: 'Change a user’s name, roles, password or disabled flag',
+    description: 'Send the `version` you read; if it changed since, the answer is 409.',
+  })
+  @ApiOkResponse({ type: UserResponse })
+  @ApiProblemResponses(400, 404, 409, 415)
+  update(
+    @CurrentPrincipal() caller: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateUserRequest,
+  ): Promise<UserResponse> {
+    return this.users.update(caller, id, body);
+  }
+}

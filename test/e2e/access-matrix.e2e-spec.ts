@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { routesOf } from '#src/app.factory.js';
+import { ROLES, type Role } from '#src/auth/roles.js';
+import { PROJECT_ROOT } from '#src/project.js';
+import { Factories } from '#test/support/factories.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
+
+/** docs/access-matrix.json: "METHOD /path" → "public" or the roles allowed. */
+interface AccessMatrix {
+  routes: Record<string, 'public' | Role[]>;
+}
+
+const matrix = JSON.parse(
+  readFileSync(path.join(PROJECT_ROOT, 'docs', 'access-matrix.json'), 'utf8'),
+) as AccessMatrix;
+
+/** The guard's own refusals, told apart from an operation's answers (400, 404…). */
+function isDenied(
+  status: number,
+  body: { type?: string; detail?: string },
+): 'unauthenticated' | 'forbidden' | false {
+  if (status === 401 && body.type === 'urn:threat-exchange:problem:unauthorized')
+    return 'unauthenticated';
+  if (status === 403 && body.detail === 'Your roles do not allow this operation')
+    return 'forbidden';
+  return false;
+}
+
+describe('access matrix: every route × every role against docs/access-matrix.json', () => {
+  let t: TestApp;
+  const tokens = new Map<Role, string>();
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const make = new Factories(t.app);
+    for (const role of ROLES) tokens.set(role, (await make.loginAs(role)).token);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('lists exactly the routes the application serves', () => {
+    const served = routesOf(t.app).map((r) => `${r.method} ${r.url}`);
+    expect([...new Set(served)].sort()).toEqual(Object.keys(matrix.routes).sort());
+  });
+
+  it('gives each role (and no token) exactly the access the matrix says', async () => {
+    const mismatches: string[] = [];
+    for (const [route, rule] of Object.entries(matrix.routes)) {
+      const [method = 'GET', template = '/'] = route.split(' ');
+      const url = template.replace(/:[A-Za-z]+/g, randomUUID()).replace('*', 'x');
+      const call = async (token?: string) => {
+        let req = request(t.server)[method.toLowerCase() as 'get'](url);
+        if (token) req = req.set('authorization', `Bearer ${token}`);
+        if (method === 'POST' || method === 'PATCH' || method === 'PUT') req = req.send({});
+        const res = await req;
+        return isDenied(res.status, res.body as { type?: string; detail?: string });
+      };
+      const anonymous = await call();
+      if (rule === 'public' ? anonymous !== false : anonymous !== 'unauthenticated') {
+        mismatches.push(`${route} without a token: ${anonymous || 'allowed'}`);
+      }
+      for (const role of ROLES) {
+        const outcome = await call(tokens.get(role));
+        const allowed = rule === 'public' || rule.includes(role);
+        if (allowed ? outcome !== false : outcome !== 'forbidden') {
+          mismatches.push(
+            `${route} as ${role}: ${outcome || 'allowed'}, expected ${allowed ? 'allowed' : 'forbidden'}`,
+          );
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});

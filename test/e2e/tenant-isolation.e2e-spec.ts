@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import { Factories } from '#test/support/factories.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
+
+/**
+ * Every tenant-scoped operation, called by ISP A with ISP B's records: 404 (as if they did not
+ * exist), and nothing changes. A later feature adds its operations to `OPERATIONS`.
+ */
+describe('tenant isolation between ISPs', () => {
+  let t: TestApp;
+  let make: Factories;
+  let tokenA: string;
+  let clientTokenA: string;
+  let b: {
+    orgId: string;
+    userId: string;
+    clientId: string;
+    clientPublicId: string;
+    clientSecret: string;
+  };
+
+  interface Operation {
+    name: string;
+    method: 'get' | 'post' | 'patch';
+    path: () => string;
+    body?: object;
+    /** Proves that the call changed nothing of B's. */
+    unchanged?: () => Promise<void>;
+  }
+
+  const OPERATIONS: Operation[] = [
+    { name: 'get organization', method: 'get', path: () => `/api/v1/organizations/${b.orgId}` },
+    { name: 'get user', method: 'get', path: () => `/api/v1/users/${b.userId}` },
+    { name: 'get API client', method: 'get', path: () => `/api/v1/api-clients/${b.clientId}` },
+    {
+      name: 'rotate API client secret',
+      method: 'post',
+      path: () => `/api/v1/api-clients/${b.clientId}/rotate`,
+      unchanged: async () => {
+        // B's secret still works.
+        await make.clientToken(b.clientPublicId, b.clientSecret);
+      },
+    },
+    {
+      name: 'revoke API client',
+      method: 'post',
+      path: () => `/api/v1/api-clients/${b.clientId}/revoke`,
+      unchanged: async () => {
+        const row = await t.app
+          .get(DataSource)
+          .getRepository(ApiClientEntity)
+          .findOneByOrFail({ id: b.clientId });
+        expect(row.revokedAt).toBeNull();
+      },
+    },
+  ];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    make = new Factories(t.app);
+    const ispA = await make.organization('isp');
+    const operatorA = await make.user(ispA, ['isp_operator']);
+    const login = await request(t.server)
+      .post('/api/v1/auth/login')
+      .send({ email: operatorA.email, password: operatorA.password })
+      .expect(200);
+    tokenA = login.body.access_token;
+    const clientA = await make.apiClient(ispA);
+    clientTokenA = await make.clientToken(clientA.clientId, clientA.secret);
+
+    const ispB = await make.organization('isp');
+    const userB = await make.user(ispB, ['isp_operator']);
+    const clientB = await make.apiClient(ispB);
+    b = {
+      orgId: ispB.id,
+      userId: userB.id,
+      clientId: clientB.id,
+      clientPublicId: clientB.clientId,
+      clientSecret: clientB.secret,
+    };
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it.each(OPERATIONS.map((op) => [op.name, op] as const))(
+    "%s of another ISP's record: 404 and no change",
+    async (_name, op) => {
+      for (const token of [tokenA, clientTokenA]) {
+        const req = request(t.server)[op.method](op.path()).set('authorization', `Bearer ${token}`);
+        const res = await (op.body ? req.send(op.body) : req);
+        // isp_client may not call some of these at all (403 from the access matrix); never 200.
+        expect([404, 403]).toContain(res.status);
+        if (token === tokenA) {
+          expect(res.status).toBe(404);
+          expect(res.body).toMatchObject({ status: 404, title: 'Not Found' });
+        }
+        await op.unchanged?.();
+      }
+    },
+  );
+
+  it('answers exactly as for a record that does not exist', async () => {
+    const other = await request(t.server)
+      .get(`/api/v1/users/${b.userId}`)
+      .set('authorization', `Bearer ${tokenA}`)
+      .expect(404);
+    const missing = await request(t.server)
+      .get('/api/v1/users/00000000-0000-4000-8000-000000000000')
+      .set('authorization', `Bearer ${tokenA}`)
+      .expect(404);
+    expect(other.body.detail).toBe(missing.body.detail);
+  });
+
+  it('lists only the caller’s own records', async () => {
+    for (const path of ['/api/v1/organizations', '/api/v1/users', '/api/v1/api-clients']) {
+      const res = await request(t.server)
+        .get(path)
+        .set('authorization', `Bearer ${tokenA}`)
+        .expect(200);
+      const ids = JSON.stringify(res.body.items);
+      expect(res.body.items.length).toBeGreaterThan(0);
+      expect(ids).not.toContain(b.orgId);
+      expect(ids).not.toContain(b.userId);
+      expect(ids).not.toContain(b.clientId);
+    }
+  });
+
+  it('lets the Department see every ISP', async () => {
+    const admin = (await make.loginAs('admin')).token;
+    await request(t.server)
+      .get(`/api/v1/organizations/${b.orgId}`)
+      .set('authorization', `Bearer ${admin}`)
+      .expect(200);
+    await request(t.server)
+      .get(`/api/v1/api-clients/${b.clientId}`)
+      .set('authorization', `Bearer ${admin}`)
+      .expect(200);
+  });
+});
