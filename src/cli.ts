@@ -9,6 +9,7 @@ import { createDataSource } from '#src/database/data-source.js';
 import { resolveDatabase } from '#src/database/database-url.js';
 import { renderMigration } from '#src/database/migration-template.js';
 import { revertLastMigration, runMigrations, schemaDrift } from '#src/database/migrations.js';
+import { describeSeed, seedDemo } from '#src/demo/seed-demo.js';
 import { buildOpenApiDocument } from '#src/openapi/openapi.js';
 import { PROJECT_ROOT, PROJECT_VERSION } from '#src/project.js';
 
@@ -22,6 +23,8 @@ const USAGE = `usage: node dist/src/cli.js <command>
   migration:check            fail when the entities and migrations/ have drifted apart
   migration:generate <Name>  write migrations/<time>-<Name>.ts from the entities' drift
   migration:create <Name>    write an empty migrations/<time>-<Name>.ts
+  seed:demo [--json]         create the demo organizations, people and ISP clients
+                             (passwords: DEMO_PASSWORD, else generated); idempotent
   openapi:generate           write docs/openapi.json
   openapi:check              fail when docs/openapi.json differs from the code`;
 
@@ -132,6 +135,12 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`wrote ${await writeMigration(name, [], [])}\n`);
       return;
     }
+    case 'seed:demo':
+      return withDatabase(config, async (ds) => {
+        await runMigrations(ds);
+        const seed = await seedDemo(ds, process.env.DEMO_PASSWORD || undefined);
+        process.stdout.write(arg === '--json' ? `${JSON.stringify(seed)}\n` : describeSeed(seed));
+      });
     case 'openapi:generate': {
       await mkdir(path.dirname(OPENAPI_FILE), { recursive: true });
       await writeFile(OPENAPI_FILE, await openApiText(config));

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { UserEntity } from '#src/users/user.entity.js';
 import { Factories } from '#test/support/factories.js';
 import { ProbeModule } from '#test/support/probe.module.js';
-import { createTestApp, TEST_ADMIN_PASSWORD, type TestApp } from '#test/support/test-app.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 describe('identity: login, lockout, refresh rotation, client credentials, keys', () => {
   let t: TestApp;
@@ -97,15 +97,6 @@ describe('identity: login, lockout, refresh rotation, client credentials, keys',
         .expect(400);
       const names = new Set(res.body['invalid-params'].map((p: { name: string }) => p.name));
       expect([...names].sort()).toEqual(['email', 'password']);
-    });
-
-    it('created the first administrator on the empty database (bootstrap)', async () => {
-      const res = await login(t.config.ADMIN_EMAIL, TEST_ADMIN_PASSWORD).expect(200);
-      const who = await request(t.server)
-        .get('/api/v1/__probe/whoami')
-        .set('authorization', `Bearer ${res.body.access_token}`)
-        .expect(200);
-      expect(who.body).toMatchObject({ roles: ['admin'], organizationKind: 'department' });
     });
   });
 

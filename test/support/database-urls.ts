@@ -1,6 +1,45 @@
+import pg from 'pg';
+import { createDataSource } from '#src/database/data-source.js';
+import { runMigrations } from '#src/database/migrations.js';
 /** The migrated database of this test run (made by global-setup.ts). */
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DB_URL;
   if (!url) throw new Error('TEST_DB_URL is not set: run the tests through npm test');
   return url;
+}
+
+/**
+ * A new, migrated database on the run's server, for a test that needs one of its own (an
+ * empty database, say). Drop it with the returned function.
+ */
+export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = new URL(testDatabaseUrl());
+  const name = `test_fresh_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new URL(base);
+  admin.pathname = '/postgres';
+  const run = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: admin.toString() });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}"`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const ds = await createDataSource(url.toString(), {
+    DB_POOL_MAX: 1,
+    DB_CONNECT_TIMEOUT_MS: 5000,
+    DB_STATEMENT_TIMEOUT_MS: 0,
+  });
+  await ds.initialize();
+  try {
+    await runMigrations(ds);
+  } finally {
+    await ds.destroy();
+  }
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }

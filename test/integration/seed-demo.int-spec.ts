@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import { verifySecret } from '#src/auth/passwords.js';
+import { createDataSource } from '#src/database/data-source.js';
+import { describeSeed, seedDemo } from '#src/demo/seed-demo.js';
+import { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import { UserEntity } from '#src/users/user.entity.js';
+import { testDatabaseUrl } from '#test/support/database-urls.js';
+
+describe('npm run seed:demo', () => {
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    ds = await createDataSource(testDatabaseUrl(), {
+      DB_POOL_MAX: 2,
+      DB_CONNECT_TIMEOUT_MS: 5000,
+      DB_STATEMENT_TIMEOUT_MS: 0,
+    });
+    await ds.initialize();
+  });
+  afterAll(async () => {
+    await ds.destroy();
+  });
+
+  it('creates a Department, two ISPs and an authority, and is idempotent', async () => {
+    const first = await seedDemo(ds);
+    const count = async () => ({
+      orgs: await ds.getRepository(OrganizationEntity).count(),
+      users: await ds.getRepository(UserEntity).count(),
+      clients: await ds.getRepository(ApiClientEntity).count(),
+    });
+    const before = await count();
+    const second = await seedDemo(ds, 'demo-password-123');
+    expect(await count()).toEqual(before);
+
+    expect(first.users.map((u) => u.roles[0]).sort()).toEqual([
+      'analyst',
+      'approver',
+      'auditor',
+      'isp_operator',
+      'isp_operator',
+    ]);
+    expect(first.clients).toHaveLength(2);
+    // The latest printed credentials are the ones that work.
+    for (const u of second.users) {
+      expect(u.password).toBe('demo-password-123');
+      const row = await ds.getRepository(UserEntity).findOneByOrFail({ email: u.email });
+      expect(await verifySecret(row.passwordHash, u.password)).toBe(true);
+    }
+    for (const c of second.clients) {
+      const row = await ds.getRepository(ApiClientEntity).findOneByOrFail({ clientId: c.clientId });
+      expect(await verifySecret(row.secretHash, c.clientSecret)).toBe(true);
+      const org = await ds
+        .getRepository(OrganizationEntity)
+        .findOneByOrFail({ id: row.organizationId });
+      expect(org.kind).toBe('isp');
+    }
+    expect(describeSeed(second)).toContain('demo-isp-a-feeds');
+    expect(JSON.parse(JSON.stringify(second))).toEqual(second);
+  });
+});
