@@ -48,6 +48,29 @@ describe('access matrix: every route × every role against docs/access-matrix.js
     expect([...new Set(served)].sort()).toEqual(Object.keys(matrix.routes).sort());
   });
 
+  it('is rendered as the same table in docs/access-matrix.md', () => {
+    const md = readFileSync(path.join(PROJECT_ROOT, 'docs', 'access-matrix.md'), 'utf8');
+    const header = md.split('\n').find((l) => l.startsWith('| Route'));
+    const columns = (header ?? '')
+      .split('|')
+      .map((c) => c.trim())
+      .slice(2, -1);
+    expect(columns).toEqual([...ROLES]);
+    const rows = new Map<string, string[]>();
+    for (const line of md.split('\n')) {
+      const cells = line.split('|').map((c) => c.trim());
+      const route = /^`(.+)`$/.exec(cells[1] ?? '')?.[1];
+      if (route) rows.set(route, cells.slice(2, -1));
+    }
+    for (const [route, rule] of Object.entries(matrix.routes)) {
+      if (route.startsWith('GET /api/docs/')) continue;
+      const expected = ROLES.map((r) =>
+        rule === 'public' ? 'public' : rule.includes(r) ? '✓' : '',
+      );
+      expect({ route, cells: rows.get(route) }).toEqual({ route, cells: expected });
+    }
+  });
+
   it('gives each role (and no token) exactly the access the matrix says', async () => {
     const mismatches: string[] = [];
     for (const [route, rule] of Object.entries(matrix.routes)) {
