@@ -9,13 +9,7 @@ import {
 } from '#src/api-clients/dto/api-client.dto.js';
 import type { Principal } from '#src/auth/principal.js';
 import { hashSecret } from '#src/auth/passwords.js';
-import {
-  decodeCursor,
-  DEFAULT_PAGE_SIZE,
-  toPage,
-  type Page,
-  type PageQuery,
-} from '#src/common/pagination/cursor.js';
+import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
 import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
@@ -34,13 +28,12 @@ export class ApiClientsService {
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<ApiClientResponse>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.clients.listPage(
-      tenantScope(caller),
-      decodeCursor(query.cursor),
-      limit,
+    const scope = tenantScope(caller);
+    return paginate(
+      query,
+      (after, limit) => this.clients.listPage(scope, after, limit),
+      toApiClientResponse,
     );
-    return toPage(rows, limit, toApiClientResponse);
   }
 
   async get(caller: Principal, id: string): Promise<ApiClientResponse> {

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -28,6 +29,18 @@ const toBool = ({ value }: { value: unknown }): unknown => {
 };
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+/** An integer variable within [min, max], converted from its string; one message for all. */
+function IntInRange(min: number, max: number, note = ''): PropertyDecorator {
+  const message = ({ property }: { property: string }): string =>
+    `${property} must be an integer between ${min}${note} and ${max}`;
+  return applyDecorators(
+    Transform(toInt),
+    IsInt({ message }),
+    Min(min, { message }),
+    Max(max, { message }),
+  );
+}
+
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -49,10 +62,7 @@ export class AppConfig {
   @MinLength(1, { message: 'HOST must not be empty' })
   HOST = '127.0.0.1';
 
-  @Transform(toInt)
-  @IsInt({ message: 'PORT must be an integer between 0 and 65535' })
-  @Min(0, { message: 'PORT must be an integer between 0 and 65535' })
-  @Max(65535, { message: 'PORT must be an integer between 0 and 65535' })
+  @IntInRange(0, 65535)
   PORT = 3000;
 
   /** Unset: an embedded PostgreSQL is started with its data in EMBEDDED_PG_DIR. */
@@ -71,46 +81,26 @@ export class AppConfig {
   @IsBoolean({ message: 'DB_MIGRATIONS_RUN must be true or false' })
   DB_MIGRATIONS_RUN = true;
 
-  @Transform(toInt)
-  @IsInt({ message: 'DB_POOL_MAX must be an integer between 1 and 200' })
-  @Min(1, { message: 'DB_POOL_MAX must be an integer between 1 and 200' })
-  @Max(200, { message: 'DB_POOL_MAX must be an integer between 1 and 200' })
+  @IntInRange(1, 200)
   DB_POOL_MAX = 10;
 
-  @Transform(toInt)
-  @IsInt({ message: 'DB_CONNECT_TIMEOUT_MS must be an integer between 100 and 60000' })
-  @Min(100, { message: 'DB_CONNECT_TIMEOUT_MS must be an integer between 100 and 60000' })
-  @Max(60000, { message: 'DB_CONNECT_TIMEOUT_MS must be an integer between 100 and 60000' })
+  @IntInRange(100, 60000)
   DB_CONNECT_TIMEOUT_MS = 3000;
 
-  @Transform(toInt)
-  @IsInt({ message: 'DB_STATEMENT_TIMEOUT_MS must be an integer between 0 (off) and 3600000' })
-  @Min(0, { message: 'DB_STATEMENT_TIMEOUT_MS must be an integer between 0 (off) and 3600000' })
-  @Max(3600000, {
-    message: 'DB_STATEMENT_TIMEOUT_MS must be an integer between 0 (off) and 3600000',
-  })
+  @IntInRange(0, 3600000, ' (off)')
   DB_STATEMENT_TIMEOUT_MS = 30000;
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
 
-  @Transform(toInt)
-  @IsInt({ message: 'BODY_LIMIT_BYTES must be an integer between 1024 and 1073741824' })
-  @Min(1024, { message: 'BODY_LIMIT_BYTES must be an integer between 1024 and 1073741824' })
-  @Max(1073741824, { message: 'BODY_LIMIT_BYTES must be an integer between 1024 and 1073741824' })
+  @IntInRange(1024, 1073741824)
   BODY_LIMIT_BYTES = 1048576;
 
-  @Transform(toInt)
-  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer between 100 and 600000' })
-  @Min(100, { message: 'SHUTDOWN_TIMEOUT_MS must be an integer between 100 and 600000' })
-  @Max(600000, { message: 'SHUTDOWN_TIMEOUT_MS must be an integer between 100 and 600000' })
+  @IntInRange(100, 600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
   /** Seconds a client is told to wait (`Retry-After`) while the database is unavailable. */
-  @Transform(toInt)
-  @IsInt({ message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
-  @Min(1, { message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
-  @Max(3600, { message: 'DB_UNAVAILABLE_RETRY_AFTER_S must be an integer between 1 and 3600' })
+  @IntInRange(1, 3600)
   DB_UNAVAILABLE_RETRY_AFTER_S = 5;
 
   /** `iss` of the access tokens we sign and accept. */
@@ -123,23 +113,14 @@ export class AppConfig {
   @MinLength(1, { message: 'JWT_AUDIENCE must be a non-empty string' })
   JWT_AUDIENCE = 'threat-exchange-api';
 
-  @Transform(toInt)
-  @IsInt({ message: 'ACCESS_TOKEN_TTL_S must be an integer between 60 and 86400' })
-  @Min(60, { message: 'ACCESS_TOKEN_TTL_S must be an integer between 60 and 86400' })
-  @Max(86400, { message: 'ACCESS_TOKEN_TTL_S must be an integer between 60 and 86400' })
+  @IntInRange(60, 86400)
   ACCESS_TOKEN_TTL_S = 900;
 
-  @Transform(toInt)
-  @IsInt({ message: 'REFRESH_TOKEN_TTL_S must be an integer between 300 and 31536000' })
-  @Min(300, { message: 'REFRESH_TOKEN_TTL_S must be an integer between 300 and 31536000' })
-  @Max(31536000, { message: 'REFRESH_TOKEN_TTL_S must be an integer between 300 and 31536000' })
+  @IntInRange(300, 31536000)
   REFRESH_TOKEN_TTL_S = 2592000;
 
   /** Leeway for `exp`/`nbf`/`iat` between our clock and the token's. */
-  @Transform(toInt)
-  @IsInt({ message: 'JWT_CLOCK_TOLERANCE_S must be an integer between 0 and 300' })
-  @Min(0, { message: 'JWT_CLOCK_TOLERANCE_S must be an integer between 0 and 300' })
-  @Max(300, { message: 'JWT_CLOCK_TOLERANCE_S must be an integer between 0 and 300' })
+  @IntInRange(0, 300)
   JWT_CLOCK_TOLERANCE_S = 30;
 
   /**
@@ -170,10 +151,7 @@ export class AppConfig {
   ADMIN_PASSWORD?: string;
 
   /** Login attempts accepted per client address and minute (then 429). */
-  @Transform(toInt)
-  @IsInt({ message: 'AUTH_RATE_LIMIT_PER_MINUTE must be an integer between 1 and 10000' })
-  @Min(1, { message: 'AUTH_RATE_LIMIT_PER_MINUTE must be an integer between 1 and 10000' })
-  @Max(10000, { message: 'AUTH_RATE_LIMIT_PER_MINUTE must be an integer between 1 and 10000' })
+  @IntInRange(1, 10000)
   AUTH_RATE_LIMIT_PER_MINUTE = 20;
 }
 

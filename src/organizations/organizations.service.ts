@@ -1,12 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Principal } from '#src/auth/principal.js';
-import {
-  decodeCursor,
-  DEFAULT_PAGE_SIZE,
-  toPage,
-  type Page,
-  type PageQuery,
-} from '#src/common/pagination/cursor.js';
+import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
 import {
@@ -22,13 +16,12 @@ export class OrganizationsService {
   constructor(private readonly organizations: OrganizationsRepository) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<OrganizationResponse>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.organizations.listPage(
-      tenantScope(caller),
-      decodeCursor(query.cursor),
-      limit,
+    const scope = tenantScope(caller);
+    return paginate(
+      query,
+      (after, limit) => this.organizations.listPage(scope, after, limit),
+      toOrganizationResponse,
     );
-    return toPage(rows, limit, toOrganizationResponse);
   }
 
   async get(caller: Principal, id: string): Promise<OrganizationResponse> {

@@ -2,13 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Principal } from '#src/auth/principal.js';
 import { hashSecret } from '#src/auth/passwords.js';
 import { USER_ROLES_BY_KIND, type Role } from '#src/auth/roles.js';
-import {
-  decodeCursor,
-  DEFAULT_PAGE_SIZE,
-  toPage,
-  type Page,
-  type PageQuery,
-} from '#src/common/pagination/cursor.js';
+import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
 import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
@@ -31,9 +25,12 @@ export class UsersService {
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<UserResponse>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.users.listPage(tenantScope(caller), decodeCursor(query.cursor), limit);
-    return toPage(rows, limit, toUserResponse);
+    const scope = tenantScope(caller);
+    return paginate(
+      query,
+      (after, limit) => this.users.listPage(scope, after, limit),
+      toUserResponse,
+    );
   }
 
   async get(caller: Principal, id: string): Promise<UserResponse> {

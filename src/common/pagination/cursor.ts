@@ -62,3 +62,13 @@ export function toPage<E extends Keyset, T>(rows: E[], limit: number, map: (row:
   const last = items.at(-1);
   return { items: items.map(map), nextCursor: more && last ? encodeCursor(last) : null };
 }
+
+/** A list operation: decode the cursor, fetch limit + 1 rows after it, map the page. */
+export async function paginate<E extends Keyset, T>(
+  query: PageQuery,
+  fetch: (after: Keyset | undefined, limit: number) => Promise<E[]>,
+  map: (row: E) => T,
+): Promise<Page<T>> {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  return toPage(await fetch(decodeCursor(query.cursor), limit), limit, map);
+}
