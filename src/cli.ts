@@ -9,6 +9,7 @@ import { createDataSource } from '#src/database/data-source.js';
 import { resolveDatabase } from '#src/database/database-url.js';
 import { renderMigration } from '#src/database/migration-template.js';
 import { revertLastMigration, runMigrations, schemaDrift } from '#src/database/migrations.js';
+import { PASSWORD_MIN_LENGTH } from '#src/auth/passwords.js';
 import { describeSeed, seedDemo } from '#src/demo/seed-demo.js';
 import { buildOpenApiDocument } from '#src/openapi/openapi.js';
 import { PROJECT_ROOT, PROJECT_VERSION } from '#src/project.js';
@@ -135,12 +136,19 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`wrote ${await writeMigration(name, [], [])}\n`);
       return;
     }
-    case 'seed:demo':
+    case 'seed:demo': {
+      if (config.NODE_ENV === 'production')
+        fail('seed:demo refuses to run with NODE_ENV=production');
+      const demoPassword = process.env.DEMO_PASSWORD || undefined;
+      if (demoPassword !== undefined && demoPassword.length < PASSWORD_MIN_LENGTH) {
+        fail(`DEMO_PASSWORD must be at least ${PASSWORD_MIN_LENGTH} characters`);
+      }
       return withDatabase(config, async (ds) => {
         await runMigrations(ds);
-        const seed = await seedDemo(ds, process.env.DEMO_PASSWORD || undefined);
+        const seed = await seedDemo(ds, demoPassword);
         process.stdout.write(arg === '--json' ? `${JSON.stringify(seed)}\n` : describeSeed(seed));
       });
+    }
     case 'openapi:generate': {
       await mkdir(path.dirname(OPENAPI_FILE), { recursive: true });
       await writeFile(OPENAPI_FILE, await openApiText(config));

@@ -21,6 +21,7 @@ function detailFor(info: unknown): string {
   if (/jwt issuer invalid/i.test(message))
     return 'The access token was not issued by this service (iss)';
   if (/invalid algorithm/i.test(message)) return 'The access token is not signed with ES256';
+  if (/signature is required/i.test(message)) return 'The access token is unsigned (alg: none)';
   return 'The access token is not valid';
 }
 

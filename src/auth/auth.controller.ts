@@ -96,7 +96,8 @@ export class AuthController {
   token(
     @Body() body: Record<string, string>,
     @Headers('authorization') authorization?: string,
+    @Headers('content-type') contentType?: string,
   ): Promise<TokenResponse> {
-    return this.auth.clientCredentials(body, authorization);
+    return this.auth.clientCredentials(body, authorization, contentType);
   }
 }

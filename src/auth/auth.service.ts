@@ -98,9 +98,18 @@ export class AuthService {
    * client_secret_basic or client_secret_post (not both). Errors in the §5.2 shape.
    */
   async clientCredentials(
-    body: Partial<ClientCredentialsRequest>,
+    form: Partial<ClientCredentialsRequest> | null | undefined,
     authorization: string | undefined,
+    contentType: string | undefined,
   ): Promise<TokenResponse> {
+    if (!/^application\/x-www-form-urlencoded\b/i.test(contentType ?? '')) {
+      throw new OAuthError(
+        'invalid_request',
+        'The token request must be form-encoded (application/x-www-form-urlencoded)',
+      );
+    }
+    const body: Partial<ClientCredentialsRequest> =
+      form && typeof form === 'object' && !Array.isArray(form) ? form : {};
     const basic = parseBasic(authorization);
     if (basic === null)
       throw new OAuthError('invalid_client', 'Malformed Basic authorization', 401, true);

@@ -6,12 +6,14 @@ import { AppConfig } from '#src/config/config.js';
 import { OrganizationEntity } from '#src/organizations/organization.entity.js';
 import { UserEntity } from '#src/users/user.entity.js';
 
-const BOOTSTRAP_LOCK = 7_340_213_003;
+/** Held by the bootstrap and by seed:demo, which both create the Department. */
+export const BOOTSTRAP_LOCK = 7_340_213_003;
 
 /**
  * First start on an empty database: the Department's organization and one administrator,
  * whose password is ADMIN_PASSWORD or generated and printed once. Runs under an advisory lock
- * (two instances starting together create one), and never again once an organization exists.
+ * (two instances starting together create one), and does nothing once any administrator
+ * exists (enabled or not). The Department is reused if one exists (e.g. from seed:demo).
  */
 @Injectable()
 export class BootstrapService implements OnApplicationBootstrap {
@@ -29,15 +31,23 @@ export class BootstrapService implements OnApplicationBootstrap {
     const password = this.config.ADMIN_PASSWORD ?? generated ?? '';
     const created = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
-      if ((await manager.count(OrganizationEntity)) > 0) return false;
-      const department = await manager.save(
-        manager.create(OrganizationEntity, {
-          kind: 'department',
-          name: 'Department of Information and Communications',
-          shortCode: 'DIC',
-          contacts: {},
-        }),
+      const admins: unknown[] = await manager.query(
+        `SELECT 1 FROM users WHERE 'admin' = ANY(roles) LIMIT 1`,
       );
+      if (admins.length > 0) return false;
+      const department =
+        (await manager.findOne(OrganizationEntity, {
+          where: { kind: 'department' },
+          order: { createdAt: 'ASC' },
+        })) ??
+        (await manager.save(
+          manager.create(OrganizationEntity, {
+            kind: 'department',
+            name: 'Department of Information and Communications',
+            shortCode: 'DIC',
+            contacts: {},
+          }),
+        ));
       await manager.save(
         manager.create(UserEntity, {
           organizationId: department.id,

@@ -43,9 +43,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       ) => {
         const header = headerOf(rawJwtToken);
         if (!header) return done(new TokenRefused('The access token is not valid'));
-        if (header.alg !== SIGNING_ALG) {
-          return done(new TokenRefused('The access token is not signed with ES256'));
-        }
         if (typeof header.kid !== 'string') {
           return done(new TokenRefused('The access token names no key (kid)'));
         }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
 import type { Principal } from '#src/auth/principal.js';
-import { isRole, ORGANIZATION_KINDS, type OrganizationKind } from '#src/auth/roles.js';
+import { isRole, ORGANIZATION_KINDS, type OrganizationKind, type Role } from '#src/auth/roles.js';
 import { UsersRepository } from '#src/users/users.repository.js';
 
 /** Why a signature-valid token is still refused (a 401 detail). */
@@ -32,10 +32,14 @@ export class PrincipalService {
     ) {
       throw new TokenRefused('The access token lacks required claims');
     }
+    let granted: Role[] = roles;
     if (subType === 'user') {
       const user = await this.users.findById(sub);
       if (!user || user.organizationId !== org) throw new TokenRefused('The user no longer exists');
       if (user.disabled) throw new TokenRefused('The user is disabled');
+      // A role taken away takes effect at once; a role given needs a new token.
+      granted = roles.filter((r) => user.roles.includes(r));
+      if (granted.length === 0) throw new TokenRefused('The user no longer holds these roles');
     } else {
       const client = await this.clients.findById(sub);
       if (!client || client.organizationId !== org) {
@@ -48,7 +52,7 @@ export class PrincipalService {
       id: sub,
       organizationId: org,
       organizationKind: orgKind as OrganizationKind,
-      roles,
+      roles: granted,
       tokenId: jti,
     };
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import { BOOTSTRAP_LOCK } from '#src/auth/bootstrap.service.js';
 import { hashSecret } from '#src/auth/passwords.js';
 import type { OrganizationKind, Role } from '#src/auth/roles.js';
 import { OrganizationEntity } from '#src/organizations/organization.entity.js';
@@ -88,38 +89,44 @@ const CLIENTS: { shortCode: string; clientId: string; name: string }[] = [
   { shortCode: 'ISP-B', clientId: 'demo-isp-b-feeds', name: 'Demo feed puller B' },
 ];
 
-const secretOr = (given: string | undefined): string =>
-  given ?? randomBytes(15).toString('base64url');
+/** What an existing account gets on a re-run: its credential is reset only with a password. */
+const UNCHANGED = '(unchanged: set DEMO_PASSWORD to reset it)';
 
 /**
  * The demo organizations, people and ISP clients. Idempotent: records are found by short code,
- * e-mail and client id and never duplicated; passwords and secrets are set each run (to
- * `password` if given, else freshly generated) so that what is printed always works.
+ * e-mail and client id and never duplicated. A new account gets `password` or a generated one;
+ * an existing one keeps its credential unless `password` is given, and is never re-enabled or
+ * un-revoked. An e-mail or client id that exists outside its demo organization is an error.
  */
 export async function seedDemo(dataSource: DataSource, password?: string): Promise<DemoSeed> {
   return dataSource.transaction(async (manager) => {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
     const orgIds = new Map<string, string>();
     for (const org of ORGANIZATIONS)
       orgIds.set(org.shortCode, await upsertOrganization(manager, org));
     const users: DemoAccount[] = [];
     for (const u of USERS) {
-      const pw = secretOr(password);
-      await upsertUser(manager, {
-        ...u,
-        organizationId: orgIds.get(u.shortCode) ?? '',
-        password: pw,
-      });
-      users.push({ organization: u.shortCode, email: u.email, roles: u.roles, password: pw });
+      const printed = await upsertUser(
+        manager,
+        { ...u, organizationId: orgIds.get(u.shortCode) ?? '' },
+        password,
+      );
+      users.push({ organization: u.shortCode, email: u.email, roles: u.roles, password: printed });
     }
     const clients: DemoClient[] = [];
     for (const c of CLIENTS) {
-      const secret = secretOr(password);
-      await upsertClient(manager, { ...c, organizationId: orgIds.get(c.shortCode) ?? '', secret });
-      clients.push({ organization: c.shortCode, clientId: c.clientId, clientSecret: secret });
+      const printed = await upsertClient(
+        manager,
+        { ...c, organizationId: orgIds.get(c.shortCode) ?? '' },
+        password,
+      );
+      clients.push({ organization: c.shortCode, clientId: c.clientId, clientSecret: printed });
     }
     return { users, clients };
   });
 }
+
+const generate = (): string => randomBytes(15).toString('base64url');
 
 async function upsertOrganization(
   manager: EntityManager,
@@ -127,58 +134,60 @@ async function upsertOrganization(
 ): Promise<string> {
   const repo = manager.getRepository(OrganizationEntity);
   const found = await repo.findOneBy({ shortCode: org.shortCode });
+  if (found && found.kind !== org.kind) {
+    throw new Error(
+      `Organization ${org.shortCode} exists and is not a ${org.kind}: not a demo database?`,
+    );
+  }
   if (found) return found.id;
   return (await repo.save(repo.create({ ...org, contacts: { ...org.contacts } }))).id;
 }
 
 async function upsertUser(
   manager: EntityManager,
-  u: { organizationId: string; email: string; name: string; roles: Role[]; password: string },
-): Promise<void> {
+  u: { organizationId: string; email: string; name: string; roles: Role[] },
+  password: string | undefined,
+): Promise<string> {
   const repo = manager.getRepository(UserEntity);
-  const passwordHash = await hashSecret(u.password);
   const found = await repo.findOneBy({ email: u.email });
-  if (found) {
-    await repo.update(
-      { id: found.id },
-      { passwordHash, disabled: false, failedLogins: 0, lockedUntil: null },
-    );
-    return;
+  if (found && found.organizationId !== u.organizationId) {
+    throw new Error(`User ${u.email} exists in another organization: not a demo database?`);
   }
-  await repo.save(
-    repo.create({
-      organizationId: u.organizationId,
-      email: u.email,
-      name: u.name,
-      roles: u.roles,
-      passwordHash,
-    }),
-  );
+  if (found) {
+    if (password === undefined) return UNCHANGED;
+    await repo.update({ id: found.id }, { passwordHash: await hashSecret(password) });
+    return password;
+  }
+  const pw = password ?? generate();
+  await repo.save(repo.create({ ...u, passwordHash: await hashSecret(pw) }));
+  return pw;
 }
 
 async function upsertClient(
   manager: EntityManager,
-  c: { organizationId: string; clientId: string; name: string; secret: string },
-): Promise<void> {
+  c: { organizationId: string; clientId: string; name: string },
+  password: string | undefined,
+): Promise<string> {
   const repo = manager.getRepository(ApiClientEntity);
-  const secretHash = await hashSecret(c.secret);
   const found = await repo.findOneBy({ clientId: c.clientId });
+  if (found && found.organizationId !== c.organizationId) {
+    throw new Error(
+      `API client ${c.clientId} exists in another organization: not a demo database?`,
+    );
+  }
   if (found) {
+    if (password === undefined) return UNCHANGED;
     await repo.update(
       { id: found.id },
-      { secretHash, secretRotatedAt: new Date(), revokedAt: null },
+      { secretHash: await hashSecret(password), secretRotatedAt: new Date() },
     );
-    return;
+    return password;
   }
+  const secret = password ?? generate();
   await repo.save(
-    repo.create({
-      organizationId: c.organizationId,
-      clientId: c.clientId,
-      name: c.name,
-      secretHash,
-      secretRotatedAt: new Date(),
-    }),
+    repo.create({ ...c, secretHash: await hashSecret(secret), secretRotatedAt: new Date() }),
   );
+  return secret;
 }
 
 /** The human-readable listing printed by `npm run seed:demo`. */

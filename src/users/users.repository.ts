@@ -77,6 +77,14 @@ export class UsersRepository {
     );
   }
 
+  /** Revokes every refresh token of the user: their sessions end (password change, disabling). */
+  async endSessions(id: string): Promise<void> {
+    await this.dataSource.query(
+      'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL',
+      [id],
+    );
+  }
+
   /** Login bookkeeping is not an edit: it leaves `version` and `updated_at` alone. */
   async recordSuccessfulLogin(id: string): Promise<void> {
     await this.dataSource.query(

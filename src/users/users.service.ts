@@ -87,6 +87,9 @@ export class UsersService {
         : { passwordHash: await hashSecret(request.password), clearLockout: true }),
     });
     if (!changed) throw staleVersion('user');
+    // A new password or a disabled account ends every session (refresh token) at once.
+    if (request.password !== undefined || request.disabled === true)
+      await this.users.endSessions(id);
     return this.get(caller, id);
   }
 }

@@ -118,6 +118,28 @@ describe('administration: organizations, users, API clients', () => {
     await as(login.body.access_token).get('/api/v1/users').expect(401);
   });
 
+  it('ends a user’s sessions when their password changes, and a removed role stops at once', async () => {
+    const dept = await make.organization('department');
+    const user = await make.user(dept, ['analyst', 'approver']);
+    const login = await request(t.server)
+      .post('/api/v1/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(200);
+    await as(admin)
+      .patch(`/api/v1/users/${user.id}`, { version: 1, roles: ['approver'] })
+      .expect(200);
+    // The token still says analyst+approver; only approver counts now.
+    const who = await as(login.body.access_token).get('/api/v1/organizations').expect(200);
+    expect(who.body.items.length).toBeGreaterThan(0);
+    await as(admin)
+      .patch(`/api/v1/users/${user.id}`, { version: 2, password: 'a-brand-new-password' })
+      .expect(200);
+    await request(t.server)
+      .post('/api/v1/auth/refresh')
+      .send({ refresh_token: login.body.refresh_token })
+      .expect(401);
+  });
+
   it('creates an API client whose secret is shown once, rotates it and revokes it', async () => {
     const isp = await make.organization('isp');
     const dept = await make.organization('department');

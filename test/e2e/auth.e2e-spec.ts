@@ -201,6 +201,20 @@ describe('identity: login, lockout, refresh rotation, client credentials, keys',
       expect(res.body).toEqual({ error, error_description: expect.any(String) });
     });
 
+    it('refuses a body that is not form-encoded, or none, with invalid_request (never a 500)', async () => {
+      for (const req of [
+        request(t.server).post('/api/v1/auth/token').send({ grant_type: 'client_credentials' }),
+        request(t.server).post('/api/v1/auth/token'),
+        request(t.server)
+          .post('/api/v1/auth/token')
+          .set('content-type', 'application/json')
+          .send('null'),
+      ]) {
+        const res = await req.expect(400);
+        expect(res.body.error).toBe('invalid_request');
+      }
+    });
+
     it('challenges a failed Basic authentication, refuses two methods at once and revoked clients', async () => {
       const isp = await make.organization('isp');
       const client = await make.apiClient(isp);
@@ -237,20 +251,29 @@ describe('identity: login, lockout, refresh rotation, client credentials, keys',
   });
 });
 
-describe('rate limits on the login and token endpoints', () => {
-  it('answer 429 problem+json with Retry-After past the limit', async () => {
+describe('rate limits on the login, refresh and token endpoints', () => {
+  const CALLS: [string, (t: TestApp) => request.Test][] = [
+    [
+      'login',
+      (t) =>
+        request(t.server).post('/api/v1/auth/login').send({ email: 'a@b.example', password: 'x' }),
+    ],
+    ['refresh', (t) => request(t.server).post('/api/v1/auth/refresh').send({ refresh_token: 'x' })],
+    [
+      'token',
+      (t) =>
+        request(t.server)
+          .post('/api/v1/auth/token')
+          .type('form')
+          .send({ grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' }),
+    ],
+  ];
+
+  it.each(CALLS)('%s: 429 problem+json with Retry-After past the limit', async (_name, call) => {
     const t = await createTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '3' } });
     try {
-      for (let i = 0; i < 3; i++) {
-        await request(t.server)
-          .post('/api/v1/auth/login')
-          .send({ email: 'a@b.example', password: 'x' })
-          .expect(401);
-      }
-      const res = await request(t.server)
-        .post('/api/v1/auth/login')
-        .send({ email: 'a@b.example', password: 'x' })
-        .expect(429);
+      for (let i = 0; i < 3; i++) expect((await call(t)).status).toBe(401);
+      const res = await call(t).expect(429);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       expect(res.body.type).toBe('urn:threat-exchange:problem:rate-limited');

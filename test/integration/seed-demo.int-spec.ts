@@ -57,6 +57,28 @@ describe('npm run seed:demo', () => {
       expect(org.kind).toBe('isp');
     }
     expect(describeSeed(second)).toContain('demo-isp-a-feeds');
+
+    // A re-run never undoes what an administrator did, and without a password changes nothing.
+    await ds
+      .getRepository(ApiClientEntity)
+      .update({ clientId: 'demo-isp-a-feeds' }, { revokedAt: new Date() });
+    await ds.getRepository(UserEntity).update({ email: 'analyst@dic.example' }, { disabled: true });
+    const third = await seedDemo(ds);
+    expect(third.users.every((u) => u.password.startsWith('(unchanged'))).toBe(true);
+    const client = await ds
+      .getRepository(ApiClientEntity)
+      .findOneByOrFail({ clientId: 'demo-isp-a-feeds' });
+    expect(client.revokedAt).not.toBeNull();
+    expect(await verifySecret(client.secretHash, 'demo-password-123')).toBe(true);
+    const analyst = await ds
+      .getRepository(UserEntity)
+      .findOneByOrFail({ email: 'analyst@dic.example' });
+    expect(analyst.disabled).toBe(true);
+    await seedDemo(ds, 'demo-password-456');
+    expect(
+      (await ds.getRepository(ApiClientEntity).findOneByOrFail({ clientId: 'demo-isp-a-feeds' }))
+        .revokedAt,
+    ).not.toBeNull();
     expect(JSON.parse(JSON.stringify(second))).toEqual(second);
   });
 });
