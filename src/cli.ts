@@ -32,9 +32,11 @@ const USAGE = `usage: node dist/src/cli.js <command>
 const SOURCE_MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 const OPENAPI_FILE = path.join(PROJECT_ROOT, 'docs', 'openapi.json');
 
+/** A command's refusal: its message is printed alone, after cleanup (finally blocks) ran. */
+class CliFailure extends Error {}
+
 function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
+  throw new CliFailure(message);
 }
 
 function readConfig(): AppConfig {
@@ -170,6 +172,12 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).then(
   () => process.exit(0),
-  (error: unknown) =>
-    fail(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  (error: unknown) => {
+    const text =
+      error instanceof CliFailure
+        ? error.message
+        : `failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    process.stderr.write(`${text}\n`);
+    process.exit(1);
+  },
 );
