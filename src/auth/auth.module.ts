@@ -30,6 +30,5 @@ import { UsersModule } from '#src/users/users.module.js';
     RefreshTokensRepository,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [TokenService],
 })
 export class AuthModule {}

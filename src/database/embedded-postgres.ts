@@ -140,13 +140,6 @@ export class EmbeddedPostgres {
     return new EmbeddedPostgres(bin, runAs, dataDir, port, url, log, owned);
   }
 
-  /** Connection URL for another database of this cluster. */
-  urlFor(database: string): string {
-    const url = new URL(this.url);
-    url.pathname = `/${database}`;
-    return url.toString();
-  }
-
   async stop(): Promise<void> {
     if (!this.owned) return;
     await runPgCtl(this.bin, this.runAs, ['stop', '-D', this.dataDir, '-m', 'fast', '-w']).catch(

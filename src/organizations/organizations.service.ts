@@ -3,6 +3,7 @@ import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
+import { sqlState } from '#src/database/database-errors.js';
 import {
   toOrganizationResponse,
   type CreateOrganizationRequest,
@@ -44,7 +45,7 @@ export class OrganizationsService {
       });
       return toOrganizationResponse(org);
     } catch (error) {
-      if ((error as { driverError?: { code?: string } }).driverError?.code === '23505') {
+      if (sqlState(error) === '23505') {
         throw new ProblemException(HttpStatus.CONFLICT, {
           type: ProblemType.conflict,
           detail: `An organization with short code ${request.shortCode.toUpperCase()} exists already`,
