@@ -1,4 +1,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
+import type { Clock } from '#src/common/clock/clock.js';
+import { installBodyParsing } from '#src/common/http/body-parsing.js';
+import { runWithRequestContext } from '#src/common/http/request-context.js';
 import { HttpStatus, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -37,6 +40,8 @@ export interface CreateAppOptions {
   logger: Logger;
   /** Extra modules for tests. */
   extraImports?: ModuleMetadata['imports'];
+  /** The application's clock (tests pass a ManualClock). */
+  clock?: Clock;
   /**
    * Build the module graph without instantiating providers (no database connection): enough
    * to generate the OpenAPI document.
@@ -78,8 +83,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   });
   let metrics: MetricsService | undefined;
 
-  // Only JSON bodies by default; a feature that takes another type registers its own parser.
+  // Only JSON bodies by default; streaming routes (bulk import) take JSON, CSV and text.
   fastify.removeContentTypeParser('text/plain');
+  installBodyParsing(fastify, config);
 
   let closing = false;
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -96,8 +102,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       );
       return;
     }
-    done();
+    // The audit trail reads the request id and client address from here.
+    runWithRequestContext({ requestId: request.id, clientIp: request.ip }, done);
   });
+
   // Graceful shutdown: once closing, every response asks the client to close its connection,
   // so that keep-alive connections of requests still in flight do not hold the server open.
   fastify.addHook('preClose', (done) => {
@@ -136,6 +144,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       url: options.databaseUrl,
       logger,
       extraImports: options.extraImports,
+      clock: options.clock,
     }),
     adapter,
     { logger: new PinoNestLogger(logger), abortOnError: false, preview: options.preview ?? false },

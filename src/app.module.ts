@@ -1,4 +1,10 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { AuditModule } from '#src/audit/audit.service.js';
+import { ClockModule, type Clock } from '#src/common/clock/clock.js';
+import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';
+import { ImportsModule } from '#src/imports/imports.module.js';
+import { IndicatorsModule } from '#src/indicators/indicators.module.js';
+import { ProtectedListsModule } from '#src/protected-lists/protected-lists.module.js';
 import { AuthModule } from '#src/auth/auth.module.js';
 import { ConfigModule } from '#src/config/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/database/database.module.js';
@@ -8,6 +14,7 @@ import { MetricsModule } from '#src/metrics/metrics.module.js';
 export interface AppModuleOptions extends DatabaseModuleOptions {
   /** Extra modules (tests mount probe controllers this way). */
   extraImports?: ModuleMetadata['imports'];
+  clock?: Clock;
 }
 
 /** The feature modules of the service. A new feature module is listed here. */
@@ -18,8 +25,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.config),
+        ClockModule.forRoot(options.clock),
         DatabaseModule.forRoot(options),
+        AuditModule,
         AuthModule,
+        ProtectedListsModule,
+        IndicatorsModule,
+        BlockingRequestsModule,
+        ImportsModule,
         HealthModule,
         MetricsModule,
         ...(options.extraImports ?? []),

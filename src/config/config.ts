@@ -153,6 +153,22 @@ export class AppConfig {
   /** Login attempts accepted per client address and minute (then 429). */
   @IntInRange(1, 10000)
   AUTH_RATE_LIMIT_PER_MINUTE = 20;
+
+  /** Largest body of one bulk import (POST /imports), in bytes (then 413). */
+  @IntInRange(1024, 4 * 1024 * 1024 * 1024)
+  IMPORT_MAX_BYTES = 512 * 1024 * 1024;
+
+  /** Most rows in one bulk import. */
+  @IntInRange(1, 10_000_000)
+  IMPORT_MAX_ROWS = 1_000_000;
+
+  /** Largest JSON body that adds items to a blocking request (100,000 values fit), in bytes. */
+  @IntInRange(1024, 1024 * 1024 * 1024)
+  ITEMS_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+  /** Seconds between runs of the expiry job (indicators past valid_until); 0 turns it off. */
+  @IntInRange(0, 86400)
+  EXPIRY_INTERVAL_S = 60;
 }
 
 /** Names of every variable AppConfig reads (used by the `.env.example` test). */

@@ -1,3 +1,14 @@
+import {
+  AssignmentEntity,
+  BlockingRequestEntity,
+  BlockingRequestItemEntity,
+} from '#src/blocking-requests/blocking-request.entity.js';
+import { ImportJobEntity } from '#src/imports/import-job.entity.js';
+import { IndicatorEntity } from '#src/indicators/indicator.entity.js';
+import {
+  ProtectedEntryEntity,
+  ProtectedListEntity,
+} from '#src/protected-lists/protected-list.entity.js';
 import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
 import { RefreshTokenEntity } from '#src/auth/refresh-token.entity.js';
 import { SigningKeyEntity } from '#src/keys/signing-key.entity.js';
@@ -14,4 +25,11 @@ export const ENTITIES: Function[] = [
   ApiClientEntity,
   SigningKeyEntity,
   RefreshTokenEntity,
+  IndicatorEntity,
+  ProtectedListEntity,
+  ProtectedEntryEntity,
+  ImportJobEntity,
+  BlockingRequestEntity,
+  BlockingRequestItemEntity,
+  AssignmentEntity,
 ];

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Clock } from '#src/common/clock/clock.js';
 import { createApp } from '#src/app.factory.js';
 import { createLogger } from '#src/common/logging/logger.js';
 import { loadConfig, type AppConfig } from '#src/config/config.js';
@@ -41,6 +42,7 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   databaseUrl?: string;
   extraImports?: ModuleMetadata['imports'];
+  clock?: Clock;
 }
 
 /** The real application (same factory as main.ts) on the run's test database, logs captured. */
@@ -60,6 +62,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     databaseUrl: options.databaseUrl ?? testDatabaseUrl(),
     logger: createLogger(config.LOG_LEVEL, logs.stream),
     extraImports: options.extraImports,
+    clock: options.clock,
   });
   return { app, server: app.getHttpServer(), logs, config, close: () => app.close() };
 }

@@ -16,6 +16,12 @@ export const ProblemType = {
   unauthorized: 'urn:threat-exchange:problem:unauthorized',
   rateLimited: 'urn:threat-exchange:problem:rate-limited',
   internal: 'urn:threat-exchange:problem:internal',
+  /** The operation is not allowed in the record's current state (e.g. approving a draft). */
+  invalidState: 'urn:threat-exchange:problem:invalid-state',
+  /** Publishing would block something on a protected list (and no override covers it). */
+  protectedIndicator: 'urn:threat-exchange:problem:protected-indicator',
+  /** The approver of a request cannot be the person who submitted it. */
+  twoPersonRule: 'urn:threat-exchange:problem:two-person-rule',
 } as const;
 
 /** One rejected input field (the `invalid-params` extension of RFC 9457 §3's example). */

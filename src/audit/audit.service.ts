@@ -1,0 +1,81 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Principal } from '#src/auth/principal.js';
+import { currentRequestContext } from '#src/common/http/request-context.js';
+
+/** A connection that runs SQL: a TypeORM EntityManager or a `pg` client. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** Who did it: a caller, or the service itself (scheduled jobs, bootstrap). */
+export type Actor = Principal | 'system';
+
+export interface AuditEventInput {
+  actor: Actor;
+  /** Dotted verb, e.g. `blocking_request.approve`. */
+  action: string;
+  objectType: string;
+  objectId: string | null;
+  /** A short before/after summary; never secrets. */
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * The one place state changes are recorded. Call it with the transaction's EntityManager so
+ * that the event commits (or rolls back) with the change it describes. Plain rows for now;
+ * the tamper-evident chain comes on top of this table later.
+ */
+@Injectable()
+export class AuditService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  record(manager: EntityManager | undefined, event: AuditEventInput): Promise<void> {
+    return this.recordWith(manager ?? this.dataSource.manager, event);
+  }
+
+  /** The same, on any connection with a `query` method (a raw `pg` client in a transaction). */
+  async recordWith(connection: Queryable, event: AuditEventInput): Promise<void> {
+    const context = currentRequestContext();
+    const actor = event.actor === 'system' ? undefined : event.actor;
+    await connection.query(
+      `INSERT INTO audit_events
+         (actor_type, actor_id, organization_id, roles, action, object_type, object_id, summary,
+          request_id, client_ip)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        actor === undefined ? 'system' : actor.kind === 'user' ? 'user' : 'api_client',
+        actor?.id ?? null,
+        actor?.organizationId ?? null,
+        actor?.roles ?? [],
+        event.action,
+        event.objectType,
+        event.objectId,
+        JSON.stringify(event.summary ?? {}),
+        context?.requestId ?? null,
+        context?.clientIp ?? null,
+      ],
+    );
+  }
+}
+
+/** Notifications to deliver after commit (webhooks read this table; see the outbox pattern). */
+@Injectable()
+export class OutboxService {
+  async enqueue(
+    manager: EntityManager,
+    topic: string,
+    aggregateId: string | null,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    await manager.query(`INSERT INTO outbox (topic, aggregate_id, payload) VALUES ($1, $2, $3)`, [
+      topic,
+      aggregateId,
+      JSON.stringify(payload),
+    ]);
+  }
+}
+
+@Global()
+@Module({ providers: [AuditService, OutboxService], exports: [AuditService, OutboxService] })
+export class AuditModule {}

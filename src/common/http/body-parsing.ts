@@ -1,0 +1,66 @@
+import type { Readable } from 'node:stream';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppConfig } from '#src/config/config.js';
+
+/** Media types a streaming route accepts; the handler reads the body itself. */
+export const STREAM_MEDIA_TYPES = ['application/json', 'text/csv', 'text/plain'] as const;
+export type StreamMediaType = (typeof STREAM_MEDIA_TYPES)[number];
+
+const STREAM_MARKER = 'application/x-threat-exchange-stream';
+const streamedTypes = new WeakMap<FastifyRequest['raw'], string>();
+
+interface BodyRouteConfig {
+  streamBody?: boolean;
+  largeBody?: boolean;
+}
+
+/**
+ * The route's body is handed over unread, as a stream (bulk import): Fastify neither buffers
+ * nor limits it, the handler does. `rateLimit` etc. can be passed along.
+ */
+export const StreamBody = (extra: Record<string, unknown> = {}): MethodDecorator =>
+  RouteConfig({ ...extra, streamBody: true });
+
+/** The route takes JSON bodies up to ITEMS_BODY_LIMIT_BYTES instead of BODY_LIMIT_BYTES. */
+export const LargeJsonBody = (): MethodDecorator => RouteConfig({ largeBody: true });
+
+/**
+ * Streaming routes: a preParsing hook notes the request's media type and routes its body to a
+ * pass-through parser; other routes keep Fastify's JSON parser and limit.
+ */
+export function installBodyParsing(fastify: FastifyInstance, config: AppConfig): void {
+  fastify.addHook('onRoute', (route) => {
+    const routeConfig = route.config as BodyRouteConfig | undefined;
+    if (routeConfig?.largeBody) route.bodyLimit = config.ITEMS_BODY_LIMIT_BYTES;
+  });
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    const routeConfig = request.routeOptions.config as BodyRouteConfig;
+    const header = request.headers['content-type'];
+    if (routeConfig.streamBody && header !== undefined) {
+      const mediaType = header.split(';')[0].trim().toLowerCase();
+      const known = STREAM_MEDIA_TYPES.find((t) => t === mediaType);
+      if (known) {
+        streamedTypes.set(request.raw, header);
+        request.headers['content-type'] = STREAM_MARKER;
+      }
+    }
+    done(null, payload);
+  });
+  fastify.addContentTypeParser(STREAM_MARKER, (request, payload, done) => {
+    if (!streamedTypes.has(request.raw)) {
+      done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), undefined);
+      return;
+    }
+    done(null, payload);
+  });
+}
+
+/** The body stream and its Content-Type header, on a route declared with @StreamBody(). */
+export function streamedBody(
+  request: FastifyRequest,
+): { stream: Readable; contentType: string } | undefined {
+  const contentType = streamedTypes.get(request.raw);
+  if (contentType === undefined) return undefined;
+  return { stream: request.body as Readable, contentType };
+}

@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+export type RemovalReason = 'withdrawal' | 'expiry' | 'revocation';
+
+export interface FeedWriteResult {
+  /** Versions written: (fromVersion, toVersion]; equal when nothing changed. */
+  fromVersion: number;
+  toVersion: number;
+  added: number;
+  removed: number;
+}
+
+/**
+ * The only writer of the feed: the change log (`feed_changes`), each ISP's active set
+ * (`feed_active`) and why each entry is active (`feed_claims`, one row per published block
+ * item in force). Every method runs inside the caller's transaction and starts by locking the
+ * version counter, so feed writers are serialized: versions are dense and commit in order
+ * (docs/decisions/0005-feed-versions.md). An indicator is active for an ISP while at least one
+ * claim holds it; the change log records each transition once.
+ */
+@Injectable()
+export class FeedWriter {
+  /** Publication of a request to `organizationIds` (already resolved from its targets). */
+  async publish(
+    manager: EntityManager,
+    requestId: string,
+    organizationIds: string[],
+  ): Promise<FeedWriteResult> {
+    await this.begin(manager);
+    // Unblock items end every claim on the indicator for these ISPs, then remove what was active.
+    await manager.query(
+      `INSERT INTO pg_temp.feed_delta (organization_id, indicator_id, op, reason, request_id)
+       SELECT a.organization_id, a.indicator_id, 'remove', 'unblock', $1
+         FROM blocking_request_items i
+         JOIN feed_active a ON a.indicator_id = i.indicator_id AND a.organization_id = ANY($2::uuid[])
+        WHERE i.request_id = $1 AND i.operation = 'unblock'`,
+      [requestId, organizationIds],
+    );
+    await manager.query(
+      `DELETE FROM feed_claims c USING blocking_request_items i
+        WHERE i.request_id = $1 AND i.operation = 'unblock'
+          AND c.indicator_id = i.indicator_id AND c.organization_id = ANY($2::uuid[])`,
+      [requestId, organizationIds],
+    );
+    // Block items claim the indicator for each ISP; those not active yet are added.
+    await manager.query(
+      `INSERT INTO feed_claims (indicator_id, organization_id, request_id)
+       SELECT i.indicator_id, o.id, $1
+         FROM blocking_request_items i CROSS JOIN unnest($2::uuid[]) AS o(id)
+        WHERE i.request_id = $1 AND i.operation = 'block'
+       ON CONFLICT DO NOTHING`,
+      [requestId, organizationIds],
+    );
+    await manager.query(
+      `INSERT INTO pg_temp.feed_delta (organization_id, indicator_id, op, reason, request_id)
+       SELECT o.id, i.indicator_id, 'add', 'block', $1
+         FROM blocking_request_items i CROSS JOIN unnest($2::uuid[]) AS o(id)
+        WHERE i.request_id = $1 AND i.operation = 'block'
+          AND NOT EXISTS (SELECT 1 FROM feed_active a
+                           WHERE a.organization_id = o.id AND a.indicator_id = i.indicator_id)`,
+      [requestId, organizationIds],
+    );
+    return this.commitDelta(manager);
+  }
+
+  /** A withdrawn request's claims end; what no other request still holds is removed. */
+  async withdraw(manager: EntityManager, requestId: string): Promise<FeedWriteResult> {
+    await this.begin(manager);
+    await manager.query(
+      `WITH ended AS (DELETE FROM feed_claims WHERE request_id = $1
+                      RETURNING indicator_id, organization_id)
+       INSERT INTO pg_temp.feed_delta (organization_id, indicator_id, op, reason, request_id)
+       SELECT e.organization_id, e.indicator_id, 'remove', 'withdrawal', $1
+         FROM ended e
+         JOIN feed_active a ON a.organization_id = e.organization_id AND a.indicator_id = e.indicator_id
+        WHERE NOT EXISTS (SELECT 1 FROM feed_claims c
+                           WHERE c.indicator_id = e.indicator_id
+                             AND c.organization_id = e.organization_id
+                             AND c.request_id <> $1)`,
+      [requestId],
+    );
+    return this.commitDelta(manager);
+  }
+
+  /** Indicators that expired or were revoked leave every ISP's active set. */
+  async retire(
+    manager: EntityManager,
+    indicatorIds: string[],
+    reason: Extract<RemovalReason, 'expiry' | 'revocation'>,
+  ): Promise<FeedWriteResult> {
+    await this.begin(manager);
+    await manager.query(`DELETE FROM feed_claims WHERE indicator_id = ANY($1::uuid[])`, [
+      indicatorIds,
+    ]);
+    await manager.query(
+      `INSERT INTO pg_temp.feed_delta (organization_id, indicator_id, op, reason, request_id)
+       SELECT organization_id, indicator_id, 'remove', $2, NULL
+         FROM feed_active WHERE indicator_id = ANY($1::uuid[])`,
+      [indicatorIds, reason],
+    );
+    return this.commitDelta(manager);
+  }
+
+  /** The last committed feed version. */
+  async currentVersion(manager: EntityManager): Promise<number> {
+    const [row] = await manager.query<{ last: string }[]>(`SELECT last FROM feed_version`);
+    return Number(row.last);
+  }
+
+  private async begin(manager: EntityManager): Promise<void> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error('FeedWriter must run inside a transaction');
+    }
+    await manager.query(`SELECT last FROM feed_version FOR UPDATE`);
+    await manager.query(
+      `CREATE TEMP TABLE IF NOT EXISTS feed_delta (
+         organization_id uuid NOT NULL, indicator_id uuid NOT NULL, op text NOT NULL,
+         reason text NOT NULL, request_id uuid) ON COMMIT DELETE ROWS`,
+    );
+    await manager.query(`TRUNCATE pg_temp.feed_delta`);
+  }
+
+  /** Numbers the delta's rows with the next versions and applies them to the active sets. */
+  private async commitDelta(manager: EntityManager): Promise<FeedWriteResult> {
+    const [count] = await manager.query<{ added: number; removed: number }[]>(
+      `SELECT count(*) FILTER (WHERE op = 'add')::int AS added,
+              count(*) FILTER (WHERE op = 'remove')::int AS removed
+         FROM pg_temp.feed_delta`,
+    );
+    const total = count.added + count.removed;
+    if (total === 0) {
+      const version = await this.currentVersion(manager);
+      return { fromVersion: version, toVersion: version, added: 0, removed: 0 };
+    }
+    const [row] = await manager.query<{ last: string }[]>(
+      `UPDATE feed_version SET last = last + $1 RETURNING last`,
+      [total],
+    );
+    const toVersion = Number(row.last);
+    const fromVersion = toVersion - total;
+    await manager.query(
+      `INSERT INTO feed_changes (version, organization_id, indicator_id, op, reason, request_id)
+       SELECT $1::bigint + row_number() OVER (ORDER BY organization_id, indicator_id),
+              organization_id, indicator_id, op, reason, request_id
+         FROM pg_temp.feed_delta`,
+      [fromVersion],
+    );
+    await manager.query(
+      `DELETE FROM feed_active a USING feed_changes c
+        WHERE c.version > $1 AND c.op = 'remove'
+          AND a.organization_id = c.organization_id AND a.indicator_id = c.indicator_id`,
+      [fromVersion],
+    );
+    await manager.query(
+      `INSERT INTO feed_active (organization_id, indicator_id, since_version)
+       SELECT organization_id, indicator_id, version FROM feed_changes
+        WHERE version > $1 AND op = 'add'`,
+      [fromVersion],
+    );
+    return { fromVersion, toVersion, added: count.added, removed: count.removed };
+  }
+}

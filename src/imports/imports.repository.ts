@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Queryable } from '#src/audit/audit.service.js';
+import type { Keyset } from '#src/common/pagination/cursor.js';
+import { keysetPage } from '#src/common/pagination/keyset-query.js';
+import {
+  ImportJobEntity,
+  type ImportStatus,
+  type RejectedRow,
+} from '#src/imports/import-job.entity.js';
+
+export interface ImportCounters {
+  rowsRead: number;
+  bytesRead: number;
+  rejected: number;
+  rejectedRows: RejectedRow[];
+}
+
+@Injectable()
+export class ImportsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get repo() {
+    return this.dataSource.getRepository(ImportJobEntity);
+  }
+
+  findById(id: string): Promise<ImportJobEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  listPage(after: Keyset | undefined, limit: number): Promise<ImportJobEntity[]> {
+    return keysetPage(this.repo.createQueryBuilder('j'), 'j', after, limit).getMany();
+  }
+
+  create(
+    job: Pick<
+      ImportJobEntity,
+      'organizationId' | 'createdBy' | 'format' | 'mode' | 'bytesExpected' | 'defaults'
+    >,
+  ): Promise<ImportJobEntity> {
+    return this.repo.save(this.repo.create({ ...job, status: 'receiving' }));
+  }
+
+  async progress(id: string, c: ImportCounters, status: ImportStatus): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE imports SET status = $2, rows_read = $3, bytes_read = $4, rows_rejected = $5,
+              rejected = $6, updated_at = now() WHERE id = $1`,
+      [id, status, c.rowsRead, c.bytesRead, c.rejected, JSON.stringify(c.rejectedRows)],
+    );
+  }
+
+  /** The final report; through `connection` when it must commit with the merge. */
+  async finish(
+    id: string,
+    c: ImportCounters,
+    result: { status: 'succeeded' | 'failed'; created: number; existing: number; error?: string },
+    connection: Queryable = this.dataSource,
+  ): Promise<void> {
+    await connection.query(
+      `UPDATE imports SET status = $2, rows_read = $3, bytes_read = $4, rows_rejected = $5,
+              rejected = $6, rows_created = $7, rows_existing = $8, error = $9,
+              finished_at = now(), updated_at = now()
+        WHERE id = $1`,
+      [
+        id,
+        result.status,
+        c.rowsRead,
+        c.bytesRead,
+        c.rejected,
+        JSON.stringify(c.rejectedRows),
+        result.created,
+        result.existing,
+        result.error ?? null,
+      ],
+    );
+  }
+
+  /**
+   * Jobs still receiving or merging whose connection is gone: the advisory lock its import
+   * connection held is free. Marks them failed; returns how many.
+   */
+  async failOrphans(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<{ id: string }[]>(
+        `SELECT id FROM imports WHERE status IN ('receiving', 'merging')
+            AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))`,
+      );
+      if (rows.length === 0) return 0;
+      await manager.query(
+        `UPDATE imports SET status = 'failed', error = 'interrupted: the service stopped during the import; nothing was imported',
+                finished_at = now(), updated_at = now()
+          WHERE id = ANY($1::uuid[])`,
+        [rows.map((r) => r.id)],
+      );
+      return rows.length;
+    });
+  }
+}

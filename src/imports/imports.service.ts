@@ -1,0 +1,393 @@
+import { Transform, type Readable } from 'node:stream';
+import { once } from 'node:events';
+import {
+  HttpStatus,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DataSource } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import type { Principal } from '#src/auth/principal.js';
+import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
+import { notFound } from '#src/common/tenancy/tenant-scope.js';
+import { AppConfig } from '#src/config/config.js';
+import {
+  canonicalize,
+  canonicalizeUntyped,
+  INDICATOR_TYPES,
+  type IndicatorType,
+} from '#src/indicators/canonical.js';
+import { parseAttributes } from '#src/indicators/indicator-attributes.js';
+import {
+  toImportResponse,
+  type ImportJobResponse,
+  type ImportOptions,
+} from '#src/imports/dto/import.dto.js';
+import type { ImportJobEntity, RejectedRow } from '#src/imports/import-job.entity.js';
+import { ImportsRepository } from '#src/imports/imports.repository.js';
+import {
+  formatFromContentType,
+  ImportFormatError,
+  ImportTooLargeError,
+  readRows,
+  type ImportFormat,
+  type RawRow,
+} from '#src/imports/row-source.js';
+
+const MAX_REPORTED = 1000;
+const PROGRESS_EVERY_ROWS = 50_000;
+const COPY_BATCH_ROWS = 2000;
+const TYPES = new Set<string>(INDICATOR_TYPES);
+
+/** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
+function copyField(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      )
+    : value;
+}
+
+interface Counters {
+  rowsRead: number;
+  bytesRead: number;
+  rejected: number;
+  rejectedRows: RejectedRow[];
+}
+
+/**
+ * Bulk import: the body streams through the row parser and canonicalization into a COPY to a
+ * temporary staging table, on a connection of its own inside one transaction; a set-based
+ * INSERT … SELECT … ON CONFLICT DO NOTHING merges it into `indicators`. Nothing is written
+ * to `indicators` before the merge commits, so a failed import leaves nothing behind.
+ */
+@Injectable()
+export class ImportsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(ImportsService.name);
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly imports: ImportsRepository,
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Imports whose process died (their connection's lock is free) are marked failed. */
+  async onApplicationBootstrap(): Promise<void> {
+    const n = await this.imports.failOrphans();
+    if (n > 0) this.log.warn(`${n} interrupted import(s) marked failed`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  list(query: PageQuery): Promise<Page<ImportJobResponse>> {
+    return paginate(query, (after, limit) => this.imports.listPage(after, limit), toImportResponse);
+  }
+
+  async get(id: string): Promise<ImportJobResponse> {
+    const job = await this.imports.findById(id);
+    if (!job) throw notFound('import');
+    return toImportResponse(job);
+  }
+
+  /**
+   * Reads the whole body into the staging table, then answers with the job while the merge
+   * runs. A body that cannot be read (syntax, size) is a 400/413 and the job is failed.
+   */
+  async start(
+    caller: Principal,
+    body: Readable,
+    contentType: string,
+    contentLength: number | undefined,
+    options: ImportOptions,
+  ): Promise<ImportJobResponse> {
+    const format = formatFromContentType(contentType);
+    if (format === undefined) {
+      throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, {
+        detail: 'Send application/json, text/csv or text/plain in UTF-8',
+      });
+    }
+    if (contentLength !== undefined && contentLength > this.config.IMPORT_MAX_BYTES) {
+      throw tooLarge(this.config.IMPORT_MAX_BYTES);
+    }
+    const mode = options.mode ?? 'reject';
+    const job = await this.imports.create({
+      organizationId: caller.organizationId,
+      createdBy: caller.kind === 'user' ? caller.id : null,
+      format,
+      mode,
+      bytesExpected: contentLength === undefined ? null : String(contentLength),
+      defaults: {
+        ...(options.tlp ? { tlp: options.tlp } : {}),
+        ...(options.source ? { source: options.source } : {}),
+        ...(options.tags ? { tags: options.tags.split(';') } : {}),
+        ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
+        ...(options.validUntil ? { validUntil: options.validUntil.toISOString() } : {}),
+      },
+    });
+    const client = await this.connect(job.id);
+    const counters: Counters = { rowsRead: 0, bytesRead: 0, rejected: 0, rejectedRows: [] };
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `CREATE TEMP TABLE import_rows (
+           line integer, type text, value text, tlp text, confidence smallint, tags text,
+           source text, description text, valid_from timestamptz, valid_until timestamptz
+         ) ON COMMIT DROP`,
+      );
+      await this.stage(client, job, body, format, counters);
+    } catch (error) {
+      await this.abandon(client, job.id, counters, error);
+      if (error instanceof ImportTooLargeError) throw tooLarge(this.config.IMPORT_MAX_BYTES);
+      if (error instanceof ImportFormatError) {
+        throw new ProblemException(HttpStatus.BAD_REQUEST, {
+          type: ProblemType.malformedBody,
+          title: 'The import body cannot be read',
+          detail: error.line === undefined ? error.message : `line ${error.line}: ${error.message}`,
+          extensions: { importId: job.id },
+        });
+      }
+      throw error;
+    }
+    if (mode === 'reject' && counters.rejected > 0) {
+      await this.abandon(
+        client,
+        job.id,
+        counters,
+        new Error(`${counters.rejected} row(s) rejected in reject mode; nothing was imported`),
+      );
+      return this.get(job.id);
+    }
+    await this.imports.progress(job.id, counters, 'merging');
+    const merge = this.merge(client, caller, job, counters).finally(() =>
+      this.inFlight.delete(merge),
+    );
+    this.inFlight.add(merge);
+    return this.get(job.id);
+  }
+
+  /** A connection of its own (no statement timeout), holding the job's lock while it lives. */
+  private async connect(jobId: string): Promise<pg.Client> {
+    const options = this.dataSource.options as PostgresDataSourceOptions;
+    const client = new pg.Client({
+      connectionString: options.url,
+      application_name: 'threat-exchange-import',
+      keepAlive: true,
+    });
+    client.on('error', (error) => this.log.warn(`Import connection error: ${error.message}`));
+    await client.connect();
+    await client.query(`SELECT pg_advisory_lock(hashtextextended($1::text, 0))`, [jobId]);
+    return client;
+  }
+
+  private async stage(
+    client: pg.Client,
+    job: ImportJobEntity,
+    body: Readable,
+    format: ImportFormat,
+    counters: Counters,
+  ): Promise<void> {
+    const counted = body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          counters.bytesRead += chunk.length;
+          callback(null, chunk);
+        },
+      }),
+    );
+    body.on('error', (error) => counted.destroy(error));
+    const copy = client.query(
+      copyFrom(
+        `COPY import_rows (line, type, value, tlp, confidence, tags, source, description, valid_from, valid_until) FROM STDIN`,
+      ),
+    );
+    const copyDone = once(copy, 'finish');
+    copyDone.catch(() => undefined);
+    const rejectMode = job.mode === 'reject';
+    const now = new Date();
+    let batch: string[] = [];
+    let nextProgress = PROGRESS_EVERY_ROWS;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const ok = copy.write(batch.join(''));
+      batch = [];
+      if (!ok) await once(copy, 'drain');
+    };
+    const reject = (row: RawRow, reason: string): void => {
+      counters.rejected++;
+      if (counters.rejectedRows.length < MAX_REPORTED) {
+        counters.rejectedRows.push({ line: row.line, value: row.value.slice(0, 200), reason });
+      }
+    };
+    try {
+      for await (const row of readRows(counted, format, {
+        maxRows: this.config.IMPORT_MAX_ROWS,
+        maxBytes: this.config.IMPORT_MAX_BYTES,
+      })) {
+        counters.rowsRead++;
+        if (row.error !== undefined) {
+          reject(row, row.error);
+          continue;
+        }
+        let type: IndicatorType | undefined;
+        if (row.type !== undefined) {
+          const given = row.type.trim().toLowerCase();
+          if (!TYPES.has(given)) {
+            reject(row, `unknown type ${row.type}`);
+            continue;
+          }
+          type = given as IndicatorType;
+        }
+        const canonical =
+          type === undefined ? canonicalizeUntyped(row.value) : canonicalize(type, row.value);
+        if (!canonical.ok) {
+          reject(
+            row,
+            canonical.suggestion
+              ? `${canonical.reason} (did you mean ${canonical.suggestion}?)`
+              : canonical.reason,
+          );
+          continue;
+        }
+        const attrs = parseAttributes(row);
+        if (!attrs.ok) {
+          reject(row, attrs.reason);
+          continue;
+        }
+        const a = attrs.value;
+        if (a.validUntil && a.validUntil <= (a.validFrom ?? now)) {
+          reject(row, 'validUntil is not after validFrom (or now)');
+          continue;
+        }
+        // In reject mode nothing will be merged once a row is bad: keep reading for the report only.
+        if (rejectMode && counters.rejected > 0) continue;
+        batch.push(
+          `${row.line}\t${canonical.type}\t${copyField(canonical.value)}\t${a.tlp ?? '\\N'}\t${
+            a.confidence ?? '\\N'
+          }\t${a.tags ? copyField(JSON.stringify(a.tags)) : '\\N'}\t${copyField(a.source)}\t${copyField(
+            a.description,
+          )}\t${a.validFrom?.toISOString() ?? '\\N'}\t${a.validUntil?.toISOString() ?? '\\N'}\n`,
+        );
+        if (batch.length >= COPY_BATCH_ROWS) await flush();
+        if (counters.rowsRead >= nextProgress) {
+          nextProgress += PROGRESS_EVERY_ROWS;
+          await this.imports.progress(job.id, counters, 'receiving');
+        }
+      }
+      await flush();
+      copy.end();
+      await copyDone;
+    } catch (error) {
+      copy.destroy(error as Error);
+      throw error;
+    }
+  }
+
+  /** The set-based merge, then the job's final report; runs after the 202. */
+  private async merge(
+    client: pg.Client,
+    caller: Principal,
+    job: ImportJobEntity,
+    counters: Counters,
+  ): Promise<void> {
+    const d = job.defaults as {
+      tlp?: string;
+      source?: string;
+      tags?: string[];
+      confidence?: number;
+      validUntil?: string;
+    };
+    try {
+      const staged = await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_rows`);
+      const result = await client.query<{ n: string }>(
+        `WITH ins AS (
+           INSERT INTO indicators (type, value, tlp, confidence, tags, source, description,
+                                   valid_from, valid_until, created_by)
+           SELECT r.type, r.value, coalesce(r.tlp, $1, 'AMBER'), coalesce(r.confidence, $2),
+                  CASE WHEN r.tags IS NULL THEN coalesce($3::text[], '{}')
+                       ELSE ARRAY(SELECT jsonb_array_elements_text(r.tags::jsonb)) END,
+                  coalesce(r.source, $4), r.description, coalesce(r.valid_from, now()),
+                  coalesce(r.valid_until, $5), $6
+             FROM import_rows r
+           ON CONFLICT (type, value) DO NOTHING
+           RETURNING 1)
+         SELECT count(*) AS n FROM ins`,
+        [
+          d.tlp ?? null,
+          d.confidence ?? null,
+          d.tags ?? null,
+          d.source ?? null,
+          d.validUntil ?? null,
+          job.createdBy,
+        ],
+      );
+      const created = Number(result.rows[0].n);
+      const existing = Number(staged.rows[0].n) - created;
+      const finished = await this.imports.finish(
+        job.id,
+        counters,
+        { status: 'succeeded', created, existing },
+        client,
+      );
+      await this.audit.recordWith(client, {
+        actor: caller,
+        action: 'import.complete',
+        objectType: 'import',
+        objectId: job.id,
+        summary: {
+          format: job.format,
+          mode: job.mode,
+          rows: counters.rowsRead,
+          created,
+          existing,
+          rejected: counters.rejected,
+        },
+      });
+      await client.query('COMMIT');
+      void finished;
+    } catch (error) {
+      this.log.warn(`Import ${job.id} failed during the merge: ${String(error)}`);
+      await this.abandon(
+        client,
+        job.id,
+        counters,
+        new Error('the merge failed; nothing was imported'),
+      );
+      return;
+    }
+    await client.end().catch(() => undefined);
+  }
+
+  /** Rolls back, closes the connection and records the failure. */
+  private async abandon(
+    client: pg.Client,
+    jobId: string,
+    counters: Counters,
+    error: unknown,
+  ): Promise<void> {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await client.end().catch(() => undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    await this.imports
+      .finish(jobId, counters, { status: 'failed', created: 0, existing: 0, error: message })
+      .catch((e: unknown) =>
+        this.log.warn(`Could not record the failure of import ${jobId}: ${String(e)}`),
+      );
+  }
+}
+
+function tooLarge(max: number): ProblemException {
+  return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, {
+    detail: `An import body is at most ${max} bytes (IMPORT_MAX_BYTES); split the file`,
+  });
+}

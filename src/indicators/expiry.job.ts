@@ -1,0 +1,90 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '#src/audit/audit.service.js';
+import { Clock } from '#src/common/clock/clock.js';
+import { AppConfig } from '#src/config/config.js';
+import { FeedWriter } from '#src/feed/feed-writer.js';
+import { IndicatorsRepository } from '#src/indicators/indicators.repository.js';
+
+const BATCH = 10000;
+
+export interface ExpiryRun {
+  expired: number;
+  removed: number;
+}
+
+/**
+ * Indicators whose valid_until has passed become `expired`, and every ISP that had them gets a
+ * `remove` change. Idempotent (only `active` rows move, under row locks) and safe with several
+ * instances: rows are claimed with FOR UPDATE SKIP LOCKED and feed writes are serialized by
+ * the version counter, so a row is expired, and its removals written, exactly once.
+ */
+@Injectable()
+export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(ExpiryJob.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly indicators: IndicatorsRepository,
+    private readonly feed: FeedWriter,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const seconds = this.config.EXPIRY_INTERVAL_S;
+    if (seconds === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.runOnce()
+        .catch((error: unknown) => this.log.warn(`Expiry run failed: ${String(error)}`))
+        .finally(() => (this.running = undefined));
+    }, seconds * 1000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Expires everything due at the clock's now, in batches; returns what it did. */
+  async runOnce(): Promise<ExpiryRun> {
+    const total: ExpiryRun = { expired: 0, removed: 0 };
+    for (;;) {
+      const now = this.clock.now();
+      const batch = await this.dataSource.transaction(async (manager) => {
+        const due = await this.indicators.lockDueForExpiry(manager, now, BATCH);
+        if (due.length === 0) return { expired: 0, removed: 0 };
+        const expired = await this.indicators.transition(
+          manager,
+          due,
+          'active',
+          'expired',
+          'valid_until reached',
+          null,
+        );
+        const feed = await this.feed.retire(manager, expired, 'expiry');
+        await this.audit.record(manager, {
+          actor: 'system',
+          action: 'indicator.expire',
+          objectType: 'indicator',
+          objectId: null,
+          summary: { count: expired.length, removed: feed.removed, at: now.toISOString() },
+        });
+        return { expired: expired.length, removed: feed.removed };
+      });
+      total.expired += batch.expired;
+      total.removed += batch.removed;
+      if (batch.expired < BATCH) return total;
+    }
+  }
+}
