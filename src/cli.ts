@@ -4,12 +4,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createApp } from '#src/app.factory.js';
 import { createLogger } from '#src/common/logging/logger.js';
-import { ConfigError, loadConfig, type AppConfig } from '#src/config/config.js';
+import { AppConfig, ConfigError, loadConfig } from '#src/config/config.js';
 import { createDataSource } from '#src/database/data-source.js';
 import { resolveDatabase } from '#src/database/database-url.js';
 import { renderMigration } from '#src/database/migration-template.js';
 import { revertLastMigration, runMigrations, schemaDrift } from '#src/database/migrations.js';
 import { PASSWORD_MIN_LENGTH } from '#src/auth/passwords.js';
+import { DEMO_DOCUMENT_NUMBER, seedDemoRequest } from '#src/demo/demo-request.js';
 import { describeSeed, seedDemo } from '#src/demo/seed-demo.js';
 import { buildOpenApiDocument } from '#src/openapi/openapi.js';
 import { PROJECT_ROOT, PROJECT_VERSION } from '#src/project.js';
@@ -66,7 +67,7 @@ async function writeMigration(name: string, up: string[], down: string[]): Promi
 
 async function withDatabase(
   config: AppConfig,
-  work: (ds: Awaited<ReturnType<typeof createDataSource>>) => Promise<void>,
+  work: (ds: Awaited<ReturnType<typeof createDataSource>>, url: string) => Promise<void>,
 ): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   // Next to a running `npm start`, use its embedded database rather than refusing.
@@ -74,7 +75,7 @@ async function withDatabase(
   const dataSource = await createDataSource(target.url, config);
   try {
     await dataSource.initialize();
-    await work(dataSource);
+    await work(dataSource, target.url);
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     await target.embedded?.stop();
@@ -145,10 +146,23 @@ async function main(argv: string[]): Promise<void> {
       if (demoPassword !== undefined && demoPassword.length < PASSWORD_MIN_LENGTH) {
         fail(`DEMO_PASSWORD must be at least ${PASSWORD_MIN_LENGTH} characters`);
       }
-      return withDatabase(config, async (ds) => {
+      return withDatabase(config, async (ds, url) => {
         await runMigrations(ds);
         const seed = await seedDemo(ds, demoPassword);
-        process.stdout.write(arg === '--json' ? `${JSON.stringify(seed)}\n` : describeSeed(seed));
+        // The sample request goes through the application's own services.
+        const app = await createApp({
+          config: Object.assign(new AppConfig(), config, { EXPIRY_INTERVAL_S: 0 }),
+          databaseUrl: url,
+          logger: createLogger('warn'),
+        });
+        try {
+          await app.init();
+          const request = await seedDemoRequest(app);
+          const out = { ...seed, request: { documentNumber: DEMO_DOCUMENT_NUMBER, ...request } };
+          process.stdout.write(arg === '--json' ? `${JSON.stringify(out)}\n` : describeSeed(out));
+        } finally {
+          await app.close();
+        }
       });
     }
     case 'openapi:generate': {

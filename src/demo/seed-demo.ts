@@ -191,7 +191,9 @@ async function upsertClient(
 }
 
 /** The human-readable listing printed by `npm run seed:demo`. */
-export function describeSeed(seed: DemoSeed): string {
+export function describeSeed(
+  seed: DemoSeed & { request?: { documentNumber: string; id: string; status: string } },
+): string {
   const lines = ['Demo accounts (log in at POST /api/v1/auth/login):'];
   for (const u of seed.users)
     lines.push(
@@ -200,5 +202,10 @@ export function describeSeed(seed: DemoSeed): string {
   lines.push('Demo ISP API clients (POST /api/v1/auth/token, client credentials):');
   for (const c of seed.clients)
     lines.push(`  ${c.organization.padEnd(6)} ${c.clientId}  ${c.clientSecret}`);
+  if (seed.request) {
+    lines.push(
+      `Sample blocking request ${seed.request.documentNumber} (${seed.request.status}): ${seed.request.id}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -133,11 +133,12 @@ export class FeedWriter {
       const version = await this.currentVersion(manager);
       return { fromVersion: version, toVersion: version, added: 0, removed: 0 };
     }
-    const [row] = await manager.query<{ last: string }[]>(
+    // An UPDATE answers [rows, affected count] through TypeORM.
+    const [rows] = await manager.query<[{ last: string }[], number]>(
       `UPDATE feed_version SET last = last + $1 RETURNING last`,
       [total],
     );
-    const toVersion = Number(row.last);
+    const toVersion = Number(rows[0].last);
     const fromVersion = toVersion - total;
     await manager.query(
       `INSERT INTO feed_changes (version, organization_id, indicator_id, op, reason, request_id)

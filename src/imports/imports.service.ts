@@ -15,6 +15,7 @@ import { AuditService } from '#src/audit/audit.service.js';
 import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
+import { validationProblem } from '#src/common/problem/validation.js';
 import { notFound } from '#src/common/tenancy/tenant-scope.js';
 import { AppConfig } from '#src/config/config.js';
 import {
@@ -120,6 +121,10 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     if (contentLength !== undefined && contentLength > this.config.IMPORT_MAX_BYTES) {
       throw tooLarge(this.config.IMPORT_MAX_BYTES);
     }
+    // A default expiry in the past would make every row that takes it fail the merge.
+    if (options.validUntil && options.validUntil.getTime() <= Date.now()) {
+      throw validationProblem([{ name: 'validUntil', reason: 'validUntil must be in the future' }]);
+    }
     const mode = options.mode ?? 'reject';
     const job = await this.imports.create({
       organizationId: caller.organizationId,
@@ -130,13 +135,28 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       defaults: {
         ...(options.tlp ? { tlp: options.tlp } : {}),
         ...(options.source ? { source: options.source } : {}),
-        ...(options.tags ? { tags: options.tags.split(';') } : {}),
+        ...(options.tags
+          ? { tags: [...new Set(options.tags.split(';').map((t) => t.trim()))] }
+          : {}),
         ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
         ...(options.validUntil ? { validUntil: options.validUntil.toISOString() } : {}),
       },
     });
-    const client = await this.connect(job.id);
     const counters: Counters = { rowsRead: 0, bytesRead: 0, rejected: 0, rejectedRows: [] };
+    let client: pg.Client;
+    try {
+      client = await this.connect(job.id);
+    } catch (error) {
+      await this.imports
+        .finish(job.id, counters, {
+          status: 'failed',
+          created: 0,
+          existing: 0,
+          error: 'the database could not be reached; nothing was imported',
+        })
+        .catch(() => undefined);
+      throw error;
+    }
     try {
       await client.query('BEGIN');
       await client.query(
@@ -168,7 +188,12 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       );
       return this.get(job.id);
     }
-    await this.imports.progress(job.id, counters, 'merging');
+    try {
+      await this.imports.progress(job.id, counters, 'merging');
+    } catch (error) {
+      await this.abandon(client, job.id, counters, error);
+      throw error;
+    }
     const merge = this.merge(client, caller, job, counters).finally(() =>
       this.inFlight.delete(merge),
     );
@@ -215,6 +240,8 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     copyDone.catch(() => undefined);
     const rejectMode = job.mode === 'reject';
     const now = new Date();
+    const defaultValidUntil =
+      typeof job.defaults.validUntil === 'string' ? new Date(job.defaults.validUntil) : undefined;
     let batch: string[] = [];
     let nextProgress = PROGRESS_EVERY_ROWS;
     const flush = async (): Promise<void> => {
@@ -265,7 +292,8 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
           continue;
         }
         const a = attrs.value;
-        if (a.validUntil && a.validUntil <= (a.validFrom ?? now)) {
+        const validUntil = a.validUntil ?? defaultValidUntil;
+        if (validUntil && validUntil <= (a.validFrom ?? now)) {
           reject(row, 'validUntil is not after validFrom (or now)');
           continue;
         }

@@ -698,6 +698,9 @@ class JsonRows implements RowParser {
 const kindOf = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 
+const optional = (field: JsonTypes.JsonPrimitive | JsonTypes.JsonStruct | undefined) =>
+  (field ?? undefined) as string | undefined;
+
 /** The row of one JSON item. */
 function jsonRow(
   item: JsonTypes.JsonPrimitive | JsonTypes.JsonStruct | undefined,
@@ -708,33 +711,37 @@ function jsonRow(
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     return rejected(line, `an item must be a string or an object, not ${kindOf(item)}`);
   }
-  const row: RawRow = { line, value: '' };
-  for (const [name, field] of Object.entries(item)) {
+  for (const name in item) {
     if (!Object.hasOwn(IMPORT_FIELDS, name)) {
       return rejected(line, `unknown field ${JSON.stringify(name)}`);
     }
-    const key = IMPORT_FIELDS[name as FieldName];
+    const field = item[name];
     if (field === null) continue;
-    if (key === 'confidence') {
+    if (name === 'confidence') {
       if (typeof field !== 'number' && typeof field !== 'string') {
         return rejected(line, `confidence must be a number or a string, not ${kindOf(field)}`);
       }
-      row.confidence = field;
-    } else if (key === 'tags') {
+    } else if (name === 'tags') {
       if (!Array.isArray(field) || !field.every((tag) => typeof tag === 'string')) {
         return rejected(line, 'tags must be an array of strings');
       }
-      row.tags = field;
     } else if (typeof field !== 'string') {
       return rejected(line, `${name} must be a string, not ${kindOf(field)}`);
-    } else if (key === 'value') {
-      row.value = field.trim();
-    } else {
-      row[key] = field;
     }
   }
-  if (item.value === undefined || item.value === null) {
-    return rejected(line, 'the item has no "value"');
-  }
+  if (typeof item.value !== 'string') return rejected(line, 'the item has no "value"');
+  // Types checked above; one object shape for all rows.
+  const row: RawRow = {
+    line,
+    value: item.value.trim(),
+    type: optional(item.type),
+    validFrom: optional(item.valid_from),
+    validUntil: optional(item.valid_until),
+    tlp: optional(item.tlp),
+    confidence: (item.confidence ?? undefined) as string | number | undefined,
+    tags: (item.tags ?? undefined) as string[] | undefined,
+    source: optional(item.source),
+    description: optional(item.description),
+  };
   return checked(row, maxFieldLength);
 }

@@ -146,12 +146,18 @@ export class ProtectedListsRepository {
     await this.lists(manager).delete({ id });
   }
 
-  /** A cheap fingerprint of every enabled list: changes whenever an entry or list changes. */
+  /**
+   * A cheap fingerprint of every list: changes whenever an entry or list changes. Each change
+   * gives its list a new revision, so the set of revisions identifies the state; the highest
+   * alone would not, as transactions commit out of sequence order (a change whose revision is
+   * lower than one already seen would go unnoticed).
+   */
   async fingerprint(): Promise<string> {
-    const [row] = await this.dataSource.query<{ n: string; r: string }[]>(
-      `SELECT count(*) AS n, coalesce(max(revision), 0) AS r FROM protected_lists`,
+    const [row] = await this.dataSource.query<{ n: string; r: string | null }[]>(
+      `SELECT count(*) AS n, md5(string_agg(revision::text, ',' ORDER BY revision)) AS r
+         FROM protected_lists`,
     );
-    return `${row.n}:${row.r}`;
+    return `${row.n}:${row.r ?? ''}`;
   }
 
   /** Every entry of every enabled list, for the matcher. */

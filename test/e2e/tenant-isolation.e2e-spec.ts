@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Role } from '#src/auth/roles.js';
 import { PROJECT_ROOT } from '#src/project.js';
 import { Factories } from '#test/support/factories.js';
+import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 const matrix = JSON.parse(
@@ -28,6 +29,7 @@ describe('tenant isolation between ISPs', () => {
     clientId: string;
     clientPublicId: string;
     clientSecret: string;
+    requestId: string;
   };
 
   interface Operation {
@@ -83,6 +85,18 @@ describe('tenant isolation between ISPs', () => {
         expect(row.revokedAt).toBeNull();
       },
     },
+    {
+      name: 'get blocking request addressed to another ISP',
+      method: 'get',
+      route: '/api/v1/blocking-requests/:id',
+      path: () => `/api/v1/blocking-requests/${b.requestId}`,
+    },
+    {
+      name: 'list items of a blocking request addressed to another ISP',
+      method: 'get',
+      route: '/api/v1/blocking-requests/:id/items',
+      path: () => `/api/v1/blocking-requests/${b.requestId}/items`,
+    },
   ];
 
   beforeAll(async () => {
@@ -107,7 +121,10 @@ describe('tenant isolation between ISPs', () => {
       clientId: clientB.id,
       clientPublicId: clientB.clientId,
       clientSecret: clientB.secret,
+      requestId: '',
     };
+    const flow = new RequestFlow(t.app, await departmentStaff(t.app));
+    b.requestId = (await flow.publish([ispB.id], [unprotected.domain()])).id as string;
   });
   afterAll(async () => {
     await t.close();
@@ -155,6 +172,14 @@ describe('tenant isolation between ISPs', () => {
       expect(ids).not.toContain(b.orgId);
       expect(ids).not.toContain(b.userId);
       expect(ids).not.toContain(b.clientId);
+    }
+    // Requests: those addressed to another ISP are not listed (the list may be empty).
+    for (const token of [tokenA, clientTokenA]) {
+      const res = await request(t.server)
+        .get('/api/v1/blocking-requests?limit=200')
+        .set('authorization', `Bearer ${token}`)
+        .expect(200);
+      expect(JSON.stringify(res.body.items)).not.toContain(b.requestId);
     }
   });
 

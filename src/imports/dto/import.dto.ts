@@ -12,8 +12,13 @@ import {
   Min,
 } from 'class-validator';
 import { PageQuery } from '#src/common/pagination/cursor.js';
+import { MAX_SOURCE, MAX_TAGS, TAG_PATTERN } from '#src/indicators/indicator-attributes.js';
 import { TLP_LEVELS, type Tlp } from '#src/indicators/indicator.entity.js';
 import { IMPORT_STATUSES, type ImportJobEntity } from '#src/imports/import-job.entity.js';
+
+/** One tag as everywhere else (TAG_PATTERN), up to MAX_TAGS of them separated by ";". */
+const TAG = TAG_PATTERN.source.replace(/^\^/, '').replace(/\$$/, '');
+const TAG_LIST = new RegExp(`^${TAG}(?:;${TAG}){0,${MAX_TAGS - 1}}$`, 'u');
 
 export class ImportOptions {
   @ApiPropertyOptional({
@@ -34,7 +39,7 @@ export class ImportOptions {
   @ApiPropertyOptional({ description: 'For rows that give none' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(MAX_SOURCE)
   source?: string;
 
   @ApiPropertyOptional({
@@ -43,8 +48,8 @@ export class ImportOptions {
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[^;]{1,64}(;[^;]{1,64}){0,31}$/, {
-    message: 'tags must be up to 32 tags separated by ";"',
+  @Matches(TAG_LIST, {
+    message: `tags must be up to ${MAX_TAGS} tags separated by ";", each 1–64 letters, digits, spaces or _.:/+-`,
   })
   tags?: string;
 
@@ -56,7 +61,10 @@ export class ImportOptions {
   @Max(100)
   confidence?: number;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'For rows that give none' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'For rows that give none; must be in the future',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate({ message: 'validUntil must be an ISO 8601 date-time' })

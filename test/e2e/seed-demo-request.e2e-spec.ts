@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { DEMO_DOCUMENT_NUMBER, DEMO_VALUES, seedDemoRequest } from '#src/demo/demo-request.js';
+import { seedDemo } from '#src/demo/seed-demo.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
+
+describe('npm run seed:demo: the sample blocking request', () => {
+  let t: TestApp;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    db = t.app.get(DataSource);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is published to both demo ISPs through the lifecycle, once', async () => {
+    await seedDemo(db);
+    const first = await seedDemoRequest(t.app);
+    const second = await seedDemoRequest(t.app);
+    expect(second).toEqual({ ...first, created: false });
+    expect(first.status).toBe('published');
+    const [request] = await db.query<
+      { created_by: string; approved_by: string; item_count: number }[]
+    >(
+      `SELECT created_by, approved_by, item_count FROM blocking_requests WHERE document_number = $1`,
+      [DEMO_DOCUMENT_NUMBER],
+    );
+    expect(request.item_count).toBe(DEMO_VALUES.length);
+    expect(request.approved_by).not.toBe(request.created_by);
+    const feeds = await db.query<{ short_code: string; n: number }[]>(
+      `SELECT o.short_code, count(*)::int AS n FROM feed_active a
+         JOIN organizations o ON o.id = a.organization_id
+         JOIN blocking_request_items i ON i.indicator_id = a.indicator_id AND i.request_id = $1
+        GROUP BY o.short_code ORDER BY o.short_code`,
+      [first.id],
+    );
+    expect(feeds).toEqual([
+      { short_code: 'ISP-A', n: DEMO_VALUES.length },
+      { short_code: 'ISP-B', n: DEMO_VALUES.length },
+    ]);
+    const types = await db.query<{ type: string }[]>(
+      `SELECT DISTINCT n.type FROM blocking_request_items i JOIN indicators n ON n.id = i.indicator_id
+        WHERE i.request_id = $1 ORDER BY n.type`,
+      [first.id],
+    );
+    expect(types.map((r) => r.type)).toEqual(['cidr', 'domain', 'ipv4', 'ipv6', 'url']);
+  });
+});
