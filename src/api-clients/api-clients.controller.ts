@@ -40,8 +40,11 @@ export class ApiClientsController {
   })
   @ApiCreatedResponse({ type: ApiClientWithSecretResponse })
   @ApiProblemResponses(400, 413, 415)
-  create(@Body() body: CreateApiClientRequest): Promise<ApiClientWithSecretResponse> {
-    return this.clients.create(body);
+  create(
+    @CurrentPrincipal() caller: Principal,
+    @Body() body: CreateApiClientRequest,
+  ): Promise<ApiClientWithSecretResponse> {
+    return this.clients.create(caller, body);
   }
 
   @Get(':id')

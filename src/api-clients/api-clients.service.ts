@@ -7,6 +7,7 @@ import {
   type ApiClientWithSecretResponse,
   type CreateApiClientRequest,
 } from '#src/api-clients/dto/api-client.dto.js';
+import { AuditService } from '#src/audit/audit.service.js';
 import type { Principal } from '#src/auth/principal.js';
 import { hashSecret } from '#src/auth/passwords.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
@@ -25,6 +26,7 @@ export class ApiClientsService {
   constructor(
     private readonly clients: ApiClientsRepository,
     private readonly organizations: OrganizationsRepository,
+    private readonly audit: AuditService,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<ApiClientResponse>> {
@@ -41,7 +43,10 @@ export class ApiClientsService {
   }
 
   /** A client for an ISP; its secret is in this answer only. */
-  async create(request: CreateApiClientRequest): Promise<ApiClientWithSecretResponse> {
+  async create(
+    caller: Principal,
+    request: CreateApiClientRequest,
+  ): Promise<ApiClientWithSecretResponse> {
     const organization = await this.organizations.findById(request.organizationId);
     if (!organization) {
       throw validationProblem([
@@ -63,6 +68,13 @@ export class ApiClientsService {
       name: request.name,
       secretHash: await hashSecret(secret),
     });
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'api_client.create',
+      objectType: 'api_client',
+      objectId: client.id,
+      summary: { organizationId: organization.id, clientId: client.clientId, name: client.name },
+    });
     return { ...toApiClientResponse(client), clientSecret: secret };
   }
 
@@ -76,6 +88,13 @@ export class ApiClientsService {
     }
     const secret = newSecret();
     await this.clients.replaceSecret(client.id, await hashSecret(secret));
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'api_client.rotate',
+      objectType: 'api_client',
+      objectId: client.id,
+      summary: { clientId: client.clientId },
+    });
     return { ...(await this.get(caller, id)), clientSecret: secret };
   }
 
@@ -83,6 +102,13 @@ export class ApiClientsService {
   async revoke(caller: Principal, id: string): Promise<ApiClientResponse> {
     const client = await this.visible(caller, id);
     await this.clients.revoke(client.id);
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'api_client.revoke',
+      objectType: 'api_client',
+      objectId: client.id,
+      summary: { clientId: client.clientId },
+    });
     return this.get(caller, id);
   }
 

@@ -44,6 +44,12 @@ import {
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;
 const COPY_BATCH_ROWS = 2000;
+/**
+ * Memory of the import's own connection: the staging table stays in memory (about 100 MB per
+ * million rows) and the merge sorts it in memory. Allocated only as far as used.
+ */
+const TEMP_BUFFERS = '256MB';
+const MERGE_WORK_MEM = '128MB';
 const TYPES = new Set<string>(INDICATOR_TYPES);
 
 /** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
@@ -58,6 +64,8 @@ function copyField(value: string | null | undefined): string {
 
 interface Counters {
   rowsRead: number;
+  /** Rows written to the staging table. */
+  staged: number;
   bytesRead: number;
   rejected: number;
   rejectedRows: RejectedRow[];
@@ -142,7 +150,13 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
         ...(options.validUntil ? { validUntil: options.validUntil.toISOString() } : {}),
       },
     });
-    const counters: Counters = { rowsRead: 0, bytesRead: 0, rejected: 0, rejectedRows: [] };
+    const counters: Counters = {
+      rowsRead: 0,
+      staged: 0,
+      bytesRead: 0,
+      rejected: 0,
+      rejectedRows: [],
+    };
     let client: pg.Client;
     try {
       client = await this.connect(job.id);
@@ -161,7 +175,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       await client.query('BEGIN');
       await client.query(
         `CREATE TEMP TABLE import_rows (
-           line integer, type text, value text, tlp text, confidence smallint, tags text,
+           line integer, type text, value text, tlp text, confidence smallint, tags text[],
            source text, description text, valid_from timestamptz, valid_until timestamptz
          ) ON COMMIT DROP`,
       );
@@ -211,6 +225,8 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     });
     client.on('error', (error) => this.log.warn(`Import connection error: ${error.message}`));
     await client.connect();
+    // Before the session's first temporary table, or it cannot change.
+    await client.query(`SET temp_buffers = '${TEMP_BUFFERS}'`);
     await client.query(`SELECT pg_advisory_lock(hashtextextended($1::text, 0))`, [jobId]);
     return client;
   }
@@ -302,10 +318,11 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
         batch.push(
           `${row.line}\t${canonical.type}\t${copyField(canonical.value)}\t${a.tlp ?? '\\N'}\t${
             a.confidence ?? '\\N'
-          }\t${a.tags ? copyField(JSON.stringify(a.tags)) : '\\N'}\t${copyField(a.source)}\t${copyField(
+          }\t${a.tags ? copyField(arrayLiteral(a.tags)) : '\\N'}\t${copyField(a.source)}\t${copyField(
             a.description,
           )}\t${a.validFrom?.toISOString() ?? '\\N'}\t${a.validUntil?.toISOString() ?? '\\N'}\n`,
         );
+        counters.staged++;
         if (batch.length >= COPY_BATCH_ROWS) await flush();
         if (counters.rowsRead >= nextProgress) {
           nextProgress += PROGRESS_EVERY_ROWS;
@@ -336,20 +353,19 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       validUntil?: string;
     };
     try {
-      const staged = await client.query<{ n: string }>(`SELECT count(*) AS n FROM import_rows`);
-      const result = await client.query<{ n: string }>(
-        `WITH ins AS (
-           INSERT INTO indicators (type, value, tlp, confidence, tags, source, description,
-                                   valid_from, valid_until, created_by)
-           SELECT r.type, r.value, coalesce(r.tlp, $1, 'AMBER'), coalesce(r.confidence, $2),
-                  CASE WHEN r.tags IS NULL THEN coalesce($3::text[], '{}')
-                       ELSE ARRAY(SELECT jsonb_array_elements_text(r.tags::jsonb)) END,
-                  coalesce(r.source, $4), r.description, coalesce(r.valid_from, now()),
-                  coalesce(r.valid_until, $5), $6
-             FROM import_rows r
-           ON CONFLICT (type, value) DO NOTHING
-           RETURNING 1)
-         SELECT count(*) AS n FROM ins`,
+      await client.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
+      // In index order: the unique (type, value) and value indexes then take their entries in
+      // order instead of at random (about twice as fast on a million rows). Within one value,
+      // the first row of the file wins.
+      const result = await client.query(
+        `INSERT INTO indicators (type, value, tlp, confidence, tags, source, description,
+                                 valid_from, valid_until, created_by)
+         SELECT r.type, r.value, coalesce(r.tlp, $1, 'AMBER'), coalesce(r.confidence, $2),
+                coalesce(r.tags, $3::text[], '{}'), coalesce(r.source, $4), r.description,
+                coalesce(r.valid_from, now()), coalesce(r.valid_until, $5), $6
+           FROM import_rows r
+          ORDER BY r.type, r.value, r.line
+         ON CONFLICT (type, value) DO NOTHING`,
         [
           d.tlp ?? null,
           d.confidence ?? null,
@@ -359,8 +375,8 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
           job.createdBy,
         ],
       );
-      const created = Number(result.rows[0].n);
-      const existing = Number(staged.rows[0].n) - created;
+      const created = result.rowCount ?? 0;
+      const existing = counters.staged - created;
       const finished = await this.imports.finish(
         job.id,
         counters,
@@ -412,6 +428,11 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
         this.log.warn(`Could not record the failure of import ${jobId}: ${String(e)}`),
       );
   }
+}
+
+/** Tags as a PostgreSQL array literal: each element quoted, with " and backslash escaped. */
+function arrayLiteral(tags: string[]): string {
+  return `{${tags.map((tag) => `"${tag.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function tooLarge(max: number): ProblemException {

@@ -1,6 +1,8 @@
 import { Controller, Get, Header, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public, Roles } from '#src/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
+import type { Principal } from '#src/auth/principal.js';
 import { JwksResponse, KeyResponse } from '#src/keys/keys.dto.js';
 import { KeysService } from '#src/keys/keys.service.js';
 
@@ -27,8 +29,8 @@ export class KeysController {
       'the tokens it signed until they expire (one access-token lifetime), then retires.',
   })
   @ApiCreatedResponse({ type: KeyResponse })
-  rotate(): Promise<KeyResponse> {
-    return this.keys.rotate();
+  rotate(@CurrentPrincipal() caller: Principal): Promise<KeyResponse> {
+    return this.keys.rotate(caller);
   }
 }
 

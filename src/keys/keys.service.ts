@@ -1,3 +1,5 @@
+import { AuditService } from '#src/audit/audit.service.js';
+import type { Principal } from '#src/auth/principal.js';
 import { randomUUID } from 'node:crypto';
 import {
   createPrivateKey,
@@ -51,6 +53,7 @@ export class KeysService implements OnModuleInit {
   constructor(
     private readonly keys: KeysRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {
     const { encryption, generatedFile } = KeyEncryption.fromConfig(config);
     this.encryption = encryption;
@@ -104,7 +107,7 @@ export class KeysService implements OnModuleInit {
    * Makes a new active key. The previous one stops signing now and keeps verifying for one
    * access-token lifetime plus the clock tolerance and the re-read interval.
    */
-  async rotate(): Promise<KeySummary> {
+  async rotate(caller?: Principal): Promise<KeySummary> {
     const now = new Date();
     const created = await this.keys.withActiveKeyLocked(async (active, manager) => {
       if (active) {
@@ -115,6 +118,13 @@ export class KeysService implements OnModuleInit {
       }
       const key = this.newKey();
       await this.keys.insert(manager, key);
+      await this.audit.record(manager, {
+        actor: caller ?? 'system',
+        action: 'signing_key.rotate',
+        objectType: 'signing_key',
+        objectId: key.kid,
+        summary: { superseded: active?.kid ?? null },
+      });
       return key;
     });
     await this.reload();

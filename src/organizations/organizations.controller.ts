@@ -41,8 +41,11 @@ export class OrganizationsController {
   @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization' })
   @ApiCreatedResponse({ type: OrganizationResponse })
   @ApiProblemResponses(400, 409, 413, 415)
-  create(@Body() body: CreateOrganizationRequest): Promise<OrganizationResponse> {
-    return this.organizations.create(body);
+  create(
+    @CurrentPrincipal() caller: Principal,
+    @Body() body: CreateOrganizationRequest,
+  ): Promise<OrganizationResponse> {
+    return this.organizations.create(caller, body);
   }
 
   @Get(':id')

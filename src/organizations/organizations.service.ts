@@ -1,4 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { AuditService } from '#src/audit/audit.service.js';
 import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
@@ -14,7 +15,10 @@ import { OrganizationsRepository } from '#src/organizations/organizations.reposi
 
 @Injectable()
 export class OrganizationsService {
-  constructor(private readonly organizations: OrganizationsRepository) {}
+  constructor(
+    private readonly organizations: OrganizationsRepository,
+    private readonly audit: AuditService,
+  ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<OrganizationResponse>> {
     const scope = tenantScope(caller);
@@ -35,13 +39,23 @@ export class OrganizationsService {
     return toOrganizationResponse(org);
   }
 
-  async create(request: CreateOrganizationRequest): Promise<OrganizationResponse> {
+  async create(
+    caller: Principal,
+    request: CreateOrganizationRequest,
+  ): Promise<OrganizationResponse> {
     try {
       const org = await this.organizations.insert({
         kind: request.kind,
         name: request.name,
         shortCode: request.shortCode,
         contacts: { ...request.contacts },
+      });
+      await this.audit.record(undefined, {
+        actor: caller,
+        action: 'organization.create',
+        objectType: 'organization',
+        objectId: org.id,
+        summary: { kind: org.kind, shortCode: org.shortCode, name: org.name },
       });
       return toOrganizationResponse(org);
     } catch (error) {
@@ -66,6 +80,13 @@ export class OrganizationsService {
       ...(request.contacts === undefined ? {} : { contacts: { ...request.contacts } }),
     });
     if (!changed) throw staleVersion('organization');
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'organization.update',
+      objectType: 'organization',
+      objectId: id,
+      summary: { changes: Object.keys(request).filter((k) => k !== 'version') },
+    });
     return this.get(caller, id);
   }
 }

@@ -36,8 +36,11 @@ export class UsersController {
   @ApiOperation({ operationId: 'createUser', summary: 'Create a user' })
   @ApiCreatedResponse({ type: UserResponse })
   @ApiProblemResponses(400, 409, 413, 415)
-  create(@Body() body: CreateUserRequest): Promise<UserResponse> {
-    return this.users.create(body);
+  create(
+    @CurrentPrincipal() caller: Principal,
+    @Body() body: CreateUserRequest,
+  ): Promise<UserResponse> {
+    return this.users.create(caller, body);
   }
 
   @Get(':id')

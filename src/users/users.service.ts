@@ -1,4 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { AuditService } from '#src/audit/audit.service.js';
 import type { Principal } from '#src/auth/principal.js';
 import { hashSecret } from '#src/auth/passwords.js';
 import { USER_ROLES_BY_KIND, type Role } from '#src/auth/roles.js';
@@ -22,6 +23,7 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly organizations: OrganizationsRepository,
+    private readonly audit: AuditService,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<UserResponse>> {
@@ -43,7 +45,7 @@ export class UsersService {
     return toUserResponse(user);
   }
 
-  async create(request: CreateUserRequest): Promise<UserResponse> {
+  async create(caller: Principal, request: CreateUserRequest): Promise<UserResponse> {
     const organization = await this.organizations.findById(request.organizationId);
     if (!organization) {
       throw validationProblem([
@@ -63,6 +65,13 @@ export class UsersService {
       name: request.name,
       roles: request.roles,
       passwordHash: await hashSecret(request.password),
+    });
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'user.create',
+      objectType: 'user',
+      objectId: user.id,
+      summary: { organizationId: user.organizationId, email: user.email, roles: user.roles },
     });
     return toUserResponse(user);
   }
@@ -87,6 +96,18 @@ export class UsersService {
         : { passwordHash: await hashSecret(request.password), clearLockout: true }),
     });
     if (!changed) throw staleVersion('user');
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'user.update',
+      objectType: 'user',
+      objectId: id,
+      // Which fields changed, never the password itself.
+      summary: {
+        changes: Object.keys(request).filter((k) => k !== 'version'),
+        ...(request.roles ? { roles: request.roles } : {}),
+        ...(request.disabled === undefined ? {} : { disabled: request.disabled }),
+      },
+    });
     // A new password or a disabled account ends every session (refresh token) at once.
     if (request.password !== undefined || request.disabled === true)
       await this.users.endSessions(id);
