@@ -396,7 +396,7 @@ async function main(): Promise<void> {
         if (res.status === 200 || res.status === 201) lists.imported++;
         else lists.refused++;
       }
-      lists.ms = performance.now() - t3;
+      lists.ms = round(performance.now() - t3);
     }
     const [{ n: entries }] = await sql<{ n: string }>(
       db.url,

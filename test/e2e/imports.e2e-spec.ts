@@ -268,6 +268,55 @@ describe('bulk import (POST /api/v1/imports)', () => {
       expect(await countLike(`dup-${r}.com`)).toBe(1);
     });
 
+    it('of rows repeating a value, the first one in the file gives the attributes', async () => {
+      const r = label();
+      const items = [
+        { value: `first-${r}.com`, tlp: 'RED', source: 'first' },
+        { value: `FIRST-${r}.com`, tlp: 'GREEN', source: 'second' },
+        { value: `other-${r}.com`, source: 'third' },
+      ];
+      const job = await imported(JSON.stringify(items), 'application/json');
+      expect(job.report).toMatchObject({ created: 2, alreadyPresent: 1, rejected: 0 });
+      const rows = await rowsWhere([`first-${r}.com`, `other-${r}.com`]);
+      expect(rows.map((row) => [row.value, row.tlp, row.source])).toEqual([
+        [`first-${r}.com`, 'RED', 'first'],
+        [`other-${r}.com`, 'AMBER', 'third'],
+      ]);
+    });
+
+    it('a client that hangs up in the middle of the body leaves a failed job and nothing created', async () => {
+      const r = label();
+      const since = new Date();
+      const req = http.request(new URL('/api/v1/imports?mode=skip', base), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${analyst}`, 'content-type': 'text/plain' },
+      });
+      req.on('error', () => undefined);
+      for (const chunk of numberedDomains(5000, r)) req.write(chunk);
+      const latestJob = async () =>
+        (
+          await ds.query<{ id: string; status: string; error: string | null }[]>(
+            `SELECT id, status, error FROM imports
+              WHERE created_by = $1 AND created_at >= $2 ORDER BY created_at DESC LIMIT 1`,
+            [analystId, since],
+          )
+        )[0];
+      const deadline = Date.now() + 10_000;
+      while ((await latestJob())?.status !== 'receiving') {
+        if (Date.now() > deadline) throw new Error('the import did not start');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      req.destroy();
+      const { id } = await latestJob();
+      const job = await settled(id);
+      expect(job.status).toBe('failed');
+      expect(job.error).toEqual(expect.any(String));
+      expect(await countLike(`-${r}.com`)).toBe(0);
+      // The service is fine afterwards.
+      const next = await imported(`after-${r}.com\n`, 'text/plain');
+      expect(next).toMatchObject({ status: 'succeeded', report: { created: 1 } });
+    });
+
     it('applies the defaults of the query string to every row', async () => {
       const r = label();
       const job = await imported(`defaults-${r}.com\n`, 'text/plain', {
