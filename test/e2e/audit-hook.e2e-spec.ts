@@ -59,7 +59,7 @@ describe('the audit hook', () => {
       object_id: res.body.id,
       summary: { kind: 'isp', name: 'Audited ISP' },
     });
-    expect(row!.client_ip).toMatch(/127\.0\.0\.1/);
+    expect(row.client_ip).toMatch(/127\.0\.0\.1/);
 
     const clientRequestId = `audit-${randomUUID()}`;
     const client = await request(t.server)
