@@ -22,6 +22,8 @@ export type Canonical =
 const HASH_LENGTHS: Record<'md5' | 'sha1' | 'sha256', number> = { md5: 32, sha1: 40, sha256: 64 };
 const URL_SCHEMES = new Set(['http:', 'https:', 'ftp:']);
 const MAX_INPUT = 4096;
+const IPV4_LIKE = /^(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}$/i;
+const IPV4_DOTTED = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 const ok = (type: IndicatorType, value: string): Canonical => ({ ok: true, type, value });
 const bad = (reason: string, suggestion?: string): Canonical =>
@@ -37,7 +39,9 @@ export function canonicalDomain(raw: string): Canonical {
   if (name.endsWith('.')) name = name.slice(0, -1);
   if (name === '') return bad('empty domain');
   if (/[\s/*@:]/.test(name)) return bad('a domain cannot contain spaces, "/", "*", "@" or ":"');
-  if (ipaddr.isValid(name) || /^[0-9.]+$/.test(name)) return bad('an IP address is not a domain');
+  // ":" is refused above, so only IPv4 forms remain (dotted, short, octal, hex), which inet_aton
+  // would read as addresses. (A regular expression: ipaddr.isValid throws and catches inside.)
+  if (IPV4_LIKE.test(name)) return bad('an IP address is not a domain');
   const ascii = domainToASCII(name);
   if (ascii === '') return bad('not a valid domain name (IDNA)');
   if (ascii.length > 253) return bad('a domain is at most 253 characters');
@@ -124,7 +128,10 @@ export function canonicalUrl(raw: string): Canonical {
   if (!URL_SCHEMES.has(url.protocol)) return bad('only http, https and ftp URLs are accepted');
   if (url.hostname.endsWith('.')) url.hostname = url.hostname.slice(0, -1);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const hostOk = ipaddr.isValid(host) ? true : canonicalDomain(host).ok;
+  // The WHATWG parser already wrote an IPv4 host in dotted decimal and an IPv6 one in brackets.
+  const hostOk = host.includes(':')
+    ? ipaddr.IPv6.isValid(host)
+    : IPV4_DOTTED.test(host) || canonicalDomain(host).ok;
   if (!hostOk) return bad(`the URL's host "${host}" is not a valid domain or IP address`);
   url.hash = '';
   return ok('url', url.toString());

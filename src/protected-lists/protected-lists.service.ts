@@ -62,6 +62,8 @@ export class ProtectedListsService implements OnApplicationBootstrap {
         this.log.log(`Built-in protected list updated: ${added} added, ${removed} removed`);
       }
     });
+    // Build the matcher now rather than on the first publication or check.
+    await this.matcher();
   }
 
   /**
