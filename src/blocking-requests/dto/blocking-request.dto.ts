@@ -31,7 +31,7 @@ import {
   type RequestStatus,
   type Severity,
 } from '#src/blocking-requests/blocking-request.entity.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
+import { CreatedRangeQuery } from '#src/common/pagination/cursor.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
 import { TLP_LEVELS, type Tlp } from '#src/indicators/indicator.entity.js';
 
@@ -285,7 +285,7 @@ export class AddItemsResponse {
   @ApiProperty() version!: number;
 }
 
-export class BlockingRequestListQuery extends PageQuery {
+export class BlockingRequestListQuery extends CreatedRangeQuery {
   @ApiPropertyOptional({ enum: REQUEST_STATUSES })
   @IsOptional()
   @IsIn(REQUEST_STATUSES)
@@ -305,18 +305,6 @@ export class BlockingRequestListQuery extends PageQuery {
   @IsOptional()
   @IsUUID()
   indicatorId?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'createdFrom must be an ISO 8601 date-time' })
-  createdFrom?: Date;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created before' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'createdTo must be an ISO 8601 date-time' })
-  createdTo?: Date;
 }
 
 export class ItemListQuery {

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsDate, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { validationProblem } from '#src/common/problem/validation.js';
 
 export const MAX_PAGE_SIZE = 200;
@@ -21,6 +21,21 @@ export class PageQuery {
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a value returned as nextCursor' })
   cursor?: string;
+}
+
+/** A page of records created in [createdFrom, createdTo). */
+export class CreatedRangeQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'createdFrom must be an ISO 8601 date-time' })
+  createdFrom?: Date;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created before' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'createdTo must be an ISO 8601 date-time' })
+  createdTo?: Date;
 }
 
 /** Position after the last row of a page: rows are ordered by (created_at DESC, id DESC). */

@@ -14,7 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { PageQuery } from '#src/common/pagination/cursor.js';
+import { CreatedRangeQuery } from '#src/common/pagination/cursor.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
 import {
   MAX_DESCRIPTION,
@@ -120,7 +120,7 @@ export class ProtectionOverrideRequest {
   reason!: string;
 }
 
-export class IndicatorListQuery extends PageQuery {
+export class IndicatorListQuery extends CreatedRangeQuery {
   @ApiPropertyOptional({ enum: INDICATOR_TYPES })
   @IsOptional()
   @IsIn(INDICATOR_TYPES)
@@ -153,18 +153,6 @@ export class IndicatorListQuery extends PageQuery {
   @IsOptional()
   @IsUUID()
   requestId?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'createdFrom must be an ISO 8601 date-time' })
-  createdFrom?: Date;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created before' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'createdTo must be an ISO 8601 date-time' })
-  createdTo?: Date;
 }
 
 export class IndicatorResponse {
