@@ -36,7 +36,7 @@ export class DepartmentSide1795866919440 implements MigrationInterface {
       `CREATE INDEX "blocking_request_items_indicator_idx" ON "blocking_request_items"  ("indicator_id") `,
     );
     await queryRunner.query(
-      `CREATE TABLE "assignments" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "request_id" uuid NOT NULL, "organization_id" uuid NOT NULL, "status" text NOT NULL DEFAULT 'pending', "deadline_at" TIMESTAMP WITH TIME ZONE NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "version" integer NOT NULL DEFAULT '1', CONSTRAINT "assignments_status_check" CHECK ("status" IN ('pending', 'acknowledged', 'applied', 'partially_applied', 'rejected')), CONSTRAINT "PK_c54ca359535e0012b04dcbd80ee" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "assignments" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "request_id" uuid NOT NULL, "organization_id" uuid NOT NULL, "status" text NOT NULL DEFAULT 'pending', "deadline_at" TIMESTAMP WITH TIME ZONE NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "version" integer NOT NULL DEFAULT '1', CONSTRAINT "assignments_status_check" CHECK ("status" IN ('pending', 'acknowledged', 'applied', 'partially_applied', 'rejected', 'withdrawn')), CONSTRAINT "PK_c54ca359535e0012b04dcbd80ee" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
       `CREATE INDEX "assignments_org_created_idx" ON "assignments"  ("organization_id", "created_at", "id") `,
@@ -158,7 +158,7 @@ const HAND_WRITTEN_UP = [
     "at" timestamptz NOT NULL DEFAULT now())`,
   `CREATE INDEX "blocking_request_history_request_idx" ON "blocking_request_history" ("request_id", "id")`,
   // The feed version counter: one row, locked by every transaction that writes feed changes,
-  // so versions are dense and commit in order (docs/decisions/0005-feed-versions.md).
+  // so versions are dense and commit in order (docs/decisions/0005-feed-changes-and-versions.md).
   `CREATE TABLE "feed_version" (
     "singleton" boolean PRIMARY KEY DEFAULT true CHECK ("singleton"),
     "last" bigint NOT NULL CHECK ("last" >= 0))`,

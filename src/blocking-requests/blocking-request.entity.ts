@@ -201,6 +201,8 @@ export const ASSIGNMENT_STATUSES = [
   'applied',
   'partially_applied',
   'rejected',
+  /** The request was withdrawn before this ISP closed its assignment. */
+  'withdrawn',
 ] as const;
 export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
 
@@ -208,7 +210,7 @@ export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
 @Entity({ name: 'assignments' })
 @Check(
   'assignments_status_check',
-  `"status" IN ('pending', 'acknowledged', 'applied', 'partially_applied', 'rejected')`,
+  `"status" IN ('pending', 'acknowledged', 'applied', 'partially_applied', 'rejected', 'withdrawn')`,
 )
 @Index('assignments_request_org_key', ['requestId', 'organizationId'], { unique: true })
 @Index('assignments_org_created_idx', ['organizationId', 'createdAt', 'id'])

@@ -33,6 +33,8 @@ export interface ItemRow {
   operation: ItemOperation;
   status: string;
   tlp: string;
+  valid_from: Date;
+  valid_until: Date | null;
 }
 
 export interface HistoryRow {
@@ -150,6 +152,22 @@ export class BlockingRequestsRepository {
   }
 
   /** Adds items (set-based); returns how many were new. Also refreshes item_count. */
+  /** Of these indicators, those the request has already with another operation. */
+  async withOtherOperation(
+    manager: EntityManager,
+    requestId: string,
+    indicatorIds: string[],
+    operation: ItemOperation,
+  ): Promise<{ indicator_id: string; value: string }[]> {
+    return manager.query(
+      `SELECT i.indicator_id, n.value FROM blocking_request_items i
+         JOIN indicators n ON n.id = i.indicator_id
+        WHERE i.request_id = $1 AND i.indicator_id = ANY($2::uuid[]) AND i.operation <> $3
+        LIMIT 100`,
+      [requestId, indicatorIds, operation],
+    );
+  }
+
   async addItems(
     manager: EntityManager,
     requestId: string,
@@ -189,7 +207,7 @@ export class BlockingRequestsRepository {
 
   itemsPage(requestId: string, after: string | undefined, limit: number): Promise<ItemRow[]> {
     return this.dataSource.query(
-      `SELECT i.indicator_id, n.type, n.value, i.operation, n.status, n.tlp
+      `SELECT i.indicator_id, n.type, n.value, i.operation, n.status, n.tlp, n.valid_from, n.valid_until
          FROM blocking_request_items i JOIN indicators n ON n.id = i.indicator_id
         WHERE i.request_id = $1 AND ($2::uuid IS NULL OR i.indicator_id > $2)
         ORDER BY i.indicator_id LIMIT $3`,
@@ -200,7 +218,7 @@ export class BlockingRequestsRepository {
   /** Every item with its indicator (publication reads them all at once). */
   allItems(manager: EntityManager, requestId: string): Promise<ItemRow[]> {
     return manager.query(
-      `SELECT i.indicator_id, n.type, n.value, i.operation, n.status, n.tlp
+      `SELECT i.indicator_id, n.type, n.value, i.operation, n.status, n.tlp, n.valid_from, n.valid_until
          FROM blocking_request_items i JOIN indicators n ON n.id = i.indicator_id
         WHERE i.request_id = $1`,
       [requestId],
@@ -221,6 +239,15 @@ export class BlockingRequestsRepository {
       `SELECT id FROM organizations WHERE kind = 'isp' ORDER BY id`,
     );
     return rows.map((r) => r.id);
+  }
+
+  /** Open assignments (not yet applied or rejected) of a withdrawn request are closed. */
+  async withdrawAssignments(manager: EntityManager, requestId: string): Promise<void> {
+    await manager.query(
+      `UPDATE assignments SET status = 'withdrawn', version = version + 1, updated_at = now()
+        WHERE request_id = $1 AND status IN ('pending', 'acknowledged')`,
+      [requestId],
+    );
   }
 
   async insertAssignments(

@@ -37,6 +37,7 @@ import {
   type Canonical,
   type IndicatorType,
 } from '#src/indicators/canonical.js';
+import { TAG_PATTERN } from '#src/indicators/indicator-attributes.js';
 import { IndicatorsRepository } from '#src/indicators/indicators.repository.js';
 import { staleVersion } from '#src/organizations/organizations.service.js';
 import { ProtectedListsService } from '#src/protected-lists/protected-lists.service.js';
@@ -61,7 +62,16 @@ function unprocessable(detail: string, extensions: Record<string, unknown> = {})
   });
 }
 
-export function toRequestResponse(r: BlockingRequestEntity): BlockingRequestResponse {
+/**
+ * The request as the caller may see it: an ISP learns neither which other ISPs it was addressed
+ * to nor which Department staff handled it.
+ */
+export function toRequestResponse(
+  r: BlockingRequestEntity,
+  audience: RequestAudience = {},
+): BlockingRequestResponse {
+  const isp = audience.organizationId;
+  const staff = (id: string | null): string | null => (isp === undefined ? id : null);
   return {
     id: r.id,
     documentNumber: r.documentNumber,
@@ -72,15 +82,15 @@ export function toRequestResponse(r: BlockingRequestEntity): BlockingRequestResp
     severity: r.severity,
     status: r.status,
     targetsAll: r.targetsAll,
-    targetOrganizationIds: r.targetOrganizationIds,
+    targetOrganizationIds: isp === undefined || r.targetsAll ? r.targetOrganizationIds : [isp],
     dnsAction: r.dnsAction,
     ipAction: r.ipAction,
     deadlineHours: r.deadlineHours,
     deadlineAt: r.deadlineAt?.toISOString() ?? null,
     issuedBy: r.issuedBy,
-    createdBy: r.createdBy,
-    submittedBy: r.submittedBy,
-    approvedBy: r.approvedBy,
+    createdBy: staff(r.createdBy),
+    submittedBy: staff(r.submittedBy),
+    approvedBy: staff(r.approvedBy),
     publishedAt: r.publishedAt?.toISOString() ?? null,
     withdrawnAt: r.withdrawnAt?.toISOString() ?? null,
     withdrawalReason: r.withdrawalReason,
@@ -115,7 +125,7 @@ export class BlockingRequestsService {
     return paginate(
       query,
       (after, limit) => this.requests.listPage(query, audience, after, limit),
-      toRequestResponse,
+      (r) => toRequestResponse(r, audience),
     );
   }
 
@@ -128,7 +138,7 @@ export class BlockingRequestsService {
       audience.organizationId === undefined ? this.requests.history(id) : Promise.resolve([]),
     ]);
     return {
-      ...toRequestResponse(request),
+      ...toRequestResponse(request, audience),
       assignments: assignments.map((a) => ({
         id: a.id,
         organizationId: a.organizationId,
@@ -253,6 +263,18 @@ export class BlockingRequestsService {
     (body.indicators ?? []).forEach((v, i) =>
       take(`indicators[${i}].value`, canonicalize(v.type, v.value)),
     );
+    const defaults = body.defaults ?? {};
+    (defaults.tags ?? []).forEach((tag, i) => {
+      if (!TAG_PATTERN.test(tag)) {
+        problems.push({ name: `defaults.tags[${i}]`, reason: `tag "${tag}" is not valid` });
+      }
+    });
+    if (defaults.validUntil && defaults.validUntil <= this.clock.now()) {
+      problems.push({
+        name: 'defaults.validUntil',
+        reason: 'defaults.validUntil must be in the future',
+      });
+    }
     if (problems.length > 0) throw validationProblem(problems);
     const ids = [...new Set(body.indicatorIds ?? [])];
     if (ids.length + wanted.length === 0) {
@@ -275,10 +297,20 @@ export class BlockingRequestsService {
       const ensured = await this.indicators.ensure(
         manager,
         wanted,
-        body.defaults ?? {},
+        defaults,
         caller.kind === 'user' ? caller.id : null,
       );
       const all = [...new Set([...ids, ...ensured.ids])];
+      const conflicting = await this.requests.withOtherOperation(manager, id, all, operation);
+      if (conflicting.length > 0) {
+        throw new ProblemException(HttpStatus.CONFLICT, {
+          type: ProblemType.conflict,
+          detail: `${conflicting.length === 100 ? 'At least 100' : conflicting.length} indicator(s) are in the request already with the other operation, e.g. ${conflicting[0].value}: remove them first`,
+          extensions: {
+            indicators: conflicting.map((c) => ({ id: c.indicator_id, value: c.value })),
+          },
+        });
+      }
       const added = await this.requests.addItems(manager, id, all, operation);
       await this.save(manager, request, {});
       await this.audit.record(manager, {
@@ -379,6 +411,9 @@ export class BlockingRequestsService {
           detail: 'You submitted this request: another approver must approve it',
         });
       }
+      // The feed lock first: item statuses are then read after any revocation or expiry that
+      // committed before, and none can commit in between (they wait for this lock).
+      await this.feed.lock(manager);
       const now = this.clock.now();
       const items = await this.requests.allItems(manager, id);
       this.checkPublishable(request, items, now);
@@ -443,6 +478,7 @@ export class BlockingRequestsService {
           withdrawalReason: body.reason,
         });
         const feed = await this.feed.withdraw(manager, id);
+        await this.requests.withdrawAssignments(manager, id);
         await this.requests.addHistory(manager, id, from, 'withdrawn', caller.id, body.reason);
         await this.outbox.enqueue(manager, 'request.withdrawn', id, {
           requestId: id,
@@ -518,11 +554,28 @@ export class BlockingRequestsService {
   /** Rules that hold at submission and again at publication. */
   private checkPublishable(
     request: BlockingRequestEntity,
-    items: { value: string; operation: string; status: string; tlp: string }[],
+    items: {
+      value: string;
+      operation: string;
+      status: string;
+      tlp: string;
+      valid_from: Date;
+      valid_until: Date | null;
+    }[],
     now: Date,
   ): void {
     const blocks = items.filter((i) => i.operation === 'block');
-    const inactive = blocks.filter((i) => i.status !== 'active');
+    const future = blocks.filter((i) => i.valid_from > now);
+    if (future.length > 0) {
+      throw unprocessable(
+        `${future.length} block item(s) are not valid yet, e.g. ${future[0].value} (valid from ${future[0].valid_from.toISOString()}): publish them once they are`,
+        { values: future.slice(0, MAX_REPORTED).map((i) => i.value) },
+      );
+    }
+    // Past valid_until but not yet expired by the job: as good as expired.
+    const inactive = blocks.filter(
+      (i) => i.status !== 'active' || (i.valid_until !== null && i.valid_until <= now),
+    );
     if (inactive.length > 0) {
       throw unprocessable(
         `${inactive.length} block item(s) are expired or revoked, e.g. ${inactive[0].value}: remove them`,
@@ -530,7 +583,8 @@ export class BlockingRequestsService {
       );
     }
     if (request.targetsAll) {
-      const red = blocks.filter((i) => i.tlp === 'RED');
+      // Unblock items too: their values are shown to every ISP addressed.
+      const red = items.filter((i) => i.tlp === 'RED');
       if (red.length > 0) {
         throw unprocessable(
           `TLP:RED indicators go only to named recipients: address the request to a list of ISPs, or change the TLP of ${red[0].value}`,

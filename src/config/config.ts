@@ -162,6 +162,14 @@ export class AppConfig {
   @IntInRange(1, 10_000_000)
   IMPORT_MAX_ROWS = 1_000_000;
 
+  /** Bulk imports running at once on one instance (each holds a database connection); then 429. */
+  @IntInRange(1, 64)
+  IMPORT_MAX_CONCURRENT = 2;
+
+  /** Seconds an import upload may send nothing before it fails (408). */
+  @IntInRange(1, 3600)
+  IMPORT_IDLE_TIMEOUT_S = 60;
+
   /** Largest JSON body that adds items to a blocking request (100,000 values fit), in bytes. */
   @IntInRange(1024, 1024 * 1024 * 1024)
   ITEMS_BODY_LIMIT_BYTES = 32 * 1024 * 1024;

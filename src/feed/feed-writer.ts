@@ -3,6 +3,9 @@ import type { EntityManager } from 'typeorm';
 
 export type RemovalReason = 'withdrawal' | 'expiry' | 'revocation';
 
+/** Types that go into network feeds; hashes are stored but never published to ISPs. */
+const FEED_TYPES = `('domain', 'ipv4', 'ipv6', 'cidr', 'url')`;
+
 export interface FeedWriteResult {
   /** Versions written: (fromVersion, toVersion]; equal when nothing changed. */
   fromVersion: number;
@@ -16,7 +19,7 @@ export interface FeedWriteResult {
  * (`feed_active`) and why each entry is active (`feed_claims`, one row per published block
  * item in force). Every method runs inside the caller's transaction and starts by locking the
  * version counter, so feed writers are serialized: versions are dense and commit in order
- * (docs/decisions/0005-feed-versions.md). An indicator is active for an ISP while at least one
+ * (docs/decisions/0005-feed-changes-and-versions.md). An indicator is active for an ISP while at least one
  * claim holds it; the change log records each transition once.
  */
 @Injectable()
@@ -43,11 +46,16 @@ export class FeedWriter {
           AND c.indicator_id = i.indicator_id AND c.organization_id = ANY($2::uuid[])`,
       [requestId, organizationIds],
     );
-    // Block items claim the indicator for each ISP; those not active yet are added.
+    // Block items of active network indicators claim them for each ISP; those not active in
+    // an ISP's set yet are added. (Statuses are read here, under the version lock, so that a
+    // revocation or expiry that committed first is seen.)
     await manager.query(
       `INSERT INTO feed_claims (indicator_id, organization_id, request_id)
        SELECT i.indicator_id, o.id, $1
-         FROM blocking_request_items i CROSS JOIN unnest($2::uuid[]) AS o(id)
+         FROM blocking_request_items i
+         JOIN indicators n ON n.id = i.indicator_id
+              AND n.status = 'active' AND n.type IN ${FEED_TYPES}
+         CROSS JOIN unnest($2::uuid[]) AS o(id)
         WHERE i.request_id = $1 AND i.operation = 'block'
        ON CONFLICT DO NOTHING`,
       [requestId, organizationIds],
@@ -55,7 +63,10 @@ export class FeedWriter {
     await manager.query(
       `INSERT INTO pg_temp.feed_delta (organization_id, indicator_id, op, reason, request_id)
        SELECT o.id, i.indicator_id, 'add', 'block', $1
-         FROM blocking_request_items i CROSS JOIN unnest($2::uuid[]) AS o(id)
+         FROM blocking_request_items i
+         JOIN indicators n ON n.id = i.indicator_id
+              AND n.status = 'active' AND n.type IN ${FEED_TYPES}
+         CROSS JOIN unnest($2::uuid[]) AS o(id)
         WHERE i.request_id = $1 AND i.operation = 'block'
           AND NOT EXISTS (SELECT 1 FROM feed_active a
                            WHERE a.organization_id = o.id AND a.indicator_id = i.indicator_id)`,
@@ -108,11 +119,19 @@ export class FeedWriter {
     return Number(row.last);
   }
 
-  private async begin(manager: EntityManager): Promise<void> {
+  /**
+   * Takes the feed lock for the rest of the caller's transaction (idempotent). Callers that
+   * decide from indicator statuses (publication, expiry) take it before reading them.
+   */
+  async lock(manager: EntityManager): Promise<void> {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('FeedWriter must run inside a transaction');
     }
     await manager.query(`SELECT last FROM feed_version FOR UPDATE`);
+  }
+
+  private async begin(manager: EntityManager): Promise<void> {
+    await this.lock(manager);
     await manager.query(
       `CREATE TEMP TABLE IF NOT EXISTS feed_delta (
          organization_id uuid NOT NULL, indicator_id uuid NOT NULL, op text NOT NULL,

@@ -35,7 +35,7 @@ export class ImportsRepository {
   create(
     job: Pick<
       ImportJobEntity,
-      'organizationId' | 'createdBy' | 'format' | 'mode' | 'bytesExpected' | 'defaults'
+      'id' | 'organizationId' | 'createdBy' | 'format' | 'mode' | 'bytesExpected' | 'defaults'
     >,
   ): Promise<ImportJobEntity> {
     return this.repo.save(this.repo.create({ ...job, status: 'receiving' }));
@@ -79,6 +79,25 @@ export class ImportsRepository {
    * Jobs still receiving or merging whose connection is gone: the advisory lock its import
    * connection held is free. Marks them failed; returns how many.
    */
+  /** Fails one running job if its connection's lock is free; true if it did. */
+  async failIfOrphan(id: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<{ id: string }[]>(
+        `SELECT id FROM imports WHERE id = $1 AND status IN ('receiving', 'merging')
+            AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))`,
+        [id],
+      );
+      if (rows.length === 0) return false;
+      await manager.query(
+        `UPDATE imports SET status = 'failed', error = 'interrupted: the service stopped during the import; nothing was imported',
+                finished_at = now(), updated_at = now()
+          WHERE id = $1`,
+        [id],
+      );
+      return true;
+    });
+  }
+
   async failOrphans(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const rows = await manager.query<{ id: string }[]>(

@@ -1,4 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import {
   HttpStatus,
@@ -81,6 +82,8 @@ interface Counters {
 export class ImportsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(ImportsService.name);
   private readonly inFlight = new Set<Promise<void>>();
+  /** Jobs this instance is reading or merging. */
+  private readonly running = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -104,8 +107,12 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async get(id: string): Promise<ImportJobResponse> {
-    const job = await this.imports.findById(id);
+    let job = await this.imports.findById(id);
     if (!job) throw notFound('import');
+    // A job still running whose connection is gone (its instance died) is failed on sight.
+    if ((job.status === 'receiving' || job.status === 'merging') && !this.running.has(id)) {
+      if (await this.imports.failIfOrphan(id)) job = (await this.imports.findById(id))!;
+    }
     return toImportResponse(job);
   }
 
@@ -133,23 +140,48 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     if (options.validUntil && options.validUntil.getTime() <= Date.now()) {
       throw validationProblem([{ name: 'validUntil', reason: 'validUntil must be in the future' }]);
     }
+    if (this.running.size >= this.config.IMPORT_MAX_CONCURRENT) {
+      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
+        type: ProblemType.rateLimited,
+        detail: `${this.running.size} imports are running on this instance (IMPORT_MAX_CONCURRENT); retry later`,
+        headers: { 'retry-after': '30' },
+      });
+    }
     const mode = options.mode ?? 'reject';
-    const job = await this.imports.create({
-      organizationId: caller.organizationId,
-      createdBy: caller.kind === 'user' ? caller.id : null,
-      format,
-      mode,
-      bytesExpected: contentLength === undefined ? null : String(contentLength),
-      defaults: {
-        ...(options.tlp ? { tlp: options.tlp } : {}),
-        ...(options.source ? { source: options.source } : {}),
-        ...(options.tags
-          ? { tags: [...new Set(options.tags.split(';').map((t) => t.trim()))] }
-          : {}),
-        ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
-        ...(options.validUntil ? { validUntil: options.validUntil.toISOString() } : {}),
-      },
-    });
+    // The job's connection takes the job's lock before the job exists, so that no instance can
+    // take it for an orphan in between.
+    const jobId = randomUUID();
+    this.running.add(jobId);
+    let client: pg.Client;
+    try {
+      client = await this.connect(jobId);
+    } catch (error) {
+      this.running.delete(jobId);
+      throw error;
+    }
+    const job = await this.imports
+      .create({
+        id: jobId,
+        organizationId: caller.organizationId,
+        createdBy: caller.kind === 'user' ? caller.id : null,
+        format,
+        mode,
+        bytesExpected: contentLength === undefined ? null : String(contentLength),
+        defaults: {
+          ...(options.tlp ? { tlp: options.tlp } : {}),
+          ...(options.source ? { source: options.source } : {}),
+          ...(options.tags
+            ? { tags: [...new Set(options.tags.split(';').map((t) => t.trim()))] }
+            : {}),
+          ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
+          ...(options.validUntil ? { validUntil: options.validUntil.toISOString() } : {}),
+        },
+      })
+      .catch(async (error: unknown) => {
+        this.running.delete(jobId);
+        await client.end().catch(() => undefined);
+        throw error;
+      });
     const counters: Counters = {
       rowsRead: 0,
       staged: 0,
@@ -157,20 +189,6 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       rejected: 0,
       rejectedRows: [],
     };
-    let client: pg.Client;
-    try {
-      client = await this.connect(job.id);
-    } catch (error) {
-      await this.imports
-        .finish(job.id, counters, {
-          status: 'failed',
-          created: 0,
-          existing: 0,
-          error: 'the database could not be reached; nothing was imported',
-        })
-        .catch(() => undefined);
-      throw error;
-    }
     try {
       await client.query('BEGIN');
       await client.query(
@@ -183,6 +201,9 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     } catch (error) {
       await this.abandon(client, job.id, counters, error);
       if (error instanceof ImportTooLargeError) throw tooLarge(this.config.IMPORT_MAX_BYTES);
+      if (error instanceof ImportIdleError) {
+        throw new ProblemException(HttpStatus.REQUEST_TIMEOUT, { detail: error.message });
+      }
       if (error instanceof ImportFormatError) {
         throw new ProblemException(HttpStatus.BAD_REQUEST, {
           type: ProblemType.malformedBody,
@@ -208,9 +229,10 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       await this.abandon(client, job.id, counters, error);
       throw error;
     }
-    const merge = this.merge(client, caller, job, counters).finally(() =>
-      this.inFlight.delete(merge),
-    );
+    const merge = this.merge(client, caller, job, counters).finally(() => {
+      this.inFlight.delete(merge);
+      this.running.delete(jobId);
+    });
     this.inFlight.add(merge);
     return this.get(job.id);
   }
@@ -224,11 +246,18 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       keepAlive: true,
     });
     client.on('error', (error) => this.log.warn(`Import connection error: ${error.message}`));
-    await client.connect();
-    // Before the session's first temporary table, or it cannot change.
-    await client.query(`SET temp_buffers = '${TEMP_BUFFERS}'`);
-    await client.query(`SELECT pg_advisory_lock(hashtextextended($1::text, 0))`, [jobId]);
-    return client;
+    try {
+      await client.connect();
+      // Before the session's first temporary table, or it cannot change.
+      await client.query(`SET temp_buffers = '${TEMP_BUFFERS}'`);
+      // A transaction left idle (a stuck process) does not hold back vacuum for long.
+      await client.query(`SET idle_in_transaction_session_timeout = '5min'`);
+      await client.query(`SELECT pg_advisory_lock(hashtextextended($1::text, 0))`, [jobId]);
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
   }
 
   private async stage(
@@ -238,15 +267,28 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     format: ImportFormat,
     counters: Counters,
   ): Promise<void> {
+    // A client that stops sending (without closing) fails the import after IMPORT_IDLE_TIMEOUT_S.
+    const seconds = this.config.IMPORT_IDLE_TIMEOUT_S;
+    const idle = setTimeout(() => {
+      const error = new ImportIdleError(seconds);
+      counted.destroy(error);
+      body.destroy(error);
+    }, seconds * 1000);
     const counted = body.pipe(
       new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           counters.bytesRead += chunk.length;
+          idle.refresh();
           callback(null, chunk);
+        },
+        flush(callback) {
+          clearTimeout(idle);
+          callback();
         },
       }),
     );
     body.on('error', (error) => counted.destroy(error));
+    counted.on('close', () => clearTimeout(idle));
     const copy = client.query(
       copyFrom(
         `COPY import_rows (line, type, value, tlp, confidence, tags, source, description, valid_from, valid_until) FROM STDIN`,
@@ -427,12 +469,20 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       .catch((e: unknown) =>
         this.log.warn(`Could not record the failure of import ${jobId}: ${String(e)}`),
       );
+    this.running.delete(jobId);
   }
 }
 
 /** Tags as a PostgreSQL array literal: each element quoted, with " and backslash escaped. */
 function arrayLiteral(tags: string[]): string {
   return `{${tags.map((tag) => `"${tag.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+}
+
+/** The client sent nothing for IMPORT_IDLE_TIMEOUT_S seconds. */
+class ImportIdleError extends Error {
+  constructor(readonly seconds: number) {
+    super(`the client sent nothing for ${seconds} s; nothing was imported`);
+  }
 }
 
 function tooLarge(max: number): ProblemException {

@@ -62,6 +62,9 @@ export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown 
     for (;;) {
       const now = this.clock.now();
       const batch = await this.dataSource.transaction(async (manager) => {
+        // Feed lock first, then the rows (FOR NO KEY UPDATE, so that foreign keys from feed
+        // rows written by others never wait on them): no lock-order inversion with publication.
+        await this.feed.lock(manager);
         const due = await this.indicators.lockDueForExpiry(manager, now, BATCH);
         if (due.length === 0) return { expired: 0, removed: 0 };
         const expired = await this.indicators.transition(

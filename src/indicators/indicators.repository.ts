@@ -126,6 +126,7 @@ export class IndicatorsRepository {
                                valid_from, valid_until, created_by)
        SELECT t, v, $3, $4, $5, $6, $7, coalesce($8, now()), $9, $10
          FROM unnest($1::text[], $2::text[]) AS u(t, v)
+        ORDER BY t, v -- one order for every writer: concurrent inserts never deadlock
        ON CONFLICT (type, value) DO NOTHING
        RETURNING id`,
       [
@@ -147,6 +148,16 @@ export class IndicatorsRepository {
       [types, vals],
     );
     return { ids: rows.map((r) => r.id), created: inserted.length };
+  }
+
+  /** Whether a published request addressed to all ISPs keeps this indicator in feeds. */
+  async heldForAllIsps(id: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM feed_claims c JOIN blocking_requests r ON r.id = c.request_id
+        WHERE c.indicator_id = $1 AND r.targets_all LIMIT 1`,
+      [id],
+    );
+    return rows.length > 0;
   }
 
   requestsOf(id: string): Promise<RequestRefRow[]> {
@@ -228,7 +239,7 @@ export class IndicatorsRepository {
   async lockDueForExpiry(manager: EntityManager, now: Date, limit: number): Promise<string[]> {
     const rows = await manager.query<{ id: string }[]>(
       `SELECT id FROM indicators WHERE status = 'active' AND valid_until <= $1
-        ORDER BY valid_until LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        ORDER BY valid_until LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED`,
       [now, limit],
     );
     return rows.map((r) => r.id);

@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { Clock } from '#src/common/clock/clock.js';
 import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
@@ -43,6 +44,7 @@ export class IndicatorsService {
     private readonly feed: FeedWriter,
     private readonly audit: AuditService,
     private readonly protectedLists: ProtectedListsService,
+    private readonly clock: Clock,
   ) {}
 
   list(query: IndicatorListQuery): Promise<Page<IndicatorResponse>> {
@@ -91,7 +93,7 @@ export class IndicatorsService {
         ? canonicalizeUntyped(request.value)
         : canonicalize(request.type, request.value);
     if (!canonical.ok) throw invalidValue('value', canonical);
-    checkValidity(request.validFrom, request.validUntil);
+    checkValidity(request.validFrom ?? this.clock.now(), request.validUntil);
     const existing = await this.indicators.findByValue(canonical.type, canonical.value);
     if (existing) throw alreadyExists(existing.id, canonical.value);
     const { value: _raw, type: _type, ...attributes } = request;
@@ -122,7 +124,19 @@ export class IndicatorsService {
     const indicator = await this.indicators.findById(id);
     if (!indicator) throw notFound('indicator');
     const { version, ...changes } = request;
-    checkValidity(changes.validFrom ?? indicator.validFrom, changes.validUntil);
+    checkValidity(
+      changes.validFrom ?? indicator.validFrom,
+      changes.validUntil ?? indicator.validUntil ?? undefined,
+    );
+    if (changes.tlp === 'RED' && indicator.tlp !== 'RED') {
+      if (await this.indicators.heldForAllIsps(id)) {
+        throw new ProblemException(HttpStatus.CONFLICT, {
+          type: ProblemType.invalidState,
+          detail:
+            'TLP:RED goes only to named recipients, and a published request to all ISPs blocks this indicator: withdraw it first',
+        });
+      }
+    }
     return this.dataSource.transaction(async (manager) => {
       const updated = await this.indicators.updateIfVersion(id, version, changes, manager);
       if (!updated) throw staleVersion('indicator');
@@ -144,6 +158,7 @@ export class IndicatorsService {
     request: RevokeIndicatorRequest,
   ): Promise<IndicatorDetail> {
     await this.dataSource.transaction(async (manager) => {
+      await this.feed.lock(manager); // the same lock order as publication and expiry
       const indicator = await this.indicators.findById(id, manager);
       if (!indicator) throw notFound('indicator');
       const changed = await this.indicators.transition(
@@ -210,8 +225,14 @@ function alreadyExists(id: string, value: string): ProblemException {
   });
 }
 
-function checkValidity(validFrom: Date | undefined, validUntil: Date | undefined): void {
+/** validUntil after validFrom (which defaults to now: an indicator cannot be born expired). */
+export function checkValidity(validFrom: Date | undefined, validUntil: Date | undefined): void {
   if (validFrom && validUntil && validUntil <= validFrom) {
-    throw validationProblem([{ name: 'validUntil', reason: 'validUntil must be after validFrom' }]);
+    throw validationProblem([
+      {
+        name: 'validUntil',
+        reason: 'validUntil must be after validFrom (and after now when validFrom is not given)',
+      },
+    ]);
   }
 }

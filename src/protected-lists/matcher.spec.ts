@@ -18,6 +18,7 @@ import {
   type ProtectedMatch,
 } from '#src/protected-lists/matcher.js';
 import { mispEntriesFor, parseMispWarninglist } from '#src/protected-lists/misp-warninglist.js';
+import { describeWithShared, MISP_LISTS_DIR } from '#test/support/shared-data.js';
 
 let nextId = 0;
 const entry = (
@@ -123,7 +124,30 @@ describe('ProtectedMatcher: hostnames', () => {
     expect(m.match('domain', 'evilgov.vn')).toEqual([]);
     expect(m.match('domain', 'gov.vn.evil.com')).toEqual([]);
     expect(m.match('domain', 'xgov.vn')).toEqual([]);
-    expect(m.match('domain', 'vn')).toEqual([]);
+    expect(m.match('domain', 'ov.vn')).toEqual([]);
+  });
+
+  it('finds protected names under a blocked domain (its subdomains are blocked with it)', () => {
+    const nested = build(
+      entry('hostname', 'mail.school.edu.vn'),
+      entry('hostname', 'portal.school.edu.vn'),
+      entry('hostname', 'school-x.edu.vn'),
+      entry('hostname', 'schoolmail.edu.vn'),
+    );
+    expect(reasons(nested.match('domain', 'school.edu.vn'))).toEqual([
+      'protected hostname mail.school.edu.vn is under it',
+      'protected hostname portal.school.edu.vn is under it',
+    ]);
+    expect(nested.match('domain', 'other.edu.vn')).toEqual([]);
+    expect(nested.match('domain', 'chool.edu.vn')).toEqual([]);
+    // A URL is blocked alone, not with its subdomains.
+    expect(nested.match('url', 'http://school.edu.vn/login')).toEqual([]);
+    // The name itself first, then what is under it.
+    const both = build(entry('hostname', 'a.example.org'), entry('hostname', 'x.a.example.org'));
+    expect(reasons(both.match('domain', 'a.example.org'))).toEqual([
+      'equals protected hostname a.example.org',
+      'protected hostname x.a.example.org is under it',
+    ]);
   });
 
   it('accepts a bare TLD as an entry', () => {
@@ -528,11 +552,8 @@ describe('MISP warninglist parser', () => {
   });
 });
 
-const LISTS_DIR = path.resolve(process.cwd(), '../shared/data/misp-warninglists/lists');
-const describeIfShared = existsSync(LISTS_DIR) ? describe : describe.skip;
-if (!existsSync(LISTS_DIR)) {
-  console.warn(`Skipping the tests on real MISP warninglists: ${LISTS_DIR} does not exist.`);
-}
+const LISTS_DIR = MISP_LISTS_DIR;
+const describeIfShared = describeWithShared(LISTS_DIR);
 
 /** ipaddr.parseCIDR, without its slow IPv6-first attempt on IPv4 networks. */
 const parseCidr = (value: string): [ipaddr.IPv4 | ipaddr.IPv6, number] =>

@@ -253,6 +253,11 @@ function queryOf(address: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): Query {
   return mapped ? { family: 6, start, end, mapped } : { family: 6, start, end };
 }
 
+/** `mail.gov.vn` → `vn.gov.mail`: names under a domain share its reversed form as a prefix. */
+function reverseLabels(name: string): string {
+  return name.split('.').reverse().join('.');
+}
+
 /** Takes one match; returns false once no more are wanted. */
 type Sink = (entry: number, reason: string) => boolean;
 
@@ -263,6 +268,8 @@ export class ProtectedMatcher {
     private readonly strings: Map<string, number[]>,
     private readonly v4: NetworkIndex<number>,
     private readonly v6: NetworkIndex<string>,
+    /** Hostname entries by reversed labels (`vn.gov.mail`), sorted: names under a domain. */
+    private readonly below: readonly { key: string; name: string }[],
   ) {}
 
   /**
@@ -320,12 +327,16 @@ export class ProtectedMatcher {
           throw new Error(`protected entry ${e.id}: unknown kind ${String(e.kind)}`);
       }
     }
+    const below = [...hostnames.keys()]
+      .map((name) => ({ key: reverseLabels(name), name }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return new ProtectedMatcher(
       entries,
       hostnames,
       strings,
       new NetworkIndex(v4),
       new NetworkIndex(v6),
+      below,
     );
   }
 
@@ -355,7 +366,10 @@ export class ProtectedMatcher {
     if (!this.matchString(canonicalValue, '', sink)) return out;
     switch (type) {
       case 'domain':
-        this.matchHostname(canonicalValue, '', sink);
+        // A blocked domain is blocked with its subdomains (RPZ `*.name`): a protected name
+        // under it is hit as well.
+        if (this.matchHostname(canonicalValue, '', sink))
+          this.matchNamesBelow(canonicalValue, sink);
         break;
       case 'ipv4':
       case 'ipv6':
@@ -398,6 +412,25 @@ export class ProtectedMatcher {
       if (dot < 0) return true;
       suffix = suffix.slice(dot + 1);
     }
+  }
+
+  /** Protected hostnames strictly under `value` (a prefix range of the reversed names). */
+  private matchNamesBelow(value: string, sink: Sink): boolean {
+    const prefix = `${reverseLabels(value.toLowerCase())}.`;
+    let lo = 0;
+    let hi = this.below.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.below[mid].key < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.below.length && this.below[i].key.startsWith(prefix); i++) {
+      const name = this.below[i].name;
+      for (const ref of this.hostnames.get(name) ?? []) {
+        if (!sink(ref, `protected hostname ${name} is under it`)) return false;
+      }
+    }
+    return true;
   }
 
   private matchAddress(value: string, prefix: string, sink: Sink): boolean {

@@ -25,6 +25,9 @@ const BAD_BODIES: unknown[] = [
   { targetsAll: 'yes', targetOrganizationIds: 'all', deadlineHours: 10_000 },
   { reason: '', comment: '', version: -1, validUntil: 'tomorrow', confidence: 101 },
   { __proto__: { admin: true }, constructor: { prototype: { x: 1 } } },
+  { version: 1, title: null, targetsAll: null, deadlineHours: null, tlp: null, tags: null },
+  { version: 1, validFrom: '2100-01-01T00:00:00Z', validUntil: '2001-01-01T00:00:00Z' },
+  { version: 1, enabled: null, name: null, comment: null, reason: null },
 ];
 const BAD_QUERY = {
   limit: '-1',
@@ -62,6 +65,13 @@ describe('bad input on every operation: 4xx problem+json, never 5xx', () => {
     const ispOrg = await make.organization('isp');
     const published = await flow.publish([ispOrg.id], [unprotected.domain()]);
     ids.set('request', published.id as string);
+    ids.set('draft', (await flow.draft([ispOrg.id])).id as string);
+    const indicator = await request(t.server)
+      .post('/api/v1/indicators')
+      .set('authorization', `Bearer ${tokens.get('analyst')!}`)
+      .send({ value: unprotected.domain() })
+      .expect(201);
+    ids.set('indicator', indicator.body.id as string);
     const lists = await request(t.server)
       .get('/api/v1/protected-lists')
       .set('authorization', `Bearer ${tokens.get('admin')!}`)
@@ -96,15 +106,23 @@ describe('bad input on every operation: 4xx problem+json, never 5xx', () => {
     const token = tokens.get(op.role)!;
     const fill = (value: (name: string) => string) =>
       op.template.replace(/:(\w+)/g, (_m, name: string) => value(name));
-    const real = fill((name) =>
-      name === 'id'
-        ? op.template.startsWith('/api/v1/blocking-requests')
-          ? ids.get('request')!
-          : op.template.startsWith('/api/v1/protected-lists')
-            ? ids.get('list')!
-            : randomUUID()
-        : randomUUID(),
-    );
+    const idFor = (which: string) =>
+      fill((name) =>
+        name === 'id'
+          ? op.template.startsWith('/api/v1/blocking-requests')
+            ? ids.get(which)!
+            : op.template.startsWith('/api/v1/protected-lists')
+              ? ids.get('list')!
+              : op.template.startsWith('/api/v1/indicators')
+                ? ids.get('indicator')!
+                : randomUUID()
+          : randomUUID(),
+      );
+    const real = idFor('request');
+    // Blocking requests: a published one (state checks) and a draft (field checks).
+    const targets = op.template.startsWith('/api/v1/blocking-requests/:id')
+      ? [real, idFor('draft')]
+      : [real];
     const hasParams = op.template.includes(':');
     const attempts: { path: string; body?: string | Buffer; type?: string; mayPass?: boolean }[] = [
       ...(hasParams
@@ -120,12 +138,13 @@ describe('bad input on every operation: 4xx problem+json, never 5xx', () => {
       // A bulk import takes any rows and reports the bad ones (202, then the job says why).
       const isImport = op.route === 'POST /api/v1/imports';
       for (const body of BAD_BODIES) {
-        attempts.push({
-          path: real,
-          body: JSON.stringify(body),
-          type: 'application/json',
-          mayPass: isImport,
-        });
+        for (const target of targets)
+          attempts.push({
+            path: target,
+            body: JSON.stringify(body),
+            type: 'application/json',
+            mayPass: isImport,
+          });
       }
       attempts.push({ path: real, body: '{"broken": ', type: 'application/json' });
       attempts.push({

@@ -254,6 +254,7 @@ describe('blocking requests: lifecycle, two-person rule, publication, withdrawal
     expect(withdrawn).toMatchObject({
       status: 'withdrawn',
       withdrawalReason: 'The order was annulled',
+      assignments: [{ organizationId: ispB.org.id, status: 'withdrawn' }],
     });
     const removals = await changesOf(ispB.org.id, a.id as string);
     expect(removals.filter((c) => c.op === 'remove').map((c) => [c.value, c.reason])).toEqual([
@@ -290,6 +291,14 @@ describe('blocking requests: lifecycle, two-person rule, publication, withdrawal
       (seenByA.assignments as { organizationId: string }[]).map((a) => a.organizationId),
     ).toEqual([ispA.org.id]);
     expect(seenByA.history).toEqual([]);
+    // Neither the other recipients nor the Department staff are shown to an ISP.
+    expect(seenByA).toMatchObject({
+      targetOrganizationIds: [ispA.org.id],
+      createdBy: null,
+      submittedBy: null,
+      approvedBy: null,
+    });
+    expect((await flow.get(id)).targetOrganizationIds).toHaveLength(2);
     await flow.raw('get', `/${id}/items`, ispA.token).expect(200);
     await flow.raw('get', `/${id}`, ispC.token).expect(404);
     await flow.raw('get', `/${id}/items`, ispC.token).expect(404);

@@ -66,6 +66,7 @@ describe('expiry of indicators at valid_until', () => {
     clockOne.set(start);
     const soon = await create(new Date(start.getTime() + HOUR));
     const later = await create(new Date(start.getTime() + 3 * HOUR));
+    clockOne.set(new Date()); // publication checks validFrom (set by the database) against the clock
     await flow.publish([ispA.org.id, ispB.org.id], [soon, later]);
     const job = one.app.get(ExpiryJob);
 
@@ -114,9 +115,11 @@ describe('expiry of indicators at valid_until', () => {
 
   it('two instances running the job at once expire each indicator exactly once', async () => {
     const start = new Date();
+    clockOne.set(start);
     const values = await Promise.all(
       Array.from({ length: 40 }, (_, i) => create(new Date(start.getTime() + HOUR + i))),
     );
+    clockOne.set(new Date());
     await flow.publish([ispA.org.id, ispB.org.id], values);
     const due = new Date(start.getTime() + 2 * HOUR);
     clockOne.set(due);

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { PROJECT_ROOT } from '#src/project.js';
 import { Factories } from '#test/support/factories.js';
+import { describeWithShared, MISP_LISTS_DIR } from '#test/support/shared-data.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 /**
@@ -19,13 +19,8 @@ const PROBLEM = /^application\/problem\+json/;
 const BUILTIN_NAME = 'Built-in special-purpose ranges and government domains';
 
 /** The real MISP warninglists, shared between checkouts; absent in some environments. */
-const MISP_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'misp-warninglists', 'lists');
-const describeShared = existsSync(MISP_DIR) ? describe : describe.skip;
-if (!existsSync(MISP_DIR)) {
-  console.warn(
-    `protected-lists e2e: ${MISP_DIR} is absent, the tests on the real MISP warninglists are skipped`,
-  );
-}
+const MISP_DIR = MISP_LISTS_DIR;
+const describeShared = describeWithShared(MISP_DIR);
 
 interface MispDoc {
   name: string;

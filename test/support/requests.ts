@@ -11,7 +11,9 @@ import { Factories } from '#test/support/factories.js';
 export const unprotected = {
   domain: (): string => `t${randomBytes(6).toString('hex')}.com`,
   ipv4: (): string => `2.34.${randomBytes(1)[0]}.${1 + (randomBytes(1)[0] % 254)}`,
-  ipv6: (): string => `2a0e:b100:${randomBytes(2).toString('hex')}::${randomBytes(1)[0] + 1}`,
+  // Groups without leading zeros, so that the value is already canonical (RFC 5952).
+  ipv6: (): string =>
+    `2a0e:b100:${(1 + (randomBytes(2).readUInt16BE() % 0xfffe)).toString(16)}::${1 + (randomBytes(1)[0] % 254)}`,
   cidr: (): string => `2.51.${randomBytes(1)[0]}.0/24`,
   url: (): string => `http://${randomBytes(5).toString('hex')}.net/login`,
 };

@@ -1,3 +1,4 @@
+import { Omittable } from '#src/common/problem/validation.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -7,7 +8,6 @@ import {
   IsDate,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -39,37 +39,37 @@ export const MAX_ITEMS_PER_CALL = 100000;
 
 class RequestFields {
   @ApiPropertyOptional({ example: 'Botnet C2 servers targeting provincial networks' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MinLength(3)
   @MaxLength(300)
   title?: string;
 
   @ApiPropertyOptional({ example: 'Decree 53/2022/ND-CP, Article 21' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MinLength(3)
   @MaxLength(1000)
   legalBasis?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(10000)
   description?: string;
 
   @ApiPropertyOptional({ enum: REQUEST_CATEGORIES })
-  @IsOptional()
+  @Omittable()
   @IsIn(REQUEST_CATEGORIES)
   category?: RequestCategory;
 
   @ApiPropertyOptional({ enum: SEVERITIES })
-  @IsOptional()
+  @Omittable()
   @IsIn(SEVERITIES)
   severity?: Severity;
 
   @ApiPropertyOptional({ description: 'Addressed to every ISP (at publication time)' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   targetsAll?: boolean;
 
@@ -78,7 +78,7 @@ class RequestFields {
     format: 'uuid',
     description: 'The ISPs addressed when targetsAll is false',
   })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(500)
   @IsUUID('all', { each: true })
@@ -89,12 +89,12 @@ class RequestFields {
     default: 'nxdomain',
     description: 'What resolvers answer for blocked names: NXDOMAIN, NODATA or the notice page',
   })
-  @IsOptional()
+  @Omittable()
   @IsIn(DNS_ACTIONS)
   dnsAction?: DnsAction;
 
   @ApiPropertyOptional({ enum: IP_ACTIONS, default: 'drop' })
-  @IsOptional()
+  @Omittable()
   @IsIn(IP_ACTIONS)
   ipAction?: IpAction;
 
@@ -104,7 +104,7 @@ class RequestFields {
     default: 24,
     description: 'Hours after publication',
   })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(1)
   @Max(720)
@@ -114,7 +114,7 @@ class RequestFields {
     format: 'date-time',
     description: 'An explicit deadline instead of deadlineHours; must be after publication',
   })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate({ message: 'deadlineAt must be an ISO 8601 date-time' })
   deadlineAt?: Date;
@@ -196,19 +196,19 @@ export class TypedValue {
 
 export class NewIndicatorDefaults {
   @ApiPropertyOptional({ enum: TLP_LEVELS })
-  @IsOptional()
+  @Omittable()
   @IsIn(TLP_LEVELS)
   tlp?: Tlp;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(0)
   @Max(100)
   confidence?: number;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(32)
   @IsString({ each: true })
@@ -216,13 +216,13 @@ export class NewIndicatorDefaults {
   tags?: string[];
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(200)
   source?: string;
 
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate({ message: 'validUntil must be an ISO 8601 date-time' })
   validUntil?: Date;
@@ -230,18 +230,18 @@ export class NewIndicatorDefaults {
 
 export class AddItemsRequest {
   @ApiPropertyOptional({ description: 'If given, must be the request’s current version (409)' })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(1)
   version?: number;
 
   @ApiPropertyOptional({ enum: ITEM_OPERATIONS, default: 'block' })
-  @IsOptional()
+  @Omittable()
   @IsIn(ITEM_OPERATIONS)
   operation?: ItemOperation;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', maxItems: MAX_ITEMS_PER_CALL })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_ITEMS_PER_CALL)
   @IsUUID('all', { each: true })
@@ -253,14 +253,14 @@ export class AddItemsRequest {
     description: 'Values (type detected); missing indicators are created',
     example: ['malware-c2.example.com', '203.0.113.7'],
   })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_ITEMS_PER_CALL)
   @IsString({ each: true })
   values?: string[];
 
   @ApiPropertyOptional({ type: [TypedValue], maxItems: MAX_ITEMS_PER_CALL })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_ITEMS_PER_CALL)
   @ValidateNested({ each: true })
@@ -271,7 +271,7 @@ export class AddItemsRequest {
     type: NewIndicatorDefaults,
     description: 'Attributes of indicators created by this call',
   })
-  @IsOptional()
+  @Omittable()
   @ValidateNested()
   @Type(() => NewIndicatorDefaults)
   defaults?: NewIndicatorDefaults;
@@ -287,29 +287,29 @@ export class AddItemsResponse {
 
 export class BlockingRequestListQuery extends CreatedRangeQuery {
   @ApiPropertyOptional({ enum: REQUEST_STATUSES })
-  @IsOptional()
+  @Omittable()
   @IsIn(REQUEST_STATUSES)
   status?: RequestStatus;
 
   @ApiPropertyOptional({ enum: REQUEST_CATEGORIES })
-  @IsOptional()
+  @Omittable()
   @IsIn(REQUEST_CATEGORIES)
   category?: RequestCategory;
 
   @ApiPropertyOptional({ enum: SEVERITIES })
-  @IsOptional()
+  @Omittable()
   @IsIn(SEVERITIES)
   severity?: Severity;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Requests that include this indicator' })
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   indicatorId?: string;
 }
 
 export class ItemListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
+  @Omittable()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -317,7 +317,7 @@ export class ItemListQuery {
   limit?: number;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   cursor?: string;
 }
@@ -347,13 +347,19 @@ export class BlockingRequestResponse {
   @ApiProperty({ enum: SEVERITIES }) severity!: Severity;
   @ApiProperty({ enum: REQUEST_STATUSES }) status!: RequestStatus;
   @ApiProperty() targetsAll!: boolean;
-  @ApiProperty({ type: [String], format: 'uuid' }) targetOrganizationIds!: string[];
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    description: 'An ISP sees only itself here (and nothing for a request to all ISPs)',
+  })
+  targetOrganizationIds!: string[];
   @ApiProperty({ enum: DNS_ACTIONS }) dnsAction!: DnsAction;
   @ApiProperty({ enum: IP_ACTIONS }) ipAction!: IpAction;
   @ApiProperty() deadlineHours!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) deadlineAt!: string | null;
   @ApiProperty({ format: 'uuid' }) issuedBy!: string;
-  @ApiProperty({ format: 'uuid' }) createdBy!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'Hidden from ISPs' })
+  createdBy!: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) submittedBy!: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'Signed by' })
   approvedBy!: string | null;

@@ -79,6 +79,22 @@ export class ProblemFilter implements ExceptionFilter {
         detail: 'A value in the request is not valid for its field',
       });
     }
+    if (state === '23502' || state === '23514') {
+      // A NOT NULL or CHECK constraint: a combination of values a service did not check.
+      return new ProblemException(HttpStatus.BAD_REQUEST, {
+        detail:
+          'The values in the request break a rule of the record (a required value or a check)',
+      });
+    }
+    if (state === '40P01' || state === '40001') {
+      // A deadlock or serialization failure: nothing was written; the same request may succeed.
+      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
+        type: ProblemType.databaseUnavailable,
+        title: 'A concurrent change got in the way',
+        detail: 'Nothing was changed; retry after the given delay.',
+        headers: { 'retry-after': '1' },
+      });
+    }
     if (state === '57014') {
       return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
         type: ProblemType.databaseUnavailable,

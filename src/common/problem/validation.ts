@@ -1,3 +1,4 @@
+import { ValidateIf } from 'class-validator';
 import { HttpStatus, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
 
@@ -48,4 +49,13 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => validationProblem(flattenValidationErrors(errors)),
   });
+}
+
+/**
+ * Like @IsOptional(), but only an absent field is skipped: `null` is validated (and refused
+ * by the field's type checks). Fields of records whose columns are NOT NULL use this, so that
+ * `{"title": null}` is a 400 rather than a constraint violation.
+ */
+export function Omittable(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
 }

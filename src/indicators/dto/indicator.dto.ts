@@ -1,3 +1,4 @@
+import { Omittable } from '#src/common/problem/validation.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -5,7 +6,6 @@ import {
   IsDate,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
@@ -32,19 +32,19 @@ import {
 
 class IndicatorAttributesDto {
   @ApiPropertyOptional({ enum: TLP_LEVELS, default: 'AMBER' })
-  @IsOptional()
+  @Omittable()
   @IsIn(TLP_LEVELS)
   tlp?: Tlp;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(0)
   @Max(100)
   confidence?: number;
 
   @ApiPropertyOptional({ type: [String], example: ['botnet', 'c2'], maxItems: MAX_TAGS })
-  @IsOptional()
+  @Omittable()
   @ArrayMaxSize(MAX_TAGS)
   @IsString({ each: true })
   @Matches(TAG_PATTERN, {
@@ -54,19 +54,19 @@ class IndicatorAttributesDto {
   tags?: string[];
 
   @ApiPropertyOptional({ example: 'CERT report 2026-112', maxLength: MAX_SOURCE })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(MAX_SOURCE)
   source?: string;
 
   @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(MAX_DESCRIPTION)
   description?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Default: now' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate({ message: 'validFrom must be an ISO 8601 date-time' })
   validFrom?: Date;
@@ -75,7 +75,7 @@ class IndicatorAttributesDto {
     format: 'date-time',
     description: 'When it stops being blocked: the expiry job publishes its removal',
   })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate({ message: 'validUntil must be an ISO 8601 date-time' })
   validUntil?: Date;
@@ -83,7 +83,7 @@ class IndicatorAttributesDto {
 
 export class CreateIndicatorRequest extends IndicatorAttributesDto {
   @ApiPropertyOptional({ enum: INDICATOR_TYPES, description: 'Detected from the value if absent' })
-  @IsOptional()
+  @Omittable()
   @IsIn(INDICATOR_TYPES)
   type?: IndicatorType;
 
@@ -122,35 +122,35 @@ export class ProtectionOverrideRequest {
 
 export class IndicatorListQuery extends CreatedRangeQuery {
   @ApiPropertyOptional({ enum: INDICATOR_TYPES })
-  @IsOptional()
+  @Omittable()
   @IsIn(INDICATOR_TYPES)
   type?: IndicatorType;
 
   @ApiPropertyOptional({ enum: INDICATOR_STATUSES })
-  @IsOptional()
+  @Omittable()
   @IsIn(INDICATOR_STATUSES)
   status?: IndicatorStatus;
 
   @ApiPropertyOptional({ enum: TLP_LEVELS })
-  @IsOptional()
+  @Omittable()
   @IsIn(TLP_LEVELS)
   tlp?: Tlp;
 
   @ApiPropertyOptional({ example: 'botnet' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(64)
   tag?: string;
 
   @ApiPropertyOptional({ example: 'malware-', description: 'Canonical values starting with this' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
   valuePrefix?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only indicators in this request' })
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   requestId?: string;
 }

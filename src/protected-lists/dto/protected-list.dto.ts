@@ -1,3 +1,4 @@
+import { Omittable } from '#src/common/problem/validation.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -7,7 +8,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   MaxLength,
   Min,
@@ -35,7 +35,7 @@ export class CreateProtectedListRequest {
   name!: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(2000)
   description?: string;
@@ -48,20 +48,20 @@ export class UpdateProtectedListRequest {
   version!: number;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MinLength(2)
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(2000)
   description?: string;
 
   @ApiPropertyOptional({ description: 'A disabled list protects nothing' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   enabled?: boolean;
 }
@@ -82,7 +82,7 @@ export class NewProtectedEntry {
   value!: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(500)
   comment?: string;
@@ -100,7 +100,7 @@ export class AddProtectedEntriesRequest {
 
 export class CheckItem {
   @ApiPropertyOptional({ enum: INDICATOR_TYPES, description: 'Detected if absent' })
-  @IsOptional()
+  @Omittable()
   @IsIn(INDICATOR_TYPES)
   type?: IndicatorType;
 
@@ -117,14 +117,14 @@ export class ProtectedCheckRequest {
     description: 'Values with their type detected',
     example: ['mail.gov.vn', '10.1.2.3', 'evil.example.com'],
   })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_CHECK_VALUES)
   @IsString({ each: true })
   values?: string[];
 
   @ApiPropertyOptional({ type: [CheckItem], maxItems: MAX_CHECK_VALUES })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_CHECK_VALUES)
   @ValidateNested({ each: true })
