@@ -270,9 +270,9 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     // A client that stops sending (without closing) fails the import after IMPORT_IDLE_TIMEOUT_S.
     const seconds = this.config.IMPORT_IDLE_TIMEOUT_S;
     const idle = setTimeout(() => {
-      const error = new ImportIdleError(seconds);
-      counted.destroy(error);
-      body.destroy(error);
+      // Only our side of the pipe: destroying the request itself would drop the connection
+      // before the 408 is sent.
+      counted.destroy(new ImportIdleError(seconds));
     }, seconds * 1000);
     const counted = body.pipe(
       new Transform({
