@@ -69,7 +69,7 @@ export type ItemOperation = (typeof ITEM_OPERATIONS)[number];
 )
 @Check(
   'blocking_requests_two_person_check',
-  `"approved_by" IS NULL OR "approved_by" <> "submitted_by"`,
+  `"approved_by" IS NULL OR ("approved_by" <> "submitted_by" AND "approved_by" <> "created_by")`,
 )
 @Index('blocking_requests_document_number_key', ['documentNumber'], { unique: true })
 @Index('blocking_requests_created_idx', ['createdAt', 'id'])

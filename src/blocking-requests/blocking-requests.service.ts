@@ -404,11 +404,12 @@ export class BlockingRequestsService {
     body: VersionedAction,
   ): Promise<BlockingRequestDetail> {
     await this.transition(id, body.version, ['pending_approval'], async (manager, request) => {
-      if (request.submittedBy === caller.id) {
+      // Four eyes: whoever wrote or submitted the request cannot also sign it.
+      if (request.submittedBy === caller.id || request.createdBy === caller.id) {
         throw new ProblemException(HttpStatus.FORBIDDEN, {
           type: ProblemType.twoPersonRule,
           title: 'Two-person rule',
-          detail: 'You submitted this request: another approver must approve it',
+          detail: `You ${request.submittedBy === caller.id ? 'submitted' : 'wrote'} this request: another approver must approve it`,
         });
       }
       // The feed lock first: item statuses are then read after any revocation or expiry that

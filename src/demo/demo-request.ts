@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Principal } from '#src/auth/principal.js';
 import type { Role } from '#src/auth/roles.js';
 import { BlockingRequestsService } from '#src/blocking-requests/blocking-requests.service.js';
+import { ProblemException } from '#src/common/problem/problem.js';
 import { IndicatorsService } from '#src/indicators/indicators.service.js';
 
 export const DEMO_DOCUMENT_NUMBER = 'DEMO-001/STTTT-ATTT';
@@ -83,7 +84,10 @@ export async function seedDemoRequest(
       .overrideProtection(approver, item.indicator_id, {
         reason: 'Demo content: documentation names and addresses (RFC 2606, 5737, 3849)',
       })
-      .catch(() => undefined); // not protected: nothing to override
+      .catch((error: unknown) => {
+        // 409: the value is not protected, there is nothing to override.
+        if (!(error instanceof ProblemException && error.getStatus() === 409)) throw error;
+      });
   }
   const current = await requests.get(approver, draft.id);
   const published = await requests.approve(approver, draft.id, { version: current.version });

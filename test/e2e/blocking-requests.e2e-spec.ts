@@ -166,6 +166,29 @@ describe('blocking requests: lifecycle, two-person rule, publication, withdrawal
     ).rejects.toMatchObject({ driverError: { code: '23514' } });
     await flow.approve(id);
     expect(await flow.get(id)).toMatchObject({ status: 'published', approvedBy: staff.approverId });
+
+    // Nor by the person who wrote it, when someone else submitted it.
+    const written = await flow
+      .raw('post', '', staff.both)
+      .send({
+        documentNumber: `W-${randomBytes(4).toString('hex')}`,
+        title: 'Written by an approver',
+        legalBasis: 'Decree 53/2022/ND-CP',
+        category: 'phishing',
+        severity: 'medium',
+        targetsAll: false,
+        targetOrganizationIds: [ispA.org.id],
+      })
+      .expect(201);
+    const writtenId = written.body.id as string;
+    await flow.addValues(writtenId, [unprotected.domain()]);
+    await flow.submit(writtenId);
+    const current = await flow.get(writtenId);
+    const byWriter = await flow
+      .approveCall(writtenId, current.version as number, staff.both)
+      .expect(403);
+    expect(byWriter.body.detail).toMatch(/wrote this request/);
+    await flow.approve(writtenId);
   });
 
   it('answers 409 to the second of two concurrent edits of a draft', async () => {
