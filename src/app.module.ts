@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common'
 import { AuditModule } from '#src/audit/audit.service.js';
 import { ClockModule, type Clock } from '#src/common/clock/clock.js';
 import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';
+import { FeedModule } from '#src/feed/feed.module.js';
 import { ImportsModule } from '#src/imports/imports.module.js';
 import { IndicatorsModule } from '#src/indicators/indicators.module.js';
 import { ProtectedListsModule } from '#src/protected-lists/protected-lists.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         IndicatorsModule,
         BlockingRequestsModule,
         ImportsModule,
+        FeedModule,
         HealthModule,
         MetricsModule,
         ...(options.extraImports ?? []),

@@ -178,6 +178,8 @@ export class FeedWriter {
         WHERE version > $1 AND op = 'add'`,
       [fromVersion],
     );
+    // Delivered at commit (and only then) to every instance's FeedVersionWatcher.
+    await manager.query(`SELECT pg_notify('feed_version', $1)`, [String(toVersion)]);
     return { fromVersion, toVersion, added: count.added, removed: count.removed };
   }
 }

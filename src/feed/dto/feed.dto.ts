@@ -1,0 +1,68 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+export const MAX_CHANGES_PAGE = 10000;
+export const DEFAULT_CHANGES_PAGE = 1000;
+
+export class ChangesQuery {
+  @ApiPropertyOptional({
+    minimum: 0,
+    default: 0,
+    description: 'The version you hold (`next` of your previous answer); 0 for everything',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_CHANGES_PAGE, default: DEFAULT_CHANGES_PAGE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CHANGES_PAGE)
+  limit?: number;
+}
+
+export class FeedChange {
+  @ApiProperty({ description: 'Feed version of this change' }) version!: number;
+  @ApiProperty({ enum: ['add', 'remove'] }) op!: 'add' | 'remove';
+  @ApiProperty({ enum: ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] }) type!: string;
+  @ApiProperty({ description: 'Canonical value' }) value!: string;
+  @ApiProperty({ format: 'uuid' }) indicatorId!: string;
+  @ApiProperty({ enum: ['block', 'unblock', 'withdrawal', 'expiry', 'revocation'] })
+  reason!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) requestId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) documentNumber!: string | null;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class ChangesResponse {
+  @ApiProperty({ description: 'The `after` this answer starts from' }) after!: number;
+  @ApiProperty({ description: 'The version to ask for next (`after=`)' }) next!: number;
+  @ApiProperty({ description: 'More changes wait: ask again at once with `after=next`' })
+  more!: boolean;
+  @ApiProperty({ description: 'The committed feed version when this was answered' })
+  currentVersion!: number;
+  @ApiProperty({ type: [FeedChange] }) changes!: FeedChange[];
+}
+
+export class IspFeedStatus {
+  @ApiProperty({ format: 'uuid' }) organizationId!: string;
+  @ApiProperty() shortCode!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastPullAt!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastFormat!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'The version it was last given' })
+  heldVersion!: number | null;
+  @ApiProperty({ description: 'Its changes above that version' }) pendingChanges!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Seconds since its last pull' })
+  secondsSinceLastPull!: number | null;
+}
+
+export class FeedStatusResponse {
+  @ApiProperty() currentVersion!: number;
+  @ApiProperty({ type: [IspFeedStatus] }) isps!: IspFeedStatus[];
+}

@@ -1,0 +1,90 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+
+const POLL_MS = 1000;
+
+/**
+ * The last committed feed version, held in memory so that "nothing changed" can be answered
+ * without a query. Refreshed by LISTEN/NOTIFY (FeedWriter notifies at commit) on a connection
+ * of its own, and by a short poll that covers a lost connection or notification; several
+ * instances each keep their own, all fed by the same notifications.
+ */
+@Injectable()
+export class FeedVersionWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(FeedVersionWatcher.name);
+  private version = -1;
+  private listener: pg.Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The latest committed version known here (−1 until the first read). */
+  get current(): number {
+    return this.version;
+  }
+
+  /** Raises the known version (never lowers it). */
+  observe(version: number): void {
+    if (version > this.version) this.version = version;
+  }
+
+  /** Reads the committed version now. */
+  async refresh(): Promise<number> {
+    const [row] = await this.dataSource.query<{ last: string }[]>(`SELECT last FROM feed_version`);
+    this.observe(Number(row.last));
+    return this.version;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.refresh();
+    void this.listen();
+    this.timer = setInterval(() => {
+      this.refresh().catch(() => undefined); // the database may be down; the next tick retries
+    }, POLL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const options = this.dataSource.options as PostgresDataSourceOptions;
+    const client = new pg.Client({
+      connectionString: options.url,
+      application_name: 'threat-exchange-listen',
+      keepAlive: true,
+    });
+    this.listener = client;
+    const retry = (): void => {
+      if (this.listener !== client || this.stopped) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      setTimeout(() => void this.listen(), 2000).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (message) => {
+      const version = Number(message.payload);
+      if (Number.isSafeInteger(version)) this.observe(version);
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN feed_version');
+    } catch (error) {
+      this.log.debug(`LISTEN feed_version failed, retrying: ${String(error)}`);
+      retry();
+    }
+  }
+}
