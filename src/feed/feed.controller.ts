@@ -1,17 +1,35 @@
-import { Controller, Get, Headers, HttpStatus, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, HttpStatus, Param, Query, Res } from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '#src/auth/access.decorators.js';
 import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
 import type { Principal } from '#src/auth/principal.js';
 import { ChangesQuery, ChangesResponse, FeedStatusResponse } from '#src/feed/dto/feed.dto.js';
 import { FeedService } from '#src/feed/feed.service.js';
+import {
+  parseTypes,
+  SNAPSHOT_FORMATS,
+  SnapshotService,
+  type SnapshotFormat,
+} from '#src/feed/snapshot.service.js';
+import { notFound } from '#src/common/tenancy/tenant-scope.js';
 import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
 
 @ApiTags('Feeds')
 @Controller('feed')
 export class FeedController {
-  constructor(private readonly feed: FeedService) {}
+  constructor(
+    private readonly feed: FeedService,
+    private readonly snapshots: SnapshotService,
+  ) {}
 
   @Get('changes')
   @Roles('isp_client', 'isp_operator')
@@ -40,6 +58,49 @@ export class FeedController {
     return answer.body;
   }
 
+  @Get('snapshot.:format')
+  @Roles('isp_client', 'isp_operator')
+  @ApiOperation({
+    operationId: 'getFeedSnapshot',
+    summary: 'Your whole active set, streamed (json, ndjson, csv, txt)',
+    description:
+      '`X-Feed-Version` is the version the snapshot is at: continue with `GET /feed/changes?after=` that version. Sorted by value; gzip with `Accept-Encoding: gzip`; `types=domain,ipv4,…` to filter. json: `{"version","generatedAt","indicators":[…]}`; ndjson: one object per line; csv: RFC 4180 with a header (type,value,tlp,version,valid_until,indicator_id); txt: one value per line after `#` comment lines.',
+  })
+  @ApiParam({ name: 'format', enum: SNAPSHOT_FORMATS })
+  @ApiQuery({ name: 'types', required: false, example: 'domain,ipv4' })
+  @ApiOkResponse({
+    description: 'The snapshot',
+    headers: { 'X-Feed-Version': { schema: { type: 'integer' } } },
+    content: {
+      'application/json': { schema: { type: 'object' } },
+      'application/x-ndjson': { schema: { type: 'string' } },
+      'text/csv': { schema: { type: 'string' } },
+      'text/plain': { schema: { type: 'string' } },
+    },
+  })
+  @ApiProblemResponses(400, 404)
+  async snapshot(
+    @CurrentPrincipal() caller: Principal,
+    @Param('format') format: string,
+    @Query('types') types: string | undefined,
+    @Headers('accept-encoding') acceptEncoding: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const snapshot = await this.snapshots.open(
+      caller,
+      snapshotFormat(format),
+      parseTypes(types),
+      acceptEncoding,
+    );
+    void reply
+      .header('content-type', snapshot.contentType)
+      .header('x-feed-version', String(snapshot.version))
+      .header('cache-control', 'private, no-cache')
+      .header('vary', 'accept-encoding');
+    if (snapshot.gzip) void reply.header('content-encoding', 'gzip');
+    await reply.send(snapshot.body);
+  }
+
   @Get('status')
   @Roles('admin', 'analyst', 'approver', 'auditor')
   @ApiOperation({
@@ -50,4 +111,9 @@ export class FeedController {
   status(): Promise<FeedStatusResponse> {
     return this.feed.status();
   }
+}
+
+function snapshotFormat(format: string): SnapshotFormat {
+  if (!(SNAPSHOT_FORMATS as readonly string[]).includes(format)) throw notFound('snapshot format');
+  return format as SnapshotFormat;
 }

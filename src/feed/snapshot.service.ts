@@ -1,0 +1,254 @@
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { DataSource } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import type { Principal } from '#src/auth/principal.js';
+import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
+import { validationProblem } from '#src/common/problem/validation.js';
+import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
+
+export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt'] as const;
+export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
+export const FEED_TYPES = ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] as const;
+/** Snapshots streaming at once from one instance (each holds a database connection). */
+const MAX_CONCURRENT = 8;
+
+const CONTENT_TYPES: Record<SnapshotFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8; header=present',
+  txt: 'text/plain; charset=utf-8',
+};
+
+/** One row per active indicator of the ISP, in value order (byte order: the column is "C"). */
+const ACTIVE = `FROM feed_active a JOIN indicators i ON i.id = a.indicator_id
+  WHERE a.organization_id = $ORG AND i.type = ANY($TYPES) ORDER BY i.value, i.type`;
+
+/**
+ * JSON lines come out of COPY in CSV mode with a delimiter and a quote that JSON text never
+ * contains raw (row_to_json escapes every control character), so each line is the JSON as is.
+ */
+const RAW_LINES = `WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
+
+export interface Snapshot {
+  version: number;
+  contentType: string;
+  gzip: boolean;
+  body: Readable;
+}
+
+/** Parses `types=domain,ipv4`; all feed types when absent. */
+export function parseTypes(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [...FEED_TYPES];
+  const types = [...new Set(raw.split(',').map((t) => t.trim().toLowerCase()))];
+  const bad = types.filter((t) => !(FEED_TYPES as readonly string[]).includes(t));
+  if (bad.length > 0) {
+    throw validationProblem([
+      { name: 'types', reason: `unknown type(s) ${bad.join(', ')}; use ${FEED_TYPES.join(', ')}` },
+    ]);
+  }
+  return types;
+}
+
+/**
+ * Snapshots of an ISP's active set, streamed from PostgreSQL with COPY (constant memory): one
+ * REPEATABLE READ transaction reads the version and the rows, so X-Feed-Version is exactly the
+ * version the rows are at.
+ */
+@Injectable()
+export class SnapshotService {
+  private open_ = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly pulls: FeedPullRecorder,
+  ) {}
+
+  async open(
+    caller: Principal,
+    format: SnapshotFormat,
+    types: string[],
+    acceptEncoding: string | undefined,
+  ): Promise<Snapshot> {
+    if (this.open_ >= MAX_CONCURRENT) {
+      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
+        type: ProblemType.rateLimited,
+        detail: `${this.open_} snapshots are streaming from this instance; retry in a moment`,
+        headers: { 'retry-after': '5' },
+      });
+    }
+    // A connection of its own: a long stream neither holds a pool slot nor meets the pool's
+    // query timeout.
+    const options = this.dataSource.options as PostgresDataSourceOptions;
+    const client = new pg.Client({
+      connectionString: options.url,
+      application_name: 'threat-exchange-snapshot',
+      keepAlive: true,
+    });
+    client.on('error', () => undefined); // surfaces through the stream
+    this.open_++;
+    let released = false;
+    const release = async (commit: boolean): Promise<void> => {
+      if (released) return;
+      released = true;
+      this.open_--;
+      await client.query(commit ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    };
+    try {
+      await client.connect();
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // A snapshot of millions of rows may take longer than an API statement.
+      await client.query(`SET LOCAL statement_timeout = 0`);
+      const { rows } = await client.query<{ last: string }>(`SELECT last FROM feed_version`);
+      const version = Number(rows[0].last);
+      const sql = this.copySql(format)
+        .replace('$ORG', literal(caller.organizationId))
+        .replace('$TYPES', `ARRAY[${types.map(literal).join(',')}]::text[]`);
+      const copy = client.query(copyTo(sql));
+      const out = new PassThrough();
+      let bytes = 0;
+      const count = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          bytes += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      const gzip = /\bgzip\b/i.test(acceptEncoding ?? '');
+      const stages: NodeJS.ReadWriteStream[] = [
+        ...this.framing(format, version, caller),
+        count,
+        ...(gzip ? [createGzip()] : []),
+      ];
+      pipeline([copy as Readable, ...stages, out])
+        .then(async () => {
+          await release(true);
+          this.pulls.record({
+            principal: caller,
+            format,
+            fromVersion: null,
+            toVersion: version,
+            status: 200,
+            bytes,
+          });
+        })
+        .catch(async (error: unknown) => {
+          out.destroy(error as Error);
+          await release(false);
+        });
+      out.on('close', () => {
+        // The client went away: stop reading from PostgreSQL.
+        if (!out.readableEnded) copy.destroy();
+      });
+      return { version, contentType: CONTENT_TYPES[format], gzip, body: out };
+    } catch (error) {
+      await release(false);
+      throw error;
+    }
+  }
+
+  private copySql(format: SnapshotFormat): string {
+    switch (format) {
+      case 'txt':
+        return `COPY (SELECT i.value ${ACTIVE}) TO STDOUT`;
+      case 'csv':
+        return `COPY (SELECT i.type, i.value, i.tlp, a.since_version AS version, i.valid_until,
+                       i.id AS indicator_id ${ACTIVE}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+      case 'json':
+      case 'ndjson':
+        return `COPY (SELECT json_build_object('type', i.type, 'value', i.value, 'tlp', i.tlp,
+                       'version', a.since_version, 'validUntil', i.valid_until,
+                       'indicatorId', i.id)::text ${ACTIVE}) TO STDOUT ${RAW_LINES}`;
+    }
+  }
+
+  /** What goes around and between the rows of each format. */
+  private framing(
+    format: SnapshotFormat,
+    version: number,
+    caller: Principal,
+  ): NodeJS.ReadWriteStream[] {
+    const generatedAt = new Date().toISOString();
+    switch (format) {
+      case 'txt':
+        return [
+          prefix(
+            `# threat-exchange feed snapshot for organization ${caller.organizationId}\n` +
+              `# version ${version}, generated ${generatedAt}, one value per line, sorted\n`,
+          ),
+        ];
+      case 'csv':
+        return [crlf()];
+      case 'ndjson':
+        return [];
+      case 'json':
+        return [
+          jsonArray(`{"version":${version},"generatedAt":"${generatedAt}","indicators":[`, ']}\n'),
+        ];
+    }
+  }
+}
+
+/** PostgreSQL string literal (the values here are uuids and known type names). */
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function prefix(text: string): Transform {
+  let first = true;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (first) {
+        first = false;
+        this.push(text);
+      }
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (first) this.push(text);
+      callback();
+    },
+  });
+}
+
+/** RFC 4180 line ends: COPY writes LF; no field here can contain a newline. */
+function crlf(): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      callback(null, Buffer.from(chunk.toString('latin1').replace(/\n/g, '\r\n'), 'latin1'));
+    },
+  });
+}
+
+/** JSON lines → `head` + lines joined by commas + `tail`. */
+function jsonArray(head: string, tail: string): Transform {
+  let started = false;
+  let pending = false; // a line ended and the next one (if any) needs a comma first
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      let text = chunk.toString('latin1');
+      if (!started) {
+        started = true;
+        this.push(head);
+      }
+      if (pending && text.length > 0) {
+        text = `,${text}`;
+        pending = false;
+      }
+      if (text.endsWith('\n')) {
+        text = text.slice(0, -1);
+        pending = true;
+      }
+      callback(null, Buffer.from(text.replace(/\n/g, ','), 'latin1'));
+    },
+    flush(callback) {
+      if (!started) this.push(head);
+      this.push(tail);
+      callback();
+    },
+  });
+}
