@@ -202,7 +202,11 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       await this.abandon(client, job.id, counters, error);
       if (error instanceof ImportTooLargeError) throw tooLarge(this.config.IMPORT_MAX_BYTES);
       if (error instanceof ImportIdleError) {
-        throw new ProblemException(HttpStatus.REQUEST_TIMEOUT, { detail: error.message });
+        // The rest of the body will not be read: the connection closes after the answer.
+        throw new ProblemException(HttpStatus.REQUEST_TIMEOUT, {
+          detail: error.message,
+          headers: { connection: 'close' },
+        });
       }
       if (error instanceof ImportFormatError) {
         throw new ProblemException(HttpStatus.BAD_REQUEST, {
@@ -487,6 +491,7 @@ class ImportIdleError extends Error {
 
 function tooLarge(max: number): ProblemException {
   return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, {
+    headers: { connection: 'close' },
     detail: `An import body is at most ${max} bytes (IMPORT_MAX_BYTES); split the file`,
   });
 }

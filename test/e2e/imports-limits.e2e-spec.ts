@@ -27,31 +27,36 @@ describe('bulk import: concurrency cap and stalled uploads', () => {
 
   it('answers 429 while the cap is reached, and 408 to an upload that stalls', async () => {
     // A chunked upload that sends one line, then nothing.
-    const stalled = new Promise<{ status: number; body: Record<string, unknown> }>(
-      (resolve, reject) => {
-        const req = http.request(
-          {
-            port,
-            host: '127.0.0.1',
-            method: 'POST',
-            path: '/api/v1/imports',
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (c: Buffer) => (text += c.toString()));
-            res.on('end', () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                body: JSON.parse(text) as Record<string, unknown>,
-              }),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.write('stalled-upload-first-line.com\n');
-      },
-    );
+    const stalled = new Promise<{
+      status: number;
+      connection: string | undefined;
+      body: Record<string, unknown>;
+    }>((resolve, reject) => {
+      const req = http.request(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/api/v1/imports',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => {
+            // The upload was never finished: drop the connection, as a stalled client would.
+            req.destroy();
+            resolve({
+              connection: res.headers.connection,
+              status: res.statusCode ?? 0,
+              body: JSON.parse(text) as Record<string, unknown>,
+            });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.write('stalled-upload-first-line.com\n');
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const busy = await request(t.server)
       .post('/api/v1/imports')
@@ -64,6 +69,7 @@ describe('bulk import: concurrency cap and stalled uploads', () => {
 
     const timedOut = await stalled;
     expect(timedOut.status).toBe(408);
+    expect(timedOut.connection).toBe('close');
     expect(String(timedOut.body.detail)).toMatch(/sent nothing for 1 s/);
     const jobs = await request(t.server)
       .get('/api/v1/imports?limit=5')
