@@ -1,4 +1,5 @@
 import { PassThrough, Transform, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { HttpStatus, Injectable } from '@nestjs/common';
@@ -9,9 +10,11 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import type { Principal } from '#src/auth/principal.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
+import { AppConfig } from '#src/config/config.js';
 import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
+import { rpzHeader, rpzRecords, type RpzAction, type RpzSettings } from '#src/feed/rpz.js';
 
-export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt'] as const;
+export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt', 'rpz'] as const;
 export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 export const FEED_TYPES = ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] as const;
 /** Snapshots streaming at once from one instance (each holds a database connection). */
@@ -22,7 +25,10 @@ const CONTENT_TYPES: Record<SnapshotFormat, string> = {
   ndjson: 'application/x-ndjson; charset=utf-8',
   csv: 'text/csv; charset=utf-8; header=present',
   txt: 'text/plain; charset=utf-8',
+  rpz: 'text/dns; charset=utf-8',
 };
+
+const ACTIONS: RpzAction[] = ['nxdomain', 'nodata', 'redirect'];
 
 /** One row per active indicator of the ISP, in value order (byte order: the column is "C"). */
 const ACTIVE = `FROM feed_active a JOIN indicators i ON i.id = a.indicator_id
@@ -66,6 +72,7 @@ export class SnapshotService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly pulls: FeedPullRecorder,
+    private readonly config: AppConfig,
   ) {}
 
   async open(
@@ -155,6 +162,13 @@ export class SnapshotService {
     switch (format) {
       case 'txt':
         return `COPY (SELECT i.value ${ACTIVE}) TO STDOUT`;
+      case 'rpz':
+        // The strictest DNS action among the published requests that keep the entry active.
+        return `COPY (SELECT i.type, i.value,
+                       (SELECT min(CASE r.dns_action WHEN 'nxdomain' THEN 0 WHEN 'nodata' THEN 1 ELSE 2 END)
+                          FROM feed_claims c JOIN blocking_requests r ON r.id = c.request_id
+                         WHERE c.indicator_id = a.indicator_id AND c.organization_id = a.organization_id)
+                       ${ACTIVE}) TO STDOUT`;
       case 'csv':
         return `COPY (SELECT i.type, i.value, i.tlp, a.since_version AS version, i.valid_until,
                        i.id AS indicator_id ${ACTIVE}) TO STDOUT WITH (FORMAT csv, HEADER)`;
@@ -183,6 +197,27 @@ export class SnapshotService {
         ];
       case 'csv':
         return [crlf()];
+      case 'rpz': {
+        const settings: RpzSettings = {
+          ttl: this.config.RPZ_TTL,
+          nameServer: this.config.RPZ_NAME_SERVER,
+          contact: this.config.RPZ_CONTACT,
+          noticeHost: this.config.RPZ_NOTICE_HOST,
+        };
+        return [
+          lines((line) => {
+            const [type = '', value = '', rank = '0'] = line.split('\t');
+            return rpzRecords(type, value, ACTIONS[Number(rank)] ?? 'nxdomain', settings);
+          }),
+          prefix(
+            rpzHeader(
+              version,
+              settings,
+              `threat-exchange feed for organization ${caller.organizationId}, version ${version}, generated ${generatedAt}`,
+            ),
+          ),
+        ];
+      }
       case 'ndjson':
         return [];
       case 'json':
@@ -249,6 +284,30 @@ function jsonArray(head: string, tail: string): Transform {
       if (!started) this.push(head);
       this.push(tail);
       callback();
+    },
+  });
+}
+
+/** COPY text lines (values here hold no tab, newline or backslash) → `map(line)` each. */
+function lines(map: (line: string) => string): Transform {
+  let rest = '';
+  const decoder = new StringDecoder('utf8');
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const text = rest + decoder.write(chunk);
+      const end = text.lastIndexOf('\n');
+      if (end < 0) {
+        rest = text;
+        callback();
+        return;
+      }
+      rest = text.slice(end + 1);
+      let out = '';
+      for (const line of text.slice(0, end).split('\n')) out += map(line);
+      callback(null, out);
+    },
+    flush(callback) {
+      callback(null, rest === '' ? '' : map(rest));
     },
   });
 }
