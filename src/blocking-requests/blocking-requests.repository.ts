@@ -10,6 +10,7 @@ import {
 } from '#src/blocking-requests/blocking-request.entity.js';
 import type { Keyset } from '#src/common/pagination/cursor.js';
 import { keysetPage } from '#src/common/pagination/keyset-query.js';
+import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
 import type { IndicatorType } from '#src/indicators/canonical.js';
 
 export interface RequestFilter {
@@ -19,11 +20,6 @@ export interface RequestFilter {
   indicatorId?: string;
   createdFrom?: Date;
   createdTo?: Date;
-}
-
-/** An ISP sees published (and later) requests addressed to it; unset: everything. */
-export interface RequestAudience {
-  organizationId?: string;
 }
 
 export interface ItemRow {
@@ -56,7 +52,7 @@ export class BlockingRequestsRepository {
     return (manager ?? this.dataSource.manager).getRepository(BlockingRequestEntity);
   }
 
-  async findVisible(id: string, audience: RequestAudience): Promise<BlockingRequestEntity | null> {
+  async findVisible(id: string, audience: TenantScope): Promise<BlockingRequestEntity | null> {
     const qb = this.repo().createQueryBuilder('r').where('r.id = :id', { id });
     if (audience.organizationId !== undefined) {
       qb.andWhere(VISIBLE_TO_ISP, { org: audience.organizationId });
@@ -75,7 +71,7 @@ export class BlockingRequestsRepository {
 
   listPage(
     filter: RequestFilter,
-    audience: RequestAudience,
+    audience: TenantScope,
     after: Keyset | undefined,
     limit: number,
   ): Promise<BlockingRequestEntity[]> {

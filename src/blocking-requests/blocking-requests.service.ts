@@ -6,10 +6,7 @@ import type {
   BlockingRequestEntity,
   RequestStatus,
 } from '#src/blocking-requests/blocking-request.entity.js';
-import {
-  BlockingRequestsRepository,
-  type RequestAudience,
-} from '#src/blocking-requests/blocking-requests.repository.js';
+import { BlockingRequestsRepository } from '#src/blocking-requests/blocking-requests.repository.js';
 import type {
   AddItemsRequest,
   AddItemsResponse,
@@ -28,7 +25,7 @@ import { Clock } from '#src/common/clock/clock.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
+import { notFound, tenantScope, type TenantScope } from '#src/common/tenancy/tenant-scope.js';
 import { sqlState } from '#src/database/database-errors.js';
 import { FeedWriter } from '#src/feed/feed-writer.js';
 import {
@@ -44,10 +41,6 @@ import { ProtectedListsService } from '#src/protected-lists/protected-lists.serv
 
 const MAX_REPORTED = 100;
 const HOUR_MS = 3600_000;
-
-function audienceOf(caller: Principal): RequestAudience {
-  return caller.organizationKind === 'isp' ? { organizationId: caller.organizationId } : {};
-}
 
 function invalidState(detail: string): ProblemException {
   return new ProblemException(HttpStatus.CONFLICT, { type: ProblemType.invalidState, detail });
@@ -66,9 +59,9 @@ function unprocessable(detail: string, extensions: Record<string, unknown> = {})
  * The request as the caller may see it: an ISP learns neither which other ISPs it was addressed
  * to nor which Department staff handled it.
  */
-export function toRequestResponse(
+function toRequestResponse(
   r: BlockingRequestEntity,
-  audience: RequestAudience = {},
+  audience: TenantScope = {},
 ): BlockingRequestResponse {
   const isp = audience.organizationId;
   const staff = (id: string | null): string | null => (isp === undefined ? id : null);
@@ -121,7 +114,7 @@ export class BlockingRequestsService {
   ) {}
 
   list(caller: Principal, query: BlockingRequestListQuery): Promise<Page<BlockingRequestResponse>> {
-    const audience = audienceOf(caller);
+    const audience = tenantScope(caller);
     return paginate(
       query,
       (after, limit) => this.requests.listPage(query, audience, after, limit),
@@ -130,7 +123,7 @@ export class BlockingRequestsService {
   }
 
   async get(caller: Principal, id: string): Promise<BlockingRequestDetail> {
-    const audience = audienceOf(caller);
+    const audience = tenantScope(caller);
     const request = await this.requests.findVisible(id, audience);
     if (!request) throw notFound('blocking request');
     const [assignments, history] = await Promise.all([
@@ -156,7 +149,7 @@ export class BlockingRequestsService {
   }
 
   async items(caller: Principal, id: string, query: ItemListQuery): Promise<RequestItemPage> {
-    const request = await this.requests.findVisible(id, audienceOf(caller));
+    const request = await this.requests.findVisible(id, tenantScope(caller));
     if (!request) throw notFound('blocking request');
     const limit = query.limit ?? 100;
     const rows = await this.requests.itemsPage(id, query.cursor, limit);
