@@ -31,6 +31,7 @@ import { FeedWriter } from '#src/feed/feed-writer.js';
 import {
   canonicalize,
   canonicalizeUntyped,
+  refusalReason,
   type Canonical,
   type IndicatorType,
 } from '#src/indicators/canonical.js';
@@ -248,8 +249,7 @@ export class BlockingRequestsService {
     const take = (field: string, result: Canonical): void => {
       if (result.ok) wanted.push({ type: result.type, value: result.value });
       else if (problems.length < MAX_REPORTED) {
-        const hint = result.suggestion ? ` (did you mean ${result.suggestion}?)` : '';
-        problems.push({ name: field, reason: `${result.reason}${hint}` });
+        problems.push({ name: field, reason: refusalReason(result) });
       }
     };
     (body.values ?? []).forEach((v, i) => take(`values[${i}]`, canonicalizeUntyped(v)));

@@ -23,6 +23,7 @@ import {
   canonicalize,
   canonicalizeUntyped,
   INDICATOR_TYPES,
+  refusalReason,
   type IndicatorType,
 } from '#src/indicators/canonical.js';
 import { parseAttributes } from '#src/indicators/indicator-attributes.js';
@@ -340,12 +341,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
         const canonical =
           type === undefined ? canonicalizeUntyped(row.value) : canonicalize(type, row.value);
         if (!canonical.ok) {
-          reject(
-            row,
-            canonical.suggestion
-              ? `${canonical.reason} (did you mean ${canonical.suggestion}?)`
-              : canonical.reason,
-          );
+          reject(row, refusalReason(canonical));
           continue;
         }
         const attrs = parseAttributes(row);

@@ -185,3 +185,10 @@ export function detectType(raw: string): IndicatorType {
 export function canonicalizeUntyped(raw: string): Canonical {
   return canonicalize(detectType(raw), raw);
 }
+
+/** A refusal as one sentence, with the corrected value when there is one. */
+export function refusalReason(refusal: { reason: string; suggestion?: string }): string {
+  return refusal.suggestion === undefined
+    ? refusal.reason
+    : `${refusal.reason} (did you mean ${refusal.suggestion}?)`;
+}

@@ -8,7 +8,12 @@ import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
 import { notFound } from '#src/common/tenancy/tenant-scope.js';
 import { FeedWriter } from '#src/feed/feed-writer.js';
-import { canonicalize, canonicalizeUntyped, type Canonical } from '#src/indicators/canonical.js';
+import {
+  canonicalize,
+  canonicalizeUntyped,
+  refusalReason,
+  type Canonical,
+} from '#src/indicators/canonical.js';
 import {
   toIndicatorResponse,
   type CreateIndicatorRequest,
@@ -28,10 +33,7 @@ export function invalidValue(field: string, result: Extract<Canonical, { ok: fal
   return validationProblem([
     {
       name: field,
-      reason:
-        result.suggestion === undefined
-          ? result.reason
-          : `${result.reason} (did you mean ${result.suggestion}?)`,
+      reason: refusalReason(result),
     },
   ]);
 }

@@ -7,7 +7,7 @@ import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
 import { notFound } from '#src/common/tenancy/tenant-scope.js';
 import { sqlState } from '#src/database/database-errors.js';
-import { canonicalize, canonicalizeUntyped } from '#src/indicators/canonical.js';
+import { canonicalize, canonicalizeUntyped, refusalReason } from '#src/indicators/canonical.js';
 import { BUILTIN_ENTRIES, BUILTIN_LIST_NAME } from '#src/protected-lists/builtin.js';
 import {
   toEntryResponse,
@@ -178,8 +178,7 @@ export class ProtectedListsService implements OnApplicationBootstrap {
     request.entries.forEach((e, i) => {
       const normalized = normalizeProtectedEntry(e.kind, e.value);
       if (!normalized.ok) {
-        const hint = normalized.suggestion ? ` (did you mean ${normalized.suggestion}?)` : '';
-        problems.push({ name: `entries[${i}].value`, reason: `${normalized.reason}${hint}` });
+        problems.push({ name: `entries[${i}].value`, reason: refusalReason(normalized) });
         return;
       }
       if (normalized.value !== e.value)
