@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -81,4 +82,18 @@ export async function dataSourceOptions(
 
 export async function createDataSource(url: string, db: DbSettings): Promise<DataSource> {
   return new DataSource(await dataSourceOptions(url, db));
+}
+
+/**
+ * A connection outside the pool, to the data source's database (not yet connected): for work
+ * that outlives an API statement (bulk import, snapshot streams) or listens (LISTEN/NOTIFY).
+ * No statement or query timeout; TCP keep-alive on; `purpose` names it in pg_stat_activity.
+ */
+export function dedicatedClient(dataSource: DataSource, purpose: string): pg.Client {
+  const options = dataSource.options as PostgresDataSourceOptions;
+  return new pg.Client({
+    connectionString: options.url,
+    application_name: `threat-exchange-${purpose}`,
+    keepAlive: true,
+  });
 }

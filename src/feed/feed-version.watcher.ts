@@ -4,9 +4,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import pg from 'pg';
+import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { dedicatedClient } from '#src/database/data-source.js';
 
 const POLL_MS = 1000;
 
@@ -60,12 +60,7 @@ export class FeedVersionWatcher implements OnApplicationBootstrap, OnApplication
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const options = this.dataSource.options as PostgresDataSourceOptions;
-    const client = new pg.Client({
-      connectionString: options.url,
-      application_name: 'threat-exchange-listen',
-      keepAlive: true,
-    });
+    const client = dedicatedClient(this.dataSource, 'listen');
     this.listener = client;
     const retry = (): void => {
       if (this.listener !== client || this.stopped) return;

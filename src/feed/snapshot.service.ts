@@ -3,10 +3,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { dedicatedClient } from '#src/database/data-source.js';
 import type { Principal } from '#src/auth/principal.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
@@ -90,12 +89,7 @@ export class SnapshotService {
     }
     // A connection of its own: a long stream neither holds a pool slot nor meets the pool's
     // query timeout.
-    const options = this.dataSource.options as PostgresDataSourceOptions;
-    const client = new pg.Client({
-      connectionString: options.url,
-      application_name: 'threat-exchange-snapshot',
-      keepAlive: true,
-    });
+    const client = dedicatedClient(this.dataSource, 'snapshot');
     client.on('error', () => undefined); // surfaces through the stream
     this.open_++;
     let released = false;

@@ -11,7 +11,7 @@ import {
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { dedicatedClient } from '#src/database/data-source.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
@@ -244,12 +244,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
 
   /** A connection of its own (no statement timeout), holding the job's lock while it lives. */
   private async connect(jobId: string): Promise<pg.Client> {
-    const options = this.dataSource.options as PostgresDataSourceOptions;
-    const client = new pg.Client({
-      connectionString: options.url,
-      application_name: 'threat-exchange-import',
-      keepAlive: true,
-    });
+    const client = dedicatedClient(this.dataSource, 'import');
     client.on('error', (error) => this.log.warn(`Import connection error: ${error.message}`));
     try {
       await client.connect();
