@@ -58,10 +58,6 @@ export class IndicatorsRepository {
     return this.repo(manager).findOneBy({ id });
   }
 
-  findByValue(type: IndicatorType, value: string): Promise<IndicatorEntity | null> {
-    return this.repo().findOneBy({ type, value });
-  }
-
   listPage(
     filter: IndicatorFilter,
     after: Keyset | undefined,

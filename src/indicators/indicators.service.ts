@@ -96,8 +96,6 @@ export class IndicatorsService {
         : canonicalize(request.type, request.value);
     if (!canonical.ok) throw invalidValue('value', canonical);
     checkValidity(request.validFrom ?? this.clock.now(), request.validUntil);
-    const existing = await this.indicators.findByValue(canonical.type, canonical.value);
-    if (existing) throw alreadyExists(existing.id, canonical.value);
     const { value: _raw, type: _type, ...attributes } = request;
     return this.dataSource.transaction(async (manager) => {
       const { ids, created } = await this.indicators.ensure(

@@ -190,6 +190,26 @@ describe('publication integrity', () => {
     }
   });
 
+  it('answers 409 with the existing id to an indicator that exists in another spelling', async () => {
+    const value = unprotected.domain();
+    const create = (raw: string) =>
+      request(t.server)
+        .post('/api/v1/indicators')
+        .set('authorization', `Bearer ${analyst()}`)
+        .send({ value: raw });
+    const first = await create(value).expect(201);
+    const again = await create(`${value.toUpperCase()}.`).expect(409);
+    expect(again.body).toMatchObject({
+      type: 'urn:threat-exchange:problem:conflict',
+      existingId: first.body.id,
+    });
+    const [row] = await db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM indicators WHERE value = $1`,
+      [value],
+    );
+    expect(row!.n).toBe(1);
+  });
+
   it('refuses TLP:RED for an indicator that a request to all ISPs publishes', async () => {
     const value = unprotected.domain();
     await flow.publish('all', [value]);
