@@ -207,7 +207,7 @@ describe('publication integrity', () => {
       `SELECT count(*)::int AS n FROM indicators WHERE value = $1`,
       [value],
     );
-    expect(row!.n).toBe(1);
+    expect(row.n).toBe(1);
   });
 
   it('refuses TLP:RED for an indicator that a request to all ISPs publishes', async () => {
