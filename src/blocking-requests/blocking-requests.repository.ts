@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { updateIfVersion } from '#src/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   AssignmentEntity,
@@ -108,13 +109,7 @@ export class BlockingRequestsRepository {
     version: number,
     changes: Partial<BlockingRequestEntity>,
   ): Promise<boolean> {
-    const result = await this.repo(manager)
-      .createQueryBuilder()
-      .update()
-      .set({ ...changes, version: () => 'version + 1', updatedAt: () => 'now()' })
-      .where('id = :id AND version = :version', { id, version })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    return updateIfVersion(this.repo(manager), id, version, changes);
   }
 
   async addHistory(

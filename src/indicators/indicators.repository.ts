@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { updateIfVersion } from '#src/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Keyset } from '#src/common/pagination/cursor.js';
 import { keysetPage } from '#src/common/pagination/keyset-query.js';
@@ -95,13 +96,7 @@ export class IndicatorsRepository {
     changes: IndicatorAttributes,
     manager?: EntityManager,
   ): Promise<boolean> {
-    const result = await this.repo(manager)
-      .createQueryBuilder()
-      .update()
-      .set({ ...changes, version: () => 'version + 1', updatedAt: () => 'now()' })
-      .where('id = :id AND version = :version', { id, version })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    return updateIfVersion(this.repo(manager), id, version, changes);
   }
 
   /**

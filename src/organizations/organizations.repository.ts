@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { updateIfVersion } from '#src/database/versioned-update.js';
 import { DataSource } from 'typeorm';
 import type { Keyset } from '#src/common/pagination/cursor.js';
 import { keysetPage } from '#src/common/pagination/keyset-query.js';
@@ -43,12 +44,6 @@ export class OrganizationsRepository {
     version: number,
     changes: { name?: string; contacts?: OrganizationContacts },
   ): Promise<boolean> {
-    const result = await this.repo
-      .createQueryBuilder()
-      .update()
-      .set({ ...changes, version: () => 'version + 1', updatedAt: () => 'now()' })
-      .where('id = :id AND version = :version', { id, version })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    return updateIfVersion(this.repo, id, version, changes);
   }
 }
