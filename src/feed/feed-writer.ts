@@ -152,19 +152,38 @@ export class FeedWriter {
       const version = await this.currentVersion(manager);
       return { fromVersion: version, toVersion: version, added: 0, removed: 0 };
     }
-    // An UPDATE answers [rows, affected count] through TypeORM.
+    // An UPDATE answers [rows, affected count] through TypeORM. The change times continue from
+    // the last one, 1 µs apart, so that they increase strictly with the versions (TAXII pages
+    // by them: decision 0007).
     const [rows] = await manager.query<[{ last: string }[], number]>(
-      `UPDATE feed_version SET last = last + $1 RETURNING last`,
+      `UPDATE feed_version
+          SET last = last + $1,
+              last_added_at = greatest(clock_timestamp(), last_added_at) + $1 * interval '1 microsecond'
+        RETURNING last`,
       [total],
     );
     const toVersion = Number(rows[0].last);
     const fromVersion = toVersion - total;
+    // A removal revokes the STIX object of the activation it ends; an add is the indicator's
+    // own object the first time it enters this ISP's feed, and a new one after a removal.
     await manager.query(
-      `INSERT INTO feed_changes (version, organization_id, indicator_id, op, reason, request_id)
-       SELECT $1::bigint + row_number() OVER (ORDER BY organization_id, indicator_id),
-              organization_id, indicator_id, op, reason, request_id
-         FROM pg_temp.feed_delta`,
-      [fromVersion],
+      `INSERT INTO feed_changes (version, organization_id, indicator_id, op, reason, request_id,
+                                 added_at, stix_id)
+       SELECT $1::bigint + d.n, d.organization_id, d.indicator_id, d.op, d.reason, d.request_id,
+              v.last_added_at - ($2::bigint - d.n) * interval '1 microsecond',
+              CASE WHEN d.op = 'remove'
+                     THEN (SELECT a.stix_id FROM feed_active a
+                            WHERE a.organization_id = d.organization_id
+                              AND a.indicator_id = d.indicator_id)
+                   WHEN EXISTS (SELECT 1 FROM feed_changes p
+                                 WHERE p.organization_id = d.organization_id
+                                   AND p.indicator_id = d.indicator_id)
+                     THEN feed_stix_id(d.indicator_id, $1::bigint + d.n)
+                   ELSE d.indicator_id END
+         FROM (SELECT *, row_number() OVER (ORDER BY organization_id, indicator_id) AS n
+                 FROM pg_temp.feed_delta) d
+         CROSS JOIN feed_version v`,
+      [fromVersion, total],
     );
     await manager.query(
       `DELETE FROM feed_active a USING feed_changes c
@@ -173,8 +192,8 @@ export class FeedWriter {
       [fromVersion],
     );
     await manager.query(
-      `INSERT INTO feed_active (organization_id, indicator_id, since_version)
-       SELECT organization_id, indicator_id, version FROM feed_changes
+      `INSERT INTO feed_active (organization_id, indicator_id, since_version, stix_id, added_at)
+       SELECT organization_id, indicator_id, version, stix_id, added_at FROM feed_changes
         WHERE version > $1 AND op = 'add'`,
       [fromVersion],
     );

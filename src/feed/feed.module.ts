@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
 import { FeedVersionWatcher } from '#src/feed/feed-version.watcher.js';
 import { FeedController } from '#src/feed/feed.controller.js';
@@ -8,7 +9,14 @@ import { SnapshotService } from '#src/feed/snapshot.service.js';
 
 @Module({
   controllers: [FeedController],
-  providers: [FeedRepository, FeedService, FeedVersionWatcher, FeedPullRecorder, SnapshotService],
-  exports: [FeedVersionWatcher],
+  providers: [
+    DepartmentIdentityService,
+    FeedRepository,
+    FeedService,
+    FeedVersionWatcher,
+    FeedPullRecorder,
+    SnapshotService,
+  ],
+  exports: [FeedVersionWatcher, DepartmentIdentityService, FeedPullRecorder],
 })
 export class FeedModule {}

@@ -12,8 +12,10 @@ import { validationProblem } from '#src/common/problem/validation.js';
 import { AppConfig } from '#src/config/config.js';
 import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
 import { rpzHeader, rpzRecords, type RpzAction, type RpzSettings } from '#src/feed/rpz.js';
+import { bundleHead, stixIndicatorSql, type DepartmentIdentity } from '#src/feed/stix.js';
+import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
 
-export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt', 'rpz'] as const;
+export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt', 'rpz', 'stix'] as const;
 export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 export const FEED_TYPES = ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] as const;
 /** Snapshots streaming at once from one instance (each holds a database connection). */
@@ -25,6 +27,7 @@ const CONTENT_TYPES: Record<SnapshotFormat, string> = {
   csv: 'text/csv; charset=utf-8; header=present',
   txt: 'text/plain; charset=utf-8',
   rpz: 'text/dns; charset=utf-8',
+  stix: 'application/stix+json;version=2.1',
 };
 
 const ACTIONS: RpzAction[] = ['nxdomain', 'nodata', 'redirect'];
@@ -72,6 +75,7 @@ export class SnapshotService {
     private readonly dataSource: DataSource,
     private readonly pulls: FeedPullRecorder,
     private readonly config: AppConfig,
+    private readonly identity: DepartmentIdentityService,
   ) {}
 
   async open(
@@ -107,7 +111,8 @@ export class SnapshotService {
       await client.query(`SET LOCAL statement_timeout = 0`);
       const { rows } = await client.query<{ last: string }>(`SELECT last FROM feed_version`);
       const version = Number(rows[0].last);
-      const sql = this.copySql(format)
+      const department = format === 'stix' ? await this.identity.load(client) : undefined;
+      const sql = this.copySql(format, department)
         .replace('$ORG', literal(caller.organizationId))
         .replace('$TYPES', `ARRAY[${types.map(literal).join(',')}]::text[]`);
       const copy = client.query(copyTo(sql));
@@ -121,7 +126,7 @@ export class SnapshotService {
       });
       const gzip = /\bgzip\b/i.test(acceptEncoding ?? '');
       const stages: NodeJS.ReadWriteStream[] = [
-        ...this.framing(format, version, caller),
+        ...this.framing(format, version, caller, department),
         count,
         ...(gzip ? [createGzip()] : []),
       ];
@@ -152,8 +157,17 @@ export class SnapshotService {
     }
   }
 
-  private copySql(format: SnapshotFormat): string {
+  private copySql(format: SnapshotFormat, department?: DepartmentIdentity): string {
     switch (format) {
+      case 'stix': {
+        const object = stixIndicatorSql({
+          stixId: 'a.stix_id',
+          modified: 'a.added_at',
+          revoked: 'false',
+          identityId: department?.id ?? '',
+        });
+        return `COPY (SELECT ${object} ${ACTIVE}) TO STDOUT ${RAW_LINES}`;
+      }
       case 'txt':
         return `COPY (SELECT i.value ${ACTIVE}) TO STDOUT`;
       case 'rpz':
@@ -179,6 +193,7 @@ export class SnapshotService {
     format: SnapshotFormat,
     version: number,
     caller: Principal,
+    department?: DepartmentIdentity,
   ): NodeJS.ReadWriteStream[] {
     const generatedAt = new Date().toISOString();
     switch (format) {
@@ -214,6 +229,10 @@ export class SnapshotService {
       }
       case 'ndjson':
         return [];
+      case 'stix':
+        if (!department) throw new Error('a STIX snapshot needs the Department identity');
+        // The identity and the markings come first, then one indicator per active entry.
+        return [jsonArray(bundleHead(department), ']}\n', true)];
       case 'json':
         return [
           jsonArray(`{"version":${version},"generatedAt":"${generatedAt}","indicators":[`, ']}\n'),
@@ -253,10 +272,13 @@ function crlf(): Transform {
   });
 }
 
-/** JSON lines → `head` + lines joined by commas + `tail`. */
-function jsonArray(head: string, tail: string): Transform {
+/**
+ * JSON lines → `head` + lines joined by commas + `tail`; `afterItems` when `head` already ends
+ * with array items (the first line then needs a comma too).
+ */
+function jsonArray(head: string, tail: string, afterItems = false): Transform {
   let started = false;
-  let pending = false; // a line ended and the next one (if any) needs a comma first
+  let pending = afterItems; // a line ended and the next one (if any) needs a comma first
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       let text = chunk.toString('latin1');
