@@ -62,6 +62,8 @@ const UP = [
   `ALTER TABLE "feed_changes" ALTER COLUMN "stix_id" SET NOT NULL`,
   `CREATE INDEX "feed_changes_org_indicator_idx" ON "feed_changes" ("organization_id", "indicator_id", "version")`,
   `CREATE INDEX "feed_changes_org_stix_idx" ON "feed_changes" ("organization_id", "stix_id", "version")`,
+  // TAXII's added_after becomes a version bound through this index.
+  `CREATE INDEX "feed_changes_added_at_idx" ON "feed_changes" ("added_at")`,
   `ALTER TABLE "feed_version" ADD COLUMN "last_added_at" timestamptz NOT NULL DEFAULT '-infinity'`,
   `UPDATE "feed_version" SET "last_added_at" = coalesce((SELECT max(added_at) FROM feed_changes), '-infinity')`,
   // The active set carries the add's object id and time, so snapshots need no per-row lookup.
@@ -78,6 +80,7 @@ const DOWN = [
   `ALTER TABLE "feed_active" DROP COLUMN "added_at"`,
   `ALTER TABLE "feed_active" DROP COLUMN "stix_id"`,
   `ALTER TABLE "feed_version" DROP COLUMN "last_added_at"`,
+  `DROP INDEX "feed_changes_added_at_idx"`,
   `DROP INDEX "feed_changes_org_stix_idx"`,
   `DROP INDEX "feed_changes_org_indicator_idx"`,
   `ALTER TABLE "feed_changes" DROP COLUMN "stix_id"`,

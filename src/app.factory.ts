@@ -20,7 +20,15 @@ import { PROJECT_VERSION } from '#src/project.js';
 
 export const API_PREFIX = 'api/v1';
 /** Platform routes that stay outside the versioned API prefix. */
-const UNPREFIXED = ['health/live', 'health/ready', 'metrics', '.well-known/jwks.json'];
+const UNPREFIXED = [
+  'health/live',
+  'health/ready',
+  'metrics',
+  '.well-known/jwks.json',
+  // TAXII clients expect the server at /taxii2/ (TAXII 2.1 §4.1).
+  'taxii2',
+  'taxii2/{*path}',
+];
 
 export interface RouteInfo {
   method: string;
@@ -64,6 +72,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     }),
     genReqId: requestIdFor,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // TAXII URLs end with a slash (`/taxii2/feeds/`); the rest of the API is indifferent.
+    routerOptions: { ignoreTrailingSlash: true },
     // While closing, new requests get a problem+json 503 from the onRequest hook below.
     return503OnClosing: false,
     forceCloseConnections: 'idle',

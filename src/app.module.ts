@@ -3,6 +3,7 @@ import { AuditModule } from '#src/audit/audit.service.js';
 import { ClockModule, type Clock } from '#src/common/clock/clock.js';
 import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';
 import { FeedModule } from '#src/feed/feed.module.js';
+import { TaxiiModule } from '#src/taxii/taxii.module.js';
 import { ImportsModule } from '#src/imports/imports.module.js';
 import { IndicatorsModule } from '#src/indicators/indicators.module.js';
 import { ProtectedListsModule } from '#src/protected-lists/protected-lists.module.js';
@@ -35,6 +36,7 @@ export class AppModule {
         BlockingRequestsModule,
         ImportsModule,
         FeedModule,
+        TaxiiModule,
         HealthModule,
         MetricsModule,
         ...(options.extraImports ?? []),

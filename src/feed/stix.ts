@@ -100,6 +100,9 @@ export function stixIndicatorSql(columns: {
   revoked: string;
   identityId: string;
 }): string {
+  if (!/^[0-9a-f-]{36}$/i.test(columns.identityId)) {
+    throw new Error(`not an identity uuid: ${columns.identityId}`);
+  }
   const markings = Object.entries(TLP2_MARKING_IDS)
     .map(([tlp, id]) => `WHEN '${tlp}' THEN '${id}'`)
     .join(' ');

@@ -15,6 +15,7 @@ import {
 } from '#src/common/problem/problem.js';
 import { OAuthError } from '#src/auth/oauth-error.js';
 import { isDatabaseUnavailable, sqlState } from '#src/database/database-errors.js';
+import { isTaxiiRequest, sendTaxiiError } from '#src/taxii/taxii-media.js';
 
 interface FastifyLikeError {
   statusCode?: unknown;
@@ -136,6 +137,7 @@ export function sendProblem(
   problem: ProblemException,
 ): void {
   if (reply.sent) return;
+  if (isTaxiiRequest(request)) return sendTaxiiError(request, reply, problem);
   const body: ProblemDetails = {
     ...problem.toProblem(),
     instance: request.url,
