@@ -19,15 +19,21 @@ const matrix = JSON.parse(
 ) as AccessMatrix;
 
 /** The guard's own refusals, told apart from an operation's answers (400, 404…). */
-function isDenied(
-  status: number,
-  body: { type?: string; detail?: string },
-): 'unauthenticated' | 'forbidden' | false {
-  if (status === 401 && body.type === 'urn:threat-exchange:problem:unauthorized')
+function isDenied(status: number, body: DeniedBody): 'unauthenticated' | 'forbidden' | false {
+  // TAXII routes say the same in a TAXII error message (error_code, description).
+  const type = body.type ?? body.error_code;
+  const detail = body.detail ?? body.description;
+  if (status === 401 && type === 'urn:threat-exchange:problem:unauthorized')
     return 'unauthenticated';
-  if (status === 403 && body.detail === 'Your roles do not allow this operation')
-    return 'forbidden';
+  if (status === 403 && detail === 'Your roles do not allow this operation') return 'forbidden';
   return false;
+}
+
+interface DeniedBody {
+  type?: string;
+  detail?: string;
+  error_code?: string;
+  description?: string;
 }
 
 describe('access matrix: every route × every role against docs/access-matrix.json', () => {
@@ -83,7 +89,7 @@ describe('access matrix: every route × every role against docs/access-matrix.js
         const res = await req;
         // An allowed call may be refused by the operation (400, 404…), never fail (5xx).
         if (res.status >= 500) return `${res.status} ${JSON.stringify(res.body)}`;
-        return isDenied(res.status, res.body as { type?: string; detail?: string });
+        return isDenied(res.status, res.body as DeniedBody);
       };
       const anonymous = await call();
       if (rule === 'public' ? anonymous !== false : anonymous !== 'unauthenticated') {

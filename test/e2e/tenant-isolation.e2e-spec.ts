@@ -30,6 +30,7 @@ describe('tenant isolation between ISPs', () => {
     clientPublicId: string;
     clientSecret: string;
     requestId: string;
+    indicatorId: string;
   };
 
   interface Operation {
@@ -97,6 +98,22 @@ describe('tenant isolation between ISPs', () => {
       route: '/api/v1/blocking-requests/:id/items',
       path: () => `/api/v1/blocking-requests/${b.requestId}/items`,
     },
+    // TAXII: another ISP's collection does not exist for the caller.
+    ...(
+      [
+        ['TAXII collection', '', ''],
+        ['TAXII manifest', 'manifest/', '/manifest'],
+        ['TAXII objects', 'objects/', '/objects'],
+        ['TAXII object', 'objects/OBJECT/', '/objects/:objectId'],
+        ['TAXII object versions', 'objects/OBJECT/versions/', '/objects/:objectId/versions'],
+      ] as const
+    ).map(([name, suffix, route]) => ({
+      name: `${name} of another ISP`,
+      method: 'get' as const,
+      route: `/taxii2/feeds/collections/:collectionId${route}`,
+      path: () =>
+        `/taxii2/feeds/collections/${b.orgId}/${suffix.replace('OBJECT', `indicator--${b.indicatorId}`)}`,
+    })),
   ];
 
   beforeAll(async () => {
@@ -122,9 +139,12 @@ describe('tenant isolation between ISPs', () => {
       clientPublicId: clientB.clientId,
       clientSecret: clientB.secret,
       requestId: '',
+      indicatorId: '',
     };
     const flow = new RequestFlow(t.app, await departmentStaff(t.app));
     b.requestId = (await flow.publish([ispB.id], [unprotected.domain()])).id as string;
+    const items = await flow.raw('get', `/${b.requestId}/items`, flow.staff.analyst).expect(200);
+    b.indicatorId = (items.body as { items: { indicatorId: string }[] }).items[0].indicatorId;
   });
   afterAll(async () => {
     await t.close();
