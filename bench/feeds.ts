@@ -1,0 +1,1224 @@
+/**
+ * ISP feeds against their physical limits, on a real PostgreSQL (docs/performance.md, "Feeds").
+ *
+ *   npm run bench:feeds                       # builds, then: node dist/bench/feeds.js
+ *   node dist/bench/feeds.js [--rows 1000000] [--more 2000000] [--runs 2] [--duration 10]
+ *                            [--connections 10,50] [--skip-snapshots] [--skip-http] [--no-pin]
+ *
+ * With DATABASE_URL a scratch database `bench_<random>` is created on that server and dropped
+ * at the end; without it an embedded PostgreSQL runs in a temporary folder, removed at the end.
+ *
+ * 1. The service runs as a process of its own (`node dist/src/main.js`, as `npm start`), so that
+ *    its memory is its own. Through its API: an ISP, an API client (client credentials token),
+ *    an analyst and an approver, and one published blocking request addressed to the ISP.
+ * 2. Seeding with SQL (under the feed version lock, as FeedWriter does): `--rows` unique
+ *    canonical indicators (domains 70 %, IPv4 20 %, IPv6 5 %, CIDR 5 %) made by
+ *    generate_series, each with its `feed_changes` add, its `feed_active` row and its
+ *    `feed_claims` row pointing at that request; `feed_version.last` advanced to match.
+ * 3. Snapshots: every format of SNAPSHOT_FORMATS (and `stix`, reported as not available when
+ *    the route answers 404) is read with node:http, uncompressed, and the bytes discarded;
+ *    against it, `COPY (SELECT <the same columns> FROM feed_active JOIN indicators … ORDER BY
+ *    value, type) TO STDOUT` of the same rows on a plain pg client, in the same run, in
+ *    alternating order. Each at least `--runs` times; best and median. While the API streams,
+ *    the service's VmRSS is sampled every 20 ms (/proc/<pid>/status); idle RSS is the median
+ *    over 1 s after 2 s of quiet. One gzip run of csv per repetition.
+ * 4. `--more` rows are added the same way and step 3 runs again (3M with the defaults).
+ * 5. HTTP: autocannon (a process of its own) for `--duration` seconds with each of
+ *    `--connections` against (a) GET /feed/changes with If-None-Match = the current ETag (a
+ *    304) and (b) a 200 carrying 50 changes (a request of 50 items published through the API
+ *    just before), and against a bare node:http server (bench/bare-http-server.ts, a process of
+ *    its own) answering the same status, headers and bytes. With taskset and 2+ cores, both
+ *    servers are pinned to core 0 and autocannon to core 1.
+ *
+ * Prints the figures, then one JSON object as the last line of stdout.
+ */
+import 'reflect-metadata';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { EmbeddedPostgres } from '#src/database/embedded-postgres.js';
+import { SNAPSHOT_FORMATS } from '#src/feed/snapshot.service.js';
+import { stixIndicatorSql } from '#src/feed/stix.js';
+import { PROJECT_ROOT } from '#src/project.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    more: { type: 'string', default: '2000000' },
+    runs: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10,50' },
+    'skip-snapshots': { type: 'boolean', default: false },
+    'skip-http': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+  },
+});
+const ROWS = Number(opts.rows);
+const MORE = Number(opts.more);
+const RUNS = Number(opts.runs);
+const DURATION_S = Number(opts.duration);
+const CONNECTIONS = opts.connections.split(',').map(Number);
+if (
+  !Number.isSafeInteger(ROWS) ||
+  ROWS < 1 ||
+  !Number.isSafeInteger(MORE) ||
+  MORE < 0 ||
+  ROWS + MORE > 20_000_000 ||
+  !Number.isSafeInteger(RUNS) ||
+  RUNS < 1 ||
+  !(DURATION_S >= 1) ||
+  CONNECTIONS.some((c) => !Number.isSafeInteger(c) || c < 1)
+) {
+  console.error(
+    'usage: node dist/bench/feeds.js [--rows N] [--more N] [--runs N] [--duration S] [--connections 10,50]',
+  );
+  process.exit(2);
+}
+
+const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
+const BARE = path.join(PROJECT_ROOT, 'dist', 'bench', 'bare-http-server.js');
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
+const ADMIN_EMAIL = 'bench-admin@department.example';
+const PASSWORD = randomBytes(18).toString('base64url');
+const FEED_TYPES_SQL = `ARRAY['domain','ipv4','ipv6','cidr','url']::text[]`;
+/** JSON lines out of COPY as they are (snapshot.service.ts). */
+const RAW_LINES = `WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
+const SAMPLE_MS = 20;
+
+const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x: number): string => x.toLocaleString('en-US');
+const mb = (bytes: number): number => round(bytes / 1e6, 1);
+
+// ---------------------------------------------------------------------------------------------
+// The scratch database
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function sql<T extends pg.QueryResultRow>(
+  url: string,
+  text: string,
+  values?: unknown[],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function scratchDatabase(): Promise<{
+  url: string;
+  where: string;
+  drop: () => Promise<void>;
+}> {
+  const server = process.env.DATABASE_URL;
+  if (server) {
+    const name = `bench_${randomBytes(6).toString('hex')}`;
+    const admin = withDatabase(server, 'postgres');
+    await sql(admin, `CREATE DATABASE "${name}"`);
+    return {
+      url: withDatabase(server, name),
+      where: `DATABASE_URL server, scratch database ${name}`,
+      drop: async () => {
+        await sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      },
+    };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'threat-exchange-bench-pg-'));
+  await chmod(dir, 0o755); // as root, the server runs as the postgres user: let it in
+  const embedded = await EmbeddedPostgres.start({
+    dataDir: path.join(dir, 'data'),
+    database: 'bench',
+  });
+  return {
+    url: embedded.url,
+    where: `embedded PostgreSQL in ${dir}`,
+    drop: async () => {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes: the service, the bare server, autocannon
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Waits for a child to exit; SIGKILL after `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The built service as `npm start` runs it, on the scratch database. */
+class Service {
+  private readonly output: string[] = [];
+  private constructor(
+    readonly child: ChildProcess,
+    readonly base: string,
+  ) {
+    const keep = (chunk: Buffer): void => {
+      this.output.push(chunk.toString('utf8'));
+      if (this.output.length > 200) this.output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  static async start(databaseUrl: string, logLevel: string): Promise<Service> {
+    const port = await freePort();
+    // e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': where its time goes
+    const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NODE_ENV: 'production',
+        LOG_LEVEL: logLevel,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD: PASSWORD,
+        ACCESS_TOKEN_TTL_S: '86400',
+        EXPIRY_INTERVAL_S: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new Service(child, `http://127.0.0.1:${port}`);
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (child.exitCode !== null) {
+        throw new Error(`the service exited with ${child.exitCode}: ${service.output.join('')}`);
+      }
+      const ok = await fetch(`${service.base}/health/ready`)
+        .then((r) => r.status === 200)
+        .catch(() => false);
+      if (ok) return service;
+      if (Date.now() > deadline) {
+        await service.stop();
+        throw new Error(`the service did not start: ${service.output.join('')}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child);
+  }
+}
+
+/** VmRSS of a process, in bytes. */
+function rss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** Samples a process's RSS every SAMPLE_MS until stopped; keeps the peak. */
+function sampleRss(pid: number): () => { peak: number; samples: number } {
+  let peak = rss(pid);
+  let samples = 1;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rss(pid));
+    samples++;
+  }, SAMPLE_MS);
+  return () => {
+    clearInterval(timer);
+    peak = Math.max(peak, rss(pid));
+    return { peak, samples: samples + 1 };
+  };
+}
+
+/** RSS at rest: the median over `windowMs`, after `settleMs` without requests. */
+async function idleRss(pid: number, settleMs: number, windowMs: number): Promise<number> {
+  await sleep(settleMs);
+  const values: number[] = [];
+  for (let i = 0; i < windowMs / SAMPLE_MS; i++) {
+    values.push(rss(pid));
+    await sleep(SAMPLE_MS);
+  }
+  return median(values);
+}
+
+type Sampled<T> = T & { idle: number; peak: number; samples: number };
+
+/** The idle RSS just before `read` (1 s of quiet, then 0.5 s), and the peak during it. */
+async function withRss<T>(pid: number, read: () => Promise<T>): Promise<Sampled<T>> {
+  const idle = await idleRss(pid, 1000, 500);
+  const stop = sampleRss(pid);
+  const result = await read();
+  return { ...result, idle, ...stop() };
+}
+
+/** A recorded answer of the service, replayed by the bare server. */
+interface Recorded {
+  status: number;
+  headers: [string, string][];
+  body: string;
+}
+
+/** The bare node:http server answering `recorded`, as a process of its own. */
+/**
+ * The bare node:http server that will answer with what `file` holds (written later, read at the
+ * first request), as a process of its own: started at the beginning, from the build as it is
+ * then.
+ */
+async function startBare(
+  file: string,
+  cpu: number | undefined,
+): Promise<{ child: ChildProcess; base: string }> {
+  const command = cpu === undefined ? process.execPath : 'taskset';
+  const args = [BARE, file];
+  const child = spawn(
+    command,
+    cpu === undefined ? args : ['-c', String(cpu), process.execPath, ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      const line = text.split('\n')[0];
+      if (text.includes('\n')) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`the bare server exited with ${code}`)));
+  });
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+interface Cannon {
+  connections: number;
+  seconds: number;
+  requests: number;
+  requestsPerSecond: number;
+  expectedStatus: number;
+  /** Answers with another status class than the expected one, errors and timeouts. */
+  unexpected: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  bytesPerSecond: number;
+}
+
+/** autocannon in a process of its own, pinned to `cpu` when given. */
+async function cannon(
+  url: string,
+  headers: Record<string, string>,
+  connections: number,
+  seconds: number,
+  expectedStatus: number,
+  cpu: number | undefined,
+): Promise<Cannon> {
+  const args = [AUTOCANNON, '-j', '-n', '-c', String(connections), '-d', String(seconds)];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const child =
+    cpu === undefined
+      ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('taskset', ['-c', String(cpu), process.execPath, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`autocannon exited with ${code}: ${err}`);
+  const r = JSON.parse(out) as {
+    duration: number;
+    requests: { total: number };
+    latency: { p50: number; p99: number };
+    throughput: { total: number };
+    errors: number;
+    timeouts: number;
+    '2xx': number;
+    '3xx': number;
+  };
+  const good = expectedStatus >= 300 ? r['3xx'] : r['2xx'];
+  return {
+    connections,
+    seconds: round(r.duration, 2),
+    requests: r.requests.total,
+    requestsPerSecond: round(r.requests.total / r.duration),
+    expectedStatus,
+    unexpected: r.requests.total - good + r.errors + r.timeouts,
+    latencyP50Ms: r.latency.p50,
+    latencyP99Ms: r.latency.p99,
+    bytesPerSecond: round(r.throughput.total / r.duration),
+  };
+}
+
+/** Pins every thread of a running process to `cpu`. */
+function pin(pid: number, cpu: number): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`taskset failed: ${r.stderr}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP clients
+
+class Api {
+  constructor(readonly base: string) {}
+
+  async json<T>(method: string, route: string, token: string | undefined, body?: unknown) {
+    const res = await fetch(`${this.base}${route}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const parsed = (text === '' ? undefined : JSON.parse(text)) as T;
+    return { status: res.status, body: parsed, text };
+  }
+
+  async expect<T>(
+    status: number,
+    method: string,
+    route: string,
+    token: string | undefined,
+    body?: unknown,
+  ): Promise<T> {
+    const res = await this.json<T>(method, route, token, body);
+    if (res.status !== status) {
+      throw new Error(`${method} ${route} answered ${res.status}, not ${status}: ${res.text}`);
+    }
+    return res.body;
+  }
+
+  async login(email: string): Promise<string> {
+    return (
+      await this.expect<{ access_token: string }>(200, 'POST', '/api/v1/auth/login', undefined, {
+        email,
+        password: PASSWORD,
+      })
+    ).access_token;
+  }
+
+  async clientToken(clientId: string, secret: string): Promise<string> {
+    const res = await fetch(`${this.base}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`client credentials answered ${res.status}: ${text}`);
+    return (JSON.parse(text) as { access_token: string }).access_token;
+  }
+
+  /** Draft → items → submitted → approved (published); the request's id. */
+  async publish(
+    staff: { analyst: string; approver: string },
+    ispId: string,
+    documentNumber: string,
+    values: string[],
+  ): Promise<string> {
+    const { id } = await this.expect<{ id: string }>(
+      201,
+      'POST',
+      '/api/v1/blocking-requests',
+      staff.analyst,
+      {
+        documentNumber,
+        title: 'Benchmark request',
+        legalBasis: 'Decree 53/2022/ND-CP, Article 21',
+        category: 'botnet',
+        severity: 'high',
+        targetsAll: false,
+        targetOrganizationIds: [ispId],
+      },
+    );
+    const route = `/api/v1/blocking-requests/${id}`;
+    const version = async (): Promise<number> =>
+      (await this.expect<{ version: number }>(200, 'GET', route, staff.analyst)).version;
+    await this.expect(201, 'POST', `${route}/items`, staff.analyst, { values });
+    await this.expect(200, 'POST', `${route}/submit`, staff.analyst, { version: await version() });
+    const published = await this.expect<{ status: string }>(
+      200,
+      'POST',
+      `${route}/approve`,
+      staff.approver,
+      { version: await version() },
+    );
+    if (published.status !== 'published') throw new Error(`request ${id} is ${published.status}`);
+    return id;
+  }
+}
+
+/** Counts LF bytes. */
+function newlines(chunk: Buffer): number {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+interface Read {
+  status: number;
+  bytes: number;
+  lines: number;
+  ms: number;
+  headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  body?: Buffer;
+}
+
+/** One GET with node:http on a connection of its own; the bytes are counted and dropped. */
+function get(url: string, headers: Record<string, string>, keep = false): Promise<Read> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.get(url, { headers, agent: false }, (res) => {
+      let bytes = 0;
+      let lines = 0;
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        lines += newlines(chunk);
+        if (keep) parts.push(chunk);
+      });
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          bytes,
+          lines,
+          ms: performance.now() - t0,
+          headers: res.headers,
+          rawHeaders: res.rawHeaders,
+          body: keep ? Buffer.concat(parts) : undefined,
+        }),
+      );
+    });
+    req.on('error', reject);
+  });
+}
+
+/** One COPY … TO STDOUT on an open client; the bytes are counted and dropped. */
+function copyOut(client: pg.Client, text: string): Promise<Read> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const stream = client.query(copyTo(text));
+    let bytes = 0;
+    let lines = 0;
+    stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      lines += newlines(chunk);
+    });
+    stream.on('error', reject);
+    stream.on('end', () =>
+      resolve({
+        status: 200,
+        bytes,
+        lines,
+        ms: performance.now() - t0,
+        headers: {},
+        rawHeaders: [],
+      }),
+    );
+  });
+}
+
+/** The service's answer as the bare server will replay it (framing headers and date aside). */
+function record(read: Read): Recorded {
+  const skip = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+  const headers: [string, string][] = [];
+  for (let i = 0; i < read.rawHeaders.length; i += 2) {
+    const name = read.rawHeaders[i];
+    if (!skip.has(name.toLowerCase())) headers.push([name, read.rawHeaders[i + 1]]);
+  }
+  return { status: read.status, headers, body: (read.body ?? Buffer.alloc(0)).toString('base64') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding
+
+const SHARES = { domain: 0.7, ipv4: 0.2, ipv6: 0.05, cidr: 0.05 };
+type Kind = keyof typeof SHARES;
+const KINDS = Object.keys(SHARES) as Kind[];
+
+/**
+ * Unique canonical values, one expression per type, from a bigint `g` that never repeats for
+ * a type (each stage continues where the previous one stopped).
+ */
+const VALUE_SQL: Record<Kind, string> = {
+  domain: `substr(md5(g::text), 1, 6) || '-' || to_hex(g) || '.' ||
+           (ARRAY['com','net','org','vn','com.vn','io','info','co.uk','de','ru'])[1 + (g % 10)::int]`,
+  // 11–210 as the first number, the rest from g / 200: unique below 200 × 2^24.
+  ipv4: `(11 + g % 200)::text || '.' || ((g / 200) >> 16 & 255) || '.' || ((g / 200) >> 8 & 255)
+         || '.' || ((g / 200) & 255)`,
+  // RFC 5952 form: no leading zeros, the run of three zero groups compressed.
+  ipv6: `'2a0e:' || to_hex(4096 + (g >> 12)::int) || ':' || to_hex(4096 + (g & 4095)::int) || ':'
+         || to_hex(1 + ((g * 7919) % 65535)::int) || '::1'`,
+  cidr: `(11 + g % 200)::text || '.' || ((g / 200) >> 8 & 255) || '.' || ((g / 200) & 255)
+         || '.0/24'`,
+};
+
+interface Seeded {
+  rows: number;
+  seconds: number;
+  /** Seconds per step: indicators, feed_changes, feed_active, feed_claims, vacuum+checkpoint. */
+  steps: Record<string, number>;
+  version: number;
+  mix: Record<Kind, number>;
+}
+
+/**
+ * `n` more indicators in the ISP's active set, claimed by `requestId`, as one feed write: the
+ * version lock, the changes numbered from the counter, the active rows and claims, the counter
+ * advanced, a notification at commit (FeedWriter's steps, set-based). Then VACUUM ANALYZE and a
+ * checkpoint, so that the snapshots meet settled tables.
+ */
+async function seed(
+  url: string,
+  n: number,
+  offsets: Record<Kind, number>,
+  ids: { org: string; request: string; creator: string },
+  tag: string,
+): Promise<Seeded> {
+  const counts = {} as Record<Kind, number>;
+  let left = n;
+  for (const kind of KINDS) {
+    counts[kind] = kind === 'cidr' ? left : Math.round(n * SHARES[kind]);
+    left -= counts[kind];
+  }
+  const generated = KINDS.map(
+    (kind) =>
+      `SELECT '${kind}'::text AS type, ${VALUE_SQL[kind]} AS value, g
+         FROM generate_series(${offsets[kind] + 1}::bigint, ${offsets[kind] + counts[kind]}::bigint) g`,
+  ).join('\nUNION ALL\n');
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  const t0 = performance.now();
+  const steps: Record<string, number> = {};
+  let mark = t0;
+  const step = (name: string): void => {
+    const now = performance.now();
+    steps[name] = round((now - mark) / 1000, 1);
+    mark = now;
+  };
+  let version: number;
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL synchronous_commit = off');
+    await client.query(`SET LOCAL work_mem = '256MB'`);
+    const { rows } = await client.query<{ last: string }>(
+      'SELECT last FROM feed_version FOR UPDATE',
+    );
+    const from = Number(rows[0].last);
+    // In (type, value) order, as the bulk import's merge inserts; one in five with an end date.
+    const inserted = await client.query(
+      `INSERT INTO indicators (type, value, tlp, valid_from, valid_until, created_by, source)
+       SELECT type, value, 'AMBER', now(),
+              CASE WHEN g % 5 = 0 THEN now() + interval '90 days' END, $1, $2
+         FROM (${generated}) s
+        ORDER BY type, value`,
+      [ids.creator, tag],
+    );
+    if (inserted.rowCount !== n) throw new Error(`inserted ${inserted.rowCount}, not ${n}`);
+    step('indicators');
+    // The change times continue from the last one, 1 µs apart; a first activation's STIX id
+    // is the indicator's own (FeedWriter.commitDelta).
+    await client.query(
+      `UPDATE feed_version
+          SET last = last + $1,
+              last_added_at = greatest(clock_timestamp(), last_added_at) + $1 * interval '1 microsecond'`,
+      [n],
+    );
+    await client.query(
+      `INSERT INTO feed_changes (version, organization_id, indicator_id, op, reason, request_id,
+                                 added_at, stix_id)
+       SELECT $1::bigint + d.n, $2, d.id, 'add', 'block', $3,
+              v.last_added_at - ($5::bigint - d.n) * interval '1 microsecond', d.id
+         FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+                 FROM indicators WHERE source = $4) d
+         CROSS JOIN feed_version v`,
+      [from, ids.org, ids.request, tag, n],
+    );
+    step('feed_changes');
+    await client.query(
+      `INSERT INTO feed_active (organization_id, indicator_id, since_version, stix_id, added_at)
+       SELECT organization_id, indicator_id, version, stix_id, added_at
+         FROM feed_changes WHERE version > $1`,
+      [from],
+    );
+    step('feed_active');
+    await client.query(
+      `INSERT INTO feed_claims (indicator_id, organization_id, request_id)
+       SELECT indicator_id, organization_id, request_id FROM feed_changes WHERE version > $1`,
+      [from],
+    );
+    step('feed_claims');
+    version = from + n;
+    await client.query(`SELECT pg_notify('feed_version', $1)`, [String(version)]);
+    await client.query('COMMIT');
+    step('commit');
+    await client.query('VACUUM ANALYZE indicators, feed_changes, feed_active, feed_claims');
+    await client.query('CHECKPOINT').catch(() => undefined);
+    step('vacuum');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+  for (const kind of KINDS) offsets[kind] += counts[kind];
+  return {
+    rows: n,
+    seconds: round((performance.now() - t0) / 1000, 1),
+    steps,
+    version,
+    mix: counts,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+
+/**
+ * What each format's snapshot selects (src/feed/snapshot.service.ts), as a bare COPY of the
+ * same rows in the same order: the physical limit of that snapshot.
+ */
+function baselineSql(format: string, org: string, departmentId: string): string | undefined {
+  const active = `FROM feed_active a JOIN indicators i ON i.id = a.indicator_id
+    WHERE a.organization_id = '${org}' AND i.type = ANY(${FEED_TYPES_SQL}) ORDER BY i.value, i.type`;
+  switch (format) {
+    case 'txt':
+      return `COPY (SELECT i.value ${active}) TO STDOUT`;
+    case 'csv':
+      return `COPY (SELECT i.type, i.value, i.tlp, a.since_version AS version, i.valid_until,
+                     i.id AS indicator_id ${active}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+    case 'json':
+    case 'ndjson':
+      return `COPY (SELECT json_build_object('type', i.type, 'value', i.value, 'tlp', i.tlp,
+                     'version', a.since_version, 'validUntil', i.valid_until,
+                     'indicatorId', i.id)::text ${active})
+              TO STDOUT ${RAW_LINES}`;
+    case 'rpz':
+      return `COPY (SELECT i.type, i.value,
+                     (SELECT min(CASE r.dns_action WHEN 'nxdomain' THEN 0 WHEN 'nodata' THEN 1 ELSE 2 END)
+                        FROM feed_claims c JOIN blocking_requests r ON r.id = c.request_id
+                       WHERE c.indicator_id = a.indicator_id AND c.organization_id = a.organization_id)
+                     ${active}) TO STDOUT`;
+    case 'stix':
+      return `COPY (SELECT ${stixIndicatorSql({
+        stixId: 'a.stix_id',
+        modified: 'a.added_at',
+        revoked: 'false',
+        identityId: departmentId,
+      })} ${active}) TO STDOUT ${RAW_LINES}`;
+    default:
+      return undefined;
+  }
+}
+
+interface Timing {
+  bytes: number;
+  bestS: number;
+  medianS: number;
+  bestMBps: number;
+  medianMBps: number;
+}
+
+function timing(reads: Read[]): Timing {
+  const seconds = reads.map((r) => r.ms / 1000);
+  const bytes = reads[0].bytes;
+  const bestS = Math.min(...seconds);
+  const medianS = median(seconds);
+  return {
+    bytes,
+    bestS: round(bestS, 3),
+    medianS: round(medianS, 3),
+    bestMBps: round(bytes / bestS / 1e6, 1),
+    medianMBps: round(bytes / medianS / 1e6, 1),
+  };
+}
+
+interface FormatResult {
+  format: string;
+  available: boolean;
+  api?: Timing & { lines: number; peakRss: number; peakAboveIdle: number; rssSamples: number };
+  copy?: Timing & { lines: number };
+  /** API bytes/s ÷ COPY bytes/s (the issue's measure), from the best and the median runs. */
+  ratioBest?: number;
+  ratioMedian?: number;
+  /** COPY seconds ÷ API seconds: the same rows, so rows/s ÷ rows/s. */
+  rowsRatioBest?: number;
+  rowsRatioMedian?: number;
+}
+
+interface StageResult {
+  rows: number;
+  seeded: Seeded;
+  idleRss: number;
+  formats: FormatResult[];
+  gzipCsv?: Timing & {
+    uncompressedBytes: number;
+    ratioUncompressedBest: number;
+    peakRss: number;
+    peakAboveIdle: number;
+  };
+  /** The idle RSS measured before each API read: lowest and highest. */
+  idleRange: [number, number];
+  maxPeakAboveIdle: number;
+}
+
+async function snapshotStage(
+  service: Service,
+  dbUrl: string,
+  token: string,
+  org: string,
+  departmentId: string,
+  rows: number,
+  seeded: Seeded,
+): Promise<StageResult> {
+  const formats = [...new Set<string>([...SNAPSHOT_FORMATS, 'stix'])];
+  const auth = { authorization: `Bearer ${token}` };
+  const url = (format: string, query = ''): string =>
+    `${service.base}/api/v1/feed/snapshot.${format}${query}`;
+  const client = new pg.Client({ connectionString: dbUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    // Warm-up: every format once on a small type (the code paths), the whole table once (caches).
+    const available = new Map<string, boolean>();
+    for (const format of formats) {
+      const r = await get(url(format, '?types=cidr'), auth);
+      if (r.status !== 200 && r.status !== 404) {
+        throw new Error(`snapshot.${format} answered ${r.status}`);
+      }
+      available.set(format, r.status === 200);
+    }
+    await copyOut(client, baselineSql('txt', org, departmentId)!);
+    const idle = await idleRss(service.pid, 2000, 1000);
+
+    const apiReads = new Map<string, Sampled<Read>[]>();
+    const copyReads = new Map<string, Read[]>();
+    const gzipReads: Sampled<Read>[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      for (const format of formats) {
+        if (!available.get(format)) continue;
+        const baseline = baselineSql(format, org, departmentId);
+        const api = async (): Promise<void> => {
+          const r = await withRss(service.pid, () => get(url(format), auth));
+          if (r.status !== 200) throw new Error(`snapshot.${format} answered ${r.status}`);
+          if (r.headers['x-feed-version'] !== String(seeded.version)) {
+            throw new Error(
+              `snapshot.${format} is at version ${String(r.headers['x-feed-version'])}, not ${seeded.version}`,
+            );
+          }
+          apiReads.set(format, [...(apiReads.get(format) ?? []), r]);
+        };
+        const copy = async (): Promise<void> => {
+          if (!baseline) return;
+          copyReads.set(format, [
+            ...(copyReads.get(format) ?? []),
+            await copyOut(client, baseline),
+          ]);
+        };
+        // Alternating order, so that neither side always meets the caches the other warmed.
+        if (run % 2 === 0) {
+          await api();
+          await copy();
+        } else {
+          await copy();
+          await api();
+        }
+      }
+      if (available.get('csv')) {
+        const r = await withRss(service.pid, () =>
+          get(url('csv'), { ...auth, 'accept-encoding': 'gzip' }),
+        );
+        if (r.status !== 200 || r.headers['content-encoding'] !== 'gzip') {
+          throw new Error(`gzip csv answered ${r.status} ${r.headers['content-encoding']}`);
+        }
+        gzipReads.push(r);
+      }
+    }
+
+    const results: FormatResult[] = formats.map((format) => {
+      const a = apiReads.get(format);
+      if (!a) return { format, available: false };
+      const c = copyReads.get(format);
+      const api = {
+        ...timing(a),
+        lines: a[0].lines,
+        peakRss: Math.max(...a.map((r) => r.peak)),
+        peakAboveIdle: Math.max(...a.map((r) => r.peak - r.idle)),
+        rssSamples: Math.min(...a.map((r) => r.samples)),
+      };
+      if (!c) return { format, available: true, api };
+      const copy = { ...timing(c), lines: c[0].lines };
+      return {
+        format,
+        available: true,
+        api,
+        copy,
+        ratioBest: round(api.bestMBps / copy.bestMBps, 3),
+        ratioMedian: round(api.medianMBps / copy.medianMBps, 3),
+        rowsRatioBest: round(copy.bestS / api.bestS, 3),
+        rowsRatioMedian: round(copy.medianS / api.medianS, 3),
+      };
+    });
+    // The rows are the ones seeded: COPY gives one line per row, the API's text one per row
+    // after its comment lines.
+    const txt = results.find((r) => r.format === 'txt');
+    if (txt?.copy && txt.copy.lines !== rows) {
+      throw new Error(`COPY read ${txt.copy.lines} rows, not ${rows}`);
+    }
+    if (txt?.api && (txt.api.lines < rows || txt.api.lines > rows + 10)) {
+      throw new Error(`snapshot.txt has ${txt.api.lines} lines for ${rows} rows`);
+    }
+    let gzipCsv: StageResult['gzipCsv'];
+    const csv = results.find((r) => r.format === 'csv');
+    if (gzipReads.length > 0 && csv?.api && csv.copy) {
+      const t = timing(gzipReads);
+      gzipCsv = {
+        ...t,
+        uncompressedBytes: csv.api.bytes,
+        // Uncompressed csv bytes delivered per second, against COPY's.
+        ratioUncompressedBest: round(csv.api.bytes / t.bestS / 1e6 / csv.copy.bestMBps, 3),
+        peakRss: Math.max(...gzipReads.map((r) => r.peak)),
+        peakAboveIdle: Math.max(...gzipReads.map((r) => r.peak - r.idle)),
+      };
+    }
+    const peaks = results.flatMap((r) => (r.api ? [r.api.peakAboveIdle] : []));
+    if (gzipCsv) peaks.push(gzipCsv.peakAboveIdle);
+    const idles = [...apiReads.values(), gzipReads].flat().map((r) => r.idle);
+    return {
+      rows,
+      seeded,
+      idleRss: idle,
+      idleRange: [Math.min(...idles), Math.max(...idles)],
+      formats: results,
+      gzipCsv,
+      maxPeakAboveIdle: Math.max(...peaks),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+function printStage(stage: StageResult): void {
+  console.log(
+    `\nsnapshots of ${fmt(stage.rows)} rows (seeded in ${stage.seeded.seconds} s, version ${fmt(stage.seeded.version)}); idle RSS ${mb(stage.idleRss)} MB after warm-up, ${mb(stage.idleRange[0])}–${mb(stage.idleRange[1])} MB before each read; best / median of ${RUNS}; peak RSS − idle before the read, highest`,
+  );
+  console.log(
+    'format   API bytes      API s            API MB/s         COPY bytes     COPY s           COPY MB/s        bytes/s ratio    rows/s ratio     peak RSS − idle',
+  );
+  const pair = (a: number, b: number): string => `${a} / ${b}  `.padEnd(17);
+  for (const r of stage.formats) {
+    if (!r.available || !r.api) {
+      console.log(`${r.format.padEnd(9)}not available (the route answers 404)`);
+      continue;
+    }
+    const a = r.api;
+    const c = r.copy;
+    console.log(
+      r.format.padEnd(9) +
+        fmt(a.bytes).padEnd(15) +
+        pair(a.bestS, a.medianS) +
+        pair(a.bestMBps, a.medianMBps) +
+        (c
+          ? fmt(c.bytes).padEnd(15) +
+            pair(c.bestS, c.medianS) +
+            pair(c.bestMBps, c.medianMBps) +
+            pair(r.ratioBest!, r.ratioMedian!) +
+            pair(r.rowsRatioBest!, r.rowsRatioMedian!)
+          : 'no COPY baseline for this format'.padEnd(98)) +
+        `${mb(a.peakAboveIdle)} MB`,
+    );
+  }
+  const g = stage.gzipCsv;
+  if (g) {
+    console.log(
+      `csv gzip ${fmt(g.bytes)} bytes (of ${fmt(g.uncompressedBytes)}) in ${g.bestS} / ${g.medianS} s = ${mb(g.uncompressedBytes / g.bestS)} MB/s uncompressed, ${g.ratioUncompressedBest}× COPY; peak RSS − idle ${mb(g.peakAboveIdle)} MB`,
+    );
+  }
+  console.log(`peak RSS above idle, all formats: ${mb(stage.maxPeakAboveIdle)} MB`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<void> {
+  const run = randomBytes(3).toString('hex');
+  // Whatever else runs on the machine skews every figure: the load averages say how much.
+  const loadBefore = os.loadavg().map((x) => round(x, 2));
+  const db = await scratchDatabase();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'threat-exchange-bench-feeds-'));
+  const children: ChildProcess[] = [];
+  let started: Service | undefined;
+  try {
+    const service = await Service.start(db.url, process.env.BENCH_LOG_LEVEL ?? 'error');
+    started = service;
+    const api = new Api(service.base);
+    // The bare servers start now, while the build is as the service loaded it.
+    const pinned =
+      !opts['skip-http'] &&
+      !opts['no-pin'] &&
+      os.cpus().length >= 2 &&
+      spawnSync('taskset', ['-V']).status === 0;
+    const serverCpu = pinned ? 0 : undefined;
+    const loadCpu = pinned ? 1 : undefined;
+    const bareNotModified = await startBare(path.join(work, '304.json'), serverCpu);
+    children.push(bareNotModified.child);
+    const bareFifty = await startBare(path.join(work, '200.json'), serverCpu);
+    children.push(bareFifty.child);
+    const [{ version: pgVersion, server_version: serverVersion }] = await sql<{
+      version: string;
+      server_version: string;
+    }>(db.url, `SELECT version(), current_setting('server_version') AS server_version`);
+
+    // ---- accounts, through the API
+    const admin = await api.login(ADMIN_EMAIL);
+    const [{ organization_id: departmentId }] = await sql<{ organization_id: string }>(
+      db.url,
+      'SELECT organization_id FROM users WHERE email = $1',
+      [ADMIN_EMAIL],
+    );
+    const isp = await api.expect<{ id: string }>(201, 'POST', '/api/v1/organizations', admin, {
+      kind: 'isp',
+      name: `Bench ISP ${run}`,
+      shortCode: `BENCH-${run}`,
+    });
+    const user = async (role: string): Promise<{ token: string; id: string }> => {
+      const email = `bench-${role}-${run}@department.example`;
+      const created = await api.expect<{ id: string }>(201, 'POST', '/api/v1/users', admin, {
+        organizationId: departmentId,
+        email,
+        name: `Bench ${role}`,
+        roles: [role],
+        password: PASSWORD,
+      });
+      return { token: await api.login(email), id: created.id };
+    };
+    const analyst = await user('analyst');
+    const approver = await user('approver');
+    const staff = { analyst: analyst.token, approver: approver.token };
+    const client = await api.expect<{ clientId: string; clientSecret: string }>(
+      201,
+      'POST',
+      '/api/v1/api-clients',
+      admin,
+      { organizationId: isp.id, name: 'Bench feed puller' },
+    );
+    const token = (): Promise<string> => api.clientToken(client.clientId, client.clientSecret);
+    // The request that the seeded rows' claims point at: a real publication of one value.
+    const anchor = await api.publish(staff, isp.id, `BENCH-${run}/0`, [`anchor-${run}.com`]);
+
+    // ---- snapshots at --rows, then at --rows + --more
+    const offsets: Record<Kind, number> = { domain: 0, ipv4: 0, ipv6: 0, cidr: 0 };
+    const ids = { org: isp.id, request: anchor, creator: analyst.id };
+    const stages: StageResult[] = [];
+    const seeds: Seeded[] = [];
+    let total = 1; // the anchor's value
+    for (const n of [ROWS, MORE]) {
+      if (n === 0) continue;
+      const seeded = await seed(db.url, n, offsets, ids, `bench-${run}-${seeds.length}`);
+      seeds.push(seeded);
+      total += n;
+      console.log(
+        `seeded ${fmt(n)} rows in ${seeded.seconds} s (${JSON.stringify(seeded.mix)}; ${JSON.stringify(seeded.steps)}); ${fmt(total)} active, version ${fmt(seeded.version)}`,
+      );
+      if (opts['skip-snapshots']) continue;
+      await sleep(1500); // the service's version watcher polls every second
+      const stage = await snapshotStage(
+        service,
+        db.url,
+        await token(),
+        isp.id,
+        departmentId,
+        total,
+        seeded,
+      );
+      printStage(stage);
+      stages.push(stage);
+    }
+
+    // ---- the change feed: 304 and a 200 of 50 changes, against a bare node:http server
+    const http304: Cannon[] = [];
+    const bare304: Cannon[] = [];
+    const http200: Cannon[] = [];
+    const bare200: Cannon[] = [];
+    let recorded: { notModified: Recorded; fifty: Recorded; fiftyBytes: number } | undefined;
+    if (!opts['skip-http']) {
+      const auth = { authorization: `Bearer ${await token()}` };
+      const [{ last }] = await sql<{ last: string }>(db.url, 'SELECT last FROM feed_version');
+      const before = Number(last);
+      const values = Array.from({ length: 50 }, (_, i) =>
+        i < 35
+          ? `fifty-${i}-${run}.com`
+          : i < 45
+            ? `2.34.${i}.${1 + (parseInt(run, 16) % 250)}`
+            : i < 48
+              ? `2a0e:b100:${(0x100 + i).toString(16)}::${(parseInt(run, 16) % 250) + 1}`
+              : `2.51.${i}.0/24`,
+      );
+      await api.publish(staff, isp.id, `BENCH-${run}/50`, values);
+      await sleep(1500);
+      const changesUrl = (after: number): string =>
+        `${service.base}/api/v1/feed/changes?after=${after}&limit=1000`;
+      const first = await get(changesUrl(before + 50), auth);
+      const etag = first.headers.etag;
+      if (first.status !== 200 || !etag) throw new Error(`changes answered ${first.status}`);
+      const notModified = await get(
+        changesUrl(before + 50),
+        { ...auth, 'if-none-match': etag },
+        true,
+      );
+      if (notModified.status !== 304) {
+        throw new Error(`If-None-Match answered ${notModified.status}, not 304`);
+      }
+      const fifty = await get(changesUrl(before), auth, true);
+      const body = JSON.parse(fifty.body!.toString('utf8')) as {
+        changes: unknown[];
+        more: boolean;
+      };
+      if (fifty.status !== 200 || body.changes.length !== 50 || body.more) {
+        throw new Error(`after=${before} answered ${fifty.status} with ${body.changes.length}`);
+      }
+      recorded = {
+        notModified: record(notModified),
+        fifty: record(fifty),
+        fiftyBytes: fifty.bytes,
+      };
+
+      writeFileSync(path.join(work, '304.json'), JSON.stringify(recorded.notModified));
+      writeFileSync(path.join(work, '200.json'), JSON.stringify(recorded.fifty));
+      if (pinned) pin(service.pid, 0);
+      const cases = [
+        {
+          name: '304',
+          status: 304,
+          api: changesUrl(before + 50),
+          bare: `${bareNotModified.base}/api/v1/feed/changes?after=${before + 50}&limit=1000`,
+          headers: { ...auth, 'if-none-match': etag },
+          out: [http304, bare304],
+        },
+        {
+          name: '200 (50 changes)',
+          status: 200,
+          api: changesUrl(before),
+          bare: `${bareFifty.base}/api/v1/feed/changes?after=${before}&limit=1000`,
+          headers: auth,
+          out: [http200, bare200],
+        },
+      ];
+      for (const connections of CONNECTIONS) {
+        for (const c of cases) {
+          for (const [i, target] of [c.api, c.bare].entries()) {
+            await cannon(target, c.headers, connections, 2, c.status, loadCpu); // warm-up
+            c.out[i].push(
+              await cannon(target, c.headers, connections, DURATION_S, c.status, loadCpu),
+            );
+          }
+          const [a, b] = [c.out[0].at(-1)!, c.out[1].at(-1)!];
+          console.log(
+            `changes ${c.name.padEnd(17)} c=${String(connections).padEnd(3)} API ${fmt(a.requestsPerSecond)} req/s (p50 ${a.latencyP50Ms} ms, p99 ${a.latencyP99Ms} ms, ${a.unexpected} unexpected), bare ${fmt(b.requestsPerSecond)} req/s (p50 ${b.latencyP50Ms} ms): ${round(a.requestsPerSecond / b.requestsPerSecond, 3)}×`,
+          );
+        }
+      }
+    }
+
+    // ---- report
+    const cpus = os.cpus();
+    const pairs = (api: Cannon[], bare: Cannon[]) =>
+      api.map((a, i) => ({
+        connections: a.connections,
+        api: a,
+        bare: bare[i],
+        ratio: round(a.requestsPerSecond / bare[i].requestsPerSecond, 3),
+      }));
+    const result = {
+      date: new Date().toISOString(),
+      database: db.where,
+      node: process.version,
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      ramGiB: round(os.totalmem() / 2 ** 30, 1),
+      loadAverage: { before: loadBefore, after: os.loadavg().map((x) => round(x, 2)) },
+      postgres: serverVersion,
+      postgresVersion: pgVersion,
+      runs: RUNS,
+      logLevel: process.env.BENCH_LOG_LEVEL ?? 'error',
+      seeds,
+      snapshots: stages,
+      changes: recorded
+        ? {
+            durationS: DURATION_S,
+            pinned,
+            notModifiedHeaders: recorded.notModified.headers,
+            fiftyBytes: recorded.fiftyBytes,
+            notModified: pairs(http304, bare304),
+            fifty: pairs(http200, bare200),
+          }
+        : undefined,
+    };
+    console.log(`\ndatabase      ${result.database} (PostgreSQL ${serverVersion})`);
+    console.log(
+      `machine       ${result.cpu}, ${result.cores} cores, ${result.ramGiB} GiB, Node ${result.node}; service and autocannon ${pinned ? 'pinned to cores 0 and 1' : 'not pinned'}`,
+    );
+    console.log(
+      `load average  ${result.loadAverage.before.join(' ')} before, ${result.loadAverage.after.join(' ')} after (1, 5, 15 min)`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    await started?.stop();
+    for (const child of children) await stopChild(child);
+    await db.drop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
