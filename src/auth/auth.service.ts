@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
 import { unauthorized } from '#src/auth/access.guard.js';
+import { parseBasic } from '#src/auth/basic-auth.js';
 import type { ClientCredentialsRequest, LoginRequest, TokenResponse } from '#src/auth/auth.dto.js';
 import { OAuthError } from '#src/auth/oauth-error.js';
 import { verifySecret } from '#src/auth/passwords.js';
@@ -174,28 +175,5 @@ export class AuthService {
       expires_in: issued.expiresIn,
       refresh_token: refresh.token,
     };
-  }
-}
-
-/**
- * `Authorization: Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1): undefined
- * when absent, null when malformed.
- */
-export function parseBasic(
-  header: string | undefined,
-): { id: string; secret: string } | undefined | null {
-  if (!header) return undefined;
-  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
-  if (!match?.[1]) return /^Basic\b/i.test(header.trim()) ? null : undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
-  try {
-    return {
-      id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
-      secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
-    };
-  } catch {
-    return null;
   }
 }
