@@ -7,7 +7,13 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { AppConfig } from '#src/config/config.js';
 import { KeyEncryption } from '#src/keys/key-encryption.js';
 import { KeysRepository } from '#src/keys/keys.repository.js';
@@ -43,12 +49,13 @@ const REFRESH_MS = 60_000;
  * stored encrypted with KEY_ENCRYPTION_KEY.
  */
 @Injectable()
-export class KeysService implements OnModuleInit {
+export class KeysService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(KeysService.name);
   private readonly encryption: KeyEncryption;
   private signing?: SigningKey;
   private verifying = new Map<string, CachedKey>();
   private loadedAt = 0;
+  private refresher: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly keys: KeysRepository,
@@ -70,6 +77,15 @@ export class KeysService implements OnModuleInit {
       if (!active) await this.keys.insert(manager, this.newKey());
     });
     await this.reload();
+    // Re-read in the background, so that verifying a token never waits for the database.
+    this.refresher = setInterval(() => {
+      this.reload().catch(() => undefined); // the database may be down; the request path retries
+    }, REFRESH_MS / 2);
+    this.refresher.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.refresher);
   }
 
   /** The key new tokens are signed with. */
@@ -81,7 +97,8 @@ export class KeysService implements OnModuleInit {
 
   /**
    * The public key (PEM) for a `kid`, or undefined when unknown or past `verify_until`. An
-   * unknown kid triggers one re-read (another instance may have rotated).
+   * unknown kid triggers one re-read (another instance may have rotated); so do keys older
+   * than REFRESH_MS, which the background re-read every REFRESH_MS / 2 normally prevents.
    */
   async verificationKey(kid: string): Promise<string | undefined> {
     if (Date.now() - this.loadedAt > REFRESH_MS || !this.verifying.has(kid)) {
