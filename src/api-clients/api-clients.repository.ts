@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import { notifyPrincipalChanged } from '#src/auth/principal-cache.js';
 import type { Keyset } from '#src/common/pagination/cursor.js';
 import { keysetPage } from '#src/common/pagination/keyset-query.js';
 import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
@@ -39,21 +40,38 @@ export class ApiClientsRepository {
     return keysetPage(qb, 'c', after, limit).getMany();
   }
 
-  async replaceSecret(id: string, secretHash: string): Promise<void> {
-    await this.repo.update({ id }, { secretHash, secretRotatedAt: new Date() });
+  /** A new secret hash; notifies principal_changed in the same transaction. */
+  async replaceSecret(id: string, secretHash: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .getRepository(ApiClientEntity)
+        .update({ id }, { secretHash, secretRotatedAt: new Date() });
+      const changed = (result.affected ?? 0) > 0;
+      if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
+      return changed;
+    });
   }
 
   async touchLastUsed(id: string): Promise<void> {
     await this.dataSource.query('UPDATE api_clients SET last_used_at = now() WHERE id = $1', [id]);
   }
 
-  /** Revokes once: the first revocation time is kept. */
-  async revoke(id: string): Promise<void> {
-    await this.repo
-      .createQueryBuilder()
-      .update()
-      .set({ revokedAt: () => 'now()' })
-      .where('id = :id AND revoked_at IS NULL', { id })
-      .execute();
+  /**
+   * Revokes once: the first revocation time is kept. True when this call revoked it, which
+   * notifies principal_changed in the same transaction.
+   */
+  async revoke(id: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .getRepository(ApiClientEntity)
+        .createQueryBuilder()
+        .update()
+        .set({ revokedAt: () => 'now()' })
+        .where('id = :id AND revoked_at IS NULL', { id })
+        .execute();
+      const changed = (result.affected ?? 0) > 0;
+      if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
+      return changed;
+    });
   }
 }

@@ -8,6 +8,7 @@ import {
   type CreateApiClientRequest,
 } from '#src/api-clients/dto/api-client.dto.js';
 import { AuditService } from '#src/audit/audit.service.js';
+import { PrincipalCache } from '#src/auth/principal-cache.js';
 import type { Principal } from '#src/auth/principal.js';
 import { hashSecret } from '#src/auth/passwords.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
@@ -27,6 +28,7 @@ export class ApiClientsService {
     private readonly clients: ApiClientsRepository,
     private readonly organizations: OrganizationsRepository,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<ApiClientResponse>> {
@@ -87,7 +89,11 @@ export class ApiClientsService {
       });
     }
     const secret = newSecret();
-    await this.clients.replaceSecret(client.id, await hashSecret(secret));
+    const secretHash = await hashSecret(secret);
+    // The old secret stops working at once, in every instance (PrincipalCache).
+    await this.principals.propagate(`client:${client.id}`, () =>
+      this.clients.replaceSecret(client.id, secretHash),
+    );
     await this.audit.record(undefined, {
       actor: caller,
       action: 'api_client.rotate',
@@ -101,7 +107,7 @@ export class ApiClientsService {
   /** Revokes the client: no new tokens, and its current tokens stop working. */
   async revoke(caller: Principal, id: string): Promise<ApiClientResponse> {
     const client = await this.visible(caller, id);
-    await this.clients.revoke(client.id);
+    await this.principals.propagate(`client:${client.id}`, () => this.clients.revoke(client.id));
     await this.audit.record(undefined, {
       actor: caller,
       action: 'api_client.revoke',

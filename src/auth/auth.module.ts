@@ -7,6 +7,7 @@ import { AuthController } from '#src/auth/auth.controller.js';
 import { AuthService } from '#src/auth/auth.service.js';
 import { BootstrapService } from '#src/auth/bootstrap.service.js';
 import { JwtStrategy } from '#src/auth/jwt.strategy.js';
+import { PrincipalCacheModule } from '#src/auth/principal-cache.js';
 import { PrincipalService } from '#src/auth/principal.service.js';
 import { RefreshTokensRepository } from '#src/auth/refresh-tokens.repository.js';
 import { TokenService } from '#src/auth/token.service.js';
@@ -17,9 +18,17 @@ import { UsersModule } from '#src/users/users.module.js';
 /**
  * Who calls: tokens (login, refresh, client credentials), their verification (passport-jwt),
  * and the global AccessGuard that closes every route not marked @Public or @Roles.
+ * PrincipalService is exported for guards that authenticate otherwise (HTTP Basic, TAXII).
  */
 @Module({
-  imports: [PassportModule, KeysModule, OrganizationsModule, UsersModule, ApiClientsModule],
+  imports: [
+    PassportModule,
+    KeysModule,
+    OrganizationsModule,
+    UsersModule,
+    ApiClientsModule,
+    PrincipalCacheModule,
+  ],
   controllers: [AuthController],
   providers: [
     AuthService,
@@ -30,5 +39,6 @@ import { UsersModule } from '#src/users/users.module.js';
     RefreshTokensRepository,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
+  exports: [PrincipalService],
 })
 export class AuthModule {}

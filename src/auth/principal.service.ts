@@ -1,21 +1,32 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
+import { parseBasic } from '#src/auth/basic-auth.js';
+import { verifySecret } from '#src/auth/passwords.js';
+import { PrincipalCache } from '#src/auth/principal-cache.js';
 import type { Principal } from '#src/auth/principal.js';
 import { isRole, ORGANIZATION_KINDS, type OrganizationKind, type Role } from '#src/auth/roles.js';
+import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
 import { UsersRepository } from '#src/users/users.repository.js';
 
-/** Why a signature-valid token is still refused (a 401 detail). */
+/** Why a signature-valid token (or a Basic credential) is still refused (a 401 detail). */
 export class TokenRefused extends Error {}
+
+/** The `tokenId` of a principal authenticated with HTTP Basic (there is no token). */
+export const BASIC_TOKEN_ID = 'basic';
 
 /**
  * Turns verified claims into the caller: the claims must name known roles and an organization,
- * and the user must still be enabled (or the client not revoked).
+ * and the user must still be enabled (or the client not revoked). That state comes from the
+ * PrincipalCache, which reads the database only when it cannot vouch for what it holds.
  */
 @Injectable()
 export class PrincipalService {
   constructor(
     private readonly users: UsersRepository,
     private readonly clients: ApiClientsRepository,
+    private readonly organizations: OrganizationsRepository,
+    private readonly cache: PrincipalCache,
   ) {}
 
   async fromClaims(claims: Record<string, unknown>): Promise<Principal> {
@@ -34,18 +45,18 @@ export class PrincipalService {
     }
     let granted: Role[] = roles;
     if (subType === 'user') {
-      const user = await this.users.findById(sub);
+      const user = await this.userState(sub);
       if (!user || user.organizationId !== org) throw new TokenRefused('The user no longer exists');
       if (user.disabled) throw new TokenRefused('The user is disabled');
       // A role taken away takes effect at once; a role given needs a new token.
       granted = roles.filter((r) => user.roles.includes(r));
       if (granted.length === 0) throw new TokenRefused('The user no longer holds these roles');
     } else {
-      const client = await this.clients.findById(sub);
+      const client = await this.clientState(sub);
       if (!client || client.organizationId !== org) {
         throw new TokenRefused('The API client no longer exists');
       }
-      if (client.revokedAt) throw new TokenRefused('The API client is revoked');
+      if (client.revoked) throw new TokenRefused('The API client is revoked');
     }
     return {
       kind: subType,
@@ -55,5 +66,95 @@ export class PrincipalService {
       roles: granted,
       tokenId: jti,
     };
+  }
+
+  /**
+   * An ISP API client authenticated by its client id and secret (HTTP Basic, for the TAXII
+   * server): the same principal as its client-credentials access token would give, with
+   * `tokenId` BASIC_TOKEN_ID. A verified pair is cached under a SHA-256 of both (never the
+   * secret), until the client's secret is rotated or the client revoked; failures are not.
+   */
+  async fromClientCredentials(clientId: string, secret: string): Promise<Principal> {
+    const key = `basic:${createHash('sha256').update(`${clientId}\0${secret}`).digest('base64url')}`;
+    const verified = await this.cache.lookup(key, 'basic', async () => {
+      const client = await this.clients.findByClientId(clientId);
+      // Always the argon2 work, so that timing does not tell whether the client exists.
+      const secretOk = await verifySecret(client?.secretHash, secret);
+      if (!client || !secretOk) {
+        throw new TokenRefused('The client id and secret do not match an API client');
+      }
+      if (client.revokedAt) throw new TokenRefused('The API client is revoked');
+      const organization = await this.organizations.findById(client.organizationId);
+      if (!organization || organization.kind !== 'isp') {
+        throw new TokenRefused('The API client does not belong to an ISP');
+      }
+      return {
+        tag: `client:${client.id}`,
+        value: {
+          kind: 'basic',
+          id: client.id,
+          organizationId: organization.id,
+          organizationKind: organization.kind,
+        },
+      };
+    });
+    if (!verified) throw new TokenRefused('The client id and secret do not match an API client');
+    return {
+      kind: 'client',
+      id: verified.id,
+      organizationId: verified.organizationId,
+      organizationKind: verified.organizationKind,
+      roles: ['isp_client'],
+      tokenId: BASIC_TOKEN_ID,
+    };
+  }
+
+  /**
+   * `Authorization: Basic base64(clientId:secret)` (RFC 7617) → the API client's principal.
+   * For guards of routes that ISP tools call with Basic credentials (TAXII); throws
+   * TokenRefused, whose message is the 401 detail.
+   */
+  async authenticateBasic(authorization: string | undefined): Promise<Principal> {
+    const credentials = parseBasic(authorization, 'plain');
+    if (credentials === undefined) {
+      throw new TokenRefused(
+        'HTTP Basic authentication with an API client id and secret is required',
+      );
+    }
+    if (credentials === null || !credentials.id || !credentials.secret) {
+      throw new TokenRefused('The Basic authorization header is malformed');
+    }
+    return this.fromClientCredentials(credentials.id, credentials.secret);
+  }
+
+  private userState(id: string) {
+    return this.cache.lookup(`user:${id}`, 'user', async () => {
+      const user = await this.users.findById(id);
+      if (!user) return undefined;
+      return {
+        tag: `user:${id}`,
+        value: {
+          kind: 'user',
+          organizationId: user.organizationId,
+          disabled: user.disabled,
+          roles: [...user.roles],
+        },
+      };
+    });
+  }
+
+  private clientState(id: string) {
+    return this.cache.lookup(`client:${id}`, 'client', async () => {
+      const client = await this.clients.findById(id);
+      if (!client) return undefined;
+      return {
+        tag: `client:${id}`,
+        value: {
+          kind: 'client',
+          organizationId: client.organizationId,
+          revoked: client.revokedAt !== null,
+        },
+      };
+    });
   }
 }

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
 import { BOOTSTRAP_LOCK } from '#src/auth/bootstrap.service.js';
 import { hashSecret } from '#src/auth/passwords.js';
+import { notifyPrincipalChanged } from '#src/auth/principal-cache.js';
 import type { OrganizationKind, Role } from '#src/auth/roles.js';
 import { OrganizationEntity } from '#src/organizations/organization.entity.js';
 import { UserEntity } from '#src/users/user.entity.js';
@@ -181,6 +182,8 @@ async function upsertClient(
       { id: found.id },
       { secretHash: await hashSecret(password), secretRotatedAt: new Date() },
     );
+    // A running service drops the verified old secret at commit (PrincipalCache).
+    await notifyPrincipalChanged(manager, `client:${found.id}`);
     return password;
   }
   const secret = password ?? generate();

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { PrincipalCache } from '#src/auth/principal-cache.js';
 
 export interface HttpObservation {
   method: string;
@@ -13,7 +14,8 @@ export interface HttpObservation {
 
 /**
  * Prometheus metrics of this process: HTTP requests by route and status, latency histograms,
- * the database pool, and Node's defaults. One registry per application instance.
+ * the database pool, the cache of callers, and Node's defaults. One registry per application
+ * instance.
  */
 @Injectable()
 export class MetricsService {
@@ -21,7 +23,7 @@ export class MetricsService {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
 
-  constructor(dataSource: DataSource) {
+  constructor(dataSource: DataSource, principals: PrincipalCache) {
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'http_requests_total',
@@ -73,6 +75,33 @@ export class MetricsService {
       collect() {
         const p = pool();
         this.set(p?.options.max ?? 0);
+      },
+    });
+    new Counter({
+      name: 'principal_cache_lookups_total',
+      help: 'Checks of a caller (user, API client, Basic credentials): hit = from memory, miss = read from the database, bypass = read from the database because the cache cannot be trusted (LISTEN down)',
+      labelNames: ['result'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [result, count] of Object.entries(principals.lookups))
+          this.inc({ result }, count);
+      },
+    });
+    new Gauge({
+      name: 'principal_cache_entries',
+      help: 'Callers held in the cache',
+      registers: [this.registry],
+      collect() {
+        this.set(principals.size);
+      },
+    });
+    new Gauge({
+      name: 'principal_cache_trusted',
+      help: '1 while the cache of callers may be used (its LISTEN connection works), else 0',
+      registers: [this.registry],
+      collect() {
+        this.set(principals.trusted ? 1 : 0);
       },
     });
   }

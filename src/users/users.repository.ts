@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { notifyPrincipalChanged } from '#src/auth/principal-cache.js';
 import type { Keyset } from '#src/common/pagination/cursor.js';
 import { keysetPage } from '#src/common/pagination/keyset-query.js';
 import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
@@ -29,7 +30,10 @@ export class UsersRepository {
     return keysetPage(qb, 'u', after, limit).getMany();
   }
 
-  /** Applies the changes if the row still has `version`; false when it does not (or is gone). */
+  /**
+   * Applies the changes if the row still has `version`; false when it does not (or is gone).
+   * A change notifies principal_changed in the same transaction (cached callers are evicted).
+   */
   async updateIfVersion(
     id: string,
     version: number,
@@ -38,18 +42,23 @@ export class UsersRepository {
     },
   ): Promise<boolean> {
     const { clearLockout, ...columns } = changes;
-    const result = await this.repo
-      .createQueryBuilder()
-      .update()
-      .set({
-        ...columns,
-        ...(clearLockout ? { failedLogins: 0, lockedUntil: null } : {}),
-        version: () => 'version + 1',
-        updatedAt: () => 'now()',
-      })
-      .where('id = :id AND version = :version', { id, version })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .getRepository(UserEntity)
+        .createQueryBuilder()
+        .update()
+        .set({
+          ...columns,
+          ...(clearLockout ? { failedLogins: 0, lockedUntil: null } : {}),
+          version: () => 'version + 1',
+          updatedAt: () => 'now()',
+        })
+        .where('id = :id AND version = :version', { id, version })
+        .execute();
+      const changed = (result.affected ?? 0) > 0;
+      if (changed) await notifyPrincipalChanged(manager, `user:${id}`);
+      return changed;
+    });
   }
 
   async insert(

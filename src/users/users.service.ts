@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { AuditService } from '#src/audit/audit.service.js';
+import { PrincipalCache } from '#src/auth/principal-cache.js';
 import type { Principal } from '#src/auth/principal.js';
 import { hashSecret } from '#src/auth/passwords.js';
 import { USER_ROLES_BY_KIND, type Role } from '#src/auth/roles.js';
@@ -24,6 +25,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly organizations: OrganizationsRepository,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<UserResponse>> {
@@ -87,14 +89,18 @@ export class UsersService {
       const organization = await this.organizations.findById(user.organizationId);
       if (organization) checkRolesFit(organization, request.roles);
     }
-    const changed = await this.users.updateIfVersion(id, request.version, {
+    const changes = {
       ...(request.name === undefined ? {} : { name: request.name }),
       ...(request.roles === undefined ? {} : { roles: request.roles }),
       ...(request.disabled === undefined ? {} : { disabled: request.disabled }),
       ...(request.password === undefined
         ? {}
         : { passwordHash: await hashSecret(request.password), clearLockout: true }),
-    });
+    };
+    // Disabling and role removal take effect at once, in every instance (PrincipalCache).
+    const changed = await this.principals.propagate(`user:${id}`, () =>
+      this.users.updateIfVersion(id, request.version, changes),
+    );
     if (!changed) throw staleVersion('user');
     await this.audit.record(undefined, {
       actor: caller,

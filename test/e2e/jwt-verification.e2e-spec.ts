@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
 import { KeysService } from '#src/keys/keys.service.js';
 import { UserEntity } from '#src/users/user.entity.js';
 import { Factories } from '#test/support/factories.js';
@@ -149,10 +149,8 @@ describe('access-token verification: every way a token can be wrong is a 401 pro
       .get('/api/v1/__probe/whoami')
       .set('authorization', `Bearer ${token}`)
       .expect(200);
-    await t.app
-      .get(DataSource)
-      .getRepository(ApiClientEntity)
-      .update({ id: client.id }, { revokedAt: new Date() });
+    // Through the repository: a revocation notifies principal_changed (the cached client goes).
+    await t.app.get(ApiClientsRepository).revoke(client.id);
     await expect401(token, /revoked/);
   });
 
