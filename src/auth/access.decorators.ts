@@ -1,12 +1,12 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiBasicAuth, ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { Role } from '#src/auth/roles.js';
 import { ApiProblemResponses, ApiPublic } from '#src/openapi/problem.schema.js';
 
 export const ACCESS_METADATA = 'access';
 
 /** What a route allows: anybody, or callers holding one of the roles. */
-export type AccessRule = { public: true } | { roles: Role[] };
+export type AccessRule = { public: true } | { roles: Role[]; basic?: true };
 
 /**
  * Declares who may call a route: callers with at least one of `roles` (a valid bearer token
@@ -18,6 +18,18 @@ export function Roles(...roles: Role[]): MethodDecorator & ClassDecorator {
     ApiBearerAuth('bearer'),
     ApiSecurity('oauth2', []),
     ApiProblemResponses(401, 403),
+  );
+}
+
+/**
+ * Like @Roles, and HTTP Basic with an API client's id and secret is accepted besides bearer
+ * tokens (TAXII 2.1 requires Basic of its servers).
+ */
+export function RolesOrBasic(...roles: Role[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_METADATA, { roles, basic: true } satisfies AccessRule),
+    ApiBearerAuth('bearer'),
+    ApiBasicAuth('basic'),
   );
 }
 

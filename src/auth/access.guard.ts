@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { ACCESS_METADATA, type AccessRule } from '#src/auth/access.decorators.js';
 import type { Principal } from '#src/auth/principal.js';
-import { TokenRefused } from '#src/auth/principal.service.js';
+import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
 
 /** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
@@ -25,6 +25,8 @@ function detailFor(info: unknown): string {
   return 'The access token is not valid';
 }
 
+const BASIC_OR_BEARER = 'Basic realm="threat-exchange", charset="UTF-8", Bearer';
+
 export function unauthorized(detail: string): ProblemException {
   return new ProblemException(HttpStatus.UNAUTHORIZED, {
     type: ProblemType.unauthorized,
@@ -40,7 +42,10 @@ export function unauthorized(detail: string): ProblemException {
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly principals: PrincipalService,
+  ) {
     super();
   }
 
@@ -50,10 +55,13 @@ export class AccessGuard extends AuthGuard('jwt') {
       context.getClass(),
     ]);
     if (rule && 'public' in rule) return true;
-    await super.canActivate(context);
-    const principal = context
-      .switchToHttp()
-      .getRequest<FastifyRequest & { user?: Principal }>().user;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    if (rule?.basic) {
+      await this.authenticateWithBasic(context, request);
+    } else {
+      await super.canActivate(context);
+    }
+    const principal = request.user;
     const allowed = rule?.roles ?? [];
     if (!principal || !principal.roles.some((r) => allowed.includes(r))) {
       throw new ProblemException(HttpStatus.FORBIDDEN, {
@@ -61,6 +69,34 @@ export class AccessGuard extends AuthGuard('jwt') {
       });
     }
     return true;
+  }
+
+  /** Basic credentials when sent, else the bearer token; a 401 names both schemes. */
+  private async authenticateWithBasic(
+    context: ExecutionContext,
+    request: FastifyRequest & { user?: Principal },
+  ): Promise<void> {
+    const authorization = request.headers.authorization;
+    try {
+      if (authorization && /^basic\b/i.test(authorization.trim())) {
+        request.user = await this.principals
+          .authenticateBasic(authorization)
+          .catch((e: unknown) => {
+            throw e instanceof TokenRefused ? unauthorized(e.message) : e;
+          });
+      } else {
+        await super.canActivate(context);
+      }
+    } catch (error) {
+      if (error instanceof ProblemException && error.getStatus() === 401) {
+        throw new ProblemException(HttpStatus.UNAUTHORIZED, {
+          type: error.type,
+          detail: error.detail,
+          headers: { 'www-authenticate': BASIC_OR_BEARER },
+        });
+      }
+      throw error;
+    }
   }
 
   override handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown): T {

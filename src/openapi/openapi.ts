@@ -29,7 +29,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
       'Blocking requests and threat indicators published by the Department of Information and ' +
         'Communications to ISPs; feeds in the formats ISP equipment uses; confirmations of ' +
         'the filtering applied; a verifiable audit trail. Every error is RFC 9457 ' +
-        '`application/problem+json`; every response carries `x-request-id`.',
+        '`application/problem+json` (under /taxii2/, a TAXII 2.1 error message); every response carries `x-request-id`.',
     )
     .setVersion(version)
     .setLicense('Proprietary', 'https://example.invalid/license')
@@ -42,6 +42,14 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
         description: 'Access token from /api/v1/auth/login or /api/v1/auth/token',
       },
       'bearer',
+    )
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description: 'TAXII 2.1 routes only: an ISP API client id and secret',
+      },
+      'basic',
     )
     .addOAuth2(
       {

@@ -10,9 +10,17 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { ContentObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Roles } from '#src/auth/access.decorators.js';
+import { RolesOrBasic } from '#src/auth/access.decorators.js';
 import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
 import type { Principal } from '#src/auth/principal.js';
 import { ProblemException } from '#src/common/problem/problem.js';
@@ -45,6 +53,21 @@ function send(reply: FastifyReply, answer: TaxiiAnswer | Record<string, unknown>
 }
 
 const TAXII_JSON = { [TAXII_MEDIA_TYPE]: { schema: { type: 'object' } } } as const;
+const TAXII_ERROR: ContentObject = {
+  [TAXII_MEDIA_TYPE]: {
+    schema: {
+      type: 'object',
+      required: ['title'],
+      properties: {
+        title: { type: 'string' },
+        description: { type: 'string' },
+        error_id: { type: 'string' },
+        error_code: { type: 'string' },
+        http_status: { type: 'string' },
+      },
+    },
+  },
+};
 
 /**
  * TAXII 2.1 (OASIS Standard, 10 June 2021), read side: discovery, the API root, one read-only
@@ -54,9 +77,14 @@ const TAXII_JSON = { [TAXII_MEDIA_TYPE]: { schema: { type: 'object' } } } as con
  */
 @ApiTags('TAXII 2.1')
 @Controller('taxii2')
-@Roles('isp_client', 'isp_operator')
+@RolesOrBasic('isp_client', 'isp_operator')
 @UseGuards(TaxiiAcceptGuard)
 @ApiProduces(TAXII_MEDIA_TYPE)
+@ApiResponse({ status: 400, description: 'A filter parameter is malformed', content: TAXII_ERROR })
+@ApiResponse({ status: 401, description: 'No or bad credentials', content: TAXII_ERROR })
+@ApiResponse({ status: 403, description: 'Not an ISP role', content: TAXII_ERROR })
+@ApiResponse({ status: 404, description: 'Not found, or not yours', content: TAXII_ERROR })
+@ApiResponse({ status: 406, description: 'Accept excludes TAXII 2.1', content: TAXII_ERROR })
 export class TaxiiController {
   constructor(private readonly taxii: TaxiiService) {}
 

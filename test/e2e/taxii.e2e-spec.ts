@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { STIX_SCHEMAS_DIR, stixValidator } from '#test/support/stix-schemas.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
@@ -245,5 +246,35 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
     for (const accept of [TAXII, 'application/taxii+json', '*/*', `${TAXII}, application/json`]) {
       await get(path, mine.token, accept).expect(200);
     }
+  });
+
+  it('HTTP Basic with the ISP API client’s id and secret (TAXII 2.1 requires Basic)', async () => {
+    const make = new Factories(t.app);
+    const client = await make.apiClient(mine.org);
+    const basic = (id: string, secret: string) =>
+      request(t.server)
+        .get(`${ROOT}collections/`)
+        .auth(id, secret)
+        .set('accept', TAXII)
+        .buffer(true)
+        .parse(raw);
+    const ok = json(await basic(client.clientId, client.secret).expect(200));
+    expect(ok.collections).toEqual([expect.objectContaining({ id: collection })]);
+    const refused = await basic(client.clientId, `${client.secret}x`).expect(401);
+    expect(refused.headers['content-type']).toBe(TAXII);
+    expect(refused.headers['www-authenticate']).toMatch(/^Basic realm=/);
+    expect(json(refused)).toMatchObject({ http_status: '401' });
+    await basic('no-such-client', client.secret).expect(401);
+    // Another ISP's client sees its own collection, not this one.
+    const theirs = await make.apiClient(other.org);
+    await request(t.server)
+      .get(`${ROOT}collections/${collection}/objects/`)
+      .auth(theirs.clientId, theirs.secret)
+      .expect(404);
+    // Basic is for TAXII: the rest of the API wants bearer tokens.
+    await request(t.server)
+      .get('/api/v1/feed/changes')
+      .auth(client.clientId, client.secret)
+      .expect(401);
   });
 });
