@@ -109,7 +109,7 @@ describeWithShared(STIX_SCHEMAS_DIR)('GET /api/v1/feed/snapshot.stix (STIX 2.1 b
       .query({ valuePrefix: values.domain })
       .set('authorization', `Bearer ${flow.staff.analyst}`)
       .expect(200);
-    const indicatorId = ((search.body as { items: Json[] }).items[0]).id as string;
+    const indicatorId = (search.body as { items: Json[] }).items[0].id as string;
     expect(ids.get(values.domain)).toBe(`indicator--${indicatorId}`);
     const again = JSON.parse(((await get().expect(200)).body as Buffer).toString()) as Json;
     const againIds = new Map(
