@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
 import { KeysService } from '#src/keys/keys.service.js';
 import { UserEntity } from '#src/users/user.entity.js';
 import { Factories } from '#test/support/factories.js';
@@ -149,8 +148,12 @@ describe('access-token verification: every way a token can be wrong is a 401 pro
       .get('/api/v1/__probe/whoami')
       .set('authorization', `Bearer ${token}`)
       .expect(200);
-    // Through the repository: a revocation notifies principal_changed (the cached client goes).
-    await t.app.get(ApiClientsRepository).revoke(client.id);
+    // Through the API, as an administrator: the cached client is evicted before the answer.
+    const admin = (await make.loginAs('admin')).token;
+    await request(t.server)
+      .post(`/api/v1/api-clients/${client.id}/revoke`)
+      .set('authorization', `Bearer ${admin}`)
+      .expect(200);
     await expect401(token, /revoked/);
   });
 
