@@ -123,6 +123,7 @@ export class TaxiiService {
   async objects(caller: Principal, collectionId: string, query: RawQuery): Promise<TaxiiAnswer> {
     const filter = parseFilter(query, { match: ['id', 'type', 'version', 'spec_version'] });
     const page = await this.page(caller, collectionId, filter, true);
+    const answer = this.envelope(page);
     const last = page.entries.at(-1);
     this.pulls.record({
       principal: caller,
@@ -130,9 +131,9 @@ export class TaxiiService {
       fromVersion: Math.max(filter.cursor ?? 0, 0),
       toVersion: Math.max(last?.seq ?? 0, filter.cursor ?? 0, 0),
       status: 200,
-      bytes: 0,
+      bytes: Buffer.byteLength(answer.body),
     });
-    return this.envelope(page);
+    return answer;
   }
 
   /** §5.3 Get Object Manifests: id, date_added, version and media type of each version. */

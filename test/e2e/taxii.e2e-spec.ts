@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { STIX_SCHEMAS_DIR, stixValidator } from '#test/support/stix-schemas.js';
@@ -276,5 +278,22 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
       .get('/api/v1/feed/changes')
       .auth(client.clientId, client.secret)
       .expect(401);
+  });
+
+  it('records each objects pull in the feed telemetry (format taxii, bytes)', async () => {
+    const res = await get(`${ROOT}collections/${collection}/objects/`).expect(200);
+    await t.app.get(FeedPullRecorder).flush();
+    const [row] = await t.app
+      .get(DataSource)
+      .query<{ format: string; bytes: string; status: number }[]>(
+        `SELECT format, bytes, status FROM feed_pulls WHERE organization_id = $1
+          ORDER BY id DESC LIMIT 1`,
+        [collection],
+      );
+    expect(row).toEqual({
+      format: 'taxii',
+      bytes: String((res.body as Buffer).length),
+      status: 200,
+    });
   });
 });
