@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
+import { rawBody } from '#test/support/raw-body.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
-
-/** Buffers the raw body (supertest would parse or decompress it). */
-const raw = (res: request.Response, callback: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-};
 
 describe('GET /api/v1/feed/snapshot.{json,ndjson,csv,txt}', () => {
   let t: TestApp;
@@ -31,7 +25,7 @@ describe('GET /api/v1/feed/snapshot.{json,ndjson,csv,txt}', () => {
       .query(query)
       .set('authorization', `Bearer ${token}`)
       .buffer(true)
-      .parse(raw);
+      .parse(rawBody);
 
   beforeAll(async () => {
     t = await createTestApp();

@@ -4,16 +4,10 @@ import { TLP2_MARKING_IDS } from '#src/feed/stix.js';
 import { describeWithShared } from '#test/support/shared-data.js';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { STIX_SCHEMAS_DIR, stixValidator } from '#test/support/stix-schemas.js';
+import { rawBody } from '#test/support/raw-body.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 type Json = Record<string, unknown>;
-
-/** The body as sent (supertest would parse +json itself). */
-const raw = (res: request.Response, callback: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-};
 
 describeWithShared(STIX_SCHEMAS_DIR)('GET /api/v1/feed/snapshot.stix (STIX 2.1 bundle)', () => {
   let t: TestApp;
@@ -37,7 +31,7 @@ describeWithShared(STIX_SCHEMAS_DIR)('GET /api/v1/feed/snapshot.stix (STIX 2.1 b
       .get('/api/v1/feed/snapshot.stix')
       .set('authorization', `Bearer ${token}`)
       .buffer(true)
-      .parse(raw);
+      .parse(rawBody);
 
   beforeAll(async () => {
     t = await createTestApp();

@@ -2,14 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
+import { rawBody } from '#test/support/raw-body.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
-
-/** The body as sent (supertest would parse +json and gunzip). */
-const raw = (res: request.Response, callback: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-};
 
 /**
  * "A published request is visible in every format in under 1 second": published through one
@@ -39,7 +33,7 @@ describe('a published request is visible in every format within 1 s, on another 
       .get(path)
       .set('authorization', `Bearer ${operator.token}`)
       .buffer(true)
-      .parse(raw);
+      .parse(rawBody);
     for (const [name, value] of Object.entries(headers)) call = call.set(name, value);
     return call;
   };

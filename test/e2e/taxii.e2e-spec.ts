@@ -7,18 +7,12 @@ import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { STIX_SCHEMAS_DIR, stixValidator } from '#test/support/stix-schemas.js';
+import { rawBody } from '#test/support/raw-body.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 type Json = Record<string, unknown>;
 const TAXII = 'application/taxii+json;version=2.1';
 const ROOT = '/taxii2/feeds/';
-
-/** The body as sent (supertest would parse +json itself). */
-const raw = (res: request.Response, callback: (err: Error | null, body: Buffer) => void) => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-};
 
 /** RFC 4122 version 3 (MD5) uuid in the feed's namespace, computed here independently. */
 function uuidV3(name: string): string {
@@ -46,7 +40,7 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
       .set('authorization', `Bearer ${token}`)
       .set('accept', accept)
       .buffer(true)
-      .parse(raw);
+      .parse(rawBody);
   const json = (res: request.Response) => JSON.parse((res.body as Buffer).toString()) as Json;
   const objectsOf = (res: request.Response) => (json(res).objects ?? []) as Json[];
 
@@ -224,7 +218,7 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
     const cases: [request.Test, number][] = [
       [get(path, mine.token, 'application/json'), 406],
       [get(path, mine.token, 'application/taxii+json;version=2.0'), 406],
-      [request(t.server).get(path).buffer(true).parse(raw), 401],
+      [request(t.server).get(path).buffer(true).parse(rawBody), 401],
       [get(path, flow.staff.analyst), 403],
       [get(`${path}?added_after=yesterday`), 400],
       [get(`${path}?limit=0`), 400],
@@ -259,7 +253,7 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
         .auth(id, secret)
         .set('accept', TAXII)
         .buffer(true)
-        .parse(raw);
+        .parse(rawBody);
     const ok = json(await basic(client.clientId, client.secret).expect(200));
     expect(ok.collections).toEqual([expect.objectContaining({ id: collection })]);
     const refused = await basic(client.clientId, `${client.secret}x`).expect(401);
