@@ -20,8 +20,9 @@
  *    against it, `COPY (SELECT <the same columns> FROM feed_active JOIN indicators … ORDER BY
  *    value, type) TO STDOUT` of the same rows on a plain pg client, in the same run, in
  *    alternating order. Each at least `--runs` times; best and median. While the API streams,
- *    the service's VmRSS is sampled every 20 ms (/proc/<pid>/status); idle RSS is the median
- *    over 1 s after 2 s of quiet. One gzip run of csv per repetition.
+ *    the service's VmRSS is sampled every 20 ms (/proc/<pid>/status); its idle RSS is the
+ *    median over 1 s after 2 s of quiet once warmed up, and again (0.5 s after 1 s) before each
+ *    read. One gzip run of csv per repetition.
  * 4. `--more` rows are added the same way and step 3 runs again (3M with the defaults).
  * 5. HTTP: autocannon (a process of its own) for `--duration` seconds with each of
  *    `--connections` against (a) GET /feed/changes with If-None-Match = the current ETag (a
@@ -36,7 +37,7 @@ import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net, { type AddressInfo } from 'node:net';
@@ -86,8 +87,6 @@ if (
   process.exit(2);
 }
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
-const BARE = path.join(PROJECT_ROOT, 'dist', 'bench', 'bare-http-server.js');
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 const ADMIN_EMAIL = 'bench-admin@department.example';
 const PASSWORD = randomBytes(18).toString('base64url');
@@ -184,9 +183,23 @@ async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * A private copy of the build (dist/ and package.json, node_modules linked), from which the
+ * service and the bare servers run: a rebuild of the working tree during the run (which
+ * deletes dist/) cannot pull files from under them.
+ */
+async function privateBuild(work: string): Promise<string> {
+  const root = path.join(work, 'build');
+  await cp(path.join(PROJECT_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
+  await copyFile(path.join(PROJECT_ROOT, 'package.json'), path.join(root, 'package.json'));
+  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  return root;
+}
+
 /** The built service as `npm start` runs it, on the scratch database. */
 class Service {
   private readonly output: string[] = [];
+  private stopping = false;
   private constructor(
     readonly child: ChildProcess,
     readonly base: string,
@@ -197,18 +210,24 @@ class Service {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
+    child.once('exit', (code, signal) => {
+      if (!this.stopping) {
+        console.error(`the service exited (${code ?? signal}) in the run: ${this.output.join('')}`);
+      }
+    });
   }
 
   get pid(): number {
     return this.child.pid ?? -1;
   }
 
-  static async start(databaseUrl: string, logLevel: string): Promise<Service> {
+  static async start(root: string, databaseUrl: string, logLevel: string): Promise<Service> {
     const port = await freePort();
     // e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': where its time goes
     const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, MAIN], {
-      cwd: PROJECT_ROOT,
+    const main = path.join(root, 'dist', 'src', 'main.js');
+    const child = spawn(process.execPath, [...nodeArgs, main], {
+      cwd: root,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
@@ -236,6 +255,7 @@ class Service {
         .catch(() => false);
       if (ok) return service;
       if (Date.now() > deadline) {
+        service.stopping = true;
         await service.stop();
         throw new Error(`the service did not start: ${service.output.join('')}`);
       }
@@ -244,6 +264,7 @@ class Service {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     return stopChild(this.child);
   }
 }
@@ -299,18 +320,17 @@ interface Recorded {
   body: string;
 }
 
-/** The bare node:http server answering `recorded`, as a process of its own. */
 /**
  * The bare node:http server that will answer with what `file` holds (written later, read at the
- * first request), as a process of its own: started at the beginning, from the build as it is
- * then.
+ * first request), as a process of its own, from the private build.
  */
 async function startBare(
+  root: string,
   file: string,
   cpu: number | undefined,
 ): Promise<{ child: ChildProcess; base: string }> {
   const command = cpu === undefined ? process.execPath : 'taskset';
-  const args = [BARE, file];
+  const args = [path.join(root, 'dist', 'bench', 'bare-http-server.js'), file];
   const child = spawn(
     command,
     cpu === undefined ? args : ['-c', String(cpu), process.execPath, ...args],
@@ -386,6 +406,19 @@ async function cannon(
     latencyP50Ms: r.latency.p50,
     latencyP99Ms: r.latency.p99,
     bytesPerSecond: round(r.throughput.total / r.duration),
+  };
+}
+
+/** The commit measured, and the files of the build that differed from it (others' work). */
+function measuredCode(): { commit: string; uncommitted: string[] } {
+  const git = (...args: string[]): string =>
+    spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
+  return {
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommitted: git('status', '--porcelain', '--', 'src', 'migrations')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.slice(3)),
   };
 }
 
@@ -807,6 +840,9 @@ interface StageResult {
   };
   /** The idle RSS measured before each API read: lowest and highest. */
   idleRange: [number, number];
+  /** The highest RSS during any read, and its excess over the idle RSS after warm-up. */
+  peakRss: number;
+  peakAboveWarmIdle: number;
   maxPeakAboveIdle: number;
 }
 
@@ -931,8 +967,12 @@ async function snapshotStage(
     }
     const peaks = results.flatMap((r) => (r.api ? [r.api.peakAboveIdle] : []));
     if (gzipCsv) peaks.push(gzipCsv.peakAboveIdle);
-    const idles = [...apiReads.values(), gzipReads].flat().map((r) => r.idle);
+    const reads = [...apiReads.values(), gzipReads].flat();
+    const idles = reads.map((r) => r.idle);
+    const peakRss = Math.max(...reads.map((r) => r.peak));
     return {
+      peakRss,
+      peakAboveWarmIdle: peakRss - idle,
       rows,
       seeded,
       idleRss: idle,
@@ -982,7 +1022,9 @@ function printStage(stage: StageResult): void {
       `csv gzip ${fmt(g.bytes)} bytes (of ${fmt(g.uncompressedBytes)}) in ${g.bestS} / ${g.medianS} s = ${mb(g.uncompressedBytes / g.bestS)} MB/s uncompressed, ${g.ratioUncompressedBest}× COPY; peak RSS − idle ${mb(g.peakAboveIdle)} MB`,
     );
   }
-  console.log(`peak RSS above idle, all formats: ${mb(stage.maxPeakAboveIdle)} MB`);
+  console.log(
+    `RSS, all formats: highest ${mb(stage.peakRss)} MB = ${mb(stage.peakAboveWarmIdle)} MB above the idle after warm-up; at most ${mb(stage.maxPeakAboveIdle)} MB above the idle just before a read`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -992,15 +1034,16 @@ async function main(): Promise<void> {
   const run = randomBytes(3).toString('hex');
   // Whatever else runs on the machine skews every figure: the load averages say how much.
   const loadBefore = os.loadavg().map((x) => round(x, 2));
+  const code = measuredCode();
   const db = await scratchDatabase();
   const work = await mkdtemp(path.join(os.tmpdir(), 'threat-exchange-bench-feeds-'));
   const children: ChildProcess[] = [];
   let started: Service | undefined;
   try {
-    const service = await Service.start(db.url, process.env.BENCH_LOG_LEVEL ?? 'error');
+    const root = await privateBuild(work);
+    const service = await Service.start(root, db.url, process.env.BENCH_LOG_LEVEL ?? 'error');
     started = service;
     const api = new Api(service.base);
-    // The bare servers start now, while the build is as the service loaded it.
     const pinned =
       !opts['skip-http'] &&
       !opts['no-pin'] &&
@@ -1008,9 +1051,9 @@ async function main(): Promise<void> {
       spawnSync('taskset', ['-V']).status === 0;
     const serverCpu = pinned ? 0 : undefined;
     const loadCpu = pinned ? 1 : undefined;
-    const bareNotModified = await startBare(path.join(work, '304.json'), serverCpu);
+    const bareNotModified = await startBare(root, path.join(work, '304.json'), serverCpu);
     children.push(bareNotModified.child);
-    const bareFifty = await startBare(path.join(work, '200.json'), serverCpu);
+    const bareFifty = await startBare(root, path.join(work, '200.json'), serverCpu);
     children.push(bareFifty.child);
     const [{ version: pgVersion, server_version: serverVersion }] = await sql<{
       version: string;
@@ -1179,6 +1222,7 @@ async function main(): Promise<void> {
       }));
     const result = {
       date: new Date().toISOString(),
+      code,
       database: db.where,
       node: process.version,
       cpu: cpus[0]?.model ?? 'unknown',
@@ -1202,7 +1246,10 @@ async function main(): Promise<void> {
           }
         : undefined,
     };
-    console.log(`\ndatabase      ${result.database} (PostgreSQL ${serverVersion})`);
+    console.log(
+      `\ncode          commit ${code.commit}${code.uncommitted.length > 0 ? ` with uncommitted changes to ${code.uncommitted.join(', ')}` : ''}`,
+    );
+    console.log(`database      ${result.database} (PostgreSQL ${serverVersion})`);
     console.log(
       `machine       ${result.cpu}, ${result.cores} cores, ${result.ramGiB} GiB, Node ${result.node}; service and autocannon ${pinned ? 'pinned to cores 0 and 1' : 'not pinned'}`,
     );
