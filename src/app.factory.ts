@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { ConditionalPoll } from '#src/feed/conditional-poll.js';
 import { AppModule } from '#src/app.module.js';
 import { PinoNestLogger } from '#src/common/logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFor } from '#src/common/http/request-id.js';
@@ -159,6 +160,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     adapter,
     { logger: new PinoNestLogger(logger), abortOnError: false, preview: options.preview ?? false },
   );
+  // ISPs' conditional polls of the change feed are answered before Nest's pipeline.
+  if (!options.preview) app.get(ConditionalPoll).install(fastify);
   app.useGlobalFilters(
     new ProblemFilter({
       retryAfterSeconds: config.DB_UNAVAILABLE_RETRY_AFTER_S,

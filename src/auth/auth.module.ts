@@ -14,6 +14,7 @@ import { TokenService } from '#src/auth/token.service.js';
 import { KeysModule } from '#src/keys/keys.module.js';
 import { OrganizationsModule } from '#src/organizations/organizations.module.js';
 import { UsersModule } from '#src/users/users.module.js';
+import { VerifiedTokens } from '#src/auth/verified-tokens.js';
 
 /**
  * Who calls: tokens (login, refresh, client credentials), their verification (passport-jwt),
@@ -36,9 +37,10 @@ import { UsersModule } from '#src/users/users.module.js';
     TokenService,
     PrincipalService,
     JwtStrategy,
+    VerifiedTokens,
     RefreshTokensRepository,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [PrincipalService],
+  exports: [PrincipalService, VerifiedTokens],
 })
 export class AuthModule {}

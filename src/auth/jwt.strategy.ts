@@ -3,11 +3,15 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '#src/auth/principal.js';
 import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
+import { VerifiedTokens } from '#src/auth/verified-tokens.js';
 import { AppConfig } from '#src/config/config.js';
 import { KeysService, SIGNING_ALG } from '#src/keys/keys.service.js';
 
+/** The bearer token of a request (the same extraction passport-jwt does). */
+export const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
 /** The protected header of a compact JWS, unverified (the key lookup needs it first). */
-function headerOf(token: string): { alg?: unknown; kid?: unknown } | undefined {
+export function headerOf(token: string): { alg?: unknown; kid?: unknown } | undefined {
   try {
     const json = Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8');
     const header: unknown = JSON.parse(json);
@@ -27,10 +31,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     keys: KeysService,
     private readonly principals: PrincipalService,
+    private readonly verified: VerifiedTokens,
     @Inject(AppConfig) config: AppConfig,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
+      passReqToCallback: true,
       algorithms: [SIGNING_ALG],
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -57,7 +63,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  validate(claims: Record<string, unknown>): Promise<Principal> {
-    return this.principals.fromClaims(claims);
+  /** The caller; the verified token is remembered (VerifiedTokens) once it is accepted. */
+  async validate(request: unknown, claims: Record<string, unknown>): Promise<Principal> {
+    const principal = await this.principals.fromClaims(claims);
+    const token = bearerToken(request as Parameters<typeof bearerToken>[0]);
+    const kid = token ? headerOf(token)?.kid : undefined;
+    if (token && typeof kid === 'string') this.verified.remember(token, kid, claims);
+    return principal;
   }
 }

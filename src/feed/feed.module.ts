@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '#src/auth/auth.module.js';
+import { ConditionalPoll } from '#src/feed/conditional-poll.js';
 import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
 import { FeedVersionWatcher } from '#src/feed/feed-version.watcher.js';
@@ -8,8 +10,10 @@ import { FeedService } from '#src/feed/feed.service.js';
 import { SnapshotService } from '#src/feed/snapshot.service.js';
 
 @Module({
+  imports: [AuthModule],
   controllers: [FeedController],
   providers: [
+    ConditionalPoll,
     DepartmentIdentityService,
     FeedRepository,
     FeedService,
@@ -17,6 +21,6 @@ import { SnapshotService } from '#src/feed/snapshot.service.js';
     FeedPullRecorder,
     SnapshotService,
   ],
-  exports: [FeedVersionWatcher, DepartmentIdentityService, FeedPullRecorder],
+  exports: [ConditionalPoll, FeedVersionWatcher, DepartmentIdentityService, FeedPullRecorder],
 })
 export class FeedModule {}

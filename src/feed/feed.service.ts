@@ -53,21 +53,8 @@ export class FeedService {
     const after = query.after ?? 0;
     const limit = query.limit ?? DEFAULT_CHANGES_PAGE;
     const org = caller.organizationId;
-    const known = this.watcher.current;
-    if (ifNoneMatch !== undefined && known >= 0) {
-      const etag = changesEtag(org, after, limit, known);
-      if (matches(ifNoneMatch, etag)) {
-        this.pulls.record({
-          principal: caller,
-          format: 'changes',
-          fromVersion: after,
-          toVersion: after,
-          status: 304,
-          bytes: 0,
-        });
-        return { status: HttpStatus.NOT_MODIFIED, etag };
-      }
-    }
+    const etag = this.notModified(caller, after, limit, ifNoneMatch);
+    if (etag !== undefined) return { status: HttpStatus.NOT_MODIFIED, etag };
     const watermark = await this.feed.watermark();
     this.watcher.observe(watermark);
     if (after > watermark) {
@@ -105,6 +92,31 @@ export class FeedService {
       bytes: 0,
     });
     return { status: HttpStatus.OK, etag: changesEtag(org, after, limit, watermark), body };
+  }
+
+  /**
+   * The ETag when `If-None-Match` matches the answer at the version held in memory (a 304,
+   * recorded in the telemetry), else undefined. No query: the conditional poll's whole cost.
+   */
+  notModified(
+    caller: Principal,
+    after: number,
+    limit: number,
+    ifNoneMatch: string | undefined,
+  ): string | undefined {
+    const known = this.watcher.current;
+    if (ifNoneMatch === undefined || known < 0) return undefined;
+    const etag = changesEtag(caller.organizationId, after, limit, known);
+    if (!matches(ifNoneMatch, etag)) return undefined;
+    this.pulls.record({
+      principal: caller,
+      format: 'changes',
+      fromVersion: after,
+      toVersion: after,
+      status: 304,
+      bytes: 0,
+    });
+    return etag;
   }
 
   async status(): Promise<FeedStatusResponse> {

@@ -109,6 +109,16 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
     return key.publicPem;
   }
 
+  /**
+   * Whether `kid` still verifies, from memory only (the background re-read keeps it current):
+   * for tokens already verified once, whose key may since have been retired.
+   */
+  stillVerifies(kid: string): boolean {
+    const key = this.verifying.get(kid);
+    if (!key || Date.now() - this.loadedAt > REFRESH_MS) return false;
+    return !key.verifyUntil || key.verifyUntil.getTime() > Date.now();
+  }
+
   /** The JSON Web Key Set of every key that may still verify a token (RFC 7517 §5). */
   async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
     const keys = await this.keys.listVerifiable(new Date());
