@@ -37,7 +37,7 @@ import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, copyFile, cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net, { type AddressInfo } from 'node:net';
@@ -48,10 +48,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { EmbeddedPostgres } from '#src/database/embedded-postgres.js';
 import { SNAPSHOT_FORMATS } from '#src/feed/snapshot.service.js';
 import { stixIndicatorSql } from '#src/feed/stix.js';
 import { PROJECT_ROOT } from '#src/project.js';
+import { scratchDatabase, sql } from '#bench/scratch-database.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -106,61 +106,6 @@ const mb = (bytes: number): number => round(bytes / 1e6, 1);
 
 // ---------------------------------------------------------------------------------------------
 // The scratch database
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function sql<T extends pg.QueryResultRow>(
-  url: string,
-  text: string,
-  values?: unknown[],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function scratchDatabase(): Promise<{
-  url: string;
-  where: string;
-  drop: () => Promise<void>;
-}> {
-  const server = process.env.DATABASE_URL;
-  if (server) {
-    const name = `bench_${randomBytes(6).toString('hex')}`;
-    const admin = withDatabase(server, 'postgres');
-    await sql(admin, `CREATE DATABASE "${name}"`);
-    return {
-      url: withDatabase(server, name),
-      where: `DATABASE_URL server, scratch database ${name}`,
-      drop: async () => {
-        await sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      },
-    };
-  }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'threat-exchange-bench-pg-'));
-  await chmod(dir, 0o755); // as root, the server runs as the postgres user: let it in
-  const embedded = await EmbeddedPostgres.start({
-    dataDir: path.join(dir, 'data'),
-    database: 'bench',
-  });
-  return {
-    url: embedded.url,
-    where: `embedded PostgreSQL in ${dir}`,
-    drop: async () => {
-      await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Processes: the service, the bare server, autocannon

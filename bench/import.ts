@@ -23,7 +23,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -38,9 +37,9 @@ import { createApp } from '#src/app.factory.js';
 import { createLogger } from '#src/common/logging/logger.js';
 import { loadConfig } from '#src/config/config.js';
 import { createDataSource } from '#src/database/data-source.js';
-import { EmbeddedPostgres } from '#src/database/embedded-postgres.js';
 import { runMigrations } from '#src/database/migrations.js';
 import { BUILTIN_ENTRIES } from '#src/protected-lists/builtin.js';
+import { scratchDatabase, sql } from '#bench/scratch-database.js';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const CHECK_VALUES = 100_000;
@@ -116,62 +115,6 @@ function chunked(lines: Iterable<string>): Buffer[] {
   }
   if (parts.length > 0) chunks.push(Buffer.from(parts.join(''), 'utf8'));
   return chunks;
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function sql<T extends pg.QueryResultRow>(
-  url: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-/** A scratch database, and how to get rid of it. */
-async function scratchDatabase(): Promise<{
-  url: string;
-  where: string;
-  drop: () => Promise<void>;
-}> {
-  const server = process.env.DATABASE_URL;
-  if (server) {
-    const name = `bench_${randomBytes(6).toString('hex')}`;
-    const admin = withDatabase(server, 'postgres');
-    await sql(admin, `CREATE DATABASE "${name}"`);
-    return {
-      url: withDatabase(server, name),
-      where: `DATABASE_URL server, scratch database ${name}`,
-      drop: async () => {
-        await sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      },
-    };
-  }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'threat-exchange-bench-pg-'));
-  await chmod(dir, 0o755); // as root, the server runs as the postgres user: let it in
-  const embedded = await EmbeddedPostgres.start({
-    dataDir: path.join(dir, 'data'),
-    database: 'bench',
-  });
-  return {
-    url: embedded.url,
-    where: `embedded PostgreSQL in ${dir}`,
-    drop: async () => {
-      await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 class Api {
