@@ -8,6 +8,7 @@ import { fixedObjects, type DepartmentIdentity } from '#src/feed/stix.js';
 import {
   indicatorUuids,
   isUuid,
+  normalizeTimestamp,
   parseFilter,
   type RawQuery,
   type TaxiiFilter,
@@ -70,7 +71,7 @@ function keeps(filter: TaxiiFilter, entry: Entry): boolean {
     (filter.ids === undefined || filter.ids.includes(entry.id)) &&
     (filter.types === undefined || filter.types.includes(entry.type)) &&
     // Fixed objects have one version: it is the first, the last and the one at its time.
-    (all || first || last || at.includes(entry.version))
+    (all || first || last || at.includes(normalizeTimestamp(entry.version) ?? entry.version))
   );
 }
 

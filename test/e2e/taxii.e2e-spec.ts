@@ -202,6 +202,13 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
     expect(identities.map((o) => o.type)).toEqual(['identity']);
     const indicators = objectsOf(await get(`${path}?match[type]=indicator`).expect(200));
     expect(new Set(indicators.map((o) => o.type))).toEqual(new Set(['indicator']));
+    // A fixed object by its version (its `modified`, given with microseconds).
+    const identityAt = objectsOf(
+      await get(
+        `${path}?match[type]=identity&match[version]=${(identities[0].modified as string).replace('Z', '000Z')}`,
+      ).expect(200),
+    );
+    expect(identityAt.map((o) => o.id)).toEqual([identities[0].id]);
     const two = [indicators[0].id, identities[0].id] as string[];
     const byId = objectsOf(await get(`${path}?match[id]=${two.join(',')}`).expect(200));
     expect(byId.map((o) => o.id).sort()).toEqual([...two].sort());
