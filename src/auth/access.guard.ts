@@ -4,6 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { ACCESS_METADATA, type AccessRule } from '#src/auth/access.decorators.js';
 import type { Principal } from '#src/auth/principal.js';
+import { FailedAttempts } from '#src/auth/failed-attempts.js';
 import { bearerToken } from '#src/auth/jwt.strategy.js';
 import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
 import { VerifiedTokens } from '#src/auth/verified-tokens.js';
@@ -48,6 +49,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     private readonly reflector: Reflector,
     private readonly principals: PrincipalService,
     private readonly verified: VerifiedTokens,
+    private readonly failures: FailedAttempts,
   ) {
     super();
   }
@@ -101,9 +103,11 @@ export class AccessGuard extends AuthGuard('jwt') {
     const authorization = request.headers.authorization;
     try {
       if (authorization && /^basic\b/i.test(authorization.trim())) {
+        this.failures.check(request.ip);
         request.user = await this.principals
           .authenticateBasic(authorization)
           .catch((e: unknown) => {
+            if (e instanceof TokenRefused) this.failures.fail(request.ip);
             throw e instanceof TokenRefused ? unauthorized(e.message) : e;
           });
       } else {

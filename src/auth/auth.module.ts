@@ -15,6 +15,7 @@ import { KeysModule } from '#src/keys/keys.module.js';
 import { OrganizationsModule } from '#src/organizations/organizations.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { VerifiedTokens } from '#src/auth/verified-tokens.js';
+import { FailedAttempts } from '#src/auth/failed-attempts.js';
 
 /**
  * Who calls: tokens (login, refresh, client credentials), their verification (passport-jwt),
@@ -38,6 +39,7 @@ import { VerifiedTokens } from '#src/auth/verified-tokens.js';
     PrincipalService,
     JwtStrategy,
     VerifiedTokens,
+    FailedAttempts,
     RefreshTokensRepository,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

@@ -150,7 +150,10 @@ export class AppConfig {
   @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
   ADMIN_PASSWORD?: string;
 
-  /** Login attempts accepted per client address and minute (then 429). */
+  /**
+   * Login and token attempts accepted per client address and minute, and failed HTTP Basic
+   * authentications (TAXII) per address and minute (then 429).
+   */
   @IntInRange(1, 10000)
   AUTH_RATE_LIMIT_PER_MINUTE = 20;
 

@@ -297,4 +297,23 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
       status: 200,
     });
   });
+
+  it('limits failed Basic attempts per address before any secret check (429), not good ones', async () => {
+    const limited = await createTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      const client = await new Factories(limited.app).apiClient(
+        await new Factories(limited.app).organization('isp'),
+      );
+      const basic = (secret: string) =>
+        request(limited.server).get(ROOT).auth(client.clientId, secret).buffer(true).parse(rawBody);
+      for (let i = 0; i < 5; i++) await basic(client.secret).expect(200);
+      for (let i = 0; i < 3; i++) await basic('wrong').expect(401);
+      const refused = await basic('wrong').expect(429);
+      expect(refused.headers['content-type']).toBe(TAXII);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      await basic(client.secret).expect(429); // the address is limited, whatever it sends
+    } finally {
+      await limited.close();
+    }
+  });
 });
