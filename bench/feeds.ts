@@ -48,8 +48,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { SNAPSHOT_FORMATS } from '#src/feed/snapshot.service.js';
-import { stixIndicatorSql } from '#src/feed/stix.js';
+import {
+  FEED_TYPES,
+  SNAPSHOT_FORMATS,
+  snapshotCopySql,
+  type SnapshotFormat,
+} from '#src/feed/snapshot-sql.js';
 import { PROJECT_ROOT } from '#src/project.js';
 import { scratchDatabase, sql } from '#bench/scratch-database.js';
 
@@ -90,9 +94,6 @@ if (
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
 const ADMIN_EMAIL = 'bench-admin@department.example';
 const PASSWORD = randomBytes(18).toString('base64url');
-const FEED_TYPES_SQL = `ARRAY['domain','ipv4','ipv6','cidr','url']::text[]`;
-/** JSON lines out of COPY as they are (snapshot.service.ts). */
-const RAW_LINES = `WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
 const SAMPLE_MS = 20;
 
 const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -700,43 +701,6 @@ async function seed(
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
-/**
- * What each format's snapshot selects (src/feed/snapshot.service.ts), as a bare COPY of the
- * same rows in the same order: the physical limit of that snapshot.
- */
-function baselineSql(format: string, org: string, departmentId: string): string | undefined {
-  const active = `FROM feed_active a JOIN indicators i ON i.id = a.indicator_id
-    WHERE a.organization_id = '${org}' AND i.type = ANY(${FEED_TYPES_SQL}) ORDER BY i.value, i.type`;
-  switch (format) {
-    case 'txt':
-      return `COPY (SELECT i.value ${active}) TO STDOUT`;
-    case 'csv':
-      return `COPY (SELECT i.type, i.value, i.tlp, a.since_version AS version, i.valid_until,
-                     i.id AS indicator_id ${active}) TO STDOUT WITH (FORMAT csv, HEADER)`;
-    case 'json':
-    case 'ndjson':
-      return `COPY (SELECT json_build_object('type', i.type, 'value', i.value, 'tlp', i.tlp,
-                     'version', a.since_version, 'validUntil', i.valid_until,
-                     'indicatorId', i.id)::text ${active})
-              TO STDOUT ${RAW_LINES}`;
-    case 'rpz':
-      return `COPY (SELECT i.type, i.value,
-                     (SELECT min(CASE r.dns_action WHEN 'nxdomain' THEN 0 WHEN 'nodata' THEN 1 ELSE 2 END)
-                        FROM feed_claims c JOIN blocking_requests r ON r.id = c.request_id
-                       WHERE c.indicator_id = a.indicator_id AND c.organization_id = a.organization_id)
-                     ${active}) TO STDOUT`;
-    case 'stix':
-      return `COPY (SELECT ${stixIndicatorSql({
-        stixId: 'a.stix_id',
-        modified: 'a.added_at',
-        revoked: 'false',
-        identityId: departmentId,
-      })} ${active}) TO STDOUT ${RAW_LINES}`;
-    default:
-      return undefined;
-  }
-}
-
 interface Timing {
   bytes: number;
   bestS: number;
@@ -800,7 +764,10 @@ async function snapshotStage(
   rows: number,
   seeded: Seeded,
 ): Promise<StageResult> {
-  const formats = [...new Set<string>([...SNAPSHOT_FORMATS, 'stix'])];
+  const formats = SNAPSHOT_FORMATS;
+  /** The same COPY the service streams, bare: the physical limit of each snapshot. */
+  const baselineSql = (format: SnapshotFormat): string =>
+    snapshotCopySql(format, org, FEED_TYPES, departmentId);
   const auth = { authorization: `Bearer ${token}` };
   const url = (format: string, query = ''): string =>
     `${service.base}/api/v1/feed/snapshot.${format}${query}`;
@@ -817,7 +784,7 @@ async function snapshotStage(
       }
       available.set(format, r.status === 200);
     }
-    await copyOut(client, baselineSql('txt', org, departmentId)!);
+    await copyOut(client, baselineSql('txt'));
     const idle = await idleRss(service.pid, 2000, 1000);
 
     const apiReads = new Map<string, Sampled<Read>[]>();
@@ -826,7 +793,7 @@ async function snapshotStage(
     for (let run = 0; run < RUNS; run++) {
       for (const format of formats) {
         if (!available.get(format)) continue;
-        const baseline = baselineSql(format, org, departmentId);
+        const baseline = baselineSql(format);
         const api = async (): Promise<void> => {
           const r = await withRss(service.pid, () => get(url(format), auth));
           if (r.status !== 200) throw new Error(`snapshot.${format} answered ${r.status}`);

@@ -14,12 +14,8 @@ import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
 import type { Principal } from '#src/auth/principal.js';
 import { ChangesQuery, ChangesResponse, FeedStatusResponse } from '#src/feed/dto/feed.dto.js';
 import { FeedService } from '#src/feed/feed.service.js';
-import {
-  parseTypes,
-  SNAPSHOT_FORMATS,
-  SnapshotService,
-  type SnapshotFormat,
-} from '#src/feed/snapshot.service.js';
+import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feed/snapshot-sql.js';
+import { parseTypes, SnapshotService } from '#src/feed/snapshot.service.js';
 import { notFound } from '#src/common/tenancy/tenant-scope.js';
 import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
 
@@ -62,9 +58,9 @@ export class FeedController {
   @Roles('isp_client', 'isp_operator')
   @ApiOperation({
     operationId: 'getFeedSnapshot',
-    summary: 'Your whole active set, streamed (json, ndjson, csv, txt)',
+    summary: 'Your whole active set, streamed (json, ndjson, csv, txt, rpz, stix)',
     description:
-      '`X-Feed-Version` is the version the snapshot is at: continue with `GET /feed/changes?after=` that version. Sorted by value; gzip with `Accept-Encoding: gzip`; `types=domain,ipv4,…` to filter. json: `{"version","generatedAt","indicators":[…]}`; ndjson: one object per line; csv: RFC 4180 with a header (type,value,tlp,version,valid_until,indicator_id); txt: one value per line after `#` comment lines.',
+      '`X-Feed-Version` is the version the snapshot is at: continue with `GET /feed/changes?after=` that version. Sorted by value; gzip with `Accept-Encoding: gzip`; `types=domain,ipv4,…` to filter. json: `{"version","generatedAt","indicators":[…]}`; ndjson: one object per line; csv: RFC 4180 with a header (type,value,tlp,version,valid_until,indicator_id); txt: one value per line after `#` comment lines; rpz: a DNS response policy zone (SOA serial = the version); stix: a STIX 2.1 bundle (identity, TLP 2.0 markings, indicators).',
   })
   @ApiParam({ name: 'format', enum: SNAPSHOT_FORMATS })
   @ApiQuery({ name: 'types', required: false, example: 'domain,ipv4' })
@@ -76,6 +72,8 @@ export class FeedController {
       'application/x-ndjson': { schema: { type: 'string' } },
       'text/csv': { schema: { type: 'string' } },
       'text/plain': { schema: { type: 'string' } },
+      'text/dns': { schema: { type: 'string' } },
+      'application/stix+json;version=2.1': { schema: { type: 'object' } },
     },
   })
   @ApiProblemResponses(400, 404)

@@ -12,12 +12,10 @@ import { validationProblem } from '#src/common/problem/validation.js';
 import { AppConfig } from '#src/config/config.js';
 import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
 import { rpzHeader, rpzRecords, type RpzAction, type RpzSettings } from '#src/feed/rpz.js';
-import { bundleHead, stixIndicatorSql, type DepartmentIdentity } from '#src/feed/stix.js';
+import { FEED_TYPES, snapshotCopySql, type SnapshotFormat } from '#src/feed/snapshot-sql.js';
+import { bundleHead, type DepartmentIdentity } from '#src/feed/stix.js';
 import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
 
-export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt', 'rpz', 'stix'] as const;
-export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
-export const FEED_TYPES = ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] as const;
 /** Snapshots streaming at once from one instance (each holds a database connection). */
 const MAX_CONCURRENT = 8;
 
@@ -31,16 +29,6 @@ const CONTENT_TYPES: Record<SnapshotFormat, string> = {
 };
 
 const ACTIONS: RpzAction[] = ['nxdomain', 'nodata', 'redirect'];
-
-/** One row per active indicator of the ISP, in value order (byte order: the column is "C"). */
-const ACTIVE = `FROM feed_active a JOIN indicators i ON i.id = a.indicator_id
-  WHERE a.organization_id = $ORG AND i.type = ANY($TYPES) ORDER BY i.value, i.type`;
-
-/**
- * JSON lines come out of COPY in CSV mode with a delimiter and a quote that JSON text never
- * contains raw (row_to_json escapes every control character), so each line is the JSON as is.
- */
-const RAW_LINES = `WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`;
 
 export interface Snapshot {
   version: number;
@@ -112,9 +100,7 @@ export class SnapshotService {
       const { rows } = await client.query<{ last: string }>(`SELECT last FROM feed_version`);
       const version = Number(rows[0].last);
       const department = format === 'stix' ? await this.identity.load(client) : undefined;
-      const sql = this.copySql(format, department)
-        .replace('$ORG', literal(caller.organizationId))
-        .replace('$TYPES', `ARRAY[${types.map(literal).join(',')}]::text[]`);
+      const sql = snapshotCopySql(format, caller.organizationId, types, department?.id);
       const copy = client.query(copyTo(sql));
       const out = new PassThrough();
       let bytes = 0;
@@ -154,37 +140,6 @@ export class SnapshotService {
     } catch (error) {
       await release(false);
       throw error;
-    }
-  }
-
-  private copySql(format: SnapshotFormat, department?: DepartmentIdentity): string {
-    switch (format) {
-      case 'stix': {
-        const object = stixIndicatorSql({
-          stixId: 'a.stix_id',
-          modified: 'a.added_at',
-          revoked: 'false',
-          identityId: department?.id ?? '',
-        });
-        return `COPY (SELECT ${object} ${ACTIVE}) TO STDOUT ${RAW_LINES}`;
-      }
-      case 'txt':
-        return `COPY (SELECT i.value ${ACTIVE}) TO STDOUT`;
-      case 'rpz':
-        // The strictest DNS action among the published requests that keep the entry active.
-        return `COPY (SELECT i.type, i.value,
-                       (SELECT min(CASE r.dns_action WHEN 'nxdomain' THEN 0 WHEN 'nodata' THEN 1 ELSE 2 END)
-                          FROM feed_claims c JOIN blocking_requests r ON r.id = c.request_id
-                         WHERE c.indicator_id = a.indicator_id AND c.organization_id = a.organization_id)
-                       ${ACTIVE}) TO STDOUT`;
-      case 'csv':
-        return `COPY (SELECT i.type, i.value, i.tlp, a.since_version AS version, i.valid_until,
-                       i.id AS indicator_id ${ACTIVE}) TO STDOUT WITH (FORMAT csv, HEADER)`;
-      case 'json':
-      case 'ndjson':
-        return `COPY (SELECT json_build_object('type', i.type, 'value', i.value, 'tlp', i.tlp,
-                       'version', a.since_version, 'validUntil', i.valid_until,
-                       'indicatorId', i.id)::text ${ACTIVE}) TO STDOUT ${RAW_LINES}`;
     }
   }
 
@@ -239,11 +194,6 @@ export class SnapshotService {
         ];
     }
   }
-}
-
-/** PostgreSQL string literal (the values here are uuids and known type names). */
-function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function prefix(text: string): Transform {
