@@ -40,16 +40,14 @@ export class TaxiiAcceptGuard implements CanActivate {
   }
 }
 
-function send(reply: FastifyReply, answer: TaxiiAnswer | Record<string, unknown>): void {
-  const taxii =
-    'body' in answer && typeof answer.body === 'string' ? (answer as TaxiiAnswer) : undefined;
-  if (taxii?.dateAddedFirst) void reply.header('x-taxii-date-added-first', taxii.dateAddedFirst);
-  if (taxii?.dateAddedLast) void reply.header('x-taxii-date-added-last', taxii.dateAddedLast);
+function send(reply: FastifyReply, answer: TaxiiAnswer): void {
+  if (answer.dateAddedFirst) void reply.header('x-taxii-date-added-first', answer.dateAddedFirst);
+  if (answer.dateAddedLast) void reply.header('x-taxii-date-added-last', answer.dateAddedLast);
   void reply
     .header('content-type', TAXII_MEDIA_TYPE)
     .header('cache-control', 'private, no-cache')
     // A Buffer, so that Fastify sends the media type exactly as set (no charset rewrite).
-    .send(Buffer.from(taxii ? taxii.body : JSON.stringify(answer)));
+    .send(Buffer.from(answer.body));
 }
 
 const TAXII_JSON = { [TAXII_MEDIA_TYPE]: { schema: { type: 'object' } } } as const;

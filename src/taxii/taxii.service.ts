@@ -38,6 +38,11 @@ export interface TaxiiAnswer {
   dateAddedLast?: string;
 }
 
+/** A resource without date headers (discovery, API root, collections). */
+function resource(body: Record<string, unknown>): TaxiiAnswer {
+  return { body: JSON.stringify(body) };
+}
+
 function notFound(what: string): ProblemException {
   return new ProblemException(HttpStatus.NOT_FOUND, { detail: what });
 }
@@ -89,35 +94,35 @@ export class TaxiiService {
   ) {}
 
   /** §4.1 Server Discovery. */
-  discovery(): Record<string, unknown> {
-    return {
+  discovery(): TaxiiAnswer {
+    return resource({
       title: 'threat-exchange TAXII 2.1 server',
       description:
         'Blocking feeds of the Department of Information and Communications for ISPs: one read-only collection per ISP.',
       default: API_ROOT,
       api_roots: [API_ROOT],
-    };
+    });
   }
 
   /** §4.2 Get API Root Information. */
-  apiRoot(): Record<string, unknown> {
-    return {
+  apiRoot(): TaxiiAnswer {
+    return resource({
       title: 'ISP blocking feeds',
       description: 'STIX 2.1 indicators to block, per ISP; removals are revoked versions.',
       versions: [TAXII_MEDIA_TYPE],
       max_content_length: this.config.BODY_LIMIT_BYTES,
-    };
+    });
   }
 
   /** §5.1 Get Collections: the caller's ISP collection (none for other organizations). */
-  async collections(caller: Principal): Promise<Record<string, unknown>> {
+  async collections(caller: Principal): Promise<TaxiiAnswer> {
     const own = await this.taxii.collection(caller.organizationId);
-    return own ? { collections: [this.resource(own)] } : {};
+    return resource(own ? { collections: [this.collectionResource(own)] } : {});
   }
 
   /** §5.2 Get a Collection. */
-  async collection(caller: Principal, collectionId: string): Promise<Record<string, unknown>> {
-    return this.resource(await this.readable(caller, collectionId));
+  async collection(caller: Principal, collectionId: string): Promise<TaxiiAnswer> {
+    return resource(this.collectionResource(await this.readable(caller, collectionId)));
   }
 
   /** §5.4 Get Objects: an envelope of object versions (by default the last of each). */
@@ -182,7 +187,7 @@ export class TaxiiService {
     return this.answer(page, { ...this.paging(page), ...(versions.length ? { versions } : {}) });
   }
 
-  private resource(row: { id: string; name: string }): Record<string, unknown> {
+  private collectionResource(row: { id: string; name: string }): Record<string, unknown> {
     return {
       id: row.id,
       title: `Blocking feed: ${row.name}`,
