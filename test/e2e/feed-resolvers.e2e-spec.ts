@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
+import { rawBody } from '#test/support/raw-body.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 const has = (command: string, args: string[]): boolean => {
@@ -83,13 +84,9 @@ describeResolvers('the RPZ snapshot loaded into BIND (named) and Unbound', () =>
       .get('/api/v1/feed/snapshot.rpz')
       .set('authorization', `Bearer ${mine.token}`)
       .buffer(true)
-      .parse((r, cb) => {
-        let text = '';
-        r.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        r.on('end', () => cb(null, text));
-      })
+      .parse(rawBody)
       .expect(200);
-    writeFileSync(path.join(dir, 'rpz.zone'), res.body as string);
+    writeFileSync(path.join(dir, 'rpz.zone'), (res.body as Buffer).toString('utf8'));
     return Number(res.headers['x-feed-version']);
   };
   /** BIND's log of the resolver with the response policy zone (a file: named flushes it). */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
+import { rawBody } from '#test/support/raw-body.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 /** `named-checkzone` from bind9-utils; CI installs it (.ci/run), elsewhere it may be absent. */
@@ -53,13 +54,12 @@ describe('GET /api/v1/feed/snapshot.rpz', () => {
       .get('/api/v1/feed/snapshot.rpz')
       .set('authorization', `Bearer ${mine.token}`)
       .buffer(true)
-      .parse((r, cb) => {
-        let text = '';
-        r.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        r.on('end', () => cb(null, text));
-      })
+      .parse(rawBody)
       .expect(200);
-    return { text: res.body as string, version: Number(res.headers['x-feed-version']) };
+    return {
+      text: (res.body as Buffer).toString('utf8'),
+      version: Number(res.headers['x-feed-version']),
+    };
   };
 
   it('is a zone with SOA serial = feed version, the actions, wildcards and rpz-ip triggers', async () => {

@@ -159,10 +159,16 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
     expect(revoked.created).toBe(object.created);
     expect(latest.filter((o) => o.id === id)).toHaveLength(1); // the last version by default
 
-    const versions = json(
-      await get(`${ROOT}collections/${collection}/objects/${id}/versions/`).expect(200),
-    );
+    const versionsRes = await get(
+      `${ROOT}collections/${collection}/objects/${id}/versions/`,
+    ).expect(200);
+    const versions = json(versionsRes);
     expect(versions.versions).toEqual([object.modified, revoked.modified]);
+    // The date headers on the object's endpoints too (its versions' date_added).
+    expect(versionsRes.headers['x-taxii-date-added-first']).toBe(object.modified);
+    expect(versionsRes.headers['x-taxii-date-added-last']).toBe(revoked.modified);
+    const lastOnly = await get(`${ROOT}collections/${collection}/objects/${id}/`).expect(200);
+    expect(lastOnly.headers['x-taxii-date-added-first']).toBe(revoked.modified);
     const all = objectsOf(
       await get(`${ROOT}collections/${collection}/objects/${id}/?match[version]=all`).expect(200),
     );
