@@ -214,6 +214,9 @@ export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
 )
 @Index('assignments_request_org_key', ['requestId', 'organizationId'], { unique: true })
 @Index('assignments_org_created_idx', ['organizationId', 'createdAt', 'id'])
+@Index('assignments_open_deadline_idx', ['deadlineAt'], {
+  where: `"status" IN ('pending', 'acknowledged')`,
+})
 export class AssignmentEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -237,6 +240,30 @@ export class AssignmentEntity {
 
   @Column({ name: 'deadline_at', type: 'timestamptz' })
   deadlineAt!: Date;
+
+  /** The first acknowledgement (or the first confirmation, when it came without one). */
+  @Column({ name: 'acknowledged_at', type: 'timestamptz', nullable: true })
+  acknowledgedAt!: Date | null;
+
+  /** When a confirmation first closed it (applied, partially applied or rejected). */
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt!: Date | null;
+
+  /** The latest confirmation's applied_at (the ISP's statement of when it took effect). */
+  @Column({ name: 'applied_at', type: 'timestamptz', nullable: true })
+  appliedAt!: Date | null;
+
+  /** The confirmation whose status this assignment shows (confirmations table). */
+  @Column({ name: 'last_confirmation_id', type: 'uuid', nullable: true })
+  lastConfirmationId!: string | null;
+
+  /** Set once by the scheduler when it sent the reminder before the deadline. */
+  @Column({ name: 'reminded_at', type: 'timestamptz', nullable: true })
+  remindedAt!: Date | null;
+
+  /** Set once by the scheduler when it escalated the overdue assignment. */
+  @Column({ name: 'escalated_at', type: 'timestamptz', nullable: true })
+  escalatedAt!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
