@@ -59,20 +59,42 @@ export class AuditService {
   }
 }
 
-/** Notifications to deliver after commit (webhooks read this table; see the outbox pattern). */
+/** The events organizations can subscribe to (webhooks). */
+export const EVENT_TYPES = [
+  'request.published',
+  'request.withdrawn',
+  'assignment.reminder',
+  'assignment.overdue',
+  'confirmation.received',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface OutboxMessage {
+  topic: EventType;
+  /** The object the event is about (a request, an assignment…). */
+  aggregateId: string | null;
+  /** What subscribers receive; nothing a recipient may not see. */
+  payload: Record<string, unknown>;
+  /** The organizations allowed to receive it (their webhook subscriptions get a delivery). */
+  recipients: string[];
+}
+
+/**
+ * Events to deliver after commit: written in the transaction of the change they describe
+ * (transactional outbox), fanned out to webhook subscriptions by the dispatcher.
+ */
 @Injectable()
 export class OutboxService {
-  async enqueue(
-    manager: EntityManager,
-    topic: string,
-    aggregateId: string | null,
-    payload: Record<string, unknown>,
-  ): Promise<void> {
-    await manager.query(`INSERT INTO outbox (topic, aggregate_id, payload) VALUES ($1, $2, $3)`, [
-      topic,
-      aggregateId,
-      JSON.stringify(payload),
-    ]);
+  async enqueue(connection: Queryable, message: OutboxMessage): Promise<void> {
+    await connection.query(
+      `INSERT INTO outbox (topic, aggregate_id, payload, recipients) VALUES ($1, $2, $3, $4)`,
+      [
+        message.topic,
+        message.aggregateId,
+        JSON.stringify(message.payload),
+        [...new Set(message.recipients)],
+      ],
+    );
   }
 }
 

@@ -232,6 +232,15 @@ export class BlockingRequestsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The ISPs a published request was addressed to (one assignment each). */
+  async assignedOrganizationIds(manager: EntityManager, requestId: string): Promise<string[]> {
+    const rows = await manager.query<{ organization_id: string }[]>(
+      `SELECT organization_id FROM assignments WHERE request_id = $1 ORDER BY organization_id`,
+      [requestId],
+    );
+    return rows.map((r) => r.organization_id);
+  }
+
   /** Open assignments (not yet applied or rejected) of a withdrawn request are closed. */
   async withdrawAssignments(manager: EntityManager, requestId: string): Promise<void> {
     await manager.query(

@@ -428,12 +428,19 @@ export class BlockingRequestsService {
       await this.requests.insertAssignments(manager, id, targets, deadlineAt);
       const feed = await this.feed.publish(manager, id, targets);
       await this.requests.addHistory(manager, id, 'pending_approval', 'published', caller.id, null);
-      await this.outbox.enqueue(manager, 'request.published', id, {
-        requestId: id,
-        documentNumber: request.documentNumber,
-        organizationIds: targets,
-        deadlineAt: deadlineAt.toISOString(),
-        feedVersion: feed.toVersion,
+      await this.outbox.enqueue(manager, {
+        topic: 'request.published',
+        aggregateId: id,
+        payload: {
+          requestId: id,
+          documentNumber: request.documentNumber,
+          title: request.title,
+          publishedAt: now.toISOString(),
+          deadlineAt: deadlineAt.toISOString(),
+          items: items.length,
+          feedVersion: feed.toVersion,
+        },
+        recipients: [request.issuedBy, ...targets],
       });
       await this.audit.record(manager, {
         actor: caller,
@@ -474,11 +481,18 @@ export class BlockingRequestsService {
         const feed = await this.feed.withdraw(manager, id);
         await this.requests.withdrawAssignments(manager, id);
         await this.requests.addHistory(manager, id, from, 'withdrawn', caller.id, body.reason);
-        await this.outbox.enqueue(manager, 'request.withdrawn', id, {
-          requestId: id,
-          documentNumber: request.documentNumber,
-          reason: body.reason,
-          feedVersion: feed.toVersion,
+        const holders = await this.requests.assignedOrganizationIds(manager, id);
+        await this.outbox.enqueue(manager, {
+          topic: 'request.withdrawn',
+          aggregateId: id,
+          payload: {
+            requestId: id,
+            documentNumber: request.documentNumber,
+            reason: body.reason,
+            withdrawnAt: now.toISOString(),
+            feedVersion: feed.toVersion,
+          },
+          recipients: [request.issuedBy, ...holders],
         });
         await this.audit.record(manager, {
           actor: caller,

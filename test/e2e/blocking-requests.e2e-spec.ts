@@ -113,12 +113,16 @@ describe('blocking requests: lifecycle, two-person rule, publication, withdrawal
     }
     expect(await changesOf(ispC.org.id, id)).toEqual([]);
 
-    const outbox = await db.query<{ topic: string; payload: { organizationIds: string[] } }[]>(
-      `SELECT topic, payload FROM outbox WHERE aggregate_id = $1`,
+    const outbox = await db.query<{ topic: string; recipients: string[] }[]>(
+      `SELECT topic, recipients FROM outbox WHERE aggregate_id = $1`,
       [id],
     );
     expect(outbox).toHaveLength(1);
     expect(outbox[0].topic).toBe('request.published');
+    // The issuing Department and the two target ISPs, never the third ISP.
+    expect(outbox[0].recipients).toHaveLength(3);
+    expect(outbox[0].recipients).toEqual(expect.arrayContaining([ispA.org.id, ispB.org.id]));
+    expect(outbox[0].recipients).not.toContain(ispC.org.id);
     const audit = await db.query<{ action: string; actor_id: string; request_id: string }[]>(
       `SELECT action, actor_id, request_id FROM audit_events
         WHERE object_type = 'blocking_request' AND object_id = $1 ORDER BY id`,
