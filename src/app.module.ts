@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common'
 import { AuditModule } from '#src/audit/audit.service.js';
 import { ClockModule, type Clock } from '#src/common/clock/clock.js';
 import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';
+import { ComplianceModule } from '#src/compliance/compliance.module.js';
 import { FeedModule } from '#src/feed/feed.module.js';
 import { TaxiiModule } from '#src/taxii/taxii.module.js';
 import { ImportsModule } from '#src/imports/imports.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         ImportsModule,
         FeedModule,
         TaxiiModule,
+        ComplianceModule,
         HealthModule,
         MetricsModule,
         ...(options.extraImports ?? []),

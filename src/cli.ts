@@ -151,7 +151,10 @@ async function main(argv: string[]): Promise<void> {
         const seed = await seedDemo(ds, demoPassword);
         // The sample request goes through the application's own services.
         const app = await createApp({
-          config: Object.assign(new AppConfig(), config, { EXPIRY_INTERVAL_S: 0 }),
+          config: Object.assign(new AppConfig(), config, {
+            EXPIRY_INTERVAL_S: 0,
+            ASSIGNMENT_SCHEDULER_INTERVAL_S: 0,
+          }),
           databaseUrl: url,
           logger: createLogger('warn'),
         });

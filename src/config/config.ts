@@ -198,6 +198,18 @@ export class AppConfig {
   /** Seconds between runs of the expiry job (indicators past valid_until); 0 turns it off. */
   @IntInRange(0, 86400)
   EXPIRY_INTERVAL_S = 60;
+
+  /** Seconds between runs of the deadline scheduler (reminders, escalations); 0 turns it off. */
+  @IntInRange(0, 86400, ' (off)')
+  ASSIGNMENT_SCHEDULER_INTERVAL_S = 30;
+
+  /** Minutes before an assignment's deadline when its ISP is reminded (0: no reminders). */
+  @IntInRange(0, 43200)
+  ASSIGNMENT_REMINDER_BEFORE_MINUTES = 120;
+
+  /** Minutes after an assignment's deadline when it is escalated as overdue (0: at the deadline). */
+  @IntInRange(0, 43200)
+  ASSIGNMENT_ESCALATION_AFTER_MINUTES = 0;
 }
 
 /** Names of every variable AppConfig reads (used by the `.env.example` test). */

@@ -23,6 +23,16 @@ export interface StatusRow {
   pending_changes: number;
 }
 
+/**
+ * How many of an ISP's changes are above the version it holds ("changes still lacking"), as a
+ * scalar SQL subquery over two SQL expressions: the organization id and the version held (null:
+ * nothing held yet). One definition for the feed status and the compliance report.
+ */
+export function pendingChangesSql(organizationId: string, heldVersion: string): string {
+  return `(SELECT count(*)::int FROM feed_changes c
+            WHERE c.organization_id = ${organizationId} AND c.version > coalesce(${heldVersion}, 0))`;
+}
+
 @Injectable()
 export class FeedRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -58,9 +68,7 @@ export class FeedRepository {
     return this.dataSource.query<StatusRow[]>(
       `SELECT o.id AS organization_id, o.short_code, o.name,
               p.at AS last_pull_at, p.format AS last_format, p.to_version AS held_version,
-              (SELECT count(*)::int FROM feed_changes c
-                WHERE c.organization_id = o.id AND c.version > coalesce(p.to_version, 0))
-                AS pending_changes
+              ${pendingChangesSql('o.id', 'p.to_version')} AS pending_changes
          FROM organizations o
          LEFT JOIN LATERAL (
            SELECT at, format, to_version FROM feed_pulls

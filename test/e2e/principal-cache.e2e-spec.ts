@@ -95,6 +95,7 @@ describe('principal cache: steady-state requests without queries, changes at onc
       KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
       ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+      ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
     });
     bUrl = await b.listening();
     await until(

@@ -54,6 +54,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     // Rate limits are tested on their own; elsewhere they would only make tests flaky.
     AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    // The deadline scheduler mutates assignments of every test sharing the database: tests that
+    // need it run it by hand (runOnce) with their clock.
+    ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
     ...options.env,
   });
   const logs = new CapturedLogs();

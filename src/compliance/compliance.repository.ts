@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { pendingChangesSql } from '#src/feed/feed.repository.js';
+
+export interface RejectionRow {
+  assignmentId: string;
+  requestId: string;
+  documentNumber: string;
+  reason: string | null;
+  /** ISO 8601, as json_build_object writes a timestamptz. */
+  at: string;
+}
+
+/** One ISP's figures over the assignments of the requests published in the window. */
+export interface ComplianceRow {
+  organization_id: string;
+  name: string;
+  short_code: string;
+  assignments: number;
+  applied: number;
+  partially_applied: number;
+  rejected: number;
+  open: number;
+  overdue: number;
+  withdrawn: number;
+  /** Closed or past their deadline (not withdrawn): the base of the on-time percentage. */
+  decided: number;
+  on_time: number;
+  median_seconds_to_apply: number | null;
+  p90_seconds_to_apply: number | null;
+  median_seconds_to_acknowledge: number | null;
+  rejections: RejectionRow[];
+  last_pull_at: Date | null;
+  version_held: string | null;
+  current_version: string | null;
+  version_lag: number;
+}
+
+const OPEN = `('pending', 'acknowledged')`;
+const APPLIED = `('applied', 'partially_applied')`;
+const CLOSED = `('applied', 'partially_applied', 'rejected')`;
+
+@Injectable()
+export class ComplianceRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Every ISP organization, with its figures over the assignments of requests published in
+   * [from, to), in one statement (aggregates by ISP, then one lateral lookup per ISP on the
+   * feed indexes). `now` is the clock's: overdue is computed at read time, never stored.
+   * Percentiles are PostgreSQL's percentile_cont (linear interpolation), in seconds.
+   */
+  report(from: Date, to: Date, now: Date): Promise<ComplianceRow[]> {
+    return this.dataSource.query<ComplianceRow[]>(
+      `WITH window_assignments AS (
+         SELECT a.id, a.organization_id, a.request_id, a.status, a.deadline_at, a.closed_at,
+                a.applied_at, a.acknowledged_at, a.last_confirmation_id, r.published_at,
+                r.document_number
+           FROM assignments a
+           JOIN blocking_requests r ON r.id = a.request_id
+          WHERE r.published_at >= $1 AND r.published_at < $2),
+       figures AS (
+         SELECT w.organization_id,
+                count(*)::int AS assignments,
+                count(*) FILTER (WHERE w.status = 'applied')::int AS applied,
+                count(*) FILTER (WHERE w.status = 'partially_applied')::int AS partially_applied,
+                count(*) FILTER (WHERE w.status = 'rejected')::int AS rejected,
+                count(*) FILTER (WHERE w.status IN ${OPEN})::int AS open,
+                count(*) FILTER (WHERE w.status IN ${OPEN} AND w.deadline_at < $3)::int AS overdue,
+                count(*) FILTER (WHERE w.status = 'withdrawn')::int AS withdrawn,
+                count(*) FILTER (WHERE w.status IN ${CLOSED}
+                                    OR (w.status IN ${OPEN} AND w.deadline_at < $3))::int
+                  AS decided,
+                count(*) FILTER (WHERE w.status IN ${APPLIED}
+                                   AND w.closed_at <= w.deadline_at)::int AS on_time,
+                percentile_cont(0.5) WITHIN GROUP (
+                  ORDER BY extract(epoch FROM w.applied_at - w.published_at))
+                  FILTER (WHERE w.status IN ${APPLIED} AND w.applied_at IS NOT NULL)
+                  AS median_seconds_to_apply,
+                percentile_cont(0.9) WITHIN GROUP (
+                  ORDER BY extract(epoch FROM w.applied_at - w.published_at))
+                  FILTER (WHERE w.status IN ${APPLIED} AND w.applied_at IS NOT NULL)
+                  AS p90_seconds_to_apply,
+                percentile_cont(0.5) WITHIN GROUP (
+                  ORDER BY extract(epoch FROM w.acknowledged_at - w.published_at))
+                  FILTER (WHERE w.acknowledged_at IS NOT NULL)
+                  AS median_seconds_to_acknowledge,
+                coalesce(json_agg(json_build_object(
+                  'assignmentId', w.id, 'requestId', w.request_id,
+                  'documentNumber', w.document_number, 'reason', k.reason,
+                  'at', coalesce(k.created_at, w.closed_at))
+                  ORDER BY coalesce(k.created_at, w.closed_at), w.id)
+                  FILTER (WHERE w.status = 'rejected'), '[]') AS rejections
+           FROM window_assignments w
+           LEFT JOIN confirmations k ON k.id = w.last_confirmation_id
+          GROUP BY w.organization_id)
+       SELECT o.id AS organization_id, o.name, o.short_code,
+              coalesce(f.assignments, 0) AS assignments, coalesce(f.applied, 0) AS applied,
+              coalesce(f.partially_applied, 0) AS partially_applied,
+              coalesce(f.rejected, 0) AS rejected, coalesce(f.open, 0) AS open,
+              coalesce(f.overdue, 0) AS overdue, coalesce(f.withdrawn, 0) AS withdrawn,
+              coalesce(f.decided, 0) AS decided, coalesce(f.on_time, 0) AS on_time,
+              f.median_seconds_to_apply, f.p90_seconds_to_apply, f.median_seconds_to_acknowledge,
+              coalesce(f.rejections, '[]') AS rejections,
+              p.last_pull_at, p.version_held,
+              (SELECT max(fc.version) FROM feed_changes fc WHERE fc.organization_id = o.id)
+                AS current_version,
+              ${pendingChangesSql('o.id', 'p.version_held')} AS version_lag
+         FROM organizations o
+         LEFT JOIN figures f ON f.organization_id = o.id
+         LEFT JOIN LATERAL (
+           SELECT (SELECT max(fp.at) FROM feed_pulls fp WHERE fp.organization_id = o.id)
+                    AS last_pull_at,
+                  (SELECT max(fp.to_version) FROM feed_pulls fp WHERE fp.organization_id = o.id)
+                    AS version_held) p ON true
+        WHERE o.kind = 'isp'
+        ORDER BY o.short_code, o.id`,
+      [from, to, now],
+    );
+  }
+}
