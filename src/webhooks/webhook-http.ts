@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import type { ResolvedAddress, VettedUrl } from '#src/webhooks/webhook-url-guard.js';
 
@@ -17,10 +18,12 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  * said, even if the name resolves elsewhere a moment later (DNS rebinding).
  */
 function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
-  return ((_hostname: string, options: { all?: boolean }, callback: Function) => {
-    if (options?.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
+  type Callback = (error: null, address: string | LookupAddress[], family?: number) => void;
+  const lookup = (_hostname: string, options: { all?: boolean }, callback: Callback): void => {
+    if (options.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
     else callback(null, pinned.address, pinned.family);
-  }) as unknown as LookupFunction;
+  };
+  return lookup;
 }
 
 /**

@@ -205,7 +205,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
       );
       return await postPinned(
         target,
-        target.addresses[0]!,
+        target.addresses[0],
         headers,
         body,
         this.config.WEBHOOK_TIMEOUT_MS,

@@ -103,7 +103,7 @@ export class WebhooksRepository {
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SUBSCRIPTION_COLUMNS}`,
       [s.organizationId, s.url, s.events, s.description, s.secretEncrypted, s.createdBy],
     );
-    return rows[0]!;
+    return rows[0];
   }
 
   /** A subscription that is not deleted. */
