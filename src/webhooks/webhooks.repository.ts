@@ -256,7 +256,7 @@ export class WebhooksRepository {
 
   /**
    * Claims up to `limit` undispatched outbox messages (FOR UPDATE SKIP LOCKED: another
-   * instance takes the next ones), creates one delivery per matching subscription and marks
+   * instance takes the next ones), creates one delivery per matching subscription (paused ones included: their deliveries wait) and marks
    * the messages dispatched, all in the caller's transaction.
    */
   async dispatchBatch(
@@ -283,7 +283,7 @@ export class WebhooksRepository {
          FROM outbox o
          JOIN webhook_subscriptions s
            ON s.organization_id = ANY (o.recipients) AND o.topic = ANY (s.events)
-          AND s.active AND s.deleted_at IS NULL
+          AND s.deleted_at IS NULL
         WHERE o.id = ANY ($1::bigint[])
        ON CONFLICT (outbox_id, subscription_id) DO NOTHING
        RETURNING id`,
