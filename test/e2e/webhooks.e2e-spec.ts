@@ -1,5 +1,10 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  createSecureContext,
+  createServer as createTlsServer,
+  type Server as TlsServer,
+} from 'node:tls';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
@@ -13,6 +18,7 @@ import { WebhookWorker } from '#src/webhooks/webhook-worker.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, RequestFlow, status, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
+import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from '#test/support/tls-fixture.js';
 
 type Verify = (
   secret: string,
@@ -639,5 +645,79 @@ describe('webhooks: two instances deliver each message exactly once', () => {
       [res.body.id],
     );
     expect(byWorker.reduce((s: number, r: { n: number }) => s + r.n, 0)).toBe(200);
+  });
+});
+
+describe('webhooks: https with the vetted address, certificates checked; timeouts', () => {
+  const clock = new ManualClock();
+  let t: TestApp;
+  let tlsServer: TlsServer;
+  let silent: Server;
+  const servernames: string[] = [];
+
+  beforeAll(async () => {
+    tlsServer = createTlsServer({
+      cert: SELF_SIGNED_CERT,
+      key: SELF_SIGNED_KEY,
+      SNICallback: (name, callback) => {
+        servernames.push(name);
+        callback(null, createSecureContext({ cert: SELF_SIGNED_CERT, key: SELF_SIGNED_KEY }));
+      },
+    });
+    tlsServer.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    // Accepts connections and requests, never answers.
+    silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t = await createTestApp({ clock, env: { ...ENV, WEBHOOK_TIMEOUT_MS: '300' } });
+    jest
+      .spyOn(t.app.get(WebhookResolver), 'lookup')
+      .mockImplementation(async () => [{ address: '127.0.0.1', family: 4 }]);
+  });
+  afterAll(async () => {
+    await t.close();
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+    await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+  });
+
+  const attemptOnce = async (url: string): Promise<Record<string, unknown>> => {
+    const { org, token } = await isp(t.app);
+    const res = await request(t.server)
+      .post('/api/v1/webhooks')
+      .set('authorization', `Bearer ${token}`)
+      .send({ url, events: ['assignment.overdue'] })
+      .expect(status(201));
+    await t.app.get(OutboxService).enqueue(t.app.get(DataSource), {
+      topic: 'assignment.overdue',
+      aggregateId: null,
+      payload: {},
+      recipients: [org.id],
+    });
+    await t.app.get(WebhookWorker).runOnce();
+    const list = await request(t.server)
+      .get(`/api/v1/webhooks/${res.body.id}/deliveries`)
+      .set('authorization', `Bearer ${token}`)
+      .expect(status(200));
+    return list.body.items[0] as Record<string, unknown>;
+  };
+
+  it('connects over TLS to the vetted address with SNI = the host name, and verifies the certificate', async () => {
+    const port = (tlsServer.address() as AddressInfo).port;
+    const delivery = await attemptOnce(`https://hooks.tls.example:${port}/hook`);
+    expect(servernames).toContain('hooks.tls.example');
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastStatus: null });
+    expect(delivery.lastError).toMatch(/SELF_SIGNED|self-signed/i);
+  });
+
+  it('fails an attempt that gets no answer within WEBHOOK_TIMEOUT_MS', async () => {
+    const port = (silent.address() as AddressInfo).port;
+    const delivery = await attemptOnce(`http://hooks.slow.example:${port}/hook`);
+    expect(delivery).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastStatus: null,
+      lastError: 'no response within 300 ms',
+    });
   });
 });
