@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
   createSecureContext,
@@ -281,6 +282,15 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
   });
 
   describe('delivery', () => {
+    it('is verified with the sample that docs/isp-integration.md shows verbatim', () => {
+      const sample = readFileSync(
+        path.join(PROJECT_ROOT, 'docs', 'examples', 'verify-webhook.js'),
+        'utf8',
+      );
+      const guide = readFileSync(path.join(PROJECT_ROOT, 'docs', 'isp-integration.md'), 'utf8');
+      expect(guide.includes(sample)).toBe(true);
+    });
+
     it('delivers a signed event that the documented sample verifies, to subscribers only', async () => {
       const sub = await subscribe(ispA);
       const other = await subscribe(ispB);
