@@ -13,6 +13,7 @@ import { ConfigModule } from '#src/config/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/database/database.module.js';
 import { HealthModule } from '#src/health/health.module.js';
 import { MetricsModule } from '#src/metrics/metrics.module.js';
+import { WebhooksModule } from '#src/webhooks/webhooks.module.js';
 
 export interface AppModuleOptions extends DatabaseModuleOptions {
   /** Extra modules (tests mount probe controllers this way). */
@@ -41,6 +42,7 @@ export class AppModule {
         ComplianceModule,
         HealthModule,
         MetricsModule,
+        WebhooksModule,
         ...(options.extraImports ?? []),
       ],
     };

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
+import ipaddr from 'ipaddr.js';
 import {
   IsBoolean,
   IsEmail,
@@ -13,6 +14,7 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidateBy,
   ValidationError as ValidationErrorClass,
   type ValidationError,
 } from 'class-validator';
@@ -38,6 +40,35 @@ function IntInRange(min: number, max: number, note = ''): PropertyDecorator {
     IsInt({ message }),
     Min(min, { message }),
     Max(max, { message }),
+  );
+}
+
+/** Comma-separated CIDRs (ipaddr.js), or an empty string. */
+export function parseCidrList(value: string): [ipaddr.IPv4 | ipaddr.IPv6, number][] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => ipaddr.parseCIDR(part));
+}
+
+function IsCidrList(message: string): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isCidrList',
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string') return false;
+          try {
+            parseCidrList(value);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      },
+    },
+    { message },
   );
 }
 
@@ -210,6 +241,54 @@ export class AppConfig {
   /** Minutes after an assignment's deadline when it is escalated as overdue (0: at the deadline). */
   @IntInRange(0, 43200)
   ASSIGNMENT_ESCALATION_AFTER_MINUTES = 0;
+
+  /**
+   * Webhooks (docs/operations.md#webhooks). Milliseconds between polls of the webhook workers
+   * (outbox dispatcher and deliverer); 0 turns polling off. Unset: 1000, or 0 when NODE_ENV=test
+   * (tests drive the workers by hand).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IntInRange(0, 3600000, ' (off)')
+  WEBHOOK_POLL_INTERVAL_MS?: number;
+
+  /** Outbox messages fanned out, and deliveries claimed, per worker round. */
+  @IntInRange(1, 1000)
+  WEBHOOK_BATCH_SIZE = 50;
+
+  /** Time allowed for one delivery attempt (connect, send, response), in milliseconds. */
+  @IntInRange(100, 120000)
+  WEBHOOK_TIMEOUT_MS = 10000;
+
+  /** Attempts of one delivery before it is dead-lettered. */
+  @IntInRange(1, 100)
+  WEBHOOK_MAX_ATTEMPTS = 10;
+
+  /** Exponential backoff with full jitter: the n-th retry waits random(0, min(cap, base·2^(n−1))). */
+  @IntInRange(0, 86400000)
+  WEBHOOK_RETRY_BASE_MS = 30000;
+
+  @IntInRange(0, 7 * 86400000)
+  WEBHOOK_RETRY_CAP_MS = 6 * 3600000;
+
+  /** Hours the previous signing secret keeps signing after a rotation (both signatures sent). */
+  @IntInRange(0, 720)
+  WEBHOOK_SECRET_OVERLAP_HOURS = 24;
+
+  /**
+   * Accept http:// webhook URLs outside NODE_ENV=development (never in production: for tests
+   * and local receivers only).
+   */
+  @Transform(toBool)
+  @IsBoolean({ message: 'WEBHOOK_ALLOW_HTTP must be true or false' })
+  WEBHOOK_ALLOW_HTTP = false;
+
+  /**
+   * Comma-separated CIDRs that webhook URLs may resolve to although private or loopback. For
+   * development and tests only (e.g. 127.0.0.0/8 for a local receiver); empty by default.
+   */
+  @IsCidrList('WEBHOOK_ALLOWED_PRIVATE_CIDRS must be a comma-separated list of CIDRs, or empty')
+  WEBHOOK_ALLOWED_PRIVATE_CIDRS = '';
 }
 
 /** Names of every variable AppConfig reads (used by the `.env.example` test). */
@@ -217,6 +296,7 @@ export const CONFIG_KEYS = Object.keys(new AppConfig()).concat(
   'DATABASE_URL',
   'KEY_ENCRYPTION_KEY',
   'ADMIN_PASSWORD',
+  'WEBHOOK_POLL_INTERVAL_MS',
 );
 
 export class ConfigError extends Error {

@@ -31,11 +31,13 @@ describe('tenant isolation between ISPs', () => {
     clientSecret: string;
     requestId: string;
     indicatorId: string;
+    webhookId: string;
+    deliveryId: string;
   };
 
   interface Operation {
     name: string;
-    method: 'get' | 'post' | 'patch';
+    method: 'get' | 'post' | 'patch' | 'delete';
     /** The route template, as in docs/access-matrix.json. */
     route: string;
     path: () => string;
@@ -98,6 +100,62 @@ describe('tenant isolation between ISPs', () => {
       route: '/api/v1/blocking-requests/:id/items',
       path: () => `/api/v1/blocking-requests/${b.requestId}/items`,
     },
+    // Webhooks: another organization's subscription and deliveries do not exist for the caller.
+    ...(
+      [
+        ['get webhook', 'get', '/api/v1/webhooks/:id', () => `/api/v1/webhooks/${b.webhookId}`],
+        [
+          'change webhook',
+          'patch',
+          '/api/v1/webhooks/:id',
+          () => `/api/v1/webhooks/${b.webhookId}`,
+        ],
+        [
+          'delete webhook',
+          'delete',
+          '/api/v1/webhooks/:id',
+          () => `/api/v1/webhooks/${b.webhookId}`,
+        ],
+        [
+          'rotate webhook secret',
+          'post',
+          '/api/v1/webhooks/:id/rotate-secret',
+          () => `/api/v1/webhooks/${b.webhookId}/rotate-secret`,
+        ],
+        [
+          'list webhook deliveries',
+          'get',
+          '/api/v1/webhooks/:id/deliveries',
+          () => `/api/v1/webhooks/${b.webhookId}/deliveries`,
+        ],
+        [
+          'get webhook delivery',
+          'get',
+          '/api/v1/webhooks/deliveries/:deliveryId',
+          () => `/api/v1/webhooks/deliveries/${b.deliveryId}`,
+        ],
+        [
+          'redeliver webhook delivery',
+          'post',
+          '/api/v1/webhooks/deliveries/:deliveryId/redeliver',
+          () => `/api/v1/webhooks/deliveries/${b.deliveryId}/redeliver`,
+        ],
+      ] as const
+    ).map(([name, method, route, path]) => ({
+      name,
+      method,
+      route,
+      path,
+      body: method === 'patch' ? { version: 1, active: false } : undefined,
+      unchanged: async () => {
+        const [row] = await t.app.get(DataSource).query(
+          `SELECT s.version, s.deleted_at, d.status FROM webhook_subscriptions s
+               JOIN webhook_deliveries d ON d.subscription_id = s.id WHERE s.id = $1`,
+          [b.webhookId],
+        );
+        expect(row).toEqual({ version: 1, deleted_at: null, status: 'dead' });
+      },
+    })),
     // TAXII: another ISP's collection does not exist for the caller.
     ...(
       [
@@ -140,7 +198,32 @@ describe('tenant isolation between ISPs', () => {
       clientSecret: clientB.secret,
       requestId: '',
       indicatorId: '',
+      webhookId: '',
+      deliveryId: '',
     };
+    // B's webhook (a public address literal: no DNS needed) and a dead delivery of it.
+    const loginB = await request(t.server)
+      .post('/api/v1/auth/login')
+      .send({ email: userB.email, password: userB.password })
+      .expect(200);
+    const webhook = await request(t.server)
+      .post('/api/v1/webhooks')
+      .set('authorization', `Bearer ${loginB.body.access_token}`)
+      .send({ url: 'https://93.184.215.14/hooks', events: ['request.published'] })
+      .expect(201);
+    b.webhookId = webhook.body.id;
+    await request(t.server)
+      .post('/api/v1/webhooks')
+      .set('authorization', `Bearer ${tokenA}`)
+      .send({ url: 'https://93.184.215.15/hooks', events: ['request.published'] })
+      .expect(201);
+    const [delivery] = await t.app.get(DataSource).query(
+      `INSERT INTO webhook_deliveries (subscription_id, organization_id, event_type, payload, status, dead_at)
+       VALUES ($1, $2, 'request.published', '{"type":"request.published","timestamp":"2026-01-01T00:00:00.000Z","data":{}}', 'dead', now())
+       RETURNING id`,
+      [b.webhookId, b.orgId],
+    );
+    b.deliveryId = delivery.id;
     const flow = new RequestFlow(t.app, await departmentStaff(t.app));
     b.requestId = (await flow.publish([ispB.id], [unprotected.domain()])).id as string;
     const items = await flow.raw('get', `/${b.requestId}/items`, flow.staff.analyst).expect(200);
@@ -182,7 +265,12 @@ describe('tenant isolation between ISPs', () => {
   });
 
   it('lists only the caller’s own records', async () => {
-    for (const path of ['/api/v1/organizations', '/api/v1/users', '/api/v1/api-clients']) {
+    for (const path of [
+      '/api/v1/organizations',
+      '/api/v1/users',
+      '/api/v1/api-clients',
+      '/api/v1/webhooks',
+    ]) {
       const res = await request(t.server)
         .get(path)
         .set('authorization', `Bearer ${tokenA}`)
@@ -192,6 +280,7 @@ describe('tenant isolation between ISPs', () => {
       expect(ids).not.toContain(b.orgId);
       expect(ids).not.toContain(b.userId);
       expect(ids).not.toContain(b.clientId);
+      expect(ids).not.toContain(b.webhookId);
     }
     // Requests: those addressed to another ISP are not listed (the list may be empty).
     for (const token of [tokenA, clientTokenA]) {

@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '#src/config/config.js';
+import { KeyEncryption } from '#src/keys/key-encryption.js';
+import type { SubscriptionRow } from '#src/webhooks/webhooks.repository.js';
+
+/**
+ * Webhook signing secrets at rest: sealed with KEY_ENCRYPTION_KEY (AES-256-GCM), like the
+ * token-signing keys. Only the key bytes are stored; the `whsec_` form is shown once.
+ */
+@Injectable()
+export class WebhookSecrets {
+  private readonly encryption: KeyEncryption;
+
+  constructor(@Inject(AppConfig) config: AppConfig) {
+    this.encryption = KeyEncryption.fromConfig(config).encryption;
+  }
+
+  seal(key: Buffer): Buffer {
+    return this.encryption.seal(key);
+  }
+
+  /** The keys that sign a delivery at `now`: the current one, and the previous one in its overlap. */
+  signingKeys(subscription: SubscriptionRow, now: Date): Buffer[] {
+    const keys = [this.encryption.open(subscription.secretEncrypted)];
+    if (
+      subscription.previousSecretEncrypted &&
+      subscription.previousSecretExpiresAt &&
+      subscription.previousSecretExpiresAt.getTime() > now.getTime()
+    ) {
+      keys.push(this.encryption.open(subscription.previousSecretEncrypted));
+    }
+    return keys;
+  }
+}

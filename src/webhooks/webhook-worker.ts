@@ -1,0 +1,217 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Clock } from '#src/common/clock/clock.js';
+import { AppConfig } from '#src/config/config.js';
+import { postPinned, type PostOutcome } from '#src/webhooks/webhook-http.js';
+import { WebhookSecrets } from '#src/webhooks/webhook-secrets.js';
+import { signatureHeaders } from '#src/webhooks/webhook-signature.js';
+import { UrlRefused, WebhookUrlGuard } from '#src/webhooks/webhook-url-guard.js';
+import { WebhooksRepository, type DeliveryRow } from '#src/webhooks/webhooks.repository.js';
+
+/** A lease outlives the attempt's timeout by this much before another worker may take over. */
+const LEASE_MARGIN_MS = 30_000;
+/** Outbox batches fanned out per round at most (the next round continues). */
+const MAX_DISPATCH_BATCHES = 20;
+
+export interface WorkerRound {
+  /** Outbox messages fanned out, and deliveries created. */
+  dispatched: number;
+  created: number;
+  /** Deliveries attempted, and how many of them succeeded. */
+  attempted: number;
+  succeeded: number;
+}
+
+/**
+ * The webhook worker of one instance. The dispatcher fans undispatched outbox messages out
+ * into deliveries (one per active subscription of a recipient organization that wants the
+ * event type), in the transaction that marks them dispatched. The deliverer leases due
+ * deliveries (FOR UPDATE SKIP LOCKED, then a lease in the row), POSTs each, signed, to its
+ * vetted address, and records the attempt: 2xx succeeded; otherwise retried with exponential
+ * backoff and full jitter until WEBHOOK_MAX_ATTEMPTS, then dead. Several instances share the
+ * work without delivering a message twice.
+ */
+@Injectable()
+export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Webhooks');
+  /** Names this worker in leases and attempts. */
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly webhooks: WebhooksRepository,
+    private readonly guard: WebhookUrlGuard,
+    private readonly secrets: WebhookSecrets,
+    private readonly clock: Clock,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  /** WEBHOOK_POLL_INTERVAL_MS, or its default: 1000, off under NODE_ENV=test. */
+  get pollIntervalMs(): number {
+    return this.config.WEBHOOK_POLL_INTERVAL_MS ?? (this.config.NODE_ENV === 'test' ? 0 : 1000);
+  }
+
+  onApplicationBootstrap(): void {
+    const interval = this.pollIntervalMs;
+    if (interval === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.runOnce()
+        .catch((error: unknown) => this.log.warn(`Webhook round failed: ${String(error)}`))
+        .finally(() => (this.running = undefined));
+    }, interval);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One round: fan out the outbox, then attempt the deliveries due now. */
+  async runOnce(): Promise<WorkerRound> {
+    const { dispatched, created } = await this.dispatchOnce();
+    const { attempted, succeeded } = await this.deliverOnce();
+    return { dispatched, created, attempted, succeeded };
+  }
+
+  /** Fans out undispatched outbox messages, batch by batch, until none is left (or a bound). */
+  async dispatchOnce(): Promise<{ dispatched: number; created: number }> {
+    let dispatched = 0;
+    let created = 0;
+    for (let i = 0; i < MAX_DISPATCH_BATCHES; i++) {
+      const batch = await this.dataSource.transaction((manager) =>
+        this.webhooks.dispatchBatch(manager, this.config.WEBHOOK_BATCH_SIZE, this.clock.now()),
+      );
+      dispatched += batch.messages;
+      created += batch.deliveries;
+      if (batch.messages < this.config.WEBHOOK_BATCH_SIZE) break;
+    }
+    return { dispatched, created };
+  }
+
+  /** Leases the deliveries due now (one batch) and attempts each. */
+  async deliverOnce(): Promise<{ attempted: number; succeeded: number }> {
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + this.config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
+    const claimed = await this.webhooks.claimDue(
+      now,
+      leaseUntil,
+      this.workerId,
+      this.config.WEBHOOK_BATCH_SIZE,
+    );
+    const results = await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
+    return { attempted: claimed.length, succeeded: results.filter(Boolean).length };
+  }
+
+  /** The n-th retry's delay: random in [0, min(cap, base·2^(n−1))] (full jitter). */
+  backoffMs(failedAttempts: number): number {
+    const ceiling = Math.min(
+      this.config.WEBHOOK_RETRY_CAP_MS,
+      this.config.WEBHOOK_RETRY_BASE_MS * 2 ** Math.min(failedAttempts - 1, 40),
+    );
+    return randomInt(0, Math.floor(ceiling) + 1);
+  }
+
+  /** One attempt of one leased delivery; true when it succeeded. */
+  private async attempt(delivery: DeliveryRow): Promise<boolean> {
+    const startedAt = this.clock.now();
+    const t0 = performance.now();
+    const outcome = await this.send(delivery, startedAt);
+    const durationMs = Math.round(performance.now() - t0);
+
+    const status = outcome.status ?? null;
+    const ok = status !== null && status >= 200 && status < 300;
+    const error = ok
+      ? null
+      : (outcome.error ??
+        (status !== null && status >= 300 && status < 400
+          ? `redirect refused (HTTP ${status}): redirects are never followed`
+          : `HTTP ${status}`));
+    const attempts = delivery.attempts + 1;
+    const finishedAt = this.clock.now();
+    const next = ok
+      ? ({ status: 'succeeded', at: finishedAt } as const)
+      : attempts >= this.config.WEBHOOK_MAX_ATTEMPTS
+        ? ({ status: 'dead', at: finishedAt } as const)
+        : ({
+            status: 'pending',
+            nextAttemptAt: new Date(finishedAt.getTime() + this.backoffMs(attempts)),
+          } as const);
+
+    const recorded = await this.dataSource.transaction((manager) =>
+      this.webhooks.recordAttempt(
+        manager,
+        {
+          deliveryId: delivery.id,
+          worker: this.workerId,
+          startedAt,
+          durationMs,
+          responseStatus: status,
+          error,
+        },
+        next,
+      ),
+    );
+    const line =
+      `webhook delivery ${delivery.id} (${delivery.eventType}) attempt ${attempts}: ` +
+      `${ok ? `delivered, HTTP ${status}` : `failed, ${error}`}; ` +
+      (next.status === 'pending'
+        ? `retry at ${next.nextAttemptAt.toISOString()}`
+        : next.status === 'dead'
+          ? 'dead-lettered'
+          : 'done');
+    if (!recorded) {
+      this.log.warn(`${line} (not recorded: the lease was taken over)`);
+    } else if (ok) {
+      this.log.log(line);
+    } else {
+      this.log.warn(line);
+    }
+    return ok && recorded;
+  }
+
+  /** Vets the URL again (DNS may have changed), signs and POSTs; never throws. */
+  private async send(delivery: DeliveryRow, now: Date): Promise<PostOutcome> {
+    try {
+      const subscription = await this.webhooks.findSubscription(delivery.subscriptionId);
+      if (!subscription) return { error: 'the subscription was deleted' };
+      let target;
+      try {
+        target = await this.guard.vet(subscription.url);
+      } catch (error) {
+        if (error instanceof UrlRefused)
+          return { error: `refused (SSRF protection): ${error.message}` };
+        throw error;
+      }
+      const { type, timestamp, data } = delivery.payload;
+      const body = JSON.stringify({ type, timestamp, data });
+      const headers = signatureHeaders(
+        this.secrets.signingKeys(subscription, now),
+        delivery.id,
+        Math.floor(now.getTime() / 1000),
+        body,
+      );
+      return await postPinned(
+        target,
+        target.addresses[0],
+        headers,
+        body,
+        this.config.WEBHOOK_TIMEOUT_MS,
+      );
+    } catch (error) {
+      return { error: `internal error: ${String(error)}` };
+    }
+  }
+}
