@@ -656,6 +656,13 @@ describe('assignments, confirmations and feed receipts', () => {
       const snapshot = await api(c.token).get('/feed/snapshot.json').expect(200);
       const version = Number(snapshot.headers['x-feed-version']);
       await pulled(c.org.id, sha256(snapshot.text));
+      // Hashed uncompressed, whatever the transfer encoding.
+      const gzipped = await api(c.token)
+        .get('/feed/snapshot.csv')
+        .set('accept-encoding', 'gzip')
+        .expect(200);
+      expect(gzipped.headers['content-encoding']).toBe('gzip');
+      await pulled(c.org.id, sha256(gzipped.text));
       const unserved = await api(never.token)
         .post('/feed/receipts', { version, format: 'json', appliedAt: now(), mechanism: 'rpz' })
         .expect(422);
