@@ -603,6 +603,13 @@ describe('assignments, confirmations and feed receipts', () => {
         evidenceSha256: hash,
       });
       expect(a1.items.map((i: Json) => i.outcome)).toEqual(['applied']);
+      // Its feed version: the change its publication wrote to this ISP's feed.
+      const [written] = await db.query<{ v: number }[]>(
+        `SELECT max(version)::int AS v FROM feed_changes WHERE organization_id = $1 AND request_id = $2`,
+        [c.org.id, r1.id],
+      );
+      expect(a1.feedVersion).toBe(written.v);
+      expect(a1.feedVersion).toBeLessThanOrEqual(v1);
       expect((await flow.get(r1.id)).status).toBe('completed');
       // The explicit rejection stands; the later request is not covered.
       const a3 = (
