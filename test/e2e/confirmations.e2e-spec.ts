@@ -656,6 +656,55 @@ describe('assignments, confirmations and feed receipts', () => {
       });
     });
 
+    it('writes no receipt and no confirmation when the transaction fails at an outbox insert', async () => {
+      const c = await isp(t.app);
+      const [r1, r2] = [await publish([c.org.id]), await publish([c.org.id])];
+      const snapshot = await api(c.token).get('/feed/snapshot.txt').expect(200);
+      await pulled(c.org.id, sha256(snapshot.text));
+      // The second assignment's message fails: the first one's must not survive either.
+      await db.query(`
+        CREATE OR REPLACE FUNCTION test_fail_receipt_outbox() RETURNS trigger AS $$
+        BEGIN
+          IF NEW.payload->>'assignmentId' = '${r2.of(c.org.id)}' THEN
+            RAISE EXCEPTION 'injected failure';
+          END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql`);
+      await db.query(`DROP TRIGGER IF EXISTS test_fail_receipt_outbox ON outbox`);
+      await db.query(
+        `CREATE TRIGGER test_fail_receipt_outbox BEFORE INSERT ON outbox
+           FOR EACH ROW EXECUTE FUNCTION test_fail_receipt_outbox()`,
+      );
+      const body = {
+        version: Number(snapshot.headers['x-feed-version']),
+        format: 'txt',
+        appliedAt: now(),
+        mechanism: 'rpz',
+      };
+      try {
+        await api(c.token).post('/feed/receipts', body).expect(500);
+      } finally {
+        await db.query(`DROP TRIGGER IF EXISTS test_fail_receipt_outbox ON outbox`);
+      }
+      expect(
+        await db.query(`SELECT 1 FROM feed_receipts WHERE organization_id = $1`, [c.org.id]),
+      ).toEqual([]);
+      expect(
+        await db.query(`SELECT 1 FROM confirmations WHERE organization_id = $1`, [c.org.id]),
+      ).toEqual([]);
+      expect(
+        await db.query(
+          `SELECT 1 FROM outbox WHERE topic = 'confirmation.received' AND payload->>'organizationId' = $1`,
+          [c.org.id],
+        ),
+      ).toEqual([]);
+      expect((await flow.get(r1.id)).status).toBe('published');
+      const retried = await api(c.token).post('/feed/receipts', body).expect(201);
+      expect([...(retried.body.confirmedAssignmentIds as string[])].sort()).toEqual(
+        [r1.of(c.org.id), r2.of(c.org.id)].sort(),
+      );
+    });
+
     it('flags a hash that matches nothing served, and refuses a version never served', async () => {
       const c = await isp(t.app);
       const r = await publish([c.org.id]);
