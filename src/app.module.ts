@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { AssignmentsModule } from '#src/assignments/assignments.module.js';
 import { AuditModule } from '#src/audit/audit.service.js';
 import { ClockModule, type Clock } from '#src/common/clock/clock.js';
 import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         ProtectedListsModule,
         IndicatorsModule,
         BlockingRequestsModule,
+        AssignmentsModule,
         ImportsModule,
         FeedModule,
         TaxiiModule,

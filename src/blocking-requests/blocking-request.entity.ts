@@ -257,6 +257,13 @@ export class AssignmentEntity {
   @Column({ name: 'last_confirmation_id', type: 'uuid', nullable: true })
   lastConfirmationId!: string | null;
 
+  /**
+   * The feed version at which this publication was complete in the ISP's feed: a feed receipt
+   * for version N covers the assignment when `feedVersion <= N` (decision 0008). A string: bigint.
+   */
+  @Column({ name: 'feed_version', type: 'bigint' })
+  feedVersion!: string;
+
   /** Set once by the scheduler when it sent the reminder before the deadline. */
   @Column({ name: 'reminded_at', type: 'timestamptz', nullable: true })
   remindedAt!: Date | null;

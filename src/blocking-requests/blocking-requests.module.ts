@@ -9,6 +9,6 @@ import { ProtectedListsModule } from '#src/protected-lists/protected-lists.modul
   imports: [IndicatorsModule, ProtectedListsModule],
   controllers: [BlockingRequestsController],
   providers: [BlockingRequestsRepository, BlockingRequestsService],
-  exports: [BlockingRequestsService],
+  exports: [BlockingRequestsService, BlockingRequestsRepository],
 })
 export class BlockingRequestsModule {}

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { updateIfVersion } from '#src/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
-  AssignmentEntity,
   BlockingRequestEntity,
   type ItemOperation,
   type RequestCategory,
@@ -32,6 +31,21 @@ export interface ItemRow {
   tlp: string;
   valid_from: Date;
   valid_until: Date | null;
+}
+
+/** An assignment with what its latest confirmation says (the Department's view). */
+export interface AssignmentSummaryRow {
+  id: string;
+  organization_id: string;
+  status: string;
+  deadline_at: Date;
+  acknowledged_at: Date | null;
+  applied_at: Date | null;
+  closed_at: Date | null;
+  confirmation_status: string | null;
+  confirmation_mechanism: string | null;
+  confirmation_reason: string | null;
+  confirmation_receipt_id: string | null;
 }
 
 export interface HistoryRow {
@@ -135,11 +149,16 @@ export class BlockingRequestsRepository {
     );
   }
 
-  assignments(requestId: string, organizationId?: string): Promise<AssignmentEntity[]> {
-    return this.dataSource.getRepository(AssignmentEntity).find({
-      where: organizationId === undefined ? { requestId } : { requestId, organizationId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+  assignments(requestId: string, organizationId?: string): Promise<AssignmentSummaryRow[]> {
+    return this.dataSource.query(
+      `SELECT a.id, a.organization_id, a.status, a.deadline_at, a.acknowledged_at, a.applied_at,
+              a.closed_at, c.status AS confirmation_status, c.mechanism AS confirmation_mechanism,
+              c.reason AS confirmation_reason, c.receipt_id AS confirmation_receipt_id
+         FROM assignments a LEFT JOIN confirmations c ON c.id = a.last_confirmation_id
+        WHERE a.request_id = $1 AND ($2::uuid IS NULL OR a.organization_id = $2)
+        ORDER BY a.created_at, a.id`,
+      [requestId, organizationId ?? null],
+    );
   }
 
   /** Adds items (set-based); returns how many were new. Also refreshes item_count. */
@@ -250,16 +269,26 @@ export class BlockingRequestsRepository {
     );
   }
 
+  /**
+   * One assignment per ISP, after the feed changes of the publication (versions in
+   * (fromVersion, toVersion]): each records the last version written to its ISP's feed, or
+   * fromVersion when the ISP's feed needed no change (decision 0008).
+   */
   async insertAssignments(
     manager: EntityManager,
     requestId: string,
     organizationIds: string[],
     deadlineAt: Date,
+    fromVersion: number,
   ): Promise<void> {
     await manager.query(
-      `INSERT INTO assignments (request_id, organization_id, deadline_at)
-       SELECT $1, o, $3 FROM unnest($2::uuid[]) AS u(o)`,
-      [requestId, organizationIds, deadlineAt],
+      `INSERT INTO assignments (request_id, organization_id, deadline_at, feed_version)
+       SELECT $1, o, $3,
+              coalesce((SELECT max(c.version) FROM feed_changes c
+                         WHERE c.organization_id = o AND c.request_id = $1 AND c.version > $4),
+                       $4)
+         FROM unnest($2::uuid[]) AS u(o)`,
+      [requestId, organizationIds, deadlineAt, fromVersion],
     );
   }
 }

@@ -21,6 +21,7 @@ import type {
   VersionedAction,
   WithdrawRequest,
 } from '#src/blocking-requests/dto/blocking-request.dto.js';
+import { isOverdue, secondsBetween } from '#src/assignments/confirmation-values.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
@@ -127,6 +128,7 @@ export class BlockingRequestsService {
     const audience = tenantScope(caller);
     const request = await this.requests.findVisible(id, audience);
     if (!request) throw notFound('blocking request');
+    const now = this.clock.now();
     const [assignments, history] = await Promise.all([
       this.requests.assignments(id, audience.organizationId),
       audience.organizationId === undefined ? this.requests.history(id) : Promise.resolve([]),
@@ -135,9 +137,19 @@ export class BlockingRequestsService {
       ...toRequestResponse(request, audience),
       assignments: assignments.map((a) => ({
         id: a.id,
-        organizationId: a.organizationId,
+        organizationId: a.organization_id,
         status: a.status,
-        deadlineAt: a.deadlineAt.toISOString(),
+        deadlineAt: a.deadline_at.toISOString(),
+        overdue: isOverdue(a.status, a.deadline_at, now),
+        acknowledgedAt: a.acknowledged_at?.toISOString() ?? null,
+        appliedAt: a.applied_at?.toISOString() ?? null,
+        closedAt: a.closed_at?.toISOString() ?? null,
+        secondsToAcknowledge: secondsBetween(request.publishedAt, a.acknowledged_at),
+        secondsToApply: secondsBetween(request.publishedAt, a.applied_at),
+        lastConfirmationStatus: a.confirmation_status,
+        lastConfirmationMechanism: a.confirmation_mechanism,
+        lastConfirmationReason: a.confirmation_reason,
+        lastConfirmationReceiptId: a.confirmation_receipt_id,
       })),
       history: history.map((h) => ({
         from: h.from_status,
@@ -425,8 +437,8 @@ export class BlockingRequestsService {
         publishedAt: now,
         deadlineAt,
       });
-      await this.requests.insertAssignments(manager, id, targets, deadlineAt);
       const feed = await this.feed.publish(manager, id, targets);
+      await this.requests.insertAssignments(manager, id, targets, deadlineAt, feed.fromVersion);
       await this.requests.addHistory(manager, id, 'pending_approval', 'published', caller.id, null);
       await this.outbox.enqueue(manager, {
         topic: 'request.published',

@@ -9,6 +9,11 @@ export interface FeedPull {
   toVersion: number;
   status: number;
   bytes: number;
+  /**
+   * SHA-256 (hex) of the body served, uncompressed: complete snapshots and 200 change pages,
+   * which feed receipts are checked against (decision 0008). Null for the rest.
+   */
+  sha256?: string | null;
 }
 
 const FLUSH_MS = 1000;
@@ -42,9 +47,10 @@ export class FeedPullRecorder implements OnApplicationShutdown {
     try {
       await this.dataSource.query(
         `INSERT INTO feed_pulls (organization_id, actor_type, actor_id, format, from_version,
-                                 to_version, status, bytes, at)
+                                 to_version, status, bytes, at, sha256)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bigint[],
-                              $6::bigint[], $7::smallint[], $8::bigint[], $9::timestamptz[])`,
+                              $6::bigint[], $7::smallint[], $8::bigint[], $9::timestamptz[],
+                              $10::text[])`,
         [
           batch.map((p) => p.principal.organizationId),
           batch.map((p) => (p.principal.kind === 'user' ? 'user' : 'api_client')),
@@ -55,6 +61,7 @@ export class FeedPullRecorder implements OnApplicationShutdown {
           batch.map((p) => p.status),
           batch.map((p) => p.bytes),
           batch.map((p) => p.at),
+          batch.map((p) => p.sha256 ?? null),
         ],
       );
     } catch (error) {

@@ -44,14 +44,17 @@ export class FeedController {
     @Query() query: ChangesQuery,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ChangesResponse | undefined> {
+  ): Promise<string | undefined> {
     const answer = await this.feed.changes(caller, query, ifNoneMatch);
     void reply.header('etag', answer.etag).header('cache-control', 'private, no-cache');
     if (answer.status === HttpStatus.NOT_MODIFIED) {
       void reply.status(HttpStatus.NOT_MODIFIED);
       return undefined;
     }
-    return answer.body;
+    // The serialized body as hashed in the pull telemetry (a string with a JSON content type
+    // is sent as it is).
+    void reply.header('content-type', 'application/json; charset=utf-8');
+    return answer.json;
   }
 
   @Get('snapshot.:format')

@@ -29,7 +29,13 @@ export function changesEtag(
 
 export type ChangesAnswer =
   | { status: HttpStatus.NOT_MODIFIED; etag: string }
-  | { status: HttpStatus.OK; etag: string; body: ChangesResponse };
+  | {
+      status: HttpStatus.OK;
+      etag: string;
+      body: ChangesResponse;
+      /** The body serialized once: these exact bytes are sent and hashed (feed receipts). */
+      json: string;
+    };
 
 @Injectable()
 export class FeedService {
@@ -83,15 +89,17 @@ export class FeedService {
         at: r.created_at.toISOString(),
       })),
     };
+    const json = JSON.stringify(body);
     this.pulls.record({
       principal: caller,
       format: 'changes',
       fromVersion: after,
       toVersion: next,
       status: 200,
-      bytes: 0,
+      bytes: Buffer.byteLength(json),
+      sha256: createHash('sha256').update(json).digest('hex'),
     });
-    return { status: HttpStatus.OK, etag: changesEtag(org, after, limit, watermark), body };
+    return { status: HttpStatus.OK, etag: changesEtag(org, after, limit, watermark), body, json };
   }
 
   /**

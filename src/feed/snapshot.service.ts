@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
@@ -104,9 +105,12 @@ export class SnapshotService {
       const copy = client.query(copyTo(sql));
       const out = new PassThrough();
       let bytes = 0;
+      // What the ISP deploys is the uncompressed body: its SHA-256 is what a receipt names.
+      const digest = createHash('sha256');
       const count = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           bytes += chunk.length;
+          digest.update(chunk);
           callback(null, chunk);
         },
       });
@@ -118,7 +122,7 @@ export class SnapshotService {
       ];
       pipeline([copy as Readable, ...stages, out])
         .then(async () => {
-          await release(true);
+          // Recorded first: a receipt sent as soon as the body arrived finds it (after a flush).
           this.pulls.record({
             principal: caller,
             format,
@@ -126,7 +130,9 @@ export class SnapshotService {
             toVersion: version,
             status: 200,
             bytes,
+            sha256: digest.digest('hex'),
           });
+          await release(true);
         })
         .catch(async (error: unknown) => {
           out.destroy(error as Error);

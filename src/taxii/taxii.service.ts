@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Principal } from '#src/auth/principal.js';
 import { ProblemException } from '#src/common/problem/problem.js';
@@ -138,6 +139,7 @@ export class TaxiiService {
       toVersion: Math.max(last?.seq ?? 0, filter.cursor ?? 0, 0),
       status: 200,
       bytes: Buffer.byteLength(answer.body),
+      sha256: createHash('sha256').update(answer.body).digest('hex'),
     });
     return answer;
   }

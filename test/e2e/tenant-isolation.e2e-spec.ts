@@ -33,6 +33,18 @@ describe('tenant isolation between ISPs', () => {
     indicatorId: string;
     webhookId: string;
     deliveryId: string;
+    assignmentId: string;
+    confirmationId: string;
+  };
+
+  /** B's assignment: still applied, with its one confirmation. */
+  const assignmentUnchanged = async () => {
+    const [row] = await t.app.get(DataSource).query<{ status: string; n: number }[]>(
+      `SELECT a.status, (SELECT count(*)::int FROM confirmations c WHERE c.assignment_id = a.id) AS n
+           FROM assignments a WHERE a.id = $1`,
+      [b.assignmentId],
+    );
+    expect(row).toEqual({ status: 'applied', n: 1 });
   };
 
   interface Operation {
@@ -156,6 +168,33 @@ describe('tenant isolation between ISPs', () => {
         expect(row).toEqual({ version: 1, deleted_at: null, status: 'dead' });
       },
     })),
+    {
+      name: 'get assignment',
+      method: 'get',
+      route: '/api/v1/assignments/:id',
+      path: () => `/api/v1/assignments/${b.assignmentId}`,
+    },
+    {
+      name: 'acknowledge assignment',
+      method: 'post',
+      route: '/api/v1/assignments/:id/acknowledge',
+      path: () => `/api/v1/assignments/${b.assignmentId}/acknowledge`,
+      unchanged: assignmentUnchanged,
+    },
+    {
+      name: 'confirm assignment',
+      method: 'post',
+      route: '/api/v1/assignments/:id/confirmations',
+      path: () => `/api/v1/assignments/${b.assignmentId}/confirmations`,
+      body: { status: 'rejected', reason: 'Not ours' },
+      unchanged: assignmentUnchanged,
+    },
+    {
+      name: 'get confirmation',
+      method: 'get',
+      route: '/api/v1/assignments/:id/confirmations/:confirmationId',
+      path: () => `/api/v1/assignments/${b.assignmentId}/confirmations/${b.confirmationId}`,
+    },
     // TAXII: another ISP's collection does not exist for the caller.
     ...(
       [
@@ -200,6 +239,8 @@ describe('tenant isolation between ISPs', () => {
       indicatorId: '',
       webhookId: '',
       deliveryId: '',
+      assignmentId: '',
+      confirmationId: '',
     };
     // B's webhook (a public address literal: no DNS needed) and a dead delivery of it.
     const loginB = await request(t.server)
@@ -228,6 +269,33 @@ describe('tenant isolation between ISPs', () => {
     b.requestId = (await flow.publish([ispB.id], [unprotected.domain()])).id as string;
     const items = await flow.raw('get', `/${b.requestId}/items`, flow.staff.analyst).expect(200);
     b.indicatorId = (items.body as { items: { indicatorId: string }[] }).items[0].indicatorId;
+    // B confirms its assignment, and pulls and acknowledges its feed (a receipt).
+    const tokenB = loginB.body.access_token as string;
+    const assignmentsB = await request(t.server)
+      .get('/api/v1/assignments')
+      .set('authorization', `Bearer ${tokenB}`)
+      .expect(200);
+    b.assignmentId = (assignmentsB.body as { items: { id: string }[] }).items[0].id;
+    const confirmed = await request(t.server)
+      .post(`/api/v1/assignments/${b.assignmentId}/confirmations`)
+      .set('authorization', `Bearer ${tokenB}`)
+      .send({ status: 'applied', appliedAt: new Date().toISOString(), mechanism: 'rpz' })
+      .expect(201);
+    b.confirmationId = confirmed.body.id as string;
+    const snapshot = await request(t.server)
+      .get('/api/v1/feed/snapshot.txt')
+      .set('authorization', `Bearer ${tokenB}`)
+      .expect(200);
+    await request(t.server)
+      .post('/api/v1/feed/receipts')
+      .set('authorization', `Bearer ${tokenB}`)
+      .send({
+        version: Number(snapshot.headers['x-feed-version']),
+        format: 'txt',
+        appliedAt: new Date().toISOString(),
+        mechanism: 'rpz',
+      })
+      .expect(201);
   });
   afterAll(async () => {
     await t.close();
@@ -282,6 +350,18 @@ describe('tenant isolation between ISPs', () => {
       expect(ids).not.toContain(b.clientId);
       expect(ids).not.toContain(b.webhookId);
     }
+    // Assignments and feed receipts: only the caller's own (here none).
+    for (const token of [tokenA, clientTokenA]) {
+      for (const path of ['/api/v1/assignments', '/api/v1/feed/receipts']) {
+        for (const query of ['', `?organizationId=${b.orgId}`]) {
+          const res = await request(t.server)
+            .get(`${path}${query}`)
+            .set('authorization', `Bearer ${token}`)
+            .expect(200);
+          expect(res.body.items).toEqual([]);
+        }
+      }
+    }
     // Requests: those addressed to another ISP are not listed (the list may be empty).
     for (const token of [tokenA, clientTokenA]) {
       const res = await request(t.server)
@@ -302,5 +382,14 @@ describe('tenant isolation between ISPs', () => {
       .get(`/api/v1/api-clients/${b.clientId}`)
       .set('authorization', `Bearer ${admin}`)
       .expect(200);
+    await request(t.server)
+      .get(`/api/v1/assignments/${b.assignmentId}`)
+      .set('authorization', `Bearer ${admin}`)
+      .expect(200);
+    const receipts = await request(t.server)
+      .get(`/api/v1/feed/receipts?organizationId=${b.orgId}`)
+      .set('authorization', `Bearer ${admin}`)
+      .expect(200);
+    expect(receipts.body.items).toHaveLength(1);
   });
 });

@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  ASSIGNMENT_STATUSES,
   DNS_ACTIONS,
   IP_ACTIONS,
   ITEM_OPERATIONS,
@@ -31,6 +32,7 @@ import {
   type RequestStatus,
   type Severity,
 } from '#src/blocking-requests/blocking-request.entity.js';
+import { CONFIRMATION_STATUSES, MECHANISMS } from '#src/assignments/confirmation-values.js';
 import { CreatedRangeQuery } from '#src/common/pagination/cursor.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
 import { TLP_LEVELS, type Tlp } from '#src/indicators/indicator.entity.js';
@@ -325,8 +327,35 @@ export class ItemListQuery {
 export class AssignmentSummary {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) organizationId!: string;
-  @ApiProperty() status!: string;
+  @ApiProperty({ enum: ASSIGNMENT_STATUSES }) status!: string;
   @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
+  @ApiProperty({ description: 'Open and past its deadline (computed at read time)' })
+  overdue!: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  acknowledgedAt!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the ISP states it took effect (latest confirmation)',
+  })
+  appliedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'From publication to acknowledgement' })
+  secondsToAcknowledge!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'From publication to appliedAt' })
+  secondsToApply!: number | null;
+  @ApiProperty({ enum: CONFIRMATION_STATUSES, nullable: true })
+  lastConfirmationStatus!: string | null;
+  @ApiProperty({ enum: MECHANISMS, nullable: true }) lastConfirmationMechanism!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastConfirmationReason!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Set when the latest confirmation came from a feed receipt',
+  })
+  lastConfirmationReceiptId!: string | null;
 }
 
 export class RequestHistoryEntry {

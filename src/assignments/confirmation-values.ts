@@ -1,0 +1,42 @@
+/** What an ISP may state about an assignment (confirmations table). */
+export const CONFIRMATION_STATUSES = ['applied', 'partially_applied', 'rejected'] as const;
+export type ConfirmationStatus = (typeof CONFIRMATION_STATUSES)[number];
+
+/** How the ISP enforced it: DNS response policy zone, ACL, remote-triggered black hole, proxy. */
+export const MECHANISMS = ['rpz', 'acl', 'rtbh', 'proxy', 'other'] as const;
+export type Mechanism = (typeof MECHANISMS)[number];
+
+/** Per indicator: applied, failed (with a reason), or not applicable (with a reason). */
+export const ITEM_OUTCOMES = ['applied', 'failed', 'not_applicable'] as const;
+export type ItemOutcome = (typeof ITEM_OUTCOMES)[number];
+
+/** Feed formats a receipt may name: the snapshot formats, the change log and TAXII. */
+export const RECEIPT_FORMATS = [
+  'json',
+  'ndjson',
+  'csv',
+  'txt',
+  'rpz',
+  'stix',
+  'changes',
+  'taxii',
+] as const;
+export type ReceiptFormat = (typeof RECEIPT_FORMATS)[number];
+
+/** How a receipt's sha256 compares with what was served (decision 0008). */
+export const HASH_CHECKS = ['matched', 'mismatch', 'not_given'] as const;
+export type HashCheck = (typeof HASH_CHECKS)[number];
+
+/** Assignments still waiting for the ISP. */
+export const OPEN_STATUSES = ['pending', 'acknowledged'] as const;
+
+/** Overdue is computed, never stored: open and past its deadline at `now`. */
+export function isOverdue(status: string, deadlineAt: Date, now: Date): boolean {
+  return (OPEN_STATUSES as readonly string[]).includes(status) && deadlineAt < now;
+}
+
+/** Whole seconds from `from` to `to`, or null when either is missing. */
+export function secondsBetween(from: Date | null, to: Date | null): number | null {
+  if (from === null || to === null) return null;
+  return Math.round((to.getTime() - from.getTime()) / 1000);
+}

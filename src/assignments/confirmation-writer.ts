@@ -1,0 +1,170 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  AssignmentsRepository,
+  type AssignmentRow,
+} from '#src/assignments/assignments.repository.js';
+import type {
+  ConfirmationStatus,
+  ItemOutcome,
+  Mechanism,
+} from '#src/assignments/confirmation-values.js';
+import { AuditService, OutboxService } from '#src/audit/audit.service.js';
+import type { Principal } from '#src/auth/principal.js';
+import type { BlockingRequestEntity } from '#src/blocking-requests/blocking-request.entity.js';
+import { BlockingRequestsRepository } from '#src/blocking-requests/blocking-requests.repository.js';
+import { Clock } from '#src/common/clock/clock.js';
+import { ProblemException } from '#src/common/problem/problem.js';
+import { notFound } from '#src/common/tenancy/tenant-scope.js';
+
+export interface ConfirmationInput {
+  status: ConfirmationStatus;
+  reason: string | null;
+  appliedAt: Date | null;
+  mechanism: Mechanism | null;
+  evidence: string | null;
+  evidenceSha256: string | null;
+  /** Per-item outcomes as stated, or every item of the request applied (feed receipts). */
+  items: { indicatorId: string; outcome: ItemOutcome; reason: string | null }[] | 'all_applied';
+  receiptId: string | null;
+}
+
+export interface Locked {
+  request: BlockingRequestEntity;
+  assignment: AssignmentRow;
+}
+
+export function actorType(caller: Principal): 'user' | 'api_client' {
+  return caller.kind === 'user' ? 'user' : 'api_client';
+}
+
+/**
+ * The one way a confirmation is written, for explicit confirmations and feed receipts alike:
+ * appended with its items, the assignment updated to what it says, an audit event, an outbox
+ * message, and the request completed when no assignment is left open. Always inside the
+ * caller's transaction, after `lock()`.
+ */
+@Injectable()
+export class ConfirmationWriter {
+  constructor(
+    private readonly assignments: AssignmentsRepository,
+    private readonly requests: BlockingRequestsRepository,
+    private readonly audit: AuditService,
+    private readonly outbox: OutboxService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Locks the request, then the assignment: the order of every writer of both (publication and
+   * withdrawal lock the request first), so that no two transactions wait for each other, and
+   * the completion check sees every other confirmation of the request.
+   */
+  async lock(manager: EntityManager, requestId: string, assignmentId: string): Promise<Locked> {
+    const request = await this.requests.lockById(manager, requestId);
+    if (!request) throw notFound('assignment');
+    const assignment = await this.assignments.lock(manager, assignmentId);
+    return { request, assignment };
+  }
+
+  async write(
+    manager: EntityManager,
+    caller: Principal,
+    { request, assignment }: Locked,
+    input: ConfirmationInput,
+  ): Promise<string> {
+    const now = this.clock.now();
+    const confirmationId = await this.assignments.insertConfirmation(manager, {
+      assignmentId: assignment.id,
+      organizationId: assignment.organization_id,
+      status: input.status,
+      reason: input.reason,
+      appliedAt: input.appliedAt,
+      mechanism: input.mechanism,
+      evidence: input.evidence,
+      evidenceSha256: input.evidenceSha256,
+      receiptId: input.receiptId,
+      actorType: actorType(caller),
+      actorId: caller.id,
+    });
+    if (input.items === 'all_applied') {
+      await this.assignments.insertAllItemsApplied(manager, confirmationId, request.id);
+    } else {
+      await this.assignments.insertItems(manager, confirmationId, input.items);
+    }
+    await this.assignments.applyConfirmation(
+      manager,
+      assignment.id,
+      input.status,
+      input.appliedAt,
+      confirmationId,
+      now,
+    );
+    await this.audit.record(manager, {
+      actor: caller,
+      action: 'assignment.confirm',
+      objectType: 'assignment',
+      objectId: assignment.id,
+      summary: {
+        confirmationId,
+        requestId: request.id,
+        from: assignment.status,
+        to: input.status,
+        correction: assignment.closed_at !== null,
+        receiptId: input.receiptId,
+        items: input.items === 'all_applied' ? 'all_applied' : input.items.length,
+      },
+    });
+    // Only this ISP's statement, to the Department that issued the request and to this ISP.
+    await this.outbox.enqueue(manager, {
+      topic: 'confirmation.received',
+      aggregateId: assignment.id,
+      payload: {
+        assignmentId: assignment.id,
+        requestId: request.id,
+        documentNumber: request.documentNumber,
+        organizationId: assignment.organization_id,
+        status: input.status,
+        appliedAt: input.appliedAt?.toISOString() ?? null,
+        confirmationId,
+        receiptId: input.receiptId,
+      },
+      recipients: [request.issuedBy, assignment.organization_id],
+    });
+    if (request.status === 'published') await this.completeIfClosed(manager, caller, request, now);
+    return confirmationId;
+  }
+
+  /** A published request whose assignments are all closed is completed. */
+  private async completeIfClosed(
+    manager: EntityManager,
+    caller: Principal,
+    request: BlockingRequestEntity,
+    now: Date,
+  ): Promise<void> {
+    if ((await this.assignments.openCount(manager, request.id)) > 0) return;
+    const changes = { status: 'completed' as const, completedAt: now };
+    if (!(await this.requests.updateIfVersion(manager, request.id, request.version, changes))) {
+      // The request is locked by this transaction: its version cannot have moved.
+      throw new ProblemException(HttpStatus.CONFLICT, {
+        detail: 'The request changed meanwhile; retry',
+      });
+    }
+    request.status = 'completed';
+    request.version += 1;
+    await this.requests.addHistory(
+      manager,
+      request.id,
+      'published',
+      'completed',
+      caller.id,
+      'Every assignment is closed',
+    );
+    await this.audit.record(manager, {
+      actor: caller,
+      action: 'blocking_request.complete',
+      objectType: 'blocking_request',
+      objectId: request.id,
+      summary: { from: 'published', to: 'completed' },
+    });
+  }
+}

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AssignmentsRepository, type ReceiptRow } from '#src/assignments/assignments.repository.js';
+import { refused } from '#src/assignments/assignments.service.js';
+import type { HashCheck } from '#src/assignments/confirmation-values.js';
+import { actorType, ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
+import type {
+  CreateFeedReceipt,
+  FeedReceiptCreated,
+  FeedReceiptListQuery,
+  FeedReceiptResponse,
+} from '#src/assignments/dto/receipt.dto.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import type { Principal } from '#src/auth/principal.js';
+import { Clock } from '#src/common/clock/clock.js';
+import { paginate, type Page } from '#src/common/pagination/cursor.js';
+import { tenantScope } from '#src/common/tenancy/tenant-scope.js';
+import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
+
+function toReceiptResponse(r: ReceiptRow): FeedReceiptResponse {
+  return {
+    id: r.id,
+    organizationId: r.organization_id,
+    version: Number(r.version),
+    format: r.format,
+    appliedAt: r.applied_at.toISOString(),
+    mechanism: r.mechanism,
+    evidence: r.evidence,
+    sha256: r.sha256,
+    hashCheck: r.hash_check,
+    flagged: r.hash_check === 'mismatch',
+    assignmentsConfirmed: r.assignments_confirmed,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+/**
+ * "We deployed feed version N": every open assignment of the ISP whose publication was
+ * complete in its feed at N gets a confirmation (applied, every item applied), exactly as if
+ * the ISP had sent it. Assignments the ISP closed itself are left alone (decision 0008).
+ */
+@Injectable()
+export class ReceiptsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly assignments: AssignmentsRepository,
+    private readonly writer: ConfirmationWriter,
+    private readonly pulls: FeedPullRecorder,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  list(caller: Principal, query: FeedReceiptListQuery): Promise<Page<FeedReceiptResponse>> {
+    const scope = tenantScope(caller);
+    return paginate(
+      query,
+      (after, limit) =>
+        this.assignments
+          .receiptsPage(query, scope, after, limit)
+          .then((rows) => rows.map((r) => ({ ...r, createdAt: r.created_at }))),
+      (r) => toReceiptResponse(r),
+    );
+  }
+
+  async create(caller: Principal, body: CreateFeedReceipt): Promise<FeedReceiptCreated> {
+    const org = caller.organizationId;
+    const now = this.clock.now();
+    if (body.appliedAt > now) {
+      throw refused([
+        {
+          name: 'appliedAt',
+          reason: `appliedAt is in the future (the service's time is ${now.toISOString()})`,
+        },
+      ]);
+    }
+    // Pulls are recorded in batches: what this instance served must be in the table first.
+    await this.pulls.flush();
+    const current = await this.assignments.feedVersion();
+    if (body.version > current) {
+      throw refused([
+        {
+          name: 'version',
+          reason: `version ${body.version} does not exist: the current feed version is ${current}`,
+        },
+      ]);
+    }
+    if (!(await this.assignments.served(org, body.version))) {
+      throw refused([
+        {
+          name: 'version',
+          reason: `version ${body.version} was never served to your organization: pull it (snapshot, changes or TAXII) before stating you applied it`,
+        },
+      ]);
+    }
+    const hashCheck: HashCheck =
+      body.sha256 === undefined
+        ? 'not_given'
+        : (await this.assignments.servedWithHash(org, body.version, body.format, body.sha256))
+          ? 'matched'
+          : 'mismatch';
+    const { receipt, confirmed } = await this.dataSource.transaction(async (manager) => {
+      const covered = await this.assignments.coveredOpen(manager, org, body.version);
+      const latest = covered.reduce<Date | null>(
+        (max, c) => (max === null || c.published_at > max ? c.published_at : max),
+        null,
+      );
+      if (latest !== null && body.appliedAt < latest) {
+        throw refused([
+          {
+            name: 'appliedAt',
+            reason: `appliedAt is before the publication of a request that version ${body.version} includes (${latest.toISOString()})`,
+          },
+        ]);
+      }
+      const inserted = await this.assignments.insertReceipt(manager, {
+        organizationId: org,
+        version: body.version,
+        format: body.format,
+        appliedAt: body.appliedAt,
+        mechanism: body.mechanism,
+        evidence: body.evidence ?? null,
+        sha256: body.sha256 ?? null,
+        hashCheck,
+        actorType: actorType(caller),
+        actorId: caller.id,
+      });
+      const ids: string[] = [];
+      for (const c of covered) {
+        const locked = await this.writer.lock(manager, c.request_id, c.id);
+        // Confirmed or withdrawn since it was listed: an explicit statement is never overridden.
+        const open = ['pending', 'acknowledged'].includes(locked.assignment.status);
+        if (!open || locked.request.status !== 'published') continue;
+        await this.writer.write(manager, caller, locked, {
+          status: 'applied',
+          reason: null,
+          appliedAt: body.appliedAt,
+          mechanism: body.mechanism,
+          evidence: body.evidence ?? null,
+          evidenceSha256: body.sha256 ?? null,
+          items: 'all_applied',
+          receiptId: inserted.id,
+        });
+        ids.push(c.id);
+      }
+      await this.assignments.setReceiptCount(manager, inserted.id, ids.length);
+      await this.audit.record(manager, {
+        actor: caller,
+        action: 'feed_receipt.create',
+        objectType: 'feed_receipt',
+        objectId: inserted.id,
+        summary: {
+          version: body.version,
+          format: body.format,
+          hashCheck,
+          flagged: hashCheck === 'mismatch',
+          assignmentsConfirmed: ids.length,
+          assignmentIds: ids,
+        },
+      });
+      return { receipt: { ...inserted, assignments_confirmed: ids.length }, confirmed: ids };
+    });
+    return { ...toReceiptResponse(receipt), confirmedAssignmentIds: confirmed };
+  }
+}
