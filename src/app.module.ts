@@ -10,6 +10,7 @@ import { ProtectedListsModule } from '#src/protected-lists/protected-lists.modul
 import { AuthModule } from '#src/auth/auth.module.js';
 import { ConfigModule } from '#src/config/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/database/database.module.js';
+import { IdempotencyModule } from '#src/idempotency/idempotency.module.js';
 import { HealthModule } from '#src/health/health.module.js';
 import { MetricsModule } from '#src/metrics/metrics.module.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
         DatabaseModule.forRoot(options),
         AuditModule,
         AuthModule,
+        IdempotencyModule,
         ProtectedListsModule,
         IndicatorsModule,
         BlockingRequestsModule,
