@@ -11,6 +11,7 @@ import { AuthModule } from '#src/auth/auth.module.js';
 import { ConfigModule } from '#src/config/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/database/database.module.js';
 import { IdempotencyModule } from '#src/idempotency/idempotency.module.js';
+import { SightingsModule } from '#src/sightings/sightings.module.js';
 import { HealthModule } from '#src/health/health.module.js';
 import { MetricsModule } from '#src/metrics/metrics.module.js';
 
@@ -39,6 +40,7 @@ export class AppModule {
         ImportsModule,
         FeedModule,
         TaxiiModule,
+        SightingsModule,
         HealthModule,
         MetricsModule,
         ...(options.extraImports ?? []),
