@@ -15,9 +15,7 @@ describe('parseIdempotencyKey', () => {
   it.each([[''], ['""'], ['k'.repeat(256)], ['a b'], ['é'], ['"a"b"'], ['"a\\b"'], ['\u0000']])(
     'refuses %j with 400',
     (raw) => {
-      expect(() => parseIdempotencyKey(raw)).toThrow(
-        expect.objectContaining({ status: 400 }),
-      );
+      expect(() => parseIdempotencyKey(raw)).toThrow(expect.objectContaining({ status: 400 }));
     },
   );
 
