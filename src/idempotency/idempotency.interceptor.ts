@@ -4,7 +4,9 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, of, switchMap, type Observable } from 'rxjs';
 import type { Principal } from '#src/auth/principal.js';
 import { streamedBody } from '#src/common/http/body-parsing.js';
@@ -39,8 +41,33 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     const streamed = streamedBody(request) !== undefined;
     return from(this.idempotency.begin(request, caller, header, streamed)).pipe(
-      // A replay: the handler does not run; onSend puts the stored answer in place of this.
-      switchMap((outcome) => (outcome.kind === 'replay' ? of(null) : next.handle())),
+      switchMap((outcome) => {
+        if (outcome.kind === 'execute') return next.handle();
+        // A replay: the handler does not run; onSend puts the stored answer in place of what
+        // is sent. A route that sends its own reply (@Res() without passthrough) would leave
+        // the request unanswered, so the reply is sent here instead.
+        if (sendsItsOwnReply(context)) {
+          void context.switchToHttp().getResponse<FastifyReply>().send(null);
+        }
+        return of(null);
+      }),
     );
   }
+}
+
+const HANDLED_BY_ROUTE: number[] = [RouteParamtypes.RESPONSE, RouteParamtypes.NEXT];
+
+/** Whether Nest leaves the reply to the handler (as it decides in RouterExecutionContext). */
+function sendsItsOwnReply(context: ExecutionContext): boolean {
+  const target = context.getClass();
+  const method = context.getHandler().name;
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, target, method) ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const hasResponse = Object.keys(args).some((key) => {
+    const type = Number(key.split(':')[0]);
+    return HANDLED_BY_ROUTE.includes(type);
+  });
+  return hasResponse && Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, target, method) !== true;
 }

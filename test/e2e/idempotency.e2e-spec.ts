@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { Controller, Module, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { Roles } from '#src/auth/access.decorators.js';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ManualClock } from '#src/common/clock/clock.js';
@@ -15,6 +18,22 @@ import {
 } from '#test/support/requests.js';
 
 const HOUR = 3600_000;
+
+let rawCalls = 0;
+
+/** A route that sends its own reply (@Res() without passthrough), as a later one might. */
+@Controller('__idempotency')
+class RawReplyController {
+  @Post('raw')
+  @Roles('analyst')
+  raw(@Res() reply: FastifyReply): void {
+    rawCalls++;
+    void reply.code(202).header('location', `/raw/${rawCalls}`).send({ call: rawCalls });
+  }
+}
+
+@Module({ controllers: [RawReplyController] })
+class RawReplyModule {}
 const REUSED = 'urn:threat-exchange:problem:idempotency-key-reused';
 const IN_FLIGHT = 'urn:threat-exchange:problem:idempotency-key-in-flight';
 const INVALID = 'urn:threat-exchange:problem:idempotency-key-invalid';
@@ -52,7 +71,7 @@ describe('Idempotency-Key on every authenticated POST', () => {
     );
 
   beforeAll(async () => {
-    t = await createTestApp({ clock });
+    t = await createTestApp({ clock, extraImports: [RawReplyModule] });
     db = t.app.get(DataSource);
     staff = await departmentStaff(t.app);
     flow = new RequestFlow(t.app, staff);
@@ -292,6 +311,22 @@ describe('Idempotency-Key on every authenticated POST', () => {
       [clock.now()],
     );
     expect(Number(left[0].n)).toBe(0);
+  });
+
+  it('replays on a route that sends its own reply (@Res)', async () => {
+    const key = randomUUID();
+    const call = () =>
+      request(t.server)
+        .post('/api/v1/__idempotency/raw')
+        .set('authorization', `Bearer ${staff.analyst}`)
+        .set('idempotency-key', key)
+        .send({});
+    const first = await call().expect(status(202));
+    const again = await call().expect(status(202));
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers.location).toBe(first.headers.location);
+    expect(again.text).toBe(first.text);
+    expect(rawCalls).toBe(1);
   });
 
   it('refuses a key on a streamed upload (bulk import) with 400, and imports nothing', async () => {
