@@ -9,6 +9,7 @@ import { LogController, type FastifyError, type FastifyReply, type FastifyReques
 import type { Logger } from 'pino';
 import { ConditionalPoll } from '#src/feed/conditional-poll.js';
 import { AppModule } from '#src/app.module.js';
+import { IdempotencyHooks } from '#src/idempotency/idempotency.module.js';
 import { PinoNestLogger } from '#src/common/logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFor } from '#src/common/http/request-id.js';
 import { ProblemFilter, sendProblem } from '#src/common/problem/problem.filter.js';
@@ -162,6 +163,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   );
   // ISPs' conditional polls of the change feed are answered before Nest's pipeline.
   if (!options.preview) app.get(ConditionalPoll).install(fastify);
+  // Idempotency-Key: answers of keyed POSTs are stored (or replayed) once final, in onSend.
+  if (!options.preview) app.get(IdempotencyHooks).install(fastify);
   app.useGlobalFilters(
     new ProblemFilter({
       retryAfterSeconds: config.DB_UNAVAILABLE_RETRY_AFTER_S,

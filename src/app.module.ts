@@ -12,6 +12,8 @@ import { ProtectedListsModule } from '#src/protected-lists/protected-lists.modul
 import { AuthModule } from '#src/auth/auth.module.js';
 import { ConfigModule } from '#src/config/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/database/database.module.js';
+import { IdempotencyModule } from '#src/idempotency/idempotency.module.js';
+import { SightingsModule } from '#src/sightings/sightings.module.js';
 import { HealthModule } from '#src/health/health.module.js';
 import { MetricsModule } from '#src/metrics/metrics.module.js';
 import { WebhooksModule } from '#src/webhooks/webhooks.module.js';
@@ -34,6 +36,7 @@ export class AppModule {
         DatabaseModule.forRoot(options),
         AuditModule,
         AuthModule,
+        IdempotencyModule,
         ProtectedListsModule,
         IndicatorsModule,
         BlockingRequestsModule,
@@ -42,6 +45,7 @@ export class AppModule {
         FeedModule,
         TaxiiModule,
         ComplianceModule,
+        SightingsModule,
         HealthModule,
         MetricsModule,
         WebhooksModule,

@@ -289,6 +289,16 @@ export class AppConfig {
    */
   @IsCidrList('WEBHOOK_ALLOWED_PRIVATE_CIDRS must be a comma-separated list of CIDRs, or empty')
   WEBHOOK_ALLOWED_PRIVATE_CIDRS = '';
+  /** Hours an Idempotency-Key and its stored answer are kept (a retry after that re-executes). */
+  @IntInRange(1, 720)
+  IDEMPOTENCY_KEY_TTL_HOURS = 24;
+
+  /**
+   * Seconds a request holding an Idempotency-Key keeps it in flight; after that (an instance
+   * that crashed mid-request) a retry with the same key may take it over and execute.
+   */
+  @IntInRange(5, 3600)
+  IDEMPOTENCY_LEASE_S = 120;
 }
 
 /** Names of every variable AppConfig reads (used by the `.env.example` test). */

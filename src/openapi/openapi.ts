@@ -1,5 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type HeadersObject,
+  type OpenAPIObject,
+} from '@nestjs/swagger';
 import { ProblemSchema } from '#src/openapi/problem.schema.js';
 
 export const OPENAPI_UI_PATH = 'api/docs';
@@ -17,6 +22,50 @@ function addCommonResponses(document: OpenAPIObject): OpenAPIObject {
         content: { 'application/problem+json': { schema: ref } },
       };
     }
+  }
+  return document;
+}
+
+/**
+ * Every authenticated POST under /api/v1 honours `Idempotency-Key` (IdempotencyInterceptor,
+ * app-wide): the header and its 409/422 answers are documented here, once, for all of them.
+ * Streamed uploads (a `text/csv` body) refuse the key, and say so.
+ */
+function addIdempotencyKey(document: OpenAPIObject): OpenAPIObject {
+  const ref = { $ref: '#/components/schemas/ProblemSchema' };
+  const problem = (description: string, headers?: HeadersObject) => ({
+    description,
+    ...(headers ? { headers } : {}),
+    content: { 'application/problem+json': { schema: ref } },
+  });
+  for (const [path, item] of Object.entries(document.paths)) {
+    const op = item.post;
+    if (!op || !path.startsWith('/api/v1/') || !op.security?.length) continue;
+    const streamed = Object.keys(
+      (op.requestBody as { content?: object } | undefined)?.content ?? {},
+    ).includes('text/csv');
+    op.parameters = [
+      ...(op.parameters ?? []),
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: streamed
+          ? 'Not supported on this streamed upload: a request with the header is refused (400).'
+          : 'Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): 1–255 visible ASCII characters, a UUID for example, unique per operation. A retry with the same key and the same request gets the first answer again (with `Idempotent-Replayed: true`) without executing twice; see docs/isp-integration.md.',
+        schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+      },
+    ];
+    if (streamed) continue;
+    const conflict = op.responses['409'] as { description?: string } | undefined;
+    op.responses['409'] = problem(
+      `${conflict?.description ? `${conflict.description}; or a` : 'A'} request with the same Idempotency-Key is still in progress (see \`Retry-After\`)`,
+      { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' } },
+    );
+    const unprocessable = op.responses['422'] as { description?: string } | undefined;
+    op.responses['422'] = problem(
+      `${unprocessable?.description ? `${unprocessable.description}; or the` : 'The'} Idempotency-Key was used for a different request`,
+    );
   }
   return document;
 }
@@ -64,7 +113,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     extraModels: [ProblemSchema],
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
   });
-  return addCommonResponses(document);
+  return addIdempotencyKey(addCommonResponses(document));
 }
 
 /** Swagger UI at /api/docs and the JSON document at /api/openapi.json. */

@@ -372,6 +372,48 @@ describe('tenant isolation between ISPs', () => {
     }
   });
 
+  it('keeps sightings apart: an ISP neither sees nor reports on another ISP’s', async () => {
+    const tokenB = await make.clientToken(b.clientPublicId, b.clientSecret);
+    const seen = { count: 9, firstSeen: '2026-01-01T00:00:00Z', lastSeen: '2026-01-02T00:00:00Z' };
+    const reported = await request(t.server)
+      .post('/api/v1/sightings')
+      .set('authorization', `Bearer ${tokenB}`)
+      .send({ sightings: [{ ...seen, indicatorId: b.indicatorId, network: '192.0.2.0/28' }] })
+      .expect(201);
+    const sightingB = (reported.body as { items: { id: string }[] }).items[0].id;
+    for (const token of [tokenA, clientTokenA]) {
+      for (const path of [
+        '/api/v1/sightings?limit=200',
+        `/api/v1/sightings?organizationId=${b.orgId}`,
+        `/api/v1/sightings?indicatorId=${b.indicatorId}`,
+        '/api/v1/sightings/summary',
+        '/api/v1/sightings/summary?format=csv',
+      ]) {
+        const res = await request(t.server).get(path).set('authorization', `Bearer ${token}`);
+        expect({ path, status: res.status }).toEqual({ path, status: 200 });
+        expect(res.text).not.toContain(sightingB);
+        expect(res.text).not.toContain(b.orgId);
+        expect(res.text).not.toContain('192.0.2.0/28');
+      }
+      // Reporting on B's indicator reads exactly as reporting on one that does not exist.
+      const refuse = async (indicatorId: string) =>
+        (
+          await request(t.server)
+            .post('/api/v1/sightings')
+            .set('authorization', `Bearer ${token}`)
+            .send({ sightings: [{ ...seen, indicatorId, network: '192.0.2.16/28' }] })
+            .expect(422)
+        ).body as { detail: string; 'invalid-params': unknown };
+      const other = await refuse(b.indicatorId);
+      const missing = await refuse('00000000-0000-4000-8000-000000000000');
+      expect(other).toEqual({ ...missing, requestId: expect.any(String) });
+    }
+    const rows = await t.app
+      .get(DataSource)
+      .query(`SELECT 1 FROM sightings WHERE indicator_id = $1`, [b.indicatorId]);
+    expect(rows).toHaveLength(1);
+  });
+
   it('lets the Department see every ISP', async () => {
     const admin = (await make.loginAs('admin')).token;
     await request(t.server)
