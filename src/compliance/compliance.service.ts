@@ -1,5 +1,5 @@
+import { toCsv } from '#src/common/csv/csv.js';
 import { Injectable } from '@nestjs/common';
-import { stringify } from 'csv-stringify/sync';
 import { Clock } from '#src/common/clock/clock.js';
 import type { InvalidParam } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
@@ -49,14 +49,6 @@ export interface ComplianceCsv {
 
 const round = (n: number | null): number | null => (n === null ? null : Math.round(n));
 const version = (v: string | null): number | null => (v === null ? null : Number(v));
-
-/**
- * Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading
- * apostrophe (OWASP "CSV injection"); rejection reasons are written by ISPs.
- */
-function inert(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
 
 function toIspCompliance(r: ComplianceRow): IspCompliance {
   return {
@@ -118,8 +110,8 @@ export class ComplianceService {
     const report = await this.report(query);
     const rows = report.isps.map((i) => [
       i.organization.id,
-      inert(i.organization.shortCode),
-      inert(i.organization.name),
+      i.organization.shortCode,
+      i.organization.name,
       i.assignments,
       i.applied,
       i.partiallyApplied,
@@ -133,18 +125,13 @@ export class ComplianceService {
       i.p90SecondsToApply,
       i.medianSecondsToAcknowledge,
       i.rejections.length,
-      inert(i.rejections.map((j) => `${j.documentNumber}: ${j.reason ?? ''}`).join(' | ')),
+      i.rejections.map((j) => `${j.documentNumber}: ${j.reason ?? ''}`).join(' | '),
       i.lastPullAt,
       i.versionHeld,
       i.currentVersion,
       i.versionLag,
     ]);
-    const body = stringify(rows, {
-      header: true,
-      columns: [...CSV_COLUMNS],
-      record_delimiter: '\r\n',
-      bom,
-    });
+    const body = toCsv(CSV_COLUMNS, rows, bom);
     const day = (iso: string): string => iso.replace(/[:.]/g, '').replace(/000Z$/, 'Z');
     return { filename: `compliance-${day(report.from)}-${day(report.to)}.csv`, body };
   }

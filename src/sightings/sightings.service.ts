@@ -1,3 +1,4 @@
+import { toCsv } from '#src/common/csv/csv.js';
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -245,33 +246,20 @@ const CSV_COLUMNS = [
   'last_seen',
 ] as const;
 
-/**
- * The summary as CSV (RFC 4180): fields quoted when needed; a leading = + - @ is prefixed
- * with ' so that spreadsheets do not read a customer name as a formula.
- */
+/** The summary as CSV (src/common/csv: RFC 4180, formula-inert text). */
 export function summaryCsv(summary: SightingSummary): string {
-  const field = (value: string | number | null): string => {
-    let text = value === null ? '' : String(value);
-    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const r of summary.items) {
-    lines.push(
-      [
-        r.network,
-        r.customer,
-        r.organizationId,
-        r.organizationName,
-        r.indicators.map((i) => i.value).join(' '),
-        r.sightings,
-        r.totalCount,
-        r.firstSeen,
-        r.lastSeen,
-      ]
-        .map(field)
-        .join(','),
-    );
-  }
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(
+    CSV_COLUMNS,
+    summary.items.map((r) => [
+      r.network,
+      r.customer,
+      r.organizationId,
+      r.organizationName,
+      r.indicators.map((i) => i.value).join(' '),
+      r.sightings,
+      r.totalCount,
+      r.firstSeen,
+      r.lastSeen,
+    ]),
+  );
 }

@@ -57,8 +57,9 @@ export class AssignmentFixtures {
   }): Promise<string> {
     const [row] = await this.db.query<{ id: string }[]>(
       `INSERT INTO assignments
-         (request_id, organization_id, deadline_at, status, acknowledged_at, closed_at, applied_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+         (request_id, organization_id, deadline_at, status, acknowledged_at, closed_at, applied_at,
+          feed_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT last FROM feed_version)) RETURNING id`,
       [
         opts.requestId,
         opts.organizationId,

@@ -1,0 +1,24 @@
+import { stringify } from 'csv-stringify/sync';
+
+export type CsvValue = string | number | boolean | null | undefined;
+
+/**
+ * Text a spreadsheet would run as a formula (=, +, -, @, tab or CR first) gets a leading
+ * apostrophe (OWASP "CSV injection"): ISPs and staff write the names and reasons we export.
+ * Numbers stay numbers (a negative number is not text).
+ */
+export function inert(value: CsvValue): CsvValue {
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/**
+ * RFC 4180 CSV: a header row, CRLF line ends, fields quoted when needed, empty cells for
+ * null; `bom` prepends a byte order mark so that Excel reads UTF-8. Every text cell is made
+ * inert.
+ */
+export function toCsv(columns: readonly string[], rows: CsvValue[][], bom = false): string {
+  return stringify(
+    rows.map((row) => row.map(inert)),
+    { header: true, columns: [...columns], record_delimiter: '\r\n', bom },
+  );
+}
