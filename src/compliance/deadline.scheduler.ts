@@ -1,3 +1,4 @@
+import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
 import {
   Injectable,
   Logger,
@@ -38,8 +39,7 @@ export interface DeadlineRun {
 @Injectable()
 export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(DeadlineScheduler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic = new PeriodicRun('Deadline run', this.log);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -51,20 +51,11 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    const seconds = this.config.ASSIGNMENT_SCHEDULER_INTERVAL_S;
-    if (seconds === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.log.warn(`Deadline run failed: ${String(error)}`))
-        .finally(() => (this.running = undefined));
-    }, seconds * 1000);
-    this.timer.unref();
+    this.periodic.start(this.config.ASSIGNMENT_SCHEDULER_INTERVAL_S * 1000, () => this.runOnce());
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Sends what is due at the clock's now, in batches; returns how many of each it sent. */

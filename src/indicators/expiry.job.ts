@@ -1,3 +1,4 @@
+import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
 import {
   Injectable,
   Logger,
@@ -27,8 +28,7 @@ export interface ExpiryRun {
 @Injectable()
 export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(ExpiryJob.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic = new PeriodicRun('Expiry run', this.log);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,20 +40,11 @@ export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown 
   ) {}
 
   onApplicationBootstrap(): void {
-    const seconds = this.config.EXPIRY_INTERVAL_S;
-    if (seconds === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.log.warn(`Expiry run failed: ${String(error)}`))
-        .finally(() => (this.running = undefined));
-    }, seconds * 1000);
-    this.timer.unref();
+    this.periodic.start(this.config.EXPIRY_INTERVAL_S * 1000, () => this.runOnce());
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Expires everything due at the clock's now, in batches; returns what it did. */
