@@ -55,6 +55,13 @@ export class ComplianceRejection {
   at!: string;
 }
 
+export class ComplianceOverdue {
+  @ApiProperty({ format: 'uuid' }) assignmentId!: string;
+  @ApiProperty({ format: 'uuid' }) requestId!: string;
+  @ApiProperty() documentNumber!: string;
+  @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
+}
+
 export class IspCompliance {
   @ApiProperty({ type: ComplianceOrganization }) organization!: ComplianceOrganization;
   @ApiProperty({ description: 'Assignments of the requests published in the window' })
@@ -65,10 +72,17 @@ export class IspCompliance {
   @ApiProperty({ description: 'Pending or acknowledged' }) open!: number;
   @ApiProperty({ description: 'Open and past their deadline, at the time of the answer' })
   overdue!: number;
+  @ApiProperty({
+    type: [ComplianceOverdue],
+    description:
+      'The overdue assignments themselves (as many as `overdue`), earliest deadline first',
+  })
+  overdueAssignments!: ComplianceOverdue[];
   @ApiProperty({ description: 'The request was withdrawn before the ISP closed it' })
   withdrawn!: number;
   @ApiProperty({
-    description: 'Applied or partially applied, and confirmed (closed) at or before the deadline',
+    description:
+      'Applied or partially applied now, and the first application (the earliest applied or partially_applied confirmation) was stated at or before the deadline; a rejection on time followed by a late application is not on time',
   })
   onTime!: number;
   @ApiProperty({
@@ -82,7 +96,7 @@ export class IspCompliance {
     type: Number,
     nullable: true,
     description:
-      'Median of (applied_at − the request’s publication) over applied and partially applied assignments, in whole seconds (percentile_cont)',
+      'Median of (applied_at − the request’s publication) over applied and partially applied assignments, in whole seconds (percentile_cont); applied_at is the one stated by the latest confirmation',
   })
   medianSecondsToApply!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'The same, 90th percentile' })
