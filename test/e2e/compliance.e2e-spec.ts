@@ -513,6 +513,43 @@ describe('compliance report', () => {
     expect(bom.text.slice(1)).toBe(text);
   });
 
+  it('answers the CSV on /compliance itself: format=csv, or Accept: text/csv', async () => {
+    const alias = await get(`compliance.csv?${WINDOW}&bom=true`).expect(status(200));
+    const csvHeaders = (res: request.Response) => ({
+      type: res.headers['content-type'],
+      disposition: res.headers['content-disposition'],
+      cache: res.headers['cache-control'],
+    });
+    const asked = [
+      get(`compliance?${WINDOW}&format=csv&bom=true`),
+      get(`compliance?${WINDOW}&bom=true`).set('accept', 'text/csv'),
+      get(`compliance?${WINDOW}&bom=true`).set('accept', 'application/json;q=0.5, text/csv'),
+      get(`compliance?${WINDOW}&bom=true&format=csv`).set('accept', 'application/json'),
+    ];
+    for (const req of asked) {
+      const res = await req.expect(status(200));
+      expect(res.text).toBe(alias.text);
+      expect(csvHeaders(res)).toEqual(csvHeaders(alias));
+      expect(res.headers.vary).toMatch(/accept/i);
+    }
+    const json = [
+      get(`compliance?${WINDOW}`),
+      get(`compliance?${WINDOW}&format=json`).set('accept', 'text/csv'),
+      get(`compliance?${WINDOW}`).set('accept', 'text/csv;q=0.5, application/json'),
+      get(`compliance?${WINDOW}`).set('accept', 'text/html, */*;q=0.8'),
+    ];
+    for (const req of json) {
+      const res = await req.expect(status(200));
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers.vary).toMatch(/accept/i);
+      expect(rowOf(res.body.isps as IspCompliance[], ispA).assignments).toBe(8);
+    }
+    const bad = await get(`compliance?${WINDOW}&format=xml`).expect(status(400));
+    expect(bad.body['invalid-params']).toEqual([
+      { name: 'format', reason: 'format must be json or csv' },
+    ]);
+  });
+
   it('writes overdue exactly as isOverdue says, in SQL (overdueSql)', async () => {
     const now = at('2002-03-15T00:00:00Z');
     const deadlines = [plus(now, -0.001), now, plus(now, 0.001)];
@@ -541,10 +578,12 @@ describe('compliance report', () => {
     for (const who of [token.admin, token.approver, token.auditor]) {
       await get(`compliance?${WINDOW}`, who).expect(status(200));
       await get(`compliance.csv?${WINDOW}`, who).expect(status(200));
+      await get(`compliance?${WINDOW}&format=csv`, who).expect(status(200));
     }
     for (const who of [token.isp, ispC.token]) {
       await get(`compliance?${WINDOW}`, who).expect(status(403));
       await get(`compliance.csv?${WINDOW}`, who).expect(status(403));
+      await get(`compliance?${WINDOW}&format=csv`, who).expect(status(403));
     }
     await request(t.server).get('/api/v1/compliance').expect(401);
   });
@@ -560,7 +599,7 @@ describe('compliance report', () => {
     ['from=2002-04-01', 'from'],
     ['colour=red', 'colour'],
   ])('refuses %s with a 400 problem naming %s', async (query, field) => {
-    for (const path of ['compliance?', 'compliance.csv?']) {
+    for (const path of ['compliance?', 'compliance.csv?', 'compliance?format=csv&']) {
       const res = await get(`${path}${query}`).expect(status(400));
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({

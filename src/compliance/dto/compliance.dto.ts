@@ -39,6 +39,18 @@ export class ComplianceCsvQuery extends ComplianceQuery {
   bom?: 'true' | 'false';
 }
 
+/** `GET /compliance`: the window, and which representation (JSON unless asked for CSV). */
+export class ComplianceReportQuery extends ComplianceCsvQuery {
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    description:
+      'The representation: `csv` answers text/csv (as `GET /compliance.csv`). Without it, `Accept: text/csv` (preferred over application/json) does the same; otherwise JSON. `bom` applies to CSV only.',
+  })
+  @IsOptional()
+  @IsIn(['json', 'csv'], { message: 'format must be json or csv' })
+  format?: 'json' | 'csv';
+}
+
 export class ComplianceOrganization {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
