@@ -1,18 +1,63 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '#src/auth/access.decorators.js';
 import { ComplianceService } from '#src/compliance/compliance.service.js';
 import {
   ComplianceCsvQuery,
-  ComplianceQuery,
   ComplianceReport,
+  ComplianceReportQuery,
 } from '#src/compliance/dto/compliance.dto.js';
 import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;
+const CSV_DESCRIPTION =
+  'RFC 4180 CSV (UTF-8, CRLF, a header row; `bom=true` prepends a byte order mark for Excel), one row per ISP. `rejections` is their count and `rejection_reasons` joins `documentNumber: reason` with ` | `; `overdue_documents` joins the document numbers of the overdue assignments with ` | `. Empty cells are nulls. Text that a spreadsheet would run as a formula is prefixed with an apostrophe.';
 const DESCRIPTION =
-  'Per ISP (every ISP organization, zeros when it had nothing), over the assignments of the requests **published** in [from, to): counts by status, overdue (open and past the deadline at the time of the answer), on-time percentage, median and p90 time to apply, median time to acknowledge, rejections with their reasons, and where its feed stands (last pull, the highest version it was given, its newest change, how many changes it lacks). Definitions: docs/department.md#compliance-report.';
+  'Per ISP (every ISP organization, zeros when it had nothing), over the assignments of the requests **published** in [from, to): counts by status, overdue (open and past the deadline at the time of the answer), on-time percentage, median and p90 time to apply, median time to acknowledge, rejections with their reasons, and where its feed stands (last pull, the highest version it was given, its newest change, how many changes it lacks). Definitions: docs/department.md#compliance-report.\n\nJSON by default; `format=csv`, or an `Accept` header naming `text/csv` (with a q at least that of `application/json`), answers the same figures as CSV: ' +
+  CSV_DESCRIPTION;
+
+/** q of each media range in an Accept header (lower case, parameters other than q dropped). */
+function qualities(accept: string): Map<string, number> {
+  const q = new Map<string, number>();
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    const given = params.find((p) => /^q\s*=/.test(p));
+    const value = given === undefined ? 1 : Number(given.slice(given.indexOf('=') + 1));
+    if (type !== '') q.set(type, Math.max(q.get(type) ?? 0, Number.isNaN(value) ? 0 : value));
+  }
+  return q;
+}
+
+/** CSV when asked: `format=csv`, or (no format) Accept names text/csv at least as high as JSON. */
+export function wantsCsv(format: 'json' | 'csv' | undefined, accept: string | undefined): boolean {
+  if (format !== undefined) return format === 'csv';
+  if (accept === undefined) return false;
+  const q = qualities(accept);
+  const csv = q.get('text/csv') ?? 0;
+  return csv > 0 && csv >= (q.get('application/json') ?? 0);
+}
+
+async function sendCsv(
+  compliance: ComplianceService,
+  query: ComplianceCsvQuery,
+  reply: FastifyReply,
+): Promise<string> {
+  const { bom, ...window } = query;
+  const file = await compliance.csv({ from: window.from, to: window.to }, bom === 'true');
+  void reply
+    .header('content-type', 'text/csv; charset=utf-8; header=present')
+    .header('content-disposition', `attachment; filename="${file.filename}"`)
+    .header('cache-control', 'private, no-store');
+  return file.body;
+}
 
 @ApiTags('Compliance')
 @Controller('compliance')
@@ -26,14 +71,29 @@ export class ComplianceController {
     summary: 'Compliance per ISP over a window of publications',
     description: DESCRIPTION,
   })
-  @ApiOkResponse({ type: ComplianceReport })
+  @ApiExtraModels(ComplianceReport)
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({
+    description: 'The report: JSON, or CSV when asked (`format=csv` or `Accept: text/csv`)',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(ComplianceReport) } },
+      'text/csv': { schema: { type: 'string' } },
+    },
+  })
   @ApiProblemResponses(400)
-  report(@Query() query: ComplianceQuery): Promise<ComplianceReport> {
-    return this.compliance.report(query);
+  async report(
+    @Query() query: ComplianceReportQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ComplianceReport | string> {
+    // The answer depends on Accept: caches must key on it.
+    void reply.header('vary', 'Accept');
+    if (wantsCsv(query.format, accept)) return sendCsv(this.compliance, query, reply);
+    return this.compliance.report({ from: query.from, to: query.to });
   }
 }
 
-/** `GET /compliance.csv`: a sibling path rather than content negotiation, so a link opens it. */
+/** `GET /compliance.csv`: an alias of `GET /compliance?format=csv`, so a plain link opens it. */
 @ApiTags('Compliance')
 @Controller()
 export class ComplianceCsvController {
@@ -44,8 +104,7 @@ export class ComplianceCsvController {
   @ApiOperation({
     operationId: 'getComplianceCsv',
     summary: 'The compliance report as CSV (one row per ISP)',
-    description:
-      'The same figures as `GET /compliance`, as RFC 4180 CSV (UTF-8, CRLF, a header row; `bom=true` prepends a byte order mark for Excel). `rejections` is their count and `rejection_reasons` joins `documentNumber: reason` with ` | `. Empty cells are nulls. Text that a spreadsheet would run as a formula is prefixed with an apostrophe.',
+    description: 'An alias of `GET /compliance?format=csv`: the same figures as ' + CSV_DESCRIPTION,
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({
@@ -53,16 +112,10 @@ export class ComplianceCsvController {
     content: { 'text/csv': { schema: { type: 'string' } } },
   })
   @ApiProblemResponses(400)
-  async csv(
+  csv(
     @Query() query: ComplianceCsvQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const { bom, ...window } = query;
-    const file = await this.compliance.csv(window, bom === 'true');
-    void reply
-      .header('content-type', 'text/csv; charset=utf-8; header=present')
-      .header('content-disposition', `attachment; filename="${file.filename}"`)
-      .header('cache-control', 'private, no-store');
-    return file.body;
+    return sendCsv(this.compliance, query, reply);
   }
 }

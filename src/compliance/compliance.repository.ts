@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import {
+  APPLIED_STATUSES_SQL as APPLIED,
+  CLOSED_STATUSES_SQL as CLOSED,
+  OPEN_STATUSES_SQL as OPEN,
+  overdueSql,
+} from '#src/common/assignment-status.js';
 import { pendingChangesSql } from '#src/feed/feed.repository.js';
 
 export interface RejectionRow {
@@ -9,6 +15,14 @@ export interface RejectionRow {
   reason: string | null;
   /** ISO 8601, as json_build_object writes a timestamptz. */
   at: string;
+}
+
+export interface OverdueRow {
+  assignmentId: string;
+  requestId: string;
+  documentNumber: string;
+  /** ISO 8601, as json_build_object writes a timestamptz. */
+  deadlineAt: string;
 }
 
 /** One ISP's figures over the assignments of the requests published in the window. */
@@ -22,6 +36,8 @@ export interface ComplianceRow {
   rejected: number;
   open: number;
   overdue: number;
+  /** The overdue assignments, earliest deadline first. */
+  overdue_assignments: OverdueRow[];
   withdrawn: number;
   /** Closed or past their deadline (not withdrawn): the base of the on-time percentage. */
   decided: number;
@@ -36,10 +52,6 @@ export interface ComplianceRow {
   version_lag: number;
 }
 
-const OPEN = `('pending', 'acknowledged')`;
-const APPLIED = `('applied', 'partially_applied')`;
-const CLOSED = `('applied', 'partially_applied', 'rejected')`;
-
 @Injectable()
 export class ComplianceRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -49,13 +61,20 @@ export class ComplianceRepository {
    * [from, to), in one statement (aggregates by ISP, then one lateral lookup per ISP on the
    * feed indexes). `now` is the clock's: overdue is computed at read time, never stored.
    * Percentiles are PostgreSQL's percentile_cont (linear interpolation), in seconds.
+   *
+   * On time: applied or partially applied now, and the ISP's FIRST application (the earliest
+   * applied/partially_applied confirmation) was stated at or before the deadline. Not closed_at:
+   * that is the first close of any kind, so a rejection on time followed by a late application
+   * would count. The time to apply stays applied_at (the latest confirmation's) − publication.
    */
   report(from: Date, to: Date, now: Date): Promise<ComplianceRow[]> {
     return this.dataSource.query<ComplianceRow[]>(
       `WITH window_assignments AS (
          SELECT a.id, a.organization_id, a.request_id, a.status, a.deadline_at, a.closed_at,
                 a.applied_at, a.acknowledged_at, a.last_confirmation_id, r.published_at,
-                r.document_number
+                r.document_number,
+                (SELECT min(c.created_at) FROM confirmations c
+                  WHERE c.assignment_id = a.id AND c.status IN ${APPLIED}) AS first_applied_at
            FROM assignments a
            JOIN blocking_requests r ON r.id = a.request_id
           WHERE r.published_at >= $1 AND r.published_at < $2),
@@ -66,13 +85,17 @@ export class ComplianceRepository {
                 count(*) FILTER (WHERE w.status = 'partially_applied')::int AS partially_applied,
                 count(*) FILTER (WHERE w.status = 'rejected')::int AS rejected,
                 count(*) FILTER (WHERE w.status IN ${OPEN})::int AS open,
-                count(*) FILTER (WHERE w.status IN ${OPEN} AND w.deadline_at < $3)::int AS overdue,
+                count(*) FILTER (WHERE ${overdueSql('w', '$3')})::int AS overdue,
+                coalesce(json_agg(json_build_object(
+                  'assignmentId', w.id, 'requestId', w.request_id,
+                  'documentNumber', w.document_number, 'deadlineAt', w.deadline_at)
+                  ORDER BY w.deadline_at, w.id)
+                  FILTER (WHERE ${overdueSql('w', '$3')}), '[]') AS overdue_assignments,
                 count(*) FILTER (WHERE w.status = 'withdrawn')::int AS withdrawn,
-                count(*) FILTER (WHERE w.status IN ${CLOSED}
-                                    OR (w.status IN ${OPEN} AND w.deadline_at < $3))::int
+                count(*) FILTER (WHERE w.status IN ${CLOSED} OR ${overdueSql('w', '$3')})::int
                   AS decided,
                 count(*) FILTER (WHERE w.status IN ${APPLIED}
-                                   AND w.closed_at <= w.deadline_at)::int AS on_time,
+                                   AND w.first_applied_at <= w.deadline_at)::int AS on_time,
                 percentile_cont(0.5) WITHIN GROUP (
                   ORDER BY extract(epoch FROM w.applied_at - w.published_at))
                   FILTER (WHERE w.status IN ${APPLIED} AND w.applied_at IS NOT NULL)
@@ -98,7 +121,9 @@ export class ComplianceRepository {
               coalesce(f.assignments, 0) AS assignments, coalesce(f.applied, 0) AS applied,
               coalesce(f.partially_applied, 0) AS partially_applied,
               coalesce(f.rejected, 0) AS rejected, coalesce(f.open, 0) AS open,
-              coalesce(f.overdue, 0) AS overdue, coalesce(f.withdrawn, 0) AS withdrawn,
+              coalesce(f.overdue, 0) AS overdue,
+              coalesce(f.overdue_assignments, '[]') AS overdue_assignments,
+              coalesce(f.withdrawn, 0) AS withdrawn,
               coalesce(f.decided, 0) AS decided, coalesce(f.on_time, 0) AS on_time,
               f.median_seconds_to_apply, f.p90_seconds_to_apply, f.median_seconds_to_acknowledge,
               coalesce(f.rejections, '[]') AS rejections,

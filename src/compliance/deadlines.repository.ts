@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { OPEN_STATUSES_SQL as OPEN } from '#src/common/assignment-status.js';
 
 /** An assignment the scheduler claimed, with what its event names. */
 export interface ClaimedAssignment {
@@ -11,8 +12,6 @@ export interface ClaimedAssignment {
   /** The Department organization that issued the request. */
   issued_by: string;
 }
-
-const OPEN = `('pending', 'acknowledged')`;
 
 /**
  * The scheduler's claims. Each marks a batch of due assignments and returns them, in one

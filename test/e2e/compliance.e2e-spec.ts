@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { ASSIGNMENT_STATUSES } from '#src/blocking-requests/blocking-request.entity.js';
+import { isOverdue, overdueSql } from '#src/common/assignment-status.js';
 import { ManualClock } from '#src/common/clock/clock.js';
 import type { IspCompliance } from '#src/compliance/dto/compliance.dto.js';
 import { FeedWriter } from '#src/feed/feed-writer.js';
@@ -34,6 +36,7 @@ describe('compliance report', () => {
   let ispA: OrganizationEntity;
   let ispB: OrganizationEntity;
   let ispD: OrganizationEntity;
+  let ispE: OrganizationEntity;
   let ispC: { org: OrganizationEntity; token: string };
   const docs: Record<string, string> = {};
   const ids: Record<string, string> = {};
@@ -66,14 +69,16 @@ describe('compliance report', () => {
       approver: (await make.loginAs('approver')).token,
       isp: (await make.loginAs('isp_client')).token,
     };
-    [ispA, ispB, ispD] = [
+    [ispA, ispB, ispD, ispE] = [
       await make.organization('isp', { name: 'Alpha Telecom, "North"' }),
+      await make.organization('isp'),
       await make.organization('isp'),
       await make.organization('isp'),
     ];
     ispC = await ispWithToken(t.app);
     const A = ispA.id;
     const B = ispB.id;
+    const E = ispE.id;
 
     /** A request published at `published` for `targets`, deadline 24 h later unless given. */
     const publish = async (key: string, published: Date, targets: string[], deadline?: Date) => {
@@ -114,25 +119,48 @@ describe('compliance report', () => {
     const r6 = await publish('R6', P[5], [A], at('2002-04-01T00:00:00Z'));
     const r7 = await publish('R7', P[5], [A]);
     const r10 = await publish('R10', at(FROM), [A]);
+    const r8 = await publish('R8', P[5], [E]);
+    const r9 = await publish('R9', P[5], [E]);
     // Outside the window: just before `from`, and exactly at `to` (exclusive).
     const before = await publish('before', at('2002-01-31T23:59:59.999Z'), [A, B]);
     const atTo = await publish('atTo', at(TO), [A, B]);
 
+    /** An assignment closed by one application confirmed at closedAt (as the API writes it). */
+    const applied = async (
+      key: string,
+      req: { id: string; deadline: Date },
+      organizationId: string,
+      state: {
+        status: 'applied' | 'partially_applied';
+        acknowledgedAt: Date;
+        appliedAt: Date;
+        closedAt: Date;
+      },
+    ) => {
+      const id = await assign(key, req, organizationId, state);
+      await fixtures.confirmation({
+        assignmentId: id,
+        organizationId,
+        status: state.status,
+        appliedAt: state.appliedAt,
+        createdAt: state.closedAt,
+      });
+    };
     // A: applied on time (ack 600 s, applied 3600 s after publication).
-    await assign('a1', r1, A, {
+    await applied('a1', r1, A, {
       status: 'applied',
       acknowledgedAt: plus(P[0], 600),
       appliedAt: plus(P[0], 3600),
       closedAt: plus(P[0], 3700),
     });
     // A: partially applied, confirmed 30 h after publication (6 h late).
-    await assign('a2', r2, A, {
+    await applied('a2', r2, A, {
       status: 'partially_applied',
       acknowledgedAt: plus(P[1], 1200),
       appliedAt: plus(P[1], 7200),
       closedAt: plus(P[1], 30 * 3600),
     });
-    await assign('a3', r3, A, {
+    await applied('a3', r3, A, {
       status: 'applied',
       acknowledgedAt: plus(P[2], 1800),
       appliedAt: plus(P[2], 10800),
@@ -163,7 +191,7 @@ describe('compliance report', () => {
     await assign('a6', r6, A, { status: 'acknowledged', acknowledgedAt: plus(P[5], 300) });
     await assign('a7', r7, A, { status: 'withdrawn' });
     // A: published exactly at `from` (inclusive), applied within a minute.
-    await assign('a10', r10, A, {
+    await applied('a10', r10, A, {
       status: 'applied',
       acknowledgedAt: plus(at(FROM), 60),
       appliedAt: plus(at(FROM), 60),
@@ -193,6 +221,50 @@ describe('compliance report', () => {
     });
     await assign('b2', r2, B, { status: 'pending' });
 
+    // E: corrections. e1 rejected on time (closed_at stays there), then applied late: not on
+    // time. e2 applied on time, then corrected to partially applied late: on time (the first
+    // application counts); its time to apply is the latest confirmation's applied_at.
+    const e1 = await assign('e1', r8, E, {
+      status: 'applied',
+      acknowledgedAt: plus(P[5], 100),
+      appliedAt: plus(P[5], 29 * 3600),
+      closedAt: plus(P[5], 100),
+    });
+    await fixtures.confirmation({
+      assignmentId: e1,
+      organizationId: E,
+      status: 'rejected',
+      reason: 'not yet',
+      createdAt: plus(P[5], 100),
+    });
+    await fixtures.confirmation({
+      assignmentId: e1,
+      organizationId: E,
+      status: 'applied',
+      appliedAt: plus(P[5], 29 * 3600),
+      createdAt: plus(P[5], 30 * 3600),
+    });
+    const e2 = await assign('e2', r9, E, {
+      status: 'partially_applied',
+      acknowledgedAt: plus(P[5], 100),
+      appliedAt: plus(P[5], 3000),
+      closedAt: plus(P[5], 3600),
+    });
+    await fixtures.confirmation({
+      assignmentId: e2,
+      organizationId: E,
+      status: 'applied',
+      appliedAt: plus(P[5], 3500),
+      createdAt: plus(P[5], 3600),
+    });
+    await fixtures.confirmation({
+      assignmentId: e2,
+      organizationId: E,
+      status: 'partially_applied',
+      appliedAt: plus(P[5], 3000),
+      createdAt: plus(P[5], 40 * 3600),
+    });
+
     // Feeds: A has 5 changes, pulled up to its 4th, then re-synced to its 2nd (latest pull).
     versionsA = await fixtures.feedChanges(A, 5);
     versionsB = await fixtures.feedChanges(B, 3);
@@ -221,6 +293,14 @@ describe('compliance report', () => {
       rejected: 1,
       open: 2,
       overdue: 1,
+      overdueAssignments: [
+        {
+          assignmentId: ids.a5,
+          requestId: ids.R5,
+          documentNumber: docs.R5,
+          deadlineAt: '2002-02-15T00:00:00.000Z',
+        },
+      ],
       withdrawn: 1,
       // Of a1, a2, a3, a4, a10 (closed) and a5 (past its deadline): a1, a3, a10.
       onTime: 3,
@@ -252,6 +332,14 @@ describe('compliance report', () => {
       rejected: 1,
       open: 1,
       overdue: 1,
+      overdueAssignments: [
+        {
+          assignmentId: ids.b2,
+          requestId: ids.R2,
+          documentNumber: docs.R2,
+          deadlineAt: '2002-02-12T00:00:00.000Z',
+        },
+      ],
       withdrawn: 0,
       onTime: 0,
       onTimePercent: 0,
@@ -279,6 +367,7 @@ describe('compliance report', () => {
       rejected: 0,
       open: 0,
       overdue: 0,
+      overdueAssignments: [],
       withdrawn: 0,
       onTime: 0,
       onTimePercent: null,
@@ -294,6 +383,18 @@ describe('compliance report', () => {
       ...zeros,
       lastPullAt: null,
       versionHeld: null,
+    });
+    // On time is the first application's confirmation, not the first close (a rejection).
+    expect(rowOf(isps, ispE)).toMatchObject({
+      assignments: 2,
+      applied: 1,
+      partiallyApplied: 1,
+      rejected: 0,
+      onTime: 1,
+      onTimePercent: 50,
+      // percentile_cont over the latest applied_at: [3000, 104400] s.
+      medianSecondsToApply: 53700,
+      rejections: [],
     });
     const c = rowOf(isps, ispC.org);
     expect(c).toMatchObject({ ...zeros, versionHeld: heldByC });
@@ -321,9 +422,11 @@ describe('compliance report', () => {
       const after = rowOf((await get(`compliance?${WINDOW}`).expect(200)).body.isps, ispA);
       // a6's deadline (2002-04-01T00:00:00Z) has passed: 3 on time out of 7.
       expect(after).toMatchObject({ open: 2, overdue: 2, onTime: 3, onTimePercent: 42.9 });
+      expect(after.overdueAssignments.map((o) => o.assignmentId)).toEqual([ids.a5, ids.a6]);
       clock.set(at('2002-04-01T00:00:00.000Z'));
       const atDeadline = rowOf((await get(`compliance?${WINDOW}`).expect(200)).body.isps, ispA);
       expect(atDeadline).toMatchObject({ overdue: 1, onTimePercent: 50 });
+      expect(atDeadline.overdueAssignments.map((o) => o.assignmentId)).toEqual([ids.a5]);
     } finally {
       clock.set(at('2002-03-15T00:00:00Z'));
     }
@@ -362,11 +465,11 @@ describe('compliance report', () => {
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
     expect(text.endsWith('\r\n')).toBe(true);
     const header =
-      'organization_id,short_code,name,assignments,applied,partially_applied,rejected,open,overdue,withdrawn,on_time,on_time_percent,median_seconds_to_apply,p90_seconds_to_apply,median_seconds_to_acknowledge,rejections,rejection_reasons,last_pull_at,version_held,current_version,version_lag';
+      'organization_id,short_code,name,assignments,applied,partially_applied,rejected,open,overdue,overdue_documents,withdrawn,on_time,on_time_percent,median_seconds_to_apply,p90_seconds_to_apply,median_seconds_to_acknowledge,rejections,rejection_reasons,last_pull_at,version_held,current_version,version_lag';
     expect(text.split('\r\n')[0]).toBe(header);
     // Quoting per RFC 4180: the comma and quotes in the name, the newline in the reason.
     expect(text).toContain(
-      `${ispA.id},${ispA.shortCode},"Alpha Telecom, ""North""",8,3,1,1,2,1,1,3,50,5400,9720,450,1,"${docs.R4}: Our resolvers cannot block URLs, ""only"" names;\nwe need a proxy",2002-02-25T10:00:00.000Z,${versionsA[3]},${versionsA[4]},1\r\n`,
+      `${ispA.id},${ispA.shortCode},"Alpha Telecom, ""North""",8,3,1,1,2,1,${docs.R5},1,3,50,5400,9720,450,1,"${docs.R4}: Our resolvers cannot block URLs, ""only"" names;\nwe need a proxy",2002-02-25T10:00:00.000Z,${versionsA[3]},${versionsA[4]},1\r\n`,
     );
     const records = parse<Record<string, string>>(text, { columns: true });
     const byId = new Map(records.map((r) => [r.organization_id, r]));
@@ -381,6 +484,7 @@ describe('compliance report', () => {
       rejected: '1',
       open: '1',
       overdue: '1',
+      overdue_documents: docs.R2,
       withdrawn: '0',
       on_time: '0',
       on_time_percent: '0',
@@ -397,6 +501,7 @@ describe('compliance report', () => {
     });
     expect(byId.get(ispD.id)).toMatchObject({
       assignments: '0',
+      overdue_documents: '',
       on_time_percent: '',
       rejections: '0',
       rejection_reasons: '',
@@ -406,6 +511,57 @@ describe('compliance report', () => {
     const bom = await get(`compliance.csv?${WINDOW}&bom=true`).expect(status(200));
     expect(bom.text.charCodeAt(0)).toBe(0xfeff);
     expect(bom.text.slice(1)).toBe(text);
+  });
+
+  it('answers the CSV on /compliance itself: format=csv, or Accept: text/csv', async () => {
+    const alias = await get(`compliance.csv?${WINDOW}&bom=true`).expect(status(200));
+    const csvHeaders = (res: request.Response) => ({
+      type: res.headers['content-type'],
+      disposition: res.headers['content-disposition'],
+      cache: res.headers['cache-control'],
+    });
+    const asked = [
+      get(`compliance?${WINDOW}&format=csv&bom=true`),
+      get(`compliance?${WINDOW}&bom=true`).set('accept', 'text/csv'),
+      get(`compliance?${WINDOW}&bom=true`).set('accept', 'application/json;q=0.5, text/csv'),
+      get(`compliance?${WINDOW}&bom=true&format=csv`).set('accept', 'application/json'),
+    ];
+    for (const req of asked) {
+      const res = await req.expect(status(200));
+      expect(res.text).toBe(alias.text);
+      expect(csvHeaders(res)).toEqual(csvHeaders(alias));
+      expect(res.headers.vary).toMatch(/accept/i);
+    }
+    const json = [
+      get(`compliance?${WINDOW}`),
+      get(`compliance?${WINDOW}&format=json`).set('accept', 'text/csv'),
+      get(`compliance?${WINDOW}`).set('accept', 'text/csv;q=0.5, application/json'),
+      get(`compliance?${WINDOW}`).set('accept', 'text/html, */*;q=0.8'),
+    ];
+    for (const req of json) {
+      const res = await req.expect(status(200));
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers.vary).toMatch(/accept/i);
+      expect(rowOf(res.body.isps as IspCompliance[], ispA).assignments).toBe(8);
+    }
+    const bad = await get(`compliance?${WINDOW}&format=xml`).expect(status(400));
+    expect(bad.body['invalid-params']).toEqual([
+      { name: 'format', reason: 'format must be json or csv' },
+    ]);
+  });
+
+  it('writes overdue exactly as isOverdue says, in SQL (overdueSql)', async () => {
+    const now = at('2002-03-15T00:00:00Z');
+    const deadlines = [plus(now, -0.001), now, plus(now, 0.001)];
+    const cases = ASSIGNMENT_STATUSES.flatMap((s) => deadlines.map((d) => [s, d] as const));
+    const rows = await t.app.get(DataSource).query<{ i: number; overdue: boolean }[]>(
+      `SELECT a.i, ${overdueSql('a', '$3::timestamptz')} AS overdue
+         FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS a(status, deadline_at, i)
+        ORDER BY a.i`,
+      [cases.map(([s]) => s), cases.map(([, d]) => d), now],
+    );
+    expect(rows.map((r) => r.overdue)).toEqual(cases.map(([s, d]) => isOverdue(s, d, now)));
+    expect(rows.filter((r) => r.overdue)).toHaveLength(2);
   });
 
   it('neutralizes cells a spreadsheet would run as formulas', async () => {
@@ -422,10 +578,12 @@ describe('compliance report', () => {
     for (const who of [token.admin, token.approver, token.auditor]) {
       await get(`compliance?${WINDOW}`, who).expect(status(200));
       await get(`compliance.csv?${WINDOW}`, who).expect(status(200));
+      await get(`compliance?${WINDOW}&format=csv`, who).expect(status(200));
     }
     for (const who of [token.isp, ispC.token]) {
       await get(`compliance?${WINDOW}`, who).expect(status(403));
       await get(`compliance.csv?${WINDOW}`, who).expect(status(403));
+      await get(`compliance?${WINDOW}&format=csv`, who).expect(status(403));
     }
     await request(t.server).get('/api/v1/compliance').expect(401);
   });
@@ -441,8 +599,8 @@ describe('compliance report', () => {
     ['from=2002-04-01', 'from'],
     ['colour=red', 'colour'],
   ])('refuses %s with a 400 problem naming %s', async (query, field) => {
-    for (const path of ['compliance', 'compliance.csv']) {
-      const res = await get(`${path}?${query}`).expect(status(400));
+    for (const path of ['compliance?', 'compliance.csv?', 'compliance?format=csv&']) {
+      const res = await get(`${path}${query}`).expect(status(400));
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body).toMatchObject({
         status: 400,

@@ -39,6 +39,18 @@ export class ComplianceCsvQuery extends ComplianceQuery {
   bom?: 'true' | 'false';
 }
 
+/** `GET /compliance`: the window, and which representation (JSON unless asked for CSV). */
+export class ComplianceReportQuery extends ComplianceCsvQuery {
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    description:
+      'The representation: `csv` answers text/csv (as `GET /compliance.csv`). Without it, `Accept: text/csv` (preferred over application/json) does the same; otherwise JSON. `bom` applies to CSV only.',
+  })
+  @IsOptional()
+  @IsIn(['json', 'csv'], { message: 'format must be json or csv' })
+  format?: 'json' | 'csv';
+}
+
 export class ComplianceOrganization {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
@@ -55,6 +67,13 @@ export class ComplianceRejection {
   at!: string;
 }
 
+export class ComplianceOverdue {
+  @ApiProperty({ format: 'uuid' }) assignmentId!: string;
+  @ApiProperty({ format: 'uuid' }) requestId!: string;
+  @ApiProperty() documentNumber!: string;
+  @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
+}
+
 export class IspCompliance {
   @ApiProperty({ type: ComplianceOrganization }) organization!: ComplianceOrganization;
   @ApiProperty({ description: 'Assignments of the requests published in the window' })
@@ -65,10 +84,17 @@ export class IspCompliance {
   @ApiProperty({ description: 'Pending or acknowledged' }) open!: number;
   @ApiProperty({ description: 'Open and past their deadline, at the time of the answer' })
   overdue!: number;
+  @ApiProperty({
+    type: [ComplianceOverdue],
+    description:
+      'The overdue assignments themselves (as many as `overdue`), earliest deadline first',
+  })
+  overdueAssignments!: ComplianceOverdue[];
   @ApiProperty({ description: 'The request was withdrawn before the ISP closed it' })
   withdrawn!: number;
   @ApiProperty({
-    description: 'Applied or partially applied, and confirmed (closed) at or before the deadline',
+    description:
+      'Applied or partially applied now, and the first application (the earliest applied or partially_applied confirmation) was stated at or before the deadline; a rejection on time followed by a late application is not on time',
   })
   onTime!: number;
   @ApiProperty({
@@ -82,7 +108,7 @@ export class IspCompliance {
     type: Number,
     nullable: true,
     description:
-      'Median of (applied_at − the request’s publication) over applied and partially applied assignments, in whole seconds (percentile_cont)',
+      'Median of (applied_at − the request’s publication) over applied and partially applied assignments, in whole seconds (percentile_cont); applied_at is the one stated by the latest confirmation',
   })
   medianSecondsToApply!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'The same, 90th percentile' })
