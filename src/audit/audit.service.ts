@@ -1,6 +1,7 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Principal } from '#src/auth/principal.js';
+import { Clock } from '#src/common/clock/clock.js';
 import { currentRequestContext } from '#src/common/http/request-context.js';
 
 /** A connection that runs SQL: a TypeORM EntityManager or a `pg` client. */
@@ -85,14 +86,19 @@ export interface OutboxMessage {
  */
 @Injectable()
 export class OutboxService {
+  constructor(private readonly clock: Clock) {}
+
+  /** `created_at` is the application clock's now: the event's `timestamp` in deliveries. */
   async enqueue(connection: Queryable, message: OutboxMessage): Promise<void> {
     await connection.query(
-      `INSERT INTO outbox (topic, aggregate_id, payload, recipients) VALUES ($1, $2, $3, $4)`,
+      `INSERT INTO outbox (topic, aggregate_id, payload, recipients, created_at)
+       VALUES ($1, $2, $3, $4, $5)`,
       [
         message.topic,
         message.aggregateId,
         JSON.stringify(message.payload),
         [...new Set(message.recipients)],
+        this.clock.now(),
       ],
     );
   }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Principal } from '#src/auth/principal.js';
+import { Clock } from '#src/common/clock/clock.js';
 
 export interface FeedPull {
   principal: Principal;
@@ -29,10 +30,13 @@ export class FeedPullRecorder implements OnApplicationShutdown {
   private buffer: (FeedPull & { at: Date })[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
 
   record(pull: FeedPull): void {
-    this.buffer.push({ ...pull, at: new Date() });
+    this.buffer.push({ ...pull, at: this.clock.now() });
     if (this.buffer.length >= MAX_BUFFER) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }

@@ -56,6 +56,8 @@ export class AssignmentFixtures {
     appliedAt?: Date;
   }): Promise<string> {
     const [row] = await this.db.query<{ id: string }[]>(
+      // feed_version (NOT NULL): these fixture requests have no feed changes of their own, so
+      // the feed's version at insertion, as the AssignmentFeedVersion backfill does.
       `INSERT INTO assignments
          (request_id, organization_id, deadline_at, status, acknowledged_at, closed_at, applied_at,
           feed_version)

@@ -26,6 +26,8 @@ export interface Staff {
   analystId: string;
   approverId: string;
   bothId: string;
+  /** Their department organization (the issuer of what they publish). */
+  organization: OrganizationEntity;
 }
 
 /** Department staff in one new department organization. */
@@ -52,6 +54,7 @@ export async function departmentStaff(app: NestFastifyApplication): Promise<Staf
     analystId: analyst.id,
     approverId: approver.id,
     bothId: both.id,
+    organization: dept,
   };
 }
 
