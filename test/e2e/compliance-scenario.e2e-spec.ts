@@ -468,6 +468,7 @@ describe('issue 6 end to end: publish, pull, confirm, receipt, deadline, complia
           ...none,
           open: 0,
           overdue: 0,
+          overdueAssignments: [],
           onTime: 1,
           onTimePercent: 100,
           medianSecondsToApply: 9000,
@@ -486,6 +487,7 @@ describe('issue 6 end to end: publish, pull, confirm, receipt, deadline, complia
           ...none,
           open: 0,
           overdue: 0,
+          overdueAssignments: [],
           onTime: 1,
           onTimePercent: 100,
           medianSecondsToApply: 14400,
@@ -505,6 +507,9 @@ describe('issue 6 end to end: publish, pull, confirm, receipt, deadline, complia
           ...none,
           open: 1,
           overdue: 1,
+          overdueAssignments: [
+            { assignmentId: assignmentOf.C, requestId, documentNumber, deadlineAt: iso(24 * HOUR) },
+          ],
           onTime: 0,
           onTimePercent: 0,
           medianSecondsToApply: null,
@@ -526,10 +531,10 @@ describe('issue 6 end to end: publish, pull, confirm, receipt, deadline, complia
       );
       const maxOf = (p: Party) => Math.max(...versionsOf[p.org.id]);
       expect(res.text.split('\r\n')).toEqual([
-        'organization_id,short_code,name,assignments,applied,partially_applied,rejected,open,overdue,withdrawn,on_time,on_time_percent,median_seconds_to_apply,p90_seconds_to_apply,median_seconds_to_acknowledge,rejections,rejection_reasons,last_pull_at,version_held,current_version,version_lag',
-        `${A.org.id},ISP-A,Telecom ISP-A,1,0,1,0,0,0,0,1,100,9000,9000,3600,0,,${iso(30 * MINUTE)},${aHeld},${maxOf(A)},0`,
-        `${B.org.id},ISP-B,Telecom ISP-B,1,1,0,0,0,0,0,1,100,14400,14400,18000,0,,${iso(45 * MINUTE)},${bHeld},${maxOf(B)},0`,
-        `${C.org.id},ISP-C,Telecom ISP-C,1,0,0,0,1,1,0,0,0,,,,0,,,,${maxOf(C)},3`,
+        'organization_id,short_code,name,assignments,applied,partially_applied,rejected,open,overdue,overdue_documents,withdrawn,on_time,on_time_percent,median_seconds_to_apply,p90_seconds_to_apply,median_seconds_to_acknowledge,rejections,rejection_reasons,last_pull_at,version_held,current_version,version_lag',
+        `${A.org.id},ISP-A,Telecom ISP-A,1,0,1,0,0,0,,0,1,100,9000,9000,3600,0,,${iso(30 * MINUTE)},${aHeld},${maxOf(A)},0`,
+        `${B.org.id},ISP-B,Telecom ISP-B,1,1,0,0,0,0,,0,1,100,14400,14400,18000,0,,${iso(45 * MINUTE)},${bHeld},${maxOf(B)},0`,
+        `${C.org.id},ISP-C,Telecom ISP-C,1,0,0,0,1,1,${documentNumber},0,0,0,,,,0,,,,${maxOf(C)},3`,
         '',
       ]);
       expect(parse(res.text, { columns: true })).toHaveLength(3);
