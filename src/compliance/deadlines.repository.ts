@@ -38,7 +38,7 @@ export class DeadlinesRepository {
     );
   }
 
-  /** Open, not yet escalated, deadline + after ≤ now. */
+  /** Open, not yet escalated, deadline + after < now (overdue: strictly past the deadline). */
   claimEscalations(
     manager: EntityManager,
     now: Date,
@@ -49,7 +49,7 @@ export class DeadlinesRepository {
       manager,
       'escalated_at',
       `a.escalated_at IS NULL
-         AND a.deadline_at + make_interval(mins => $2::int) <= $1::timestamptz`,
+         AND a.deadline_at + make_interval(mins => $2::int) < $1::timestamptz`,
       [now, afterMinutes, limit],
     );
   }

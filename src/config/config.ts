@@ -238,7 +238,7 @@ export class AppConfig {
   @IntInRange(0, 43200)
   ASSIGNMENT_REMINDER_BEFORE_MINUTES = 120;
 
-  /** Minutes after an assignment's deadline when it is escalated as overdue (0: at the deadline). */
+  /** Minutes after an assignment's deadline when it is escalated as overdue (0: once the deadline has passed). */
   @IntInRange(0, 43200)
   ASSIGNMENT_ESCALATION_AFTER_MINUTES = 0;
 

@@ -414,18 +414,18 @@ describe('issue 6 end to end: publish, pull, confirm, receipt, deadline, complia
     expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 0 });
     await deliverAll();
 
-    clock.set(at(24 * HOUR - 1));
+    // At the deadline itself C is not overdue yet (deadline < now), and is not escalated.
+    clock.set(at(24 * HOUR));
     expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 0 });
     const before = await api('get', `/assignments/${assignmentOf.C}`, C.token).expect(status(200));
     expect(before.body).toMatchObject({ status: 'pending', overdue: false });
-    clock.set(at(24 * HOUR));
-    expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 1 });
-    expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 0 });
-    await deliverAll();
-    // At the deadline itself C is not overdue yet (deadline < now); a millisecond later it is.
+    // A millisecond later it is overdue, and escalated once.
     clock.set(at(24 * HOUR + 1));
     const after = await api('get', `/assignments/${assignmentOf.C}`, C.token).expect(status(200));
     expect(after.body).toMatchObject({ status: 'pending', overdue: true });
+    expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 1 });
+    expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 0 });
+    await deliverAll();
   });
 
   describe('T0 + 25 h', () => {
@@ -641,7 +641,7 @@ describe('issue 6 end to end: publish, pull, confirm, receipt, deadline, complia
         timestamp: iso(22 * HOUR),
         data: { ...aboutC, minutesLeft: 120 },
       };
-      const overdue = { type: 'assignment.overdue', timestamp: iso(24 * HOUR), data: aboutC };
+      const overdue = { type: 'assignment.overdue', timestamp: iso(24 * HOUR + 1), data: aboutC };
 
       const got = (party: Party) =>
         receiver.deliveries

@@ -90,7 +90,7 @@ describe('assignment deadlines: reminders and escalation', () => {
     await two.close();
   });
 
-  it('reminds once inside the window, escalates once at the deadline, spares closed and withdrawn ones', async () => {
+  it('reminds once inside the window, escalates once just past the deadline, spares closed and withdrawn ones', async () => {
     const isp = (await make.organization('isp')).id;
     const deadline = new Date('2001-03-04T12:00:00Z');
     const pending = await open(isp, deadline);
@@ -169,10 +169,11 @@ describe('assignment deadlines: reminders and escalation', () => {
       },
     ]);
 
-    // One millisecond before the deadline: nothing; at the deadline: the two still open.
-    clockOne.set(new Date(deadline.getTime() - 1));
-    expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 0 });
+    // At the deadline: nothing (not overdue yet); a millisecond later: the two still open.
     clockOne.set(deadline);
+    expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 0 });
+    const late = new Date(deadline.getTime() + 1);
+    clockOne.set(late);
     expect(await scheduler.runOnce()).toEqual({ reminded: 0, escalated: 2 });
     const escalations = (await events(all)).filter((e) => e.topic === 'assignment.overdue');
     expect(escalations).toEqual(
@@ -189,7 +190,7 @@ describe('assignment deadlines: reminders and escalation', () => {
         recipients: [isp, department],
       })),
     );
-    expect(await marks(acknowledged.id)).toEqual({ reminded_at: remindAt, escalated_at: deadline });
+    expect(await marks(acknowledged.id)).toEqual({ reminded_at: remindAt, escalated_at: late });
     expect(await marks(closedInTime.id)).toMatchObject({ escalated_at: null });
     expect(await marks(withdrawn.id)).toEqual({ reminded_at: null, escalated_at: null });
 
@@ -200,7 +201,7 @@ describe('assignment deadlines: reminders and escalation', () => {
     expect(await events([...all, missed.id])).toHaveLength(6);
 
     // A restart (a new application on the same database, at the same time) sends nothing again.
-    const restarted = await createTestApp({ clock: new ManualClock(deadline) });
+    const restarted = await createTestApp({ clock: new ManualClock(late) });
     try {
       expect(await restarted.app.get(DeadlineScheduler).runOnce()).toEqual({
         reminded: 0,
@@ -227,10 +228,10 @@ describe('assignment deadlines: reminders and escalation', () => {
     const [reminder] = await events([a.id]);
     // Whole minutes left, rounded down.
     expect(reminder.payload.minutesLeft).toBe(45);
-    clockTwo.set(new Date(deadline.getTime() + 30 * MINUTE - 1));
+    clockTwo.set(new Date(deadline.getTime() + 30 * MINUTE));
     await scheduler.runOnce();
     expect(await topics()).toEqual(['assignment.reminder']);
-    clockTwo.set(new Date(deadline.getTime() + 30 * MINUTE));
+    clockTwo.set(new Date(deadline.getTime() + 30 * MINUTE + 1));
     await scheduler.runOnce();
     expect(await topics()).toEqual(['assignment.reminder', 'assignment.overdue']);
   });
