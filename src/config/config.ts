@@ -340,6 +340,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       }),
     );
   }
+  if (config.NODE_ENV === 'production') {
+    // Both are for tests and development only: production never sends over plain http nor
+    // to private addresses, whatever the environment says.
+    if (config.WEBHOOK_ALLOW_HTTP) {
+      errors.push(
+        Object.assign(new ValidationErrorClass(), {
+          property: 'WEBHOOK_ALLOW_HTTP',
+          constraints: {
+            production: 'WEBHOOK_ALLOW_HTTP=true is refused when NODE_ENV=production (tests only)',
+          },
+        }),
+      );
+    }
+    if (config.WEBHOOK_ALLOWED_PRIVATE_CIDRS.trim() !== '') {
+      errors.push(
+        Object.assign(new ValidationErrorClass(), {
+          property: 'WEBHOOK_ALLOWED_PRIVATE_CIDRS',
+          constraints: {
+            production:
+              'WEBHOOK_ALLOWED_PRIVATE_CIDRS must be empty when NODE_ENV=production (tests only)',
+          },
+        }),
+      );
+    }
+  }
   if (errors.length > 0) {
     throw new ConfigError(
       'Invalid configuration: ' + errors.map((e) => firstMessage(e)).join('; '),
