@@ -256,9 +256,16 @@ export class AppConfig {
   @IntInRange(1, 1000)
   WEBHOOK_BATCH_SIZE = 50;
 
-  /** Time allowed for one delivery attempt (connect, send, response), in milliseconds. */
+  /**
+   * Time allowed for one delivery attempt, in milliseconds: one deadline for the whole attempt
+   * (subscription lookup, DNS resolution and vetting, connect, send, response).
+   */
   @IntInRange(100, 120000)
   WEBHOOK_TIMEOUT_MS = 10000;
+
+  /** Delivery attempts one worker runs at the same time (the rest of its batch waits). */
+  @IntInRange(1, 200)
+  WEBHOOK_CONCURRENCY = 10;
 
   /** Attempts of one delivery before it is dead-lettered. */
   @IntInRange(1, 100)
