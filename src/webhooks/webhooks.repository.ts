@@ -162,13 +162,19 @@ export class WebhooksRepository {
     return rows[0][0] ?? null;
   }
 
-  /** The new secret signs from now on; the current one keeps signing until `previousUntil`. */
+  /**
+   * The new secret signs from now on; the current one keeps signing until `previousUntil`.
+   * Refused ('overlap') while a previous secret is still in its overlap (before `now`): a
+   * second rotation would drop that secret at once, and the receiver may not have the newer
+   * one yet (decision 0009). Null when the subscription does not exist.
+   */
   async rotateSecret(
     manager: EntityManager,
     id: string,
     secretEncrypted: Buffer,
     previousUntil: Date,
-  ): Promise<SubscriptionRow | null> {
+    now: Date,
+  ): Promise<SubscriptionRow | 'overlap' | null> {
     const rows: [SubscriptionRow[], number] = await manager.query(
       `UPDATE webhook_subscriptions s
           SET previous_secret_encrypted = s.secret_encrypted,
@@ -176,10 +182,16 @@ export class WebhooksRepository {
               secret_encrypted = $2,
               version = s.version + 1, updated_at = now()
         WHERE s.id = $1 AND s.deleted_at IS NULL
+          AND (s.previous_secret_expires_at IS NULL OR s.previous_secret_expires_at <= $4)
         RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [id, secretEncrypted, previousUntil],
+      [id, secretEncrypted, previousUntil, now],
     );
-    return rows[0][0] ?? null;
+    if (rows[0][0]) return rows[0][0];
+    const exists: unknown[] = await manager.query(
+      `SELECT 1 FROM webhook_subscriptions WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    return exists.length > 0 ? 'overlap' : null;
   }
 
   /** Marks the subscription deleted and dead-letters its pending deliveries; false if gone. */

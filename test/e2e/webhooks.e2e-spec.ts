@@ -472,6 +472,13 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       );
       receiver.secrets.set(sub.path, [sub.secret, fresh]);
 
+      // A second rotation within the overlap is refused: it would drop the original secret,
+      // which the receiver may still be the only one to have.
+      const again = await api('post', `/webhooks/${sub.id}/rotate-secret`, ispA.token).expect(
+        status(409),
+      );
+      expect(again.body.type).toBe('urn:threat-exchange:problem:invalid-state');
+
       await enqueue('request.published', [ispA.org.id]);
       await worker.runOnce();
       const during = receiver.at(sub.path)[0];
@@ -484,6 +491,9 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       const after = receiver.at(sub.path)[1];
       expect((after.headers['webhook-signature'] as string).split(' ')).toHaveLength(1);
       expect(after.verifiedWith).toEqual([fresh]);
+
+      // Once the overlap is over, rotating again is fine.
+      await api('post', `/webhooks/${sub.id}/rotate-secret`, ispA.token).expect(status(200));
     });
 
     it('checks the address again at delivery: a name that turns private fails the attempt', async () => {
