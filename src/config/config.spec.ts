@@ -60,6 +60,32 @@ describe('loadConfig', () => {
     }
   });
 
+  describe('under NODE_ENV=production', () => {
+    const production = { NODE_ENV: 'production', KEY_ENCRYPTION_KEY: `${'k'.repeat(43)}=` };
+
+    it('refuses WEBHOOK_ALLOW_HTTP=true with a clear startup error', () => {
+      expect(() => loadConfig({ ...production, WEBHOOK_ALLOW_HTTP: 'true' })).toThrow(
+        /WEBHOOK_ALLOW_HTTP=true is refused when NODE_ENV=production/,
+      );
+    });
+
+    it('refuses a non-empty WEBHOOK_ALLOWED_PRIVATE_CIDRS', () => {
+      expect(() =>
+        loadConfig({ ...production, WEBHOOK_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8' }),
+      ).toThrow(/WEBHOOK_ALLOWED_PRIVATE_CIDRS must be empty when NODE_ENV=production/);
+    });
+
+    it('accepts both outside production, and their defaults in production', () => {
+      const relaxed = { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8' };
+      expect(loadConfig({ ...relaxed, NODE_ENV: 'test' }).WEBHOOK_ALLOW_HTTP).toBe(true);
+      expect(
+        loadConfig({ ...relaxed, NODE_ENV: 'development' }).WEBHOOK_ALLOWED_PRIVATE_CIDRS,
+      ).toBe('127.0.0.0/8');
+      const config = loadConfig({ ...production, WEBHOOK_ALLOW_HTTP: 'false' });
+      expect(config.WEBHOOK_ALLOW_HTTP).toBe(false);
+    });
+  });
+
   it('names every wrong variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(
       /PORT.*; LOG_LEVEL|LOG_LEVEL.*; PORT/,

@@ -256,9 +256,16 @@ export class AppConfig {
   @IntInRange(1, 1000)
   WEBHOOK_BATCH_SIZE = 50;
 
-  /** Time allowed for one delivery attempt (connect, send, response), in milliseconds. */
+  /**
+   * Time allowed for one delivery attempt, in milliseconds: one deadline for the whole attempt
+   * (subscription lookup, DNS resolution and vetting, connect, send, response).
+   */
   @IntInRange(100, 120000)
   WEBHOOK_TIMEOUT_MS = 10000;
+
+  /** Delivery attempts one worker runs at the same time (the rest of its batch waits). */
+  @IntInRange(1, 200)
+  WEBHOOK_CONCURRENCY = 10;
 
   /** Attempts of one delivery before it is dead-lettered. */
   @IntInRange(1, 100)
@@ -339,6 +346,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         constraints: { required: 'KEY_ENCRYPTION_KEY is required when NODE_ENV=production' },
       }),
     );
+  }
+  if (config.NODE_ENV === 'production') {
+    // Both are for tests and development only: production never sends over plain http nor
+    // to private addresses, whatever the environment says.
+    if (config.WEBHOOK_ALLOW_HTTP) {
+      errors.push(
+        Object.assign(new ValidationErrorClass(), {
+          property: 'WEBHOOK_ALLOW_HTTP',
+          constraints: {
+            production: 'WEBHOOK_ALLOW_HTTP=true is refused when NODE_ENV=production (tests only)',
+          },
+        }),
+      );
+    }
+    if (config.WEBHOOK_ALLOWED_PRIVATE_CIDRS.trim() !== '') {
+      errors.push(
+        Object.assign(new ValidationErrorClass(), {
+          property: 'WEBHOOK_ALLOWED_PRIVATE_CIDRS',
+          constraints: {
+            production:
+              'WEBHOOK_ALLOWED_PRIVATE_CIDRS must be empty when NODE_ENV=production (tests only)',
+          },
+        }),
+      );
+    }
   }
   if (errors.length > 0) {
     throw new ConfigError(

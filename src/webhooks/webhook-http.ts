@@ -29,7 +29,8 @@ function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
 /**
  * POSTs `body` to the vetted URL, connecting to `pinned` (one of its vetted addresses) while
  * Host and SNI stay the URL's host name. Redirects are not followed (a 3xx is just a status);
- * the whole exchange is bounded by `timeoutMs`.
+ * the whole exchange ends when `signal` aborts (the attempt's deadline: `timeoutMs` from its
+ * start, which the error message names).
  */
 export function postPinned(
   target: VettedUrl,
@@ -37,6 +38,7 @@ export function postPinned(
   headers: Record<string, string>,
   body: string,
   timeoutMs: number,
+  signal: AbortSignal = AbortSignal.timeout(timeoutMs),
 ): Promise<PostOutcome> {
   const { url, hostname } = target;
   const secure = url.protocol === 'https:';
@@ -55,7 +57,7 @@ export function postPinned(
     },
     lookup: pinnedLookup(pinned),
     agent: false,
-    signal: AbortSignal.timeout(timeoutMs),
+    signal,
     ...(secure && !isIpLiteral ? { servername: hostname } : {}),
   };
   return new Promise<PostOutcome>((resolve) => {

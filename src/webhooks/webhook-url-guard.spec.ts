@@ -143,3 +143,15 @@ describe('webhook URL checks (SSRF protection)', () => {
     expect(addressRefusal('::ffff:10.0.0.1', strict)).toContain('private');
   });
 });
+
+describe('vetWebhookUrl under a deadline', () => {
+  it('gives up on a resolver that never answers when the signal aborts, with the reason', async () => {
+    const never = { lookup: () => new Promise<never>(() => undefined) };
+    const controller = new AbortController();
+    const vetting = vetWebhookUrl('https://hooks.slow.example/x', strict, never, controller.signal);
+    controller.abort();
+    await expect(vetting).rejects.toThrow(
+      new UrlRefused('the host hooks.slow.example did not resolve in time (no DNS answer)'),
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import { lookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 import { AppConfig, parseCidrList } from '#src/config/config.js';
@@ -9,16 +9,81 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
+/** Answers that mean "no record of this family" rather than a failure. */
+const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
+
 /**
- * Resolves host names for webhook URLs: every address (A and AAAA), as the system resolver
- * answers. A provider of its own so that tests can make a name resolve anywhere.
+ * Resolves host names for webhook URLs: every address (A and AAAA), by DNS queries of c-ares
+ * (not getaddrinfo: that one blocks a thread of libuv's small pool for as long as a slow server
+ * takes, and cannot be cancelled). Each query is bounded (`timeout` per try, 2 tries) and the
+ * whole lookup is cancelled when `signal` aborts. A provider of its own so that tests can make
+ * a name resolve anywhere (or never).
  */
 @Injectable()
 export class WebhookResolver {
-  async lookup(hostname: string): Promise<ResolvedAddress[]> {
-    const answers = await lookup(hostname, { all: true, verbatim: true });
-    return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  private readonly tryTimeoutMs: number;
+
+  constructor(@Inject(AppConfig) config: AppConfig) {
+    this.tryTimeoutMs = Math.max(50, Math.floor(config.WEBHOOK_TIMEOUT_MS / 4));
   }
+
+  async lookup(hostname: string, signal?: AbortSignal): Promise<ResolvedAddress[]> {
+    const resolver = new Resolver({ timeout: this.tryTimeoutMs, tries: 2 });
+    const cancel = (): void => resolver.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const [v4, v6] = await Promise.allSettled([
+        resolver.resolve4(hostname),
+        resolver.resolve6(hostname),
+      ]);
+      const addresses: ResolvedAddress[] = [
+        ...(v4.status === 'fulfilled'
+          ? v4.value.map((address) => ({ address, family: 4 as const }))
+          : []),
+        ...(v6.status === 'fulfilled'
+          ? v6.value.map((address) => ({ address, family: 6 as const }))
+          : []),
+      ];
+      if (addresses.length > 0) return addresses;
+      // Neither family answered: report the more telling failure (a timeout over "no data").
+      const failures = [v4, v6]
+        .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+        .map((r) => r.reason as { code?: string });
+      const failure = failures.find((f) => !NO_RECORDS.has(f.code ?? '')) ?? failures[0];
+      throw Object.assign(new Error(`${hostname} does not resolve`), {
+        code: failure?.code ?? 'ENOTFOUND',
+      });
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+}
+
+/**
+ * `work`, or a rejection with `onAbort()` as soon as `signal` aborts, whichever comes first
+ * (the work itself may go on in the background: it is only no longer waited for).
+ */
+export function untilAborted<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort: () => Error,
+): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** A URL we will not send to, with the reason (shown to the caller, logged on attempts). */
@@ -129,6 +194,7 @@ export async function vetWebhookUrl(
   raw: string,
   policy: UrlPolicy,
   resolver: Pick<WebhookResolver, 'lookup'>,
+  signal?: AbortSignal,
 ): Promise<VettedUrl> {
   const url = parseWebhookUrl(raw, policy);
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -137,8 +203,13 @@ export async function vetWebhookUrl(
     addresses = [{ address: hostname, family: hostname.includes(':') ? 6 : 4 }];
   } else {
     try {
-      addresses = await resolver.lookup(hostname);
+      addresses = await untilAborted(
+        resolver.lookup(hostname, signal),
+        signal,
+        () => new UrlRefused(`the host ${hostname} did not resolve in time (no DNS answer)`),
+      );
     } catch (error) {
+      if (error instanceof UrlRefused) throw error;
       const code = (error as { code?: unknown }).code;
       throw new UrlRefused(
         `the host ${hostname} does not resolve${typeof code === 'string' ? ` (${code})` : ''}`,
@@ -162,17 +233,29 @@ export async function vetWebhookUrl(
 export class WebhookUrlGuard {
   readonly policy: UrlPolicy;
 
+  private readonly timeoutMs: number;
+
   constructor(
     @Inject(AppConfig) config: AppConfig,
     private readonly resolver: WebhookResolver,
   ) {
+    this.timeoutMs = config.WEBHOOK_TIMEOUT_MS;
     this.policy = {
       allowHttp: config.WEBHOOK_ALLOW_HTTP || config.NODE_ENV === 'development',
       allowedCidrs: parseCidrList(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS),
     };
   }
 
-  vet(raw: string): Promise<VettedUrl> {
-    return vetWebhookUrl(raw, this.policy, this.resolver);
+  /**
+   * Vets `raw` before `signal` aborts (the delivery attempt's deadline); without one, within
+   * WEBHOOK_TIMEOUT_MS (registration), so a resolver that never answers cannot stall a caller.
+   */
+  vet(raw: string, signal?: AbortSignal): Promise<VettedUrl> {
+    return vetWebhookUrl(
+      raw,
+      this.policy,
+      this.resolver,
+      signal ?? AbortSignal.timeout(this.timeoutMs),
+    );
   }
 }

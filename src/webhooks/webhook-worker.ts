@@ -14,13 +14,23 @@ import { AppConfig } from '#src/config/config.js';
 import { postPinned, type PostOutcome } from '#src/webhooks/webhook-http.js';
 import { WebhookSecrets } from '#src/webhooks/webhook-secrets.js';
 import { signatureHeaders } from '#src/webhooks/webhook-signature.js';
-import { UrlRefused, WebhookUrlGuard } from '#src/webhooks/webhook-url-guard.js';
+import { UrlRefused, untilAborted, WebhookUrlGuard } from '#src/webhooks/webhook-url-guard.js';
 import { WebhooksRepository, type DeliveryRow } from '#src/webhooks/webhooks.repository.js';
 
 /** A lease outlives the attempt's timeout by this much before another worker may take over. */
 const LEASE_MARGIN_MS = 30_000;
+/**
+ * An attempt starts only if its lease has at least WEBHOOK_TIMEOUT_MS plus this left: time to
+ * record it once its deadline has passed, before another worker may take the delivery over.
+ */
+const RECORD_MARGIN_MS = 5_000;
 /** Outbox batches fanned out per round at most (the next round continues). */
 const MAX_DISPATCH_BATCHES = 20;
+
+/** The attempt's deadline passed before it got an answer. */
+class AttemptDeadline extends Error {
+  override readonly name = 'AttemptDeadline';
+}
 
 export interface WorkerRound {
   /** Outbox messages fanned out, and deliveries created. */
@@ -101,18 +111,43 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     return { dispatched, created };
   }
 
-  /** Leases the deliveries due now (one batch) and attempts each. */
+  /**
+   * Leases the deliveries due now (one batch) and attempts them, WEBHOOK_CONCURRENCY at a time.
+   * The lease ends at the database's now() + timeout + 30 s; here it is tracked on the
+   * monotonic clock from before the claim was sent, so it ends no earlier than we think. An
+   * attempt starts only while its remaining lease covers its whole deadline (+ 5 s to record
+   * it); the deliveries left over are given back, never sent late under a lapsed lease.
+   */
   async deliverOnce(): Promise<{ attempted: number; succeeded: number }> {
-    const now = this.clock.now();
-    const leaseUntil = new Date(now.getTime() + this.config.WEBHOOK_TIMEOUT_MS + LEASE_MARGIN_MS);
-    const claimed = await this.webhooks.claimDue(
-      now,
-      leaseUntil,
-      this.workerId,
-      this.config.WEBHOOK_BATCH_SIZE,
-    );
-    const results = await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
-    return { attempted: claimed.length, succeeded: results.filter(Boolean).length };
+    const timeoutMs = this.config.WEBHOOK_TIMEOUT_MS;
+    const concurrency = this.config.WEBHOOK_CONCURRENCY;
+    const leaseMs = timeoutMs + LEASE_MARGIN_MS;
+    // Claim no more than the lanes can start within the lease.
+    const waves = Math.max(1, Math.floor((leaseMs - RECORD_MARGIN_MS) / timeoutMs));
+    const limit = Math.min(this.config.WEBHOOK_BATCH_SIZE, concurrency * waves);
+    const leaseEnds = performance.now() + leaseMs;
+    const claimed = await this.webhooks.claimDue(this.clock.now(), leaseMs, this.workerId, limit);
+    let next = 0;
+    let attempted = 0;
+    let succeeded = 0;
+    const unstarted: string[] = [];
+    const lane = async (): Promise<void> => {
+      while (next < claimed.length) {
+        const delivery = claimed[next++];
+        if (leaseEnds - performance.now() < timeoutMs + RECORD_MARGIN_MS) {
+          unstarted.push(delivery.id);
+          continue;
+        }
+        attempted++;
+        if (await this.attempt(delivery)) succeeded++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, claimed.length) }, lane));
+    if (unstarted.length > 0) {
+      this.log.warn(`${unstarted.length} leased deliveries not started in time: given back`);
+      await this.webhooks.releaseLeases(unstarted, this.workerId);
+    }
+    return { attempted, succeeded };
   }
 
   /** The n-th retry's delay: random in [0, min(cap, base·2^(n−1))] (full jitter). */
@@ -182,15 +217,31 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     return ok && recorded;
   }
 
-  /** Vets the URL again (DNS may have changed), signs and POSTs; never throws. */
+  /**
+   * Reads the subscription, vets the URL again (DNS may have changed), signs and POSTs, all
+   * under one deadline (WEBHOOK_TIMEOUT_MS from the start); never throws.
+   */
   private async send(delivery: DeliveryRow, now: Date): Promise<PostOutcome> {
+    const timeoutMs = this.config.WEBHOOK_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const late = (step: string) => (): Error =>
+      new AttemptDeadline(`no response within ${timeoutMs} ms (deadline passed ${step})`);
     try {
-      const subscription = await this.webhooks.findSubscription(delivery.subscriptionId);
+      const subscription = await untilAborted(
+        this.webhooks.findSubscription(delivery.subscriptionId),
+        deadline,
+        late('reading the subscription'),
+      );
       if (!subscription) return { error: 'the subscription was deleted' };
       let target;
       try {
-        target = await this.guard.vet(subscription.url);
+        target = await this.guard.vet(subscription.url, deadline);
       } catch (error) {
+        if (deadline.aborted) {
+          return {
+            error: `no response within ${timeoutMs} ms (deadline passed resolving the host: no DNS answer)`,
+          };
+        }
         if (error instanceof UrlRefused)
           return { error: `refused (SSRF protection): ${error.message}` };
         throw error;
@@ -203,14 +254,9 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
         Math.floor(now.getTime() / 1000),
         body,
       );
-      return await postPinned(
-        target,
-        target.addresses[0],
-        headers,
-        body,
-        this.config.WEBHOOK_TIMEOUT_MS,
-      );
+      return await postPinned(target, target.addresses[0], headers, body, timeoutMs, deadline);
     } catch (error) {
+      if (error instanceof AttemptDeadline) return { error: error.message };
       return { error: `internal error: ${String(error)}` };
     }
   }

@@ -162,10 +162,10 @@ export class WebhooksController {
     operationId: 'rotateWebhookSecret',
     summary: 'Give a webhook subscription a new signing secret',
     description:
-      'The new secret is in this answer only. The previous one stays valid for the overlap period (previousSecretExpiresAt): meanwhile every delivery carries both signatures.',
+      'The new secret is in this answer only. The previous one stays valid for the overlap period (previousSecretExpiresAt): meanwhile every delivery carries both signatures. 409 while a previous rotation is still in its overlap.',
   })
   @ApiOkResponse({ type: WebhookWithSecretResponse })
-  @ApiProblemResponses(400, 404)
+  @ApiProblemResponses(400, 404, 409)
   rotateSecret(
     @CurrentPrincipal() caller: Principal,
     @Param('id', ParseUUIDPipe) id: string,

@@ -162,13 +162,19 @@ export class WebhooksRepository {
     return rows[0][0] ?? null;
   }
 
-  /** The new secret signs from now on; the current one keeps signing until `previousUntil`. */
+  /**
+   * The new secret signs from now on; the current one keeps signing until `previousUntil`.
+   * Refused ('overlap') while a previous secret is still in its overlap (before `now`): a
+   * second rotation would drop that secret at once, and the receiver may not have the newer
+   * one yet (decision 0009). Null when the subscription does not exist.
+   */
   async rotateSecret(
     manager: EntityManager,
     id: string,
     secretEncrypted: Buffer,
     previousUntil: Date,
-  ): Promise<SubscriptionRow | null> {
+    now: Date,
+  ): Promise<SubscriptionRow | 'overlap' | null> {
     const rows: [SubscriptionRow[], number] = await manager.query(
       `UPDATE webhook_subscriptions s
           SET previous_secret_encrypted = s.secret_encrypted,
@@ -176,10 +182,16 @@ export class WebhooksRepository {
               secret_encrypted = $2,
               version = s.version + 1, updated_at = now()
         WHERE s.id = $1 AND s.deleted_at IS NULL
+          AND (s.previous_secret_expires_at IS NULL OR s.previous_secret_expires_at <= $4)
         RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [id, secretEncrypted, previousUntil],
+      [id, secretEncrypted, previousUntil, now],
     );
-    return rows[0][0] ?? null;
+    if (rows[0][0]) return rows[0][0];
+    const exists: unknown[] = await manager.query(
+      `SELECT 1 FROM webhook_subscriptions WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    return exists.length > 0 ? 'overlap' : null;
   }
 
   /** Marks the subscription deleted and dead-letters its pending deliveries; false if gone. */
@@ -299,37 +311,52 @@ export class WebhooksRepository {
   // --- deliverer --------------------------------------------------------------------------
 
   /**
-   * Leases up to `limit` due deliveries to `worker` until `leaseUntil`: rows are picked with
+   * Leases up to `limit` deliveries due at `now` to `worker` for `leaseMs`: rows are picked with
    * FOR UPDATE SKIP LOCKED and only if no live lease holds them, so two workers never hold
-   * the same delivery. Deliveries of paused or deleted subscriptions wait.
+   * the same delivery. Leases are set and compared with the database's clock (now()), the one
+   * clock every instance shares (decision 0009); due-ness (`next_attempt_at`) stays on the
+   * application's clock, which set it. Deliveries of paused or deleted subscriptions wait.
    */
   async claimDue(
     now: Date,
-    leaseUntil: Date,
+    leaseMs: number,
     worker: string,
     limit: number,
   ): Promise<DeliveryRow[]> {
     const rows: [DeliveryRow[], number] = await this.dataSource.query(
-      `UPDATE webhook_deliveries d SET locked_until = $2, locked_by = $3
+      `UPDATE webhook_deliveries d
+          SET locked_until = now() + $2 * interval '1 millisecond', locked_by = $3
         WHERE d.id IN (
           SELECT c.id FROM webhook_deliveries c
             JOIN webhook_subscriptions s ON s.id = c.subscription_id
            WHERE c.status = 'pending' AND c.next_attempt_at <= $1
-             AND (c.locked_until IS NULL OR c.locked_until <= $1)
+             AND (c.locked_until IS NULL OR c.locked_until <= now())
              AND s.active AND s.deleted_at IS NULL
            ORDER BY c.next_attempt_at
            LIMIT $4
            FOR UPDATE OF c SKIP LOCKED)
           AND d.status = 'pending'
         RETURNING ${DELIVERY_COLUMNS}`,
-      [now, leaseUntil, worker, limit],
+      [now, leaseMs, worker, limit],
     );
     return rows[0];
   }
 
+  /** Gives back leases `worker` holds but will not use (attempts it did not start). */
+  async releaseLeases(ids: string[], worker: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE webhook_deliveries SET locked_until = NULL, locked_by = NULL
+        WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND status = 'pending'`,
+      [ids, worker],
+    );
+  }
+
   /**
-   * Records one attempt and the delivery's new state, if `worker` still holds the lease
-   * (false otherwise: the lease ran out and another worker took it over).
+   * Records one attempt, always (every attempt that was made is logged, even one whose lease
+   * ran out meanwhile), and the delivery's new state only if `worker` still holds the lease
+   * and the delivery is still pending (false otherwise: another worker took it over, and its
+   * own attempt decides the state).
    */
   async recordAttempt(
     manager: EntityManager,
@@ -346,6 +373,24 @@ export class WebhooksRepository {
       | { status: 'dead'; at: Date }
       | { status: 'pending'; nextAttemptAt: Date },
   ): Promise<boolean> {
+    // Serializes attempt numbering per delivery (the row lock), whoever records.
+    await manager.query(`SELECT id FROM webhook_deliveries WHERE id = $1 FOR UPDATE`, [
+      attempt.deliveryId,
+    ]);
+    await manager.query(
+      `INSERT INTO webhook_attempts
+         (delivery_id, attempt, worker, started_at, duration_ms, response_status, error)
+       SELECT $1, COALESCE(MAX(attempt), 0) + 1, $2, $3, $4, $5, $6
+         FROM webhook_attempts WHERE delivery_id = $1`,
+      [
+        attempt.deliveryId,
+        attempt.worker,
+        attempt.startedAt,
+        attempt.durationMs,
+        attempt.responseStatus,
+        attempt.error,
+      ],
+    );
     const updated: [unknown[], number] = await manager.query(
       `UPDATE webhook_deliveries
           SET attempts = attempts + 1, status = $3, last_status = $4, last_error = $5,
@@ -364,21 +409,6 @@ export class WebhooksRepository {
         outcome.status === 'dead' ? outcome.at : null,
       ],
     );
-    if (updated[1] === 0) return false;
-    await manager.query(
-      `INSERT INTO webhook_attempts
-         (delivery_id, attempt, worker, started_at, duration_ms, response_status, error)
-       SELECT $1, COALESCE(MAX(attempt), 0) + 1, $2, $3, $4, $5, $6
-         FROM webhook_attempts WHERE delivery_id = $1`,
-      [
-        attempt.deliveryId,
-        attempt.worker,
-        attempt.startedAt,
-        attempt.durationMs,
-        attempt.responseStatus,
-        attempt.error,
-      ],
-    );
-    return true;
+    return updated[1] > 0;
   }
 }

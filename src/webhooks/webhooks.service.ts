@@ -167,8 +167,9 @@ export class WebhooksService {
   async rotateSecret(caller: Principal, id: string): Promise<WebhookWithSecretResponse> {
     await this.owned(caller, id);
     const key = newSecretKey();
+    const now = this.clock.now();
     const previousUntil = new Date(
-      this.clock.now().getTime() + this.config.WEBHOOK_SECRET_OVERLAP_HOURS * 3600_000,
+      now.getTime() + this.config.WEBHOOK_SECRET_OVERLAP_HOURS * 3600_000,
     );
     const rotated = await this.dataSource.transaction(async (manager) => {
       const row = await this.webhooks.rotateSecret(
@@ -176,8 +177,10 @@ export class WebhooksService {
         id,
         this.secrets.seal(key),
         previousUntil,
+        now,
       );
       if (!row) throw notFound('webhook subscription');
+      if (row === 'overlap') throw rotationInOverlap();
       await this.audit.record(manager, {
         actor: caller,
         action: 'webhook.rotate_secret',
@@ -274,4 +277,18 @@ export class WebhooksService {
     }
     return row;
   }
+}
+
+/**
+ * 409 for a second rotation while the previous secret is in its overlap: rotating again would
+ * drop the secret the receiver may still be using (decision 0009).
+ */
+function rotationInOverlap(): ProblemException {
+  return new ProblemException(HttpStatus.CONFLICT, {
+    type: ProblemType.invalidState,
+    title: 'A rotation is still in its overlap',
+    detail:
+      'The previous secret still signs until previousSecretExpiresAt; rotate again after that ' +
+      '(or, if a secret leaked, delete the subscription and create a new one)',
+  });
 }

@@ -16,6 +16,7 @@ import { ManualClock } from '#src/common/clock/clock.js';
 import { PROJECT_ROOT } from '#src/project.js';
 import { WebhookResolver } from '#src/webhooks/webhook-url-guard.js';
 import { WebhookWorker } from '#src/webhooks/webhook-worker.js';
+import { WebhooksRepository } from '#src/webhooks/webhooks.repository.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, RequestFlow, status, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
@@ -471,6 +472,13 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       );
       receiver.secrets.set(sub.path, [sub.secret, fresh]);
 
+      // A second rotation within the overlap is refused: it would drop the original secret,
+      // which the receiver may still be the only one to have.
+      const again = await api('post', `/webhooks/${sub.id}/rotate-secret`, ispA.token).expect(
+        status(409),
+      );
+      expect(again.body.type).toBe('urn:threat-exchange:problem:invalid-state');
+
       await enqueue('request.published', [ispA.org.id]);
       await worker.runOnce();
       const during = receiver.at(sub.path)[0];
@@ -483,6 +491,9 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       const after = receiver.at(sub.path)[1];
       expect((after.headers['webhook-signature'] as string).split(' ')).toHaveLength(1);
       expect(after.verifiedWith).toEqual([fresh]);
+
+      // Once the overlap is over, rotating again is fine.
+      await api('post', `/webhooks/${sub.id}/rotate-secret`, ispA.token).expect(status(200));
     });
 
     it('checks the address again at delivery: a name that turns private fails the attempt', async () => {
@@ -729,5 +740,146 @@ describe('webhooks: https with the vetted address, certificates checked; timeout
       lastStatus: null,
       lastError: 'no response within 300 ms',
     });
+  });
+});
+
+describe('webhooks: one deadline per attempt, within the lease; every attempt recorded', () => {
+  const clockOne = new ManualClock();
+  const clockTwo = new ManualClock();
+  let one: TestApp;
+  let two: TestApp;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    receiver = new Receiver(clockOne);
+    await receiver.start();
+    const env = { ...ENV, WEBHOOK_TIMEOUT_MS: '300' };
+    one = await createTestApp({ clock: clockOne, env });
+    two = await createTestApp({ clock: clockTwo, env });
+    // Both resolve the receiver's name to loopback, until a test says otherwise.
+    for (const app of [one, two]) {
+      jest
+        .spyOn(app.app.get(WebhookResolver), 'lookup')
+        .mockImplementation(async () => [{ address: '127.0.0.1', family: 4 }]);
+    }
+  });
+  afterAll(async () => {
+    await one.close();
+    await two.close();
+    await receiver.stop();
+  });
+
+  const subscribe = async (pathname: string): Promise<{ id: string; orgId: string }> => {
+    const { org, token } = await isp(two.app);
+    const res = await request(two.server)
+      .post('/api/v1/webhooks')
+      .set('authorization', `Bearer ${token}`)
+      .send({
+        url: `http://hooks.deadline.example:${receiver.port}${pathname}`,
+        events: ['assignment.overdue'],
+      })
+      .expect(status(201));
+    receiver.secrets.set(pathname, [res.body.secret]);
+    await two.app.get(OutboxService).enqueue(two.app.get(DataSource), {
+      topic: 'assignment.overdue',
+      aggregateId: null,
+      payload: {},
+      recipients: [org.id],
+    });
+    await two.app.get(WebhookWorker).dispatchOnce();
+    const now = new Date(Date.now() + 1000);
+    clockOne.set(now);
+    clockTwo.set(now);
+    return { id: res.body.id as string, orgId: org.id };
+  };
+
+  it('a resolver that never answers fails the attempt at its deadline, inside the lease; no second send', async () => {
+    const { id } = await subscribe('/dns-never');
+    const db = one.app.get(DataSource);
+    const workerOne = one.app.get(WebhookWorker);
+    const workerTwo = two.app.get(WebhookWorker);
+    const hang = jest
+      .spyOn(one.app.get(WebhookResolver), 'lookup')
+      .mockImplementation(() => new Promise<never>(() => undefined));
+    try {
+      const inFlight = workerOne.deliverOnce();
+      // Wait until worker one holds the lease (its attempt is then stuck on DNS).
+      let held: { lockedBy: string; covers: boolean }[] = [];
+      for (let i = 0; i < 100 && held[0]?.lockedBy !== workerOne.workerId; i++) {
+        held = await db.query(
+          `SELECT locked_by AS "lockedBy",
+                  locked_until > now() + interval '300 milliseconds' AS covers
+             FROM webhook_deliveries WHERE subscription_id = $1`,
+          [id],
+        );
+        if (held[0]?.lockedBy !== workerOne.workerId) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(held[0]).toEqual({ lockedBy: workerOne.workerId, covers: true });
+
+      // The other instance does not take this delivery while the first attempt is in flight
+      // (the attempts below are all worker one's).
+      await workerTwo.deliverOnce();
+      expect((await inFlight).attempted).toBeGreaterThanOrEqual(1);
+    } finally {
+      hang.mockImplementation(async () => [{ address: '127.0.0.1', family: 4 }]);
+    }
+    expect(receiver.at('/dns-never')).toHaveLength(0);
+    const [delivery] = await db.query(
+      `SELECT status, attempts, last_error AS "lastError", locked_by AS "lockedBy"
+         FROM webhook_deliveries WHERE subscription_id = $1`,
+      [id],
+    );
+    // Recorded by worker one (it still held the lease), with the reason.
+    expect(delivery).toEqual({
+      status: 'pending',
+      attempts: 1,
+      lockedBy: null,
+      lastError: 'no response within 300 ms (deadline passed resolving the host: no DNS answer)',
+    });
+    const attempts = await db.query(
+      `SELECT a.worker FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+        WHERE d.subscription_id = $1`,
+      [id],
+    );
+    expect(attempts).toEqual([{ worker: workerOne.workerId }]);
+  });
+
+  it('records an attempt even when the lease was taken over, leaving the state to the new holder', async () => {
+    const { id } = await subscribe('/taken-over');
+    const db = one.app.get(DataSource);
+    const repository = one.app.get(WebhooksRepository);
+    const [[{ id: deliveryId }]] = await db.query(
+      `UPDATE webhook_deliveries SET locked_by = 'someone-else', locked_until = now() + interval '1 minute'
+        WHERE subscription_id = $1 RETURNING id`,
+      [id],
+    );
+    const recorded = await db.transaction((manager) =>
+      repository.recordAttempt(
+        manager,
+        {
+          deliveryId,
+          worker: 'late-worker',
+          startedAt: clockOne.now(),
+          durationMs: 12,
+          responseStatus: 503,
+          error: 'HTTP 503',
+        },
+        { status: 'pending', nextAttemptAt: clockOne.now() },
+      ),
+    );
+    expect(recorded).toBe(false);
+    const rows = await db.query(
+      `SELECT attempt, worker, response_status AS "responseStatus", error
+         FROM webhook_attempts WHERE delivery_id = $1`,
+      [deliveryId],
+    );
+    expect(rows).toEqual([
+      { attempt: 1, worker: 'late-worker', responseStatus: 503, error: 'HTTP 503' },
+    ]);
+    const [delivery] = await db.query(
+      `SELECT attempts, locked_by AS "lockedBy" FROM webhook_deliveries WHERE id = $1`,
+      [deliveryId],
+    );
+    expect(delivery).toEqual({ attempts: 0, lockedBy: 'someone-else' });
   });
 });
