@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { AssignmentsRepository } from '#src/assignments/assignments.repository.js';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ManualClock } from '#src/common/clock/clock.js';
@@ -514,6 +515,43 @@ describe('assignments, confirmations and feed receipts', () => {
       })
       .expect(201);
     expect((await flow.get(r.id)).status).toBe('completed');
+  });
+
+  it('answers from inside the transaction: a read failing after commit cannot re-execute an Idempotency-Key retry', async () => {
+    const a = await isp(t.app);
+    const r = await publish([a.org.id]);
+    const id = r.of(a.org.id);
+    // Any read of a confirmation outside a transaction fails (as if the pool broke just after
+    // the commit): an answer built after the commit would be a 5xx, releasing the key.
+    const repository = t.app.get(AssignmentsRepository);
+    const original = repository.confirmation.bind(repository);
+    const spy = jest
+      .spyOn(repository, 'confirmation')
+      .mockImplementation((assignmentId, confirmationId, manager) =>
+        manager
+          ? original(assignmentId, confirmationId, manager)
+          : Promise.reject(new Error('injected read failure')),
+      );
+    const key = randomUUID();
+    const send = () =>
+      api(a.token)
+        .post(`/assignments/${id}/confirmations`, {
+          status: 'applied',
+          appliedAt: now(),
+          mechanism: 'rpz',
+        })
+        .set('idempotency-key', key);
+    try {
+      const first = await send().expect(status(201));
+      const again = await send().expect(status(201));
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(
+      await db.query(`SELECT 1 FROM confirmations WHERE assignment_id = $1`, [id]),
+    ).toHaveLength(1);
   });
 
   describe('feed receipts', () => {
