@@ -694,6 +694,70 @@ describe('assignments, confirmations and feed receipts', () => {
       });
     });
 
+    it('applies only the items the feed carried at the version, and skips (not refuses) an assignment published after appliedAt', async () => {
+      const c = await isp(t.app);
+      const [x, y] = [unprotected.domain(), unprotected.domain()];
+      const r1 = await publish([c.org.id], [x, y]);
+      const items = await itemsOf(r1.id);
+      const held = items.find((i) => i.value === y)!.indicatorId;
+      // y as an item the feed never carried to this ISP (as when it is held back).
+      await db.query(`DELETE FROM feed_changes WHERE organization_id = $1 AND indicator_id = $2`, [
+        c.org.id,
+        held,
+      ]);
+      await db.query(`DELETE FROM feed_active WHERE organization_id = $1 AND indicator_id = $2`, [
+        c.org.id,
+        held,
+      ]);
+      const snapshot = await api(c.token).get('/feed/snapshot.txt').expect(200);
+      const v1 = Number(snapshot.headers['x-feed-version']);
+      await pulled(c.org.id, sha256(snapshot.text));
+      const deployedAt = now();
+      clock.advance(60_000);
+      // x is in this ISP's feed already: the new request's assignment is covered by v1 too,
+      // but it was published after the ISP deployed v1.
+      const r2 = await publish([c.org.id], [x]);
+      const a2 = (
+        await api(c.token)
+          .get(`/assignments/${r2.of(c.org.id)}`)
+          .expect(200)
+      ).body;
+      expect(a2.feedVersion).toBeLessThanOrEqual(v1);
+
+      const res = await api(c.token)
+        .post('/feed/receipts', {
+          version: v1,
+          format: 'txt',
+          appliedAt: deployedAt,
+          mechanism: 'rpz',
+        })
+        .expect(status(201));
+      expect(res.body.confirmedAssignmentIds).toEqual([r1.of(c.org.id)]);
+      expect(res.body.skippedAssignments).toEqual([
+        { assignmentId: r2.of(c.org.id), reason: expect.stringMatching(/after appliedAt/) },
+      ]);
+      const a1 = (
+        await api(c.token)
+          .get(`/assignments/${r1.of(c.org.id)}`)
+          .expect(200)
+      ).body;
+      expect(a1.status).toBe('applied');
+      const outcomes = Object.fromEntries(
+        (a1.confirmations[0].items as Json[]).map((i) => [i.indicatorId, [i.outcome, i.reason]]),
+      );
+      expect(outcomes).toEqual({
+        [items.find((i) => i.value === x)!.indicatorId]: ['applied', null],
+        [held]: ['not_applicable', `not in your feed at version ${v1}`],
+      });
+      expect(
+        (
+          await api(c.token)
+            .get(`/assignments/${r2.of(c.org.id)}`)
+            .expect(200)
+        ).body.status,
+      ).toBe('pending');
+    });
+
     it('writes no receipt and no confirmation when the transaction fails at an outbox insert', async () => {
       const c = await isp(t.app);
       const [r1, r2] = [await publish([c.org.id]), await publish([c.org.id])];

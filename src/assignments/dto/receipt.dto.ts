@@ -84,9 +84,24 @@ export class FeedReceiptResponse {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
+export class SkippedAssignment {
+  @ApiProperty({ format: 'uuid' })
+  assignmentId!: string;
+  @ApiProperty({
+    example: 'published at 2026-11-01T10:00:00.000Z, after appliedAt: confirm it on its own',
+  })
+  reason!: string;
+}
+
 export class FeedReceiptCreated extends FeedReceiptResponse {
   @ApiProperty({ type: [String], format: 'uuid', description: 'The assignments it confirmed' })
   confirmedAssignmentIds!: string[];
+  @ApiProperty({
+    type: [SkippedAssignment],
+    description:
+      'Open assignments the version covers but the receipt could not confirm (their request was published after appliedAt), with the reason',
+  })
+  skippedAssignments!: SkippedAssignment[];
 }
 
 export class FeedReceiptListQuery extends PageQuery {
