@@ -445,6 +445,36 @@ describe('assignments, confirmations and feed receipts', () => {
     expect((await flow.get(r.id)).status).toBe('completed');
   });
 
+  it('takes uppercase indicator ids as the same ids, and appliedAt only as a date-time with a zone', async () => {
+    const a = await isp(t.app);
+    const r = await publish([a.org.id]);
+    const id = r.of(a.org.id);
+    const [item] = await itemsOf(r.id);
+    for (const appliedAt of [0, true, '2026-11-01T10:00']) {
+      const res = await api(a.token)
+        .post(`/assignments/${id}/confirmations`, {
+          status: 'applied',
+          appliedAt,
+          mechanism: 'rpz',
+        })
+        .expect(status(400));
+      expect(res.body['invalid-params']).toEqual([
+        { name: 'appliedAt', reason: expect.stringMatching(/with a zone/) },
+      ]);
+    }
+    const res = await api(a.token)
+      .post(`/assignments/${id}/confirmations`, {
+        status: 'applied',
+        appliedAt: now(),
+        mechanism: 'rpz',
+        items: [{ indicatorId: item.indicatorId.toUpperCase(), outcome: 'applied' }],
+      })
+      .expect(status(201));
+    expect(res.body.items).toEqual([
+      expect.objectContaining({ indicatorId: item.indicatorId, outcome: 'applied' }),
+    ]);
+  });
+
   it('refuses to acknowledge or confirm a withdrawn assignment (409)', async () => {
     const a = await isp(t.app);
     const r = await publish([a.org.id]);
