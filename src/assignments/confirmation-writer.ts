@@ -10,7 +10,7 @@ import type {
   Mechanism,
 } from '#src/assignments/confirmation-values.js';
 import { AuditService, OutboxService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/auth/principal.js';
 import type { BlockingRequestEntity } from '#src/blocking-requests/blocking-request.entity.js';
 import { BlockingRequestsRepository } from '#src/blocking-requests/blocking-requests.repository.js';
 import { Clock } from '#src/common/clock/clock.js';
@@ -37,10 +37,6 @@ export interface ConfirmationInput {
 export interface Locked {
   request: BlockingRequestEntity;
   assignment: AssignmentRow;
-}
-
-export function actorType(caller: Principal): 'user' | 'api_client' {
-  return caller.kind === 'user' ? 'user' : 'api_client';
 }
 
 /**

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AssignmentsRepository, type ReceiptRow } from '#src/assignments/assignments.repository.js';
 import { refused } from '#src/assignments/assignments.service.js';
 import type { HashCheck } from '#src/assignments/confirmation-values.js';
-import { actorType, ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
+import { ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
 import type {
   CreateFeedReceipt,
   FeedReceiptCreated,
@@ -12,7 +12,7 @@ import type {
   SkippedAssignment,
 } from '#src/assignments/dto/receipt.dto.js';
 import { AuditService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
 import { tenantScope } from '#src/common/tenancy/tenant-scope.js';
