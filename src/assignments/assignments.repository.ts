@@ -328,16 +328,32 @@ export class AssignmentsRepository {
     );
   }
 
-  /** Every item of the request, applied (a feed receipt's confirmation). */
-  async insertAllItemsApplied(
+  /**
+   * A feed receipt's items: applied for what the ISP's feed carried at `version` (a block item
+   * whose indicator's latest change up to `version` was an add, an unblock item whose was not),
+   * not_applicable with the reason for the others (held back, or not in that version yet).
+   */
+  async insertItemsFromFeed(
     manager: EntityManager,
     confirmationId: string,
-    requestId: string,
+    feed: { requestId: string; organizationId: string; version: number },
   ): Promise<void> {
     await manager.query(
-      `INSERT INTO confirmation_items (confirmation_id, indicator_id, outcome)
-       SELECT $1, indicator_id, 'applied' FROM blocking_request_items WHERE request_id = $2`,
-      [confirmationId, requestId],
+      `INSERT INTO confirmation_items (confirmation_id, indicator_id, outcome, reason)
+       SELECT $1, i.indicator_id,
+              CASE WHEN x.carried THEN 'applied' ELSE 'not_applicable' END,
+              CASE WHEN x.carried THEN NULL
+                   WHEN i.operation = 'block' THEN 'not in your feed at version ' || $4::text
+                   ELSE 'still in your feed at version ' || $4::text END
+         FROM blocking_request_items i
+        CROSS JOIN LATERAL (
+          SELECT coalesce((SELECT c.op FROM feed_changes c
+                            WHERE c.organization_id = $3 AND c.indicator_id = i.indicator_id
+                              AND c.version <= $4
+                            ORDER BY c.version DESC LIMIT 1), 'remove')
+                 = CASE i.operation WHEN 'block' THEN 'add' ELSE 'remove' END AS carried) x
+        WHERE i.request_id = $2`,
+      [confirmationId, feed.requestId, feed.organizationId, feed.version],
     );
   }
 

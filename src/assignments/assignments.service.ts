@@ -205,7 +205,7 @@ export class AssignmentsService {
       outcome: i.outcome,
       reason: i.reason ?? null,
     }));
-    const confirmationId = await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
       const locked = await this.writer.lock(manager, visible.request_id, visible.id);
       const { request, assignment } = locked;
       if (assignment.status === 'withdrawn' || request.status === 'withdrawn') {
@@ -233,7 +233,7 @@ export class AssignmentsService {
           );
         }
       }
-      return this.writer.write(manager, caller, locked, {
+      const confirmationId = await this.writer.write(manager, caller, locked, {
         status: body.status,
         reason: body.reason ?? null,
         appliedAt: body.appliedAt ?? null,
@@ -243,8 +243,15 @@ export class AssignmentsService {
         items,
         receiptId: null,
       });
+      // The answer is read in the transaction: once it commits nothing can fail any more, so
+      // a 5xx never releases an Idempotency-Key whose confirmation was written.
+      const written = await this.assignments.confirmation(visible.id, confirmationId, manager);
+      if (!written) throw new Error(`confirmation ${confirmationId} vanished in its transaction`);
+      return toConfirmationResponse(
+        written,
+        await this.assignments.confirmationItems([confirmationId], manager),
+      );
     });
-    return this.getConfirmation(caller, id, confirmationId);
   }
 
   /** The rules a statement must follow whatever the assignment (422). */

@@ -10,7 +10,7 @@ import type {
   Mechanism,
 } from '#src/assignments/confirmation-values.js';
 import { AuditService, OutboxService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/auth/principal.js';
 import type { BlockingRequestEntity } from '#src/blocking-requests/blocking-request.entity.js';
 import { BlockingRequestsRepository } from '#src/blocking-requests/blocking-requests.repository.js';
 import { Clock } from '#src/common/clock/clock.js';
@@ -24,18 +24,19 @@ export interface ConfirmationInput {
   mechanism: Mechanism | null;
   evidence: string | null;
   evidenceSha256: string | null;
-  /** Per-item outcomes as stated, or every item of the request applied (feed receipts). */
-  items: { indicatorId: string; outcome: ItemOutcome; reason: string | null }[] | 'all_applied';
+  /**
+   * Per-item outcomes as stated, or (feed receipts) what the ISP's feed carried at a version:
+   * applied for those items, not_applicable with a reason for the others.
+   */
+  items:
+    | { indicatorId: string; outcome: ItemOutcome; reason: string | null }[]
+    | { feedVersion: number };
   receiptId: string | null;
 }
 
 export interface Locked {
   request: BlockingRequestEntity;
   assignment: AssignmentRow;
-}
-
-export function actorType(caller: Principal): 'user' | 'api_client' {
-  return caller.kind === 'user' ? 'user' : 'api_client';
 }
 
 /**
@@ -86,10 +87,14 @@ export class ConfirmationWriter {
       actorType: actorType(caller),
       actorId: caller.id,
     });
-    if (input.items === 'all_applied') {
-      await this.assignments.insertAllItemsApplied(manager, confirmationId, request.id);
-    } else {
+    if (Array.isArray(input.items)) {
       await this.assignments.insertItems(manager, confirmationId, input.items);
+    } else {
+      await this.assignments.insertItemsFromFeed(manager, confirmationId, {
+        requestId: request.id,
+        organizationId: assignment.organization_id,
+        version: input.items.feedVersion,
+      });
     }
     await this.assignments.applyConfirmation(
       manager,
@@ -111,7 +116,9 @@ export class ConfirmationWriter {
         to: input.status,
         correction: assignment.closed_at !== null,
         receiptId: input.receiptId,
-        items: input.items === 'all_applied' ? 'all_applied' : input.items.length,
+        items: Array.isArray(input.items)
+          ? input.items.length
+          : { fromFeedVersion: input.items.feedVersion },
       },
     });
     // Only this ISP's statement, to the Department that issued the request and to this ISP.

@@ -3,15 +3,16 @@ import { DataSource } from 'typeorm';
 import { AssignmentsRepository, type ReceiptRow } from '#src/assignments/assignments.repository.js';
 import { refused } from '#src/assignments/assignments.service.js';
 import type { HashCheck } from '#src/assignments/confirmation-values.js';
-import { actorType, ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
+import { ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
 import type {
   CreateFeedReceipt,
   FeedReceiptCreated,
   FeedReceiptListQuery,
   FeedReceiptResponse,
+  SkippedAssignment,
 } from '#src/assignments/dto/receipt.dto.js';
 import { AuditService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
 import { tenantScope } from '#src/common/tenancy/tenant-scope.js';
@@ -36,8 +37,9 @@ function toReceiptResponse(r: ReceiptRow): FeedReceiptResponse {
 
 /**
  * "We deployed feed version N": every open assignment of the ISP whose publication was
- * complete in its feed at N gets a confirmation (applied, every item applied), exactly as if
- * the ISP had sent it. Assignments the ISP closed itself are left alone (decision 0008).
+ * complete in its feed at N gets a confirmation (applied; items applied if the feed carried
+ * them at N, the others not_applicable with the reason), exactly as if the ISP had sent it.
+ * An assignment published after appliedAt is skipped (named in the answer). Assignments the ISP closed itself are left alone (decision 0008).
  */
 @Injectable()
 export class ReceiptsService {
@@ -98,20 +100,16 @@ export class ReceiptsService {
         : (await this.assignments.servedWithHash(org, body.version, body.format, body.sha256))
           ? 'matched'
           : 'mismatch';
-    const { receipt, confirmed } = await this.dataSource.transaction(async (manager) => {
+    const { receipt, confirmed, skipped } = await this.dataSource.transaction(async (manager) => {
       const covered = await this.assignments.coveredOpen(manager, org, body.version);
-      const latest = covered.reduce<Date | null>(
-        (max, c) => (max === null || c.published_at > max ? c.published_at : max),
-        null,
-      );
-      if (latest !== null && body.appliedAt < latest) {
-        throw refused([
-          {
-            name: 'appliedAt',
-            reason: `appliedAt is before the publication of a request that version ${body.version} includes (${latest.toISOString()})`,
-          },
-        ]);
-      }
+      // A request published after appliedAt cannot have been applied then (its items were in
+      // the feed already, from another request): that assignment is skipped, not the receipt.
+      const skipped: SkippedAssignment[] = covered
+        .filter((c) => body.appliedAt < c.published_at)
+        .map((c) => ({
+          assignmentId: c.id,
+          reason: `published at ${c.published_at.toISOString()}, after appliedAt: confirm it on its own`,
+        }));
       const inserted = await this.assignments.insertReceipt(manager, {
         organizationId: org,
         version: body.version,
@@ -126,6 +124,7 @@ export class ReceiptsService {
       });
       const ids: string[] = [];
       for (const c of covered) {
+        if (skipped.some((x) => x.assignmentId === c.id)) continue;
         const locked = await this.writer.lock(manager, c.request_id, c.id);
         // Confirmed or withdrawn since it was listed: an explicit statement is never overridden.
         const open = ['pending', 'acknowledged'].includes(locked.assignment.status);
@@ -137,7 +136,7 @@ export class ReceiptsService {
           mechanism: body.mechanism,
           evidence: body.evidence ?? null,
           evidenceSha256: body.sha256 ?? null,
-          items: 'all_applied',
+          items: { feedVersion: body.version },
           receiptId: inserted.id,
         });
         ids.push(c.id);
@@ -155,10 +154,19 @@ export class ReceiptsService {
           flagged: hashCheck === 'mismatch',
           assignmentsConfirmed: ids.length,
           assignmentIds: ids,
+          skippedAssignmentIds: skipped.map((x) => x.assignmentId),
         },
       });
-      return { receipt: { ...inserted, assignments_confirmed: ids.length }, confirmed: ids };
+      return {
+        receipt: { ...inserted, assignments_confirmed: ids.length },
+        confirmed: ids,
+        skipped,
+      };
     });
-    return { ...toReceiptResponse(receipt), confirmedAssignmentIds: confirmed };
+    return {
+      ...toReceiptResponse(receipt),
+      confirmedAssignmentIds: confirmed,
+      skippedAssignments: skipped,
+    };
   }
 }

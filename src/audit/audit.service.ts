@@ -1,6 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { currentRequestContext } from '#src/common/http/request-context.js';
 
@@ -45,7 +45,7 @@ export class AuditService {
           request_id, client_ip)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
-        actor === undefined ? 'system' : actor.kind === 'user' ? 'user' : 'api_client',
+        actor === undefined ? 'system' : actorType(actor),
         actor?.id ?? null,
         actor?.organizationId ?? null,
         actor?.roles ?? [],

@@ -11,3 +11,10 @@ export interface Principal {
   /** The token's `jti`, for logs and audit. */
   tokenId: string;
 }
+
+/** How a principal is recorded in actor_type columns (audit events, pulls, confirmations, …). */
+export type ActorType = 'user' | 'api_client';
+
+export function actorType(principal: Principal): ActorType {
+  return principal.kind === 'user' ? 'user' : 'api_client';
+}

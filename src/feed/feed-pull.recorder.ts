@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 
 export interface FeedPull {
@@ -57,7 +57,7 @@ export class FeedPullRecorder implements OnApplicationShutdown {
                               $10::text[])`,
         [
           batch.map((p) => p.principal.organizationId),
-          batch.map((p) => (p.principal.kind === 'user' ? 'user' : 'api_client')),
+          batch.map((p) => actorType(p.principal)),
           batch.map((p) => p.principal.id),
           batch.map((p) => p.format),
           batch.map((p) => p.fromVersion),

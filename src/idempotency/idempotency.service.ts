@@ -4,6 +4,7 @@ import type { Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { ProblemException } from '#src/common/problem/problem.js';
 import { AppConfig } from '#src/config/config.js';
+import { KeyEncryption } from '#src/keys/key-encryption.js';
 import {
   IdempotencyProblem,
   parseIdempotencyKey,
@@ -20,6 +21,11 @@ export const STORED_HEADERS = ['content-type', 'location', 'etag'] as const;
 /** Answers that are not stored: the key is released and a retry executes. */
 const NOT_STORED = new Set([HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS]);
 const PURGE_EVERY_MS = 5 * 60_000;
+/**
+ * First byte of a sealed stored body. Bodies stored before sealing (plain JSON text, at most
+ * IDEMPOTENCY_KEY_TTL_HOURS old) never start with it, so they still replay.
+ */
+const SEALED = 0x01;
 const PURGE_BATCH = 1000;
 
 interface Claim {
@@ -43,12 +49,27 @@ export class IdempotencyService {
   private readonly claims = new WeakMap<FastifyRequest['raw'], Claim>();
   private readonly replays = new WeakMap<FastifyRequest['raw'], StoredResponse>();
   private nextPurgeAt = 0;
+  private readonly encryption: KeyEncryption;
 
   constructor(
     private readonly repository: IdempotencyRepository,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.encryption = KeyEncryption.fromConfig(config).encryption;
+  }
+
+  /**
+   * Stored answers can hold secrets shown once (a webhook secret, an API client's secret):
+   * at rest they are sealed with KEY_ENCRYPTION_KEY (AES-256-GCM), like signing keys.
+   */
+  private seal(body: Buffer): Buffer {
+    return Buffer.concat([Buffer.of(SEALED), this.encryption.seal(body)]);
+  }
+
+  private open(stored: Buffer): Buffer {
+    return stored[0] === SEALED ? this.encryption.open(stored.subarray(1)) : stored;
+  }
 
   async begin(
     request: FastifyRequest,
@@ -94,7 +115,7 @@ export class IdempotencyService {
         });
       }
       if (row.response) {
-        this.replays.set(request.raw, row.response);
+        this.replays.set(request.raw, { ...row.response, body: this.open(row.response.body) });
         return { kind: 'replay' };
       }
       const waitMs = (row.lockedUntil?.getTime() ?? now.getTime()) - now.getTime();
@@ -140,7 +161,7 @@ export class IdempotencyService {
         claim.principalId,
         claim.key,
         claim.requestHash,
-        { status, headers, body },
+        { status, headers, body: this.seal(body) },
       );
       if (!stored) this.logger.warn(`Idempotency-Key lost its claim before the answer was stored`);
     } catch (error) {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
@@ -105,10 +105,7 @@ export class SightingsService {
           extensions: { 'invalid-params': unknown },
         });
       }
-      const actor = {
-        type: caller.kind === 'user' ? 'user' : 'api_client',
-        id: caller.id,
-      } as const;
+      const actor = { type: actorType(caller), id: caller.id };
       await this.repository.insert(manager, caller.organizationId, actor, resolved);
       await this.audit.record(manager, {
         actor: caller,

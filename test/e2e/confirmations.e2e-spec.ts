@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { AssignmentsRepository } from '#src/assignments/assignments.repository.js';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ManualClock } from '#src/common/clock/clock.js';
@@ -444,6 +445,36 @@ describe('assignments, confirmations and feed receipts', () => {
     expect((await flow.get(r.id)).status).toBe('completed');
   });
 
+  it('takes uppercase indicator ids as the same ids, and appliedAt only as a date-time with a zone', async () => {
+    const a = await isp(t.app);
+    const r = await publish([a.org.id]);
+    const id = r.of(a.org.id);
+    const [item] = await itemsOf(r.id);
+    for (const appliedAt of [0, true, '2026-11-01T10:00']) {
+      const res = await api(a.token)
+        .post(`/assignments/${id}/confirmations`, {
+          status: 'applied',
+          appliedAt,
+          mechanism: 'rpz',
+        })
+        .expect(status(400));
+      expect(res.body['invalid-params']).toEqual([
+        { name: 'appliedAt', reason: expect.stringMatching(/with a zone/) },
+      ]);
+    }
+    const res = await api(a.token)
+      .post(`/assignments/${id}/confirmations`, {
+        status: 'applied',
+        appliedAt: now(),
+        mechanism: 'rpz',
+        items: [{ indicatorId: item.indicatorId.toUpperCase(), outcome: 'applied' }],
+      })
+      .expect(status(201));
+    expect(res.body.items).toEqual([
+      expect.objectContaining({ indicatorId: item.indicatorId, outcome: 'applied' }),
+    ]);
+  });
+
   it('refuses to acknowledge or confirm a withdrawn assignment (409)', async () => {
     const a = await isp(t.app);
     const r = await publish([a.org.id]);
@@ -514,6 +545,43 @@ describe('assignments, confirmations and feed receipts', () => {
       })
       .expect(201);
     expect((await flow.get(r.id)).status).toBe('completed');
+  });
+
+  it('answers from inside the transaction: a read failing after commit cannot re-execute an Idempotency-Key retry', async () => {
+    const a = await isp(t.app);
+    const r = await publish([a.org.id]);
+    const id = r.of(a.org.id);
+    // Any read of a confirmation outside a transaction fails (as if the pool broke just after
+    // the commit): an answer built after the commit would be a 5xx, releasing the key.
+    const repository = t.app.get(AssignmentsRepository);
+    const original = repository.confirmation.bind(repository);
+    const spy = jest
+      .spyOn(repository, 'confirmation')
+      .mockImplementation((assignmentId, confirmationId, manager) =>
+        manager
+          ? original(assignmentId, confirmationId, manager)
+          : Promise.reject(new Error('injected read failure')),
+      );
+    const key = randomUUID();
+    const send = () =>
+      api(a.token)
+        .post(`/assignments/${id}/confirmations`, {
+          status: 'applied',
+          appliedAt: now(),
+          mechanism: 'rpz',
+        })
+        .set('idempotency-key', key);
+    try {
+      const first = await send().expect(status(201));
+      const again = await send().expect(status(201));
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(
+      await db.query(`SELECT 1 FROM confirmations WHERE assignment_id = $1`, [id]),
+    ).toHaveLength(1);
   });
 
   describe('feed receipts', () => {
@@ -654,6 +722,70 @@ describe('assignments, confirmations and feed receipts', () => {
         hashCheck: 'matched',
         confirmedAssignmentIds: [r2.of(c.org.id)],
       });
+    });
+
+    it('applies only the items the feed carried at the version, and skips (not refuses) an assignment published after appliedAt', async () => {
+      const c = await isp(t.app);
+      const [x, y] = [unprotected.domain(), unprotected.domain()];
+      const r1 = await publish([c.org.id], [x, y]);
+      const items = await itemsOf(r1.id);
+      const held = items.find((i) => i.value === y)!.indicatorId;
+      // y as an item the feed never carried to this ISP (as when it is held back): its feed
+      // entries are moved to another ISP, so that versions stay dense and consistent.
+      const other = await new Factories(t.app).organization('isp');
+      for (const table of ['feed_changes', 'feed_active', 'feed_claims']) {
+        await db.query(
+          `UPDATE ${table} SET organization_id = $3 WHERE organization_id = $1 AND indicator_id = $2`,
+          [c.org.id, held, other.id],
+        );
+      }
+      const snapshot = await api(c.token).get('/feed/snapshot.txt').expect(200);
+      const v1 = Number(snapshot.headers['x-feed-version']);
+      await pulled(c.org.id, sha256(snapshot.text));
+      const deployedAt = now();
+      clock.advance(60_000);
+      // x is in this ISP's feed already: the new request's assignment is covered by v1 too,
+      // but it was published after the ISP deployed v1.
+      const r2 = await publish([c.org.id], [x]);
+      const a2 = (
+        await api(c.token)
+          .get(`/assignments/${r2.of(c.org.id)}`)
+          .expect(200)
+      ).body;
+      expect(a2.feedVersion).toBeLessThanOrEqual(v1);
+
+      const res = await api(c.token)
+        .post('/feed/receipts', {
+          version: v1,
+          format: 'txt',
+          appliedAt: deployedAt,
+          mechanism: 'rpz',
+        })
+        .expect(status(201));
+      expect(res.body.confirmedAssignmentIds).toEqual([r1.of(c.org.id)]);
+      expect(res.body.skippedAssignments).toEqual([
+        { assignmentId: r2.of(c.org.id), reason: expect.stringMatching(/after appliedAt/) },
+      ]);
+      const a1 = (
+        await api(c.token)
+          .get(`/assignments/${r1.of(c.org.id)}`)
+          .expect(200)
+      ).body;
+      expect(a1.status).toBe('applied');
+      const outcomes = Object.fromEntries(
+        (a1.confirmations[0].items as Json[]).map((i) => [i.indicatorId, [i.outcome, i.reason]]),
+      );
+      expect(outcomes).toEqual({
+        [items.find((i) => i.value === x)!.indicatorId]: ['applied', null],
+        [held]: ['not_applicable', `not in your feed at version ${v1}`],
+      });
+      expect(
+        (
+          await api(c.token)
+            .get(`/assignments/${r2.of(c.org.id)}`)
+            .expect(200)
+        ).body.status,
+      ).toBe('pending');
     });
 
     it('writes no receipt and no confirmation when the transaction fails at an outbox insert', async () => {

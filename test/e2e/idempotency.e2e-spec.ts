@@ -113,6 +113,43 @@ describe('Idempotency-Key on every authenticated POST', () => {
     expect(await keyRows(key)).toEqual([{ state: 'done', response_status: 201 }]);
   });
 
+  it('keeps stored answers sealed at rest (a secret shown once is not in clear) and replays them', async () => {
+    const make = new Factories(t.app);
+    const { token: admin } = await make.loginAs('admin');
+    const ispOrg = await make.organization('isp');
+    const key = randomUUID();
+    const create = () =>
+      request(t.server)
+        .post('/api/v1/api-clients')
+        .set('authorization', `Bearer ${admin}`)
+        .set('idempotency-key', key)
+        .send({ organizationId: ispOrg.id, name: 'sealed answer' });
+    const first = await create().expect(status(201));
+    const secret = first.body.clientSecret as string;
+    expect(secret).toEqual(expect.any(String));
+    const [row] = await db.query<{ body: Buffer }[]>(
+      `SELECT response_body AS body FROM idempotency_keys WHERE key = $1`,
+      [key],
+    );
+    expect(row.body.length).toBeGreaterThan(0);
+    expect(row.body.includes(Buffer.from(secret))).toBe(false);
+    expect(row.body.includes(Buffer.from(first.body.clientId as string))).toBe(false);
+    const again = await create().expect(status(201));
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.text).toBe(first.text);
+    expect(again.body.clientSecret).toBe(secret);
+    // An answer stored in clear before sealing (within the key's lifetime) still replays.
+    const legacy = randomUUID();
+    const value = unprotected.domain();
+    const plain = await createIndicator(staff.analyst, legacy, { value }).expect(status(201));
+    await db.query(`UPDATE idempotency_keys SET response_body = $2 WHERE key = $1`, [
+      legacy,
+      Buffer.from(plain.text),
+    ]);
+    const replay = await createIndicator(staff.analyst, legacy, { value }).expect(status(201));
+    expect(replay.text).toBe(plain.text);
+  });
+
   it('without the header, requests behave as before (a second create is a 409)', async () => {
     const value = unprotected.domain();
     await createIndicator(staff.analyst, undefined, { value }).expect(status(201));

@@ -389,4 +389,20 @@ describe('sightings', () => {
     expect(later.body.items[0].id).not.toBe(first.body.items[0].id);
     expect(await countOf(a.orgId)).toBe(before + 3);
   });
+
+  // Last: it adds a sighting the tests above do not count.
+  it('takes an uppercase indicatorId as the same id, and only date-times with a zone', async () => {
+    const good = { count: 1, firstSeen: ago(2), lastSeen: ago(1), network: '192.0.2.0/24' };
+    const before = await countOf(a.orgId);
+    const bad = await post(a.operator, [
+      { ...good, indicatorId: id.plain, firstSeen: ago(2).replace(/:\d{2}\.\d{3}Z$/, '') },
+      { ...good, indicatorId: id.plain, lastSeen: 0 },
+    ]).expect(status(400));
+    expect(bad.body['invalid-params']).toEqual([
+      { name: 'sightings[0].firstSeen', reason: expect.stringMatching(/with a zone/) },
+      { name: 'sightings[1].lastSeen', reason: expect.stringMatching(/with a zone/) },
+    ]);
+    await post(a.operator, [{ ...good, indicatorId: id.plain.toUpperCase() }]).expect(status(201));
+    expect(await countOf(a.orgId)).toBe(before + 1);
+  });
 });

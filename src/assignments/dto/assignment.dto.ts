@@ -5,7 +5,6 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
-  IsDate,
   IsIn,
   IsOptional,
   IsString,
@@ -28,7 +27,7 @@ import {
   type AssignmentStatus,
 } from '#src/blocking-requests/blocking-request.entity.js';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import { Omittable } from '#src/common/problem/validation.js';
+import { IsIsoDateTime, LowercaseUuid, Omittable } from '#src/common/problem/validation.js';
 import { INDICATOR_TYPES } from '#src/indicators/canonical.js';
 
 export const MAX_CONFIRMATION_ITEMS = 100000;
@@ -191,6 +190,7 @@ export class AssignmentDetail extends AssignmentResponse {
 
 export class ConfirmationItemInput {
   @ApiProperty({ format: 'uuid' })
+  @LowercaseUuid()
   @IsUUID()
   indicatorId!: string;
 
@@ -226,8 +226,7 @@ export class CreateConfirmation {
       'When it took effect: required unless rejected; not in the future, not before the publication',
   })
   @Omittable()
-  @Type(() => Date)
-  @IsDate({ message: 'appliedAt must be an ISO 8601 date-time' })
+  @IsIsoDateTime()
   appliedAt?: Date;
 
   @ApiPropertyOptional({ enum: MECHANISMS, description: 'Required unless rejected' })

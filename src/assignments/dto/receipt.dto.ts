@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
-  IsDate,
   IsIn,
   IsInt,
   IsOptional,
@@ -22,7 +21,7 @@ import {
   type ReceiptFormat,
 } from '#src/assignments/confirmation-values.js';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import { Omittable } from '#src/common/problem/validation.js';
+import { IsIsoDateTime, Omittable } from '#src/common/problem/validation.js';
 
 export class CreateFeedReceipt {
   @ApiProperty({ minimum: 1, example: 4211, description: 'The feed version you deployed' })
@@ -39,8 +38,7 @@ export class CreateFeedReceipt {
     format: 'date-time',
     description: 'When it took effect: not in the future, not before the publications it covers',
   })
-  @Type(() => Date)
-  @IsDate({ message: 'appliedAt must be an ISO 8601 date-time' })
+  @IsIsoDateTime()
   appliedAt!: Date;
 
   @ApiProperty({ enum: MECHANISMS })
@@ -84,9 +82,24 @@ export class FeedReceiptResponse {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
+export class SkippedAssignment {
+  @ApiProperty({ format: 'uuid' })
+  assignmentId!: string;
+  @ApiProperty({
+    example: 'published at 2026-11-01T10:00:00.000Z, after appliedAt: confirm it on its own',
+  })
+  reason!: string;
+}
+
 export class FeedReceiptCreated extends FeedReceiptResponse {
   @ApiProperty({ type: [String], format: 'uuid', description: 'The assignments it confirmed' })
   confirmedAssignmentIds!: string[];
+  @ApiProperty({
+    type: [SkippedAssignment],
+    description:
+      'Open assignments the version covers but the receipt could not confirm (their request was published after appliedAt), with the reason',
+  })
+  skippedAssignments!: SkippedAssignment[];
 }
 
 export class FeedReceiptListQuery extends PageQuery {

@@ -1,6 +1,27 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ValidationError } from 'class-validator';
-import { flattenValidationErrors, validationProblem } from '#src/common/problem/validation.js';
+import { IsUUID, type ValidationError } from 'class-validator';
+import { ProblemException } from '#src/common/problem/problem.js';
+import {
+  createValidationPipe,
+  flattenValidationErrors,
+  IsIsoDateTime,
+  LowercaseUuid,
+  validationProblem,
+} from '#src/common/problem/validation.js';
+
+class Stamped {
+  @IsIsoDateTime()
+  at!: Date;
+
+  @LowercaseUuid()
+  @IsUUID()
+  id!: string;
+}
+
+const ID = '0b8f6d2e-8a7e-4d39-9d0e-6f1c4e2b7a11';
+const pipe = createValidationPipe();
+const parse = (value: object) =>
+  pipe.transform(value, { type: 'body', metatype: Stamped }) as Promise<Stamped>;
 
 describe('validation problems', () => {
   const errors: ValidationError[] = [
@@ -33,5 +54,40 @@ describe('validation problems', () => {
     expect(problem.type).toBe('urn:threat-exchange:problem:validation');
     expect(problem.detail).toBe('3 fields are invalid: name, contacts[1].email, extra');
     expect(problem['invalid-params']).toHaveLength(3);
+  });
+});
+
+describe('IsIsoDateTime and LowercaseUuid', () => {
+  it('takes ISO 8601 date-times with a zone, and lowercases a UUID', async () => {
+    for (const [raw, iso] of [
+      ['2026-11-21T17:30:00Z', '2026-11-21T17:30:00.000Z'],
+      ['2026-11-21T17:30:00.123456Z', '2026-11-21T17:30:00.123Z'],
+      ['2026-11-22T00:30+07:00', '2026-11-21T17:30:00.000Z'],
+    ]) {
+      const out = await parse({ at: raw, id: ID.toUpperCase() });
+      expect(out.at).toBeInstanceOf(Date);
+      expect(out.at.toISOString()).toBe(iso);
+      expect(out.id).toBe(ID);
+    }
+  });
+
+  it('refuses numbers, booleans, zone-less and impossible times with a 400 naming the field', async () => {
+    for (const at of [
+      0,
+      true,
+      '2026-11-01T10:00',
+      '2026-11-01',
+      '2026-13-01T10:00:00Z',
+      '',
+      null,
+    ]) {
+      const error = await parse({ at, id: ID }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProblemException);
+      const problem = (error as ProblemException).toProblem();
+      expect(problem.status).toBe(400);
+      expect(problem['invalid-params']).toEqual([
+        { name: 'at', reason: expect.stringMatching(/ISO 8601 date-time with a zone/) },
+      ]);
+    }
   });
 });

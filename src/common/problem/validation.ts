@@ -1,5 +1,6 @@
-import { ValidateIf } from 'class-validator';
-import { HttpStatus, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { ValidateBy, ValidateIf } from 'class-validator';
+import { applyDecorators, HttpStatus, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
 
 function join(parent: string, property: string): string {
@@ -58,4 +59,40 @@ export function createValidationPipe(): ValidationPipe {
  */
 export function Omittable(): PropertyDecorator {
   return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/** An ISO 8601 date-time with its zone (Z or ±hh:mm); seconds and fractions optional. */
+const ISO_DATE_TIME_WITH_ZONE =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * A date-time input: only an ISO 8601 string with a zone becomes a Date; anything else (a
+ * number, a boolean, a local time without zone, "2026-13-01T…") is a 400 naming the field.
+ * `@Type(() => Date) @IsDate()` would take 0, true or a zone-less time read in the server's zone.
+ */
+export function IsIsoDateTime(): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' &&
+      ISO_DATE_TIME_WITH_ZONE.test(value) &&
+      !Number.isNaN(Date.parse(value))
+        ? new Date(value)
+        : value,
+    ),
+    ValidateBy({
+      name: 'isIsoDateTime',
+      validator: {
+        validate: (value: unknown) => value instanceof Date && !Number.isNaN(value.getTime()),
+        defaultMessage: (args) =>
+          `${args?.property ?? 'the field'} must be an ISO 8601 date-time with a zone (Z or ±hh:mm), e.g. 2026-11-21T17:30:00Z`,
+      },
+    }),
+  );
+}
+
+/** UUIDs compare as PostgreSQL prints them (lowercase): an uppercase UUID is the same id. */
+export function LowercaseUuid(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
 }

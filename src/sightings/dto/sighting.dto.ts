@@ -18,7 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import { Omittable } from '#src/common/problem/validation.js';
+import { IsIsoDateTime, LowercaseUuid, Omittable } from '#src/common/problem/validation.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
 import { TAG_PATTERN } from '#src/indicators/indicator-attributes.js';
 
@@ -31,6 +31,7 @@ export const MAX_SUMMARY_ROWS = 10_000;
 export class SightingInput {
   @ApiPropertyOptional({ format: 'uuid', description: 'The indicator, or give `value` instead' })
   @Omittable()
+  @LowercaseUuid()
   @IsUUID()
   indicatorId?: string;
 
@@ -57,8 +58,7 @@ export class SightingInput {
   count!: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-20T08:00:00Z' })
-  @Type(() => Date)
-  @IsDate({ message: 'firstSeen must be an ISO 8601 date-time' })
+  @IsIsoDateTime()
   firstSeen!: Date;
 
   @ApiProperty({
@@ -66,8 +66,7 @@ export class SightingInput {
     example: '2026-11-21T17:30:00Z',
     description: 'At or after firstSeen, not in the future',
   })
-  @Type(() => Date)
-  @IsDate({ message: 'lastSeen must be an ISO 8601 date-time' })
+  @IsIsoDateTime()
   lastSeen!: Date;
 
   @ApiPropertyOptional({
