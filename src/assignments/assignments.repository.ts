@@ -1,3 +1,4 @@
+import { OPEN_STATUSES_SQL, overdueSql } from '#src/common/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type {
@@ -86,6 +87,8 @@ export interface NewConfirmation {
   receiptId: string | null;
   actorType: 'user' | 'api_client';
   actorId: string;
+  /** When it was accepted (the application clock). */
+  at: Date;
 }
 
 export interface ReceiptRow {
@@ -181,7 +184,7 @@ export class AssignmentsRepository {
     }
     if (filter.overdue !== undefined) {
       params.push(now);
-      const overdue = `(a.status IN ('pending', 'acknowledged') AND a.deadline_at < $${params.length})`;
+      const overdue = overdueSql('a', `$${params.length}`);
       where.push(filter.overdue ? overdue : `NOT ${overdue}`);
     }
     where.push(keyset('a', after, params));
@@ -285,13 +288,16 @@ export class AssignmentsRepository {
   }
 
   async insertConfirmation(manager: EntityManager, c: NewConfirmation): Promise<string> {
-    // clock_timestamp(): taken after the assignment's lock, so the history's order is the
+    // The application clock's time (like closed_at), taken under the assignment's lock and kept
+    // strictly after the assignment's previous confirmation, so the history's order is the
     // order in which confirmations were accepted.
     const [row] = await manager.query<{ id: string }[]>(
       `INSERT INTO confirmations (assignment_id, organization_id, status, reason, applied_at,
                                   mechanism, evidence, evidence_sha256, receipt_id, actor_type,
                                   actor_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp())
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+               greatest($12::timestamptz, (SELECT max(created_at) + interval '1 microsecond'
+                                             FROM confirmations WHERE assignment_id = $1)))
        RETURNING id`,
       [
         c.assignmentId,
@@ -305,6 +311,7 @@ export class AssignmentsRepository {
         c.receiptId,
         c.actorType,
         c.actorId,
+        c.at,
       ],
     );
     return row.id;
@@ -388,7 +395,7 @@ export class AssignmentsRepository {
   async openCount(manager: EntityManager, requestId: string): Promise<number> {
     const [row] = await manager.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM assignments
-        WHERE request_id = $1 AND status IN ('pending', 'acknowledged')`,
+        WHERE request_id = $1 AND status IN ${OPEN_STATUSES_SQL}`,
       [requestId],
     );
     return row.n;
@@ -442,7 +449,7 @@ export class AssignmentsRepository {
       `SELECT a.id, a.request_id, r.published_at
          FROM assignments a JOIN blocking_requests r ON r.id = a.request_id
         WHERE a.organization_id = $1 AND a.feed_version <= $2
-          AND a.status IN ('pending', 'acknowledged') AND r.status = 'published'
+          AND a.status IN ${OPEN_STATUSES_SQL} AND r.status = 'published'
         ORDER BY a.request_id`,
       [organizationId, version],
     );

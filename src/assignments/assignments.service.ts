@@ -6,7 +6,7 @@ import {
   type ConfirmationItemRow,
   type ConfirmationRow,
 } from '#src/assignments/assignments.repository.js';
-import { isOverdue } from '#src/assignments/confirmation-values.js';
+import { isOverdue } from '#src/common/assignment-status.js';
 import { ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
 import type {
   AssignmentDetail,

@@ -27,14 +27,6 @@ export type ReceiptFormat = (typeof RECEIPT_FORMATS)[number];
 export const HASH_CHECKS = ['matched', 'mismatch', 'not_given'] as const;
 export type HashCheck = (typeof HASH_CHECKS)[number];
 
-/** Assignments still waiting for the ISP. */
-export const OPEN_STATUSES = ['pending', 'acknowledged'] as const;
-
-/** Overdue is computed, never stored: open and past its deadline at `now`. */
-export function isOverdue(status: string, deadlineAt: Date, now: Date): boolean {
-  return (OPEN_STATUSES as readonly string[]).includes(status) && deadlineAt < now;
-}
-
 /** Whole seconds from `from` to `to`, or null when either is missing. */
 export function secondsBetween(from: Date | null, to: Date | null): number | null {
   if (from === null || to === null) return null;

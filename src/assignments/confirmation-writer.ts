@@ -86,6 +86,7 @@ export class ConfirmationWriter {
       receiptId: input.receiptId,
       actorType: actorType(caller),
       actorId: caller.id,
+      at: now,
     });
     if (Array.isArray(input.items)) {
       await this.assignments.insertItems(manager, confirmationId, input.items);

@@ -1,3 +1,4 @@
+import { OPEN_STATUSES } from '#src/common/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AssignmentsRepository, type ReceiptRow } from '#src/assignments/assignments.repository.js';
@@ -127,7 +128,7 @@ export class ReceiptsService {
         if (skipped.some((x) => x.assignmentId === c.id)) continue;
         const locked = await this.writer.lock(manager, c.request_id, c.id);
         // Confirmed or withdrawn since it was listed: an explicit statement is never overridden.
-        const open = ['pending', 'acknowledged'].includes(locked.assignment.status);
+        const open = (OPEN_STATUSES as readonly string[]).includes(locked.assignment.status);
         if (!open || locked.request.status !== 'published') continue;
         await this.writer.write(manager, caller, locked, {
           status: 'applied',

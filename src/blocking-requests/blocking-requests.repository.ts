@@ -1,3 +1,4 @@
+import { OPEN_STATUSES_SQL } from '#src/common/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { updateIfVersion } from '#src/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -264,7 +265,7 @@ export class BlockingRequestsRepository {
   async withdrawAssignments(manager: EntityManager, requestId: string): Promise<void> {
     await manager.query(
       `UPDATE assignments SET status = 'withdrawn', version = version + 1, updated_at = now()
-        WHERE request_id = $1 AND status IN ('pending', 'acknowledged')`,
+        WHERE request_id = $1 AND status IN ${OPEN_STATUSES_SQL}`,
       [requestId],
     );
   }

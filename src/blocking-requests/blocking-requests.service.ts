@@ -21,7 +21,8 @@ import type {
   VersionedAction,
   WithdrawRequest,
 } from '#src/blocking-requests/dto/blocking-request.dto.js';
-import { isOverdue, secondsBetween } from '#src/assignments/confirmation-values.js';
+import { secondsBetween } from '#src/assignments/confirmation-values.js';
+import { isOverdue } from '#src/common/assignment-status.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';

@@ -1,3 +1,4 @@
+import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
 import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -55,8 +56,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   private readonly log = new Logger('Webhooks');
   /** Names this worker in leases and attempts. */
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly periodic = new PeriodicRun('Webhook round', this.log);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -73,20 +73,11 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   onApplicationBootstrap(): void {
-    const interval = this.pollIntervalMs;
-    if (interval === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.log.warn(`Webhook round failed: ${String(error)}`))
-        .finally(() => (this.running = undefined));
-    }, interval);
-    this.timer.unref();
+    this.periodic.start(this.pollIntervalMs, () => this.runOnce());
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One round: fan out the outbox, then attempt the deliveries due now. */

@@ -242,8 +242,11 @@ export class WebhooksRepository {
     return rows[0] ?? null;
   }
 
-  async attemptsOf(deliveryId: string): Promise<AttemptRow[]> {
-    return this.dataSource.query(
+  async attemptsOf(
+    deliveryId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<AttemptRow[]> {
+    return manager.query(
       `SELECT attempt, worker, started_at AS "startedAt", duration_ms AS "durationMs",
               response_status AS "responseStatus", error
          FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt`,

@@ -214,7 +214,9 @@ export class WebhooksService {
   /** A dead (or succeeded) delivery goes again: pending, due now, its attempt count reset. */
   async redeliver(caller: Principal, deliveryId: string): Promise<DeliveryDetailResponse> {
     const delivery = await this.visibleDelivery(caller, deliveryId, true);
-    await this.dataSource.transaction(async (manager) => {
+    // The answer is read in the transaction: nothing can fail after the commit (a failure
+    // there would release the Idempotency-Key and let a retry redeliver again).
+    return this.dataSource.transaction(async (manager) => {
       const row = await this.webhooks.redeliver(manager, deliveryId, this.clock.now());
       if (!row) {
         throw new ProblemException(HttpStatus.CONFLICT, {
@@ -234,8 +236,8 @@ export class WebhooksService {
           previousAttempts: delivery.attempts,
         },
       });
+      return toDeliveryDetail(row, await this.webhooks.attemptsOf(deliveryId, manager));
     });
-    return this.delivery(caller, deliveryId);
   }
 
   private async vetted(raw: string): Promise<string> {
