@@ -74,6 +74,12 @@ export class DeadlinesRepository {
                  r.issued_by`,
       params,
     );
-    return rows;
+    // RETURNING follows the plan, not the CTE's ORDER BY: events are written in deadline, id
+    // order (uuid order is the order of its lower-case text).
+    return rows.sort(
+      (x, y) =>
+        x.deadline_at.getTime() - y.deadline_at.getTime() ||
+        (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+    );
   }
 }
