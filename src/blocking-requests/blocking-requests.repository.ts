@@ -4,6 +4,7 @@ import { updateIfVersion } from '#src/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   BlockingRequestEntity,
+  type AssignmentStatus,
   type ItemOperation,
   type RequestCategory,
   type RequestStatus,
@@ -38,7 +39,7 @@ export interface ItemRow {
 export interface AssignmentSummaryRow {
   id: string;
   organization_id: string;
-  status: string;
+  status: AssignmentStatus;
   deadline_at: Date;
   acknowledged_at: Date | null;
   applied_at: Date | null;

@@ -1,3 +1,4 @@
+import { AssignmentState } from '#src/assignments/dto/assignment-state.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -96,30 +97,8 @@ export class AssignmentRequestSummary {
   @ApiProperty() itemCount!: number;
 }
 
-export class AssignmentResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+export class AssignmentResponse extends AssignmentState {
   @ApiProperty({ format: 'uuid' }) requestId!: string;
-  @ApiProperty({ format: 'uuid' }) organizationId!: string;
-  @ApiProperty({ enum: ASSIGNMENT_STATUSES }) status!: AssignmentStatus;
-  @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
-  @ApiProperty({ description: 'Open (pending or acknowledged) and past the deadline, now' })
-  overdue!: boolean;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  acknowledgedAt!: string | null;
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: 'When it took effect, as the latest confirmation states',
-  })
-  appliedAt!: string | null;
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: 'When a confirmation first closed it',
-  })
-  closedAt!: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true })
   lastConfirmationId!: string | null;
   @ApiProperty({ description: 'The feed version at which all its items were in your feed' })

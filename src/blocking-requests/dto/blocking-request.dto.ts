@@ -18,7 +18,6 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
-  ASSIGNMENT_STATUSES,
   DNS_ACTIONS,
   IP_ACTIONS,
   ITEM_OPERATIONS,
@@ -33,6 +32,7 @@ import {
   type Severity,
 } from '#src/blocking-requests/blocking-request.entity.js';
 import { CONFIRMATION_STATUSES, MECHANISMS } from '#src/assignments/confirmation-values.js';
+import { AssignmentState } from '#src/assignments/dto/assignment-state.dto.js';
 import { CreatedRangeQuery } from '#src/common/pagination/cursor.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
 import { TLP_LEVELS, type Tlp } from '#src/indicators/indicator.entity.js';
@@ -324,23 +324,7 @@ export class ItemListQuery {
   cursor?: string;
 }
 
-export class AssignmentSummary {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) organizationId!: string;
-  @ApiProperty({ enum: ASSIGNMENT_STATUSES }) status!: string;
-  @ApiProperty({ format: 'date-time' }) deadlineAt!: string;
-  @ApiProperty({ description: 'Open and past its deadline (computed at read time)' })
-  overdue!: boolean;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  acknowledgedAt!: string | null;
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: 'When the ISP states it took effect (latest confirmation)',
-  })
-  appliedAt!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt!: string | null;
+export class AssignmentSummary extends AssignmentState {
   @ApiProperty({ type: Number, nullable: true, description: 'From publication to acknowledgement' })
   secondsToAcknowledge!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'From publication to appliedAt' })
