@@ -1,3 +1,4 @@
+import { parseIsoDateTime } from '#src/common/problem/validation.js';
 import { toCsv } from '#src/common/csv/csv.js';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '#src/common/clock/clock.js';
@@ -157,7 +158,16 @@ export class ComplianceService {
         });
         return undefined;
       }
-      return new Date(text);
+      // A calendar date is its midnight UTC; other ISO 8601 forms (weeks, ordinal days,
+      // basic format) and days that do not exist are refused, not guessed.
+      const date = parseIsoDateTime(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+      if (date === undefined) {
+        problems.push({
+          name,
+          reason: `${name} must be a date (2026-11-01) or a date-time with its zone (2026-11-01T00:00:00Z)`,
+        });
+      }
+      return date;
     };
     const givenFrom = parse('from');
     const givenTo = parse('to');

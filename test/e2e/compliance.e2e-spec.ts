@@ -593,6 +593,12 @@ describe('compliance report', () => {
     ['to=2002-13-01', 'to'],
     ['from=2002-02-30', 'from'],
     ['from=2002-02-01T00:00:00', 'from'],
+    // Other ISO 8601 forms are refused, not read as something else (or a 500).
+    ['from=2002-W05', 'from'],
+    ['from=2002-032', 'from'],
+    ['from=20020201', 'from'],
+    ['from=2002-02-01T10:00:00,5Z', 'from'],
+    ['to=2002-02-30T00:00:00Z', 'to'],
     [`from=${TO}&to=${FROM}`, 'from'],
     [`from=${FROM}&to=${FROM}`, 'from'],
     ['from=2002-01-01&to=2003-01-03', 'to'],

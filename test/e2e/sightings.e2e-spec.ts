@@ -287,6 +287,9 @@ describe('sightings', () => {
 
     await get(staff.analyst, '?network=203.0.113.5/24').expect(status(400));
     await get(staff.analyst, '?from=yesterday').expect(status(400));
+    // Years PostgreSQL cannot store, impossible days: 400, not a 500 or another day.
+    await get(staff.analyst, '?from=-200000-01-01T00:00:00Z').expect(status(400));
+    await get(staff.analyst, '?to=2026-02-30T00:00:00Z').expect(status(400));
   });
 
   it('summarizes per network/customer and reporting ISP, with exact figures, as JSON and CSV', async () => {

@@ -247,6 +247,10 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       await api('patch', `/webhooks/${sub.id}`, ispA.token)
         .send({ version: 1, active: false })
         .expect(status(409));
+      // A version beyond the column's range is the client's mistake (400), not a 500.
+      await api('patch', `/webhooks/${sub.id}`, ispA.token)
+        .send({ version: 3_000_000_000, active: false })
+        .expect(status(400));
       await api('patch', `/webhooks/${sub.id}`, ispA.token)
         .send({ version: 2, url: 'https://10.1.1.1/x' })
         .expect(status(422));

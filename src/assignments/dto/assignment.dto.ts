@@ -28,7 +28,12 @@ import {
   type AssignmentStatus,
 } from '#src/blocking-requests/blocking-request.entity.js';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import { IsIsoDateTime, LowercaseUuid, Omittable } from '#src/common/problem/validation.js';
+import {
+  IsIsoDateTime,
+  LowercaseHex,
+  LowercaseUuid,
+  Omittable,
+} from '#src/common/problem/validation.js';
 import { INDICATOR_TYPES } from '#src/indicators/canonical.js';
 
 export const MAX_CONFIRMATION_ITEMS = 100000;
@@ -219,10 +224,11 @@ export class CreateConfirmation {
   @MaxLength(2000)
   evidence?: string;
 
-  @ApiPropertyOptional({ description: 'SHA-256 of an evidence file, 64 lowercase hex digits' })
+  @ApiPropertyOptional({ description: 'SHA-256 of an evidence file, 64 hex digits (either case)' })
   @Omittable()
   @IsString()
-  @Matches(SHA256_HEX, { message: 'evidenceSha256 must be 64 lowercase hex digits' })
+  @LowercaseHex()
+  @Matches(SHA256_HEX, { message: 'evidenceSha256 must be 64 hex digits' })
   evidenceSha256?: string;
 
   @ApiPropertyOptional({

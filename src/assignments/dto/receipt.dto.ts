@@ -21,7 +21,7 @@ import {
   type ReceiptFormat,
 } from '#src/assignments/confirmation-values.js';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import { IsIsoDateTime, Omittable } from '#src/common/problem/validation.js';
+import { IsIsoDateTime, LowercaseHex, Omittable } from '#src/common/problem/validation.js';
 
 export class CreateFeedReceipt {
   @ApiProperty({ minimum: 1, example: 4211, description: 'The feed version you deployed' })
@@ -53,11 +53,12 @@ export class CreateFeedReceipt {
 
   @ApiPropertyOptional({
     description:
-      'SHA-256 (64 lowercase hex) of the body you deployed: the uncompressed snapshot, or the /feed/changes page that reached this version',
+      'SHA-256 (64 hex digits, either case) of the body you deployed: the uncompressed snapshot, or the /feed/changes page that reached this version',
   })
   @Omittable()
   @IsString()
-  @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 lowercase hex digits' })
+  @LowercaseHex()
+  @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 hex digits' })
   sha256?: string;
 }
 

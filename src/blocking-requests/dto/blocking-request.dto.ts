@@ -159,6 +159,7 @@ export class UpdateBlockingRequest extends RequestFields {
   @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version!: number;
 }
 
@@ -166,6 +167,7 @@ export class VersionedAction {
   @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version!: number;
 }
 
@@ -235,6 +237,7 @@ export class AddItemsRequest {
   @Omittable()
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version?: number;
 
   @ApiPropertyOptional({ enum: ITEM_OPERATIONS, default: 'block' })

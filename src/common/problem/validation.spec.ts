@@ -63,6 +63,7 @@ describe('IsIsoDateTime and LowercaseUuid', () => {
       ['2026-11-21T17:30:00Z', '2026-11-21T17:30:00.000Z'],
       ['2026-11-21T17:30:00.123456Z', '2026-11-21T17:30:00.123Z'],
       ['2026-11-22T00:30+07:00', '2026-11-21T17:30:00.000Z'],
+      ['2024-02-29T23:59:59Z', '2024-02-29T23:59:59.000Z'],
     ]) {
       const out = await parse({ at: raw, id: ID.toUpperCase() });
       expect(out.at).toBeInstanceOf(Date);
@@ -78,6 +79,12 @@ describe('IsIsoDateTime and LowercaseUuid', () => {
       '2026-11-01T10:00',
       '2026-11-01',
       '2026-13-01T10:00:00Z',
+      // Days and times that do not exist are refused, not rolled over into the next ones.
+      '2026-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-11-01T24:00:00Z',
+      '2026-11-01T10:60:00Z',
+      '-200000-01-01T00:00:00Z',
       '',
       null,
     ]) {

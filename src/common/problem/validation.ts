@@ -63,21 +63,34 @@ export function Omittable(): PropertyDecorator {
 
 /** An ISO 8601 date-time with its zone (Z or ±hh:mm); seconds and fractions optional. */
 const ISO_DATE_TIME_WITH_ZONE =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
 /**
- * A date-time input: only an ISO 8601 string with a zone becomes a Date; anything else (a
- * number, a boolean, a local time without zone, "2026-13-01T…") is a 400 naming the field.
+ * The Date of an ISO 8601 date-time with a zone, or undefined when it is not one or names a
+ * moment that does not exist (2026-02-30, 24:00, minute 60): Date.parse would roll those over
+ * into the next day or month instead of refusing them.
+ */
+export function parseIsoDateTime(text: string): Date | undefined {
+  const m = ISO_DATE_TIME_WITH_ZONE.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * A date-time input: only an ISO 8601 string with a zone naming a moment that exists becomes a
+ * Date; anything else (a number, a boolean, a local time without zone, "2026-13-01T…",
+ * "2026-02-30T…") is a 400 naming the field.
  * `@Type(() => Date) @IsDate()` would take 0, true or a zone-less time read in the server's zone.
  */
 export function IsIsoDateTime(): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }: { value: unknown }) =>
-      typeof value === 'string' &&
-      ISO_DATE_TIME_WITH_ZONE.test(value) &&
-      !Number.isNaN(Date.parse(value))
-        ? new Date(value)
-        : value,
+      typeof value === 'string' ? (parseIsoDateTime(value) ?? value) : value,
     ),
     ValidateBy({
       name: 'isIsoDateTime',
@@ -87,6 +100,13 @@ export function IsIsoDateTime(): PropertyDecorator {
           `${args?.property ?? 'the field'} must be an ISO 8601 date-time with a zone (Z or ±hh:mm), e.g. 2026-11-21T17:30:00Z`,
       },
     }),
+  );
+}
+
+/** A hex digest in either case is the same digest: stored and compared in lower case. */
+export function LowercaseHex(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
   );
 }
 

@@ -98,6 +98,7 @@ export class UpdateIndicatorRequest extends IndicatorAttributesDto {
   @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version!: number;
 }
 

@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -64,6 +65,7 @@ export class UpdateOrganizationRequest {
   @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version!: number;
 
   @ApiPropertyOptional()

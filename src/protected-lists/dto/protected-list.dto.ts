@@ -9,6 +9,7 @@ import {
   IsIn,
   IsInt,
   IsString,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -45,6 +46,7 @@ export class UpdateProtectedListRequest {
   @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version!: number;
 
   @ApiPropertyOptional()

@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsDate,
   IsIn,
   IsInt,
   IsOptional,
@@ -188,14 +187,12 @@ class SightingFilters {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'lastSeen at or after' })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'from must be an ISO 8601 date-time' })
+  @IsIsoDateTime()
   from?: Date;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'lastSeen before' })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'to must be an ISO 8601 date-time' })
+  @IsIsoDateTime()
   to?: Date;
 }
 

@@ -11,6 +11,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -60,6 +61,7 @@ export class UpdateUserRequest {
   @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version!: number;
 
   @ApiPropertyOptional()

@@ -9,6 +9,7 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -58,6 +59,7 @@ export class UpdateWebhookRequest {
   @ApiProperty({ description: 'The version you read: a newer one on the server is a 409' })
   @IsInt()
   @Min(1)
+  @Max(2147483647)
   version!: number;
 
   @ApiPropertyOptional({ example: URL_EXAMPLE, maxLength: 2048 })
