@@ -1,3 +1,4 @@
+import { keysetOrderSql, keysetSql } from '#src/common/pagination/keyset-query.js';
 import { OPEN_STATUSES_SQL, overdueSql } from '#src/common/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -147,13 +148,6 @@ const RECEIPT_FIELDS = [
 ];
 const RECEIPT_COLUMNS = RECEIPT_FIELDS.join(', ');
 
-/** Keyset condition and order of every list here: newest first, at millisecond precision. */
-function keyset(alias: string, after: Keyset | undefined, params: unknown[]): string {
-  if (!after) return 'true';
-  params.push(after.createdAt, after.id);
-  return `(date_trunc('milliseconds', ${alias}.created_at), ${alias}.id) < ($${params.length - 1}, $${params.length})`;
-}
-
 /** Assignments, their confirmations (appended, never updated) and feed receipts. */
 @Injectable()
 export class AssignmentsRepository {
@@ -187,13 +181,13 @@ export class AssignmentsRepository {
       const overdue = overdueSql('a', `$${params.length}`);
       where.push(filter.overdue ? overdue : `NOT ${overdue}`);
     }
-    where.push(keyset('a', after, params));
+    where.push(keysetSql('a', after, params));
     params.push(limit + 1);
     return this.dataSource.query(
       `SELECT ${ASSIGNMENT_COLUMNS}
          FROM assignments a JOIN blocking_requests r ON r.id = a.request_id
         WHERE ${where.join(' AND ')}
-        ORDER BY date_trunc('milliseconds', a.created_at) DESC, a.id DESC
+        ORDER BY ${keysetOrderSql('a')}
         LIMIT $${params.length}`,
       params,
     );
@@ -500,12 +494,12 @@ export class AssignmentsRepository {
     if (filter.flagged !== undefined) {
       where.push(filter.flagged ? `f.hash_check = 'mismatch'` : `f.hash_check <> 'mismatch'`);
     }
-    where.push(keyset('f', after, params));
+    where.push(keysetSql('f', after, params));
     params.push(limit + 1);
     return this.dataSource.query(
       `SELECT ${RECEIPT_FIELDS.map((f) => `f.${f}`).join(', ')} FROM feed_receipts f
         WHERE ${where.join(' AND ')}
-        ORDER BY date_trunc('milliseconds', f.created_at) DESC, f.id DESC
+        ORDER BY ${keysetOrderSql('f')}
         LIMIT $${params.length}`,
       params,
     );

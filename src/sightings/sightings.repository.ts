@@ -1,3 +1,4 @@
+import { keysetOrderSql, keysetSql } from '#src/common/pagination/keyset-query.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Keyset } from '#src/common/pagination/cursor.js';
@@ -182,16 +183,12 @@ export class SightingsRepository {
   ): Promise<SightingRow[]> {
     const params: unknown[] = [];
     const clauses = where(filter, params);
-    const created = `date_trunc('milliseconds', s.created_at)`;
-    if (after) {
-      params.push(after.createdAt, after.id);
-      clauses.push(`(${created}, s.id) < ($${params.length - 1}, $${params.length})`);
-    }
+    if (after) clauses.push(keysetSql('s', after, params));
     params.push(limit + 1);
     const rows = await this.dataSource.query<RawSighting[]>(
       `${SELECT_SIGHTING}
         ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''}
-        ORDER BY ${created} DESC, s.id DESC
+        ORDER BY ${keysetOrderSql('s')}
         LIMIT $${params.length}`,
       params,
     );

@@ -1,3 +1,4 @@
+import { keysetOrderSql, keysetSql } from '#src/common/pagination/keyset-query.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Keyset } from '#src/common/pagination/cursor.js';
@@ -65,13 +66,6 @@ const DELIVERY_COLUMNS = `
   d.locked_by AS "lockedBy", d.last_status AS "lastStatus", d.last_error AS "lastError",
   d.created_at AS "createdAt", d.delivered_at AS "deliveredAt", d.dead_at AS "deadAt"`;
 
-/** Keyset condition on (created_at, id), newest first, at the cursor's millisecond precision. */
-function keyset(alias: string, after: Keyset | undefined, params: unknown[]): string {
-  if (!after) return '';
-  params.push(after.createdAt, after.id);
-  return ` AND (date_trunc('milliseconds', ${alias}.created_at), ${alias}.id) < ($${params.length - 1}, $${params.length})`;
-}
-
 /**
  * Webhook subscriptions, deliveries and attempts, and the outbox they are fed from: plain SQL
  * (tables without entities, like the feed and the outbox).
@@ -123,11 +117,11 @@ export class WebhooksRepository {
     limit: number,
   ): Promise<SubscriptionRow[]> {
     const params: unknown[] = [organizationId ?? null];
-    const where = `s.deleted_at IS NULL AND ($1::uuid IS NULL OR s.organization_id = $1)${keyset('s', after, params)}`;
+    const where = `s.deleted_at IS NULL AND ($1::uuid IS NULL OR s.organization_id = $1) AND ${keysetSql('s', after, params)}`;
     params.push(limit + 1);
     return this.dataSource.query(
       `SELECT ${SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions s WHERE ${where}
-        ORDER BY date_trunc('milliseconds', s.created_at) DESC, s.id DESC LIMIT $${params.length}`,
+        ORDER BY ${keysetOrderSql('s')} LIMIT $${params.length}`,
       params,
     );
   }
@@ -222,11 +216,11 @@ export class WebhooksRepository {
     limit: number,
   ): Promise<DeliveryRow[]> {
     const params: unknown[] = [subscriptionId, status ?? null];
-    const where = `d.subscription_id = $1 AND ($2::text IS NULL OR d.status = $2)${keyset('d', after, params)}`;
+    const where = `d.subscription_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ${keysetSql('d', after, params)}`;
     params.push(limit + 1);
     return this.dataSource.query(
       `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE ${where}
-        ORDER BY date_trunc('milliseconds', d.created_at) DESC, d.id DESC LIMIT $${params.length}`,
+        ORDER BY ${keysetOrderSql('d')} LIMIT $${params.length}`,
       params,
     );
   }

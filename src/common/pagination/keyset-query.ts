@@ -23,3 +23,18 @@ export function keysetPage<T extends ObjectLiteral>(
     .addOrderBy(`${alias}.id`, 'DESC')
     .limit(limit + 1);
 }
+
+/**
+ * The same keyset in raw SQL: the condition on `alias` (`true` without a cursor), its two
+ * values pushed onto `params`.
+ */
+export function keysetSql(alias: string, after: Keyset | undefined, params: unknown[]): string {
+  if (!after) return 'true';
+  params.push(after.createdAt, after.id);
+  return `(date_trunc('milliseconds', ${alias}.created_at), ${alias}.id) < ($${params.length - 1}, $${params.length})`;
+}
+
+/** The order that goes with {@link keysetSql}: newest first. */
+export function keysetOrderSql(alias: string): string {
+  return `date_trunc('milliseconds', ${alias}.created_at) DESC, ${alias}.id DESC`;
+}
