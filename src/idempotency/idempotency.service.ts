@@ -1,4 +1,11 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
+import {
+  HttpStatus,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
@@ -21,11 +28,6 @@ export const STORED_HEADERS = ['content-type', 'location', 'etag'] as const;
 /** Answers that are not stored: the key is released and a retry executes. */
 const NOT_STORED = new Set([HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS]);
 const PURGE_EVERY_MS = 5 * 60_000;
-/**
- * First byte of a sealed stored body. Bodies stored before sealing (plain JSON text, at most
- * IDEMPOTENCY_KEY_TTL_HOURS old) never start with it, so they still replay.
- */
-const SEALED = 0x01;
 const PURGE_BATCH = 1000;
 
 interface Claim {
@@ -44,11 +46,11 @@ export type Outcome = { kind: 'execute' } | { kind: 'replay' };
  * key. See docs/decisions/0011-idempotency-keys.md.
  */
 @Injectable()
-export class IdempotencyService {
+export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Idempotency');
   private readonly claims = new WeakMap<FastifyRequest['raw'], Claim>();
   private readonly replays = new WeakMap<FastifyRequest['raw'], StoredResponse>();
-  private nextPurgeAt = 0;
+  private readonly purging = new PeriodicRun('Idempotency-Key purge', this.logger);
   private readonly encryption: KeyEncryption;
 
   constructor(
@@ -59,16 +61,13 @@ export class IdempotencyService {
     this.encryption = KeyEncryption.fromConfig(config).encryption;
   }
 
-  /**
-   * Stored answers can hold secrets shown once (a webhook secret, an API client's secret):
-   * at rest they are sealed with KEY_ENCRYPTION_KEY (AES-256-GCM), like signing keys.
-   */
-  private seal(body: Buffer): Buffer {
-    return Buffer.concat([Buffer.of(SEALED), this.encryption.seal(body)]);
+  /** Expired keys are deleted every few minutes, off the request path. */
+  onApplicationBootstrap(): void {
+    this.purging.start(PURGE_EVERY_MS, () => this.purge());
   }
 
-  private open(stored: Buffer): Buffer {
-    return stored[0] === SEALED ? this.encryption.open(stored.subarray(1)) : stored;
+  onApplicationShutdown(): Promise<void> {
+    return this.purging.stop();
   }
 
   async begin(
@@ -87,7 +86,6 @@ export class IdempotencyService {
       });
     }
     const requestHash = requestFingerprint(request.method, request.url, request.body);
-    await this.purgeNowAndThen();
     // A claim lost to a release in between (the other request failed) is tried again.
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.clock.now();
@@ -115,7 +113,10 @@ export class IdempotencyService {
         });
       }
       if (row.response) {
-        this.replays.set(request.raw, { ...row.response, body: this.open(row.response.body) });
+        this.replays.set(request.raw, {
+          ...row.response,
+          body: this.encryption.open(row.response.body),
+        });
         return { kind: 'replay' };
       }
       const waitMs = (row.lockedUntil?.getTime() ?? now.getTime()) - now.getTime();
@@ -161,7 +162,9 @@ export class IdempotencyService {
         claim.principalId,
         claim.key,
         claim.requestHash,
-        { status, headers, body: this.seal(body) },
+        // Answers can hold secrets shown once (a webhook's, an API client's): sealed at rest
+        // with KEY_ENCRYPTION_KEY (AES-256-GCM), like signing keys.
+        { status, headers, body: this.encryption.seal(body) },
       );
       if (!stored) this.logger.warn(`Idempotency-Key lost its claim before the answer was stored`);
     } catch (error) {
@@ -180,14 +183,6 @@ export class IdempotencyService {
     await this.repository
       .release(claim.principalId, claim.key, claim.requestHash)
       .catch((error: unknown) => request.log.error({ err: error }, 'releasing a key failed'));
-  }
-
-  /** Expired keys are deleted by the requests that use keys, at most every few minutes. */
-  private async purgeNowAndThen(): Promise<void> {
-    const now = this.clock.now().getTime();
-    if (now < this.nextPurgeAt) return;
-    this.nextPurgeAt = now + PURGE_EVERY_MS;
-    await this.purge();
   }
 
   /** Deletes every expired key (in batches); returns how many. */
