@@ -1,3 +1,4 @@
+import { invalidState } from '#src/common/problem/problem.js';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
@@ -23,10 +24,6 @@ import { ProblemException, ProblemType, type InvalidParam } from '#src/common/pr
 import { notFound, tenantScope } from '#src/common/tenancy/tenant-scope.js';
 
 const MAX_REPORTED = 100;
-
-export function invalidState(detail: string): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, { type: ProblemType.invalidState, detail });
-}
 
 /** A well-formed body that the rules refuse: 422, each reason in `invalid-params`. */
 export function refused(params: InvalidParam[], extensions: Record<string, unknown> = {}) {

@@ -1,3 +1,4 @@
+import { invalidState } from '#src/common/problem/problem.js';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService, OutboxService } from '#src/audit/audit.service.js';
@@ -44,10 +45,6 @@ import { ProtectedListsService } from '#src/protected-lists/protected-lists.serv
 
 const MAX_REPORTED = 100;
 const HOUR_MS = 3600_000;
-
-function invalidState(detail: string): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, { type: ProblemType.invalidState, detail });
-}
 
 function unprocessable(detail: string, extensions: Record<string, unknown> = {}): ProblemException {
   return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {

@@ -32,10 +32,10 @@ import {
   WebhookResponse,
   WebhookWithSecretResponse,
 } from '#src/webhooks/dto/webhook.dto.js';
-import { WebhooksService } from '#src/webhooks/webhooks.service.js';
+import { WEBHOOK_MANAGERS, WebhooksService } from '#src/webhooks/webhooks.service.js';
 
 /** Manage their own organization's webhooks (decision 0009). */
-const MANAGERS = ['admin', 'isp_operator', 'isp_client'] as const;
+const MANAGERS = WEBHOOK_MANAGERS;
 /** The managers, and auditors reading every organization's. */
 const READERS = [...MANAGERS, 'auditor'] as const;
 

@@ -34,7 +34,7 @@ import {
 export const WEBHOOK_URL_REFUSED = 'urn:threat-exchange:problem:webhook-url-refused';
 
 /** Roles that manage their own organization's webhooks (docs/decisions/0009-webhooks.md). */
-const MANAGING_ROLES: Role[] = ['admin', 'isp_operator', 'isp_client'];
+export const WEBHOOK_MANAGERS = ['admin', 'isp_operator', 'isp_client'] as const satisfies Role[];
 
 /**
  * Whose webhooks a caller sees: a managing role, only its own organization's (the Department's
@@ -42,7 +42,7 @@ const MANAGING_ROLES: Role[] = ['admin', 'isp_operator', 'isp_client'];
  * auditor (without a managing role), every organization's, read-only.
  */
 function webhookScope(caller: Principal): { organizationId?: string } {
-  return caller.roles.some((r) => MANAGING_ROLES.includes(r))
+  return caller.roles.some((r) => (WEBHOOK_MANAGERS as readonly Role[]).includes(r))
     ? { organizationId: caller.organizationId }
     : {};
 }

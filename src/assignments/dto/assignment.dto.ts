@@ -28,12 +28,7 @@ import {
   type AssignmentStatus,
 } from '#src/blocking-requests/blocking-request.entity.js';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import {
-  IsIsoDateTime,
-  LowercaseHex,
-  LowercaseUuid,
-  Omittable,
-} from '#src/common/problem/validation.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/common/problem/validation.js';
 import { INDICATOR_TYPES } from '#src/indicators/canonical.js';
 
 export const MAX_CONFIRMATION_ITEMS = 100000;
@@ -174,7 +169,7 @@ export class AssignmentDetail extends AssignmentResponse {
 
 export class ConfirmationItemInput {
   @ApiProperty({ format: 'uuid' })
-  @LowercaseUuid()
+  @Lowercase()
   @IsUUID()
   indicatorId!: string;
 
@@ -227,7 +222,7 @@ export class CreateConfirmation {
   @ApiPropertyOptional({ description: 'SHA-256 of an evidence file, 64 hex digits (either case)' })
   @Omittable()
   @IsString()
-  @LowercaseHex()
+  @Lowercase()
   @Matches(SHA256_HEX, { message: 'evidenceSha256 must be 64 hex digits' })
   evidenceSha256?: string;
 

@@ -21,7 +21,7 @@ import {
   type ReceiptFormat,
 } from '#src/assignments/confirmation-values.js';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import { IsIsoDateTime, LowercaseHex, Omittable } from '#src/common/problem/validation.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/common/problem/validation.js';
 
 export class CreateFeedReceipt {
   @ApiProperty({ minimum: 1, example: 4211, description: 'The feed version you deployed' })
@@ -57,7 +57,7 @@ export class CreateFeedReceipt {
   })
   @Omittable()
   @IsString()
-  @LowercaseHex()
+  @Lowercase()
   @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 hex digits' })
   sha256?: string;
 }

@@ -12,7 +12,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#src/common/pagination/cursor.js';
-import { IsIsoDateTime, LowercaseUuid } from '#src/common/problem/validation.js';
+import { IsIsoDateTime, Lowercase } from '#src/common/problem/validation.js';
 
 /** `blocking_request.approve` (exact) or `blocking_request.` (every action with that prefix). */
 export const ACTION_FILTER = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$/;
@@ -45,13 +45,13 @@ export class AuditSearchQuery {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The user or API client that acted' })
   @IsOptional()
-  @LowercaseUuid()
+  @Lowercase()
   @IsUUID()
   actorId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: "The actor's organization" })
   @IsOptional()
-  @LowercaseUuid()
+  @Lowercase()
   @IsUUID()
   organizationId?: string;
 

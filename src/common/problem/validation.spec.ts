@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { IsUUID, type ValidationError } from 'class-validator';
 import { ProblemException } from '#src/common/problem/problem.js';
 import {
+  IsIsoDateTime,
+  Lowercase,
   createValidationPipe,
   flattenValidationErrors,
-  IsIsoDateTime,
-  LowercaseUuid,
   validationProblem,
 } from '#src/common/problem/validation.js';
 
@@ -13,7 +13,7 @@ class Stamped {
   @IsIsoDateTime()
   at!: Date;
 
-  @LowercaseUuid()
+  @Lowercase()
   @IsUUID()
   id!: string;
 }
@@ -57,7 +57,7 @@ describe('validation problems', () => {
   });
 });
 
-describe('IsIsoDateTime and LowercaseUuid', () => {
+describe('IsIsoDateTime and Lowercase', () => {
   it('takes ISO 8601 date-times with a zone, and lowercases a UUID', async () => {
     for (const [raw, iso] of [
       ['2026-11-21T17:30:00Z', '2026-11-21T17:30:00.000Z'],

@@ -103,15 +103,11 @@ export function IsIsoDateTime(): PropertyDecorator {
   );
 }
 
-/** A hex digest in either case is the same digest: stored and compared in lower case. */
-export function LowercaseHex(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  );
-}
-
-/** UUIDs compare as PostgreSQL prints them (lowercase): an uppercase UUID is the same id. */
-export function LowercaseUuid(): PropertyDecorator {
+/**
+ * Text compared as lower case: a hex digest or a UUID in either case is the same value (and
+ * PostgreSQL prints UUIDs in lower case).
+ */
+export function Lowercase(): PropertyDecorator {
   return Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );

@@ -17,7 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '#src/common/pagination/cursor.js';
-import { IsIsoDateTime, LowercaseUuid, Omittable } from '#src/common/problem/validation.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/common/problem/validation.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
 import { TAG_PATTERN } from '#src/indicators/indicator-attributes.js';
 
@@ -30,7 +30,7 @@ export const MAX_SUMMARY_ROWS = 10_000;
 export class SightingInput {
   @ApiPropertyOptional({ format: 'uuid', description: 'The indicator, or give `value` instead' })
   @Omittable()
-  @LowercaseUuid()
+  @Lowercase()
   @IsUUID()
   indicatorId?: string;
 
