@@ -208,10 +208,15 @@ export class AssignmentsRepository {
     return rows[0] ?? null;
   }
 
-  /** Locks the assignment row until the end of the transaction and reads it again. */
+  /** Reads the assignment and locks its row until the end of the transaction. */
   async lock(manager: EntityManager, id: string): Promise<AssignmentRow> {
-    await manager.query(`SELECT 1 FROM assignments WHERE id = $1 FOR UPDATE`, [id]);
-    const row = await this.findVisible(id, {}, manager);
+    const [row] = await manager.query<AssignmentRow[]>(
+      `SELECT ${ASSIGNMENT_COLUMNS}
+         FROM assignments a JOIN blocking_requests r ON r.id = a.request_id
+        WHERE a.id = $1
+          FOR UPDATE OF a`,
+      [id],
+    );
     if (!row) throw new Error(`assignment ${id} vanished`);
     return row;
   }

@@ -179,7 +179,10 @@ export class AssignmentsService {
         objectId: id,
         summary: { requestId: assignment.request_id, from: 'pending', to: 'acknowledged' },
       });
-      return this.assignments.lock(manager, id);
+      // Read back in the transaction (version and times as the update left them).
+      const updated = await this.assignments.findVisible(id, {}, manager);
+      if (!updated) throw new Error(`assignment ${id} vanished`);
+      return updated;
     });
     return toAssignmentResponse(row, now);
   }

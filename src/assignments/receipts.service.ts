@@ -105,6 +105,7 @@ export class ReceiptsService {
       const covered = await this.assignments.coveredOpen(manager, org, body.version);
       // A request published after appliedAt cannot have been applied then (its items were in
       // the feed already, from another request): that assignment is skipped, not the receipt.
+      const due = covered.filter((c) => body.appliedAt >= c.published_at);
       const skipped: SkippedAssignment[] = covered
         .filter((c) => body.appliedAt < c.published_at)
         .map((c) => ({
@@ -124,8 +125,7 @@ export class ReceiptsService {
         actorId: caller.id,
       });
       const ids: string[] = [];
-      for (const c of covered) {
-        if (skipped.some((x) => x.assignmentId === c.id)) continue;
+      for (const c of due) {
         const locked = await this.writer.lock(manager, c.request_id, c.id);
         // Confirmed or withdrawn since it was listed: an explicit statement is never overridden.
         const open = (OPEN_STATUSES as readonly string[]).includes(locked.assignment.status);

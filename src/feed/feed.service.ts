@@ -32,8 +32,7 @@ export type ChangesAnswer =
   | {
       status: HttpStatus.OK;
       etag: string;
-      body: ChangesResponse;
-      /** The body serialized once: these exact bytes are sent and hashed (feed receipts). */
+      /** The body (a ChangesResponse) serialized once: these exact bytes are sent and hashed (feed receipts). */
       json: string;
     };
 
@@ -99,7 +98,7 @@ export class FeedService {
       bytes: Buffer.byteLength(json),
       sha256: createHash('sha256').update(json).digest('hex'),
     });
-    return { status: HttpStatus.OK, etag: changesEtag(org, after, limit, watermark), body, json };
+    return { status: HttpStatus.OK, etag: changesEtag(org, after, limit, watermark), json };
   }
 
   /**

@@ -222,7 +222,7 @@ export class SightingsService {
     return {
       scope: tenantScope(caller),
       organizationId: query.organizationId,
-      indicatorId: 'indicatorId' in query ? query.indicatorId : undefined,
+      indicatorId: query.indicatorId,
       network,
       customer: query.customer,
       from: query.from,

@@ -336,6 +336,19 @@ describe('sightings', () => {
       [a.orgId, 100, ago(48), ago(24)],
       [b.orgId, 50, ago(5), ago(1)],
     ]);
+    // Per indicator: who contacts this one (uppercase id: the same id).
+    const plain = await get(
+      staff.analyst,
+      `/summary?network=203.0.113.0/24&indicatorId=${id.plain.toUpperCase()}`,
+    ).expect(200);
+    expect(
+      plain.body.items.map((r: Record<string, unknown>) => [
+        r.organizationId,
+        r.indicators,
+        r.sightings,
+        r.totalCount,
+      ]),
+    ).toEqual([[a.orgId, [{ id: id.plain, type: 'domain', value: v.plain }], 1, 8]]);
     const ips = await get(staff.analyst, `/summary?type=ipv4&organizationId=${a.orgId}`).expect(
       200,
     );

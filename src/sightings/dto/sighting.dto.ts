@@ -164,6 +164,12 @@ export class SightingPage {
 
 /** Filters shared by the list and the summary. */
 class SightingFilters {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only this indicator' })
+  @IsOptional()
+  @IsUUID()
+  @Lowercase()
+  indicatorId?: string;
+
   @ApiPropertyOptional({ format: 'uuid', description: 'The reporting ISP' })
   @IsOptional()
   @IsUUID()
@@ -196,12 +202,7 @@ class SightingFilters {
   to?: Date;
 }
 
-export class SightingListQuery extends IntersectionType(PageQuery, SightingFilters) {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID()
-  indicatorId?: string;
-}
+export class SightingListQuery extends IntersectionType(PageQuery, SightingFilters) {}
 
 export class SightingSummaryQuery extends SightingFilters {
   @ApiPropertyOptional({ example: 'botnet', description: 'Only indicators with this tag' })
