@@ -16,8 +16,6 @@ import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
 
 const DAY_MS = 86_400_000;
 /** A date-time must say its offset: a bare local time means a different instant per server. */
-const NEEDS_ZONE = /T.*(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
-
 /** The CSV columns, in order (one row per ISP). */
 const CSV_COLUMNS = [
   'organization_id',
@@ -151,13 +149,6 @@ export class ComplianceService {
     const parse = (name: 'from' | 'to'): Date | undefined => {
       const text = query[name];
       if (text === undefined) return undefined;
-      if (text.includes('T') && !NEEDS_ZONE.test(text)) {
-        problems.push({
-          name,
-          reason: `${name} must give its time zone (Z or ±hh:mm), e.g. 2026-11-01T00:00:00Z`,
-        });
-        return undefined;
-      }
       // A calendar date is its midnight UTC; other ISO 8601 forms (weeks, ordinal days,
       // basic format) and days that do not exist are refused, not guessed.
       const date = parseIsoDateTime(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);

@@ -51,6 +51,20 @@ export interface WorkerRound {
  * backoff and full jitter until WEBHOOK_MAX_ATTEMPTS, then dead. Several instances share the
  * work without delivering a message twice.
  */
+/**
+ * The n-th retry's delay: exponential backoff with full jitter, random in
+ * [0, min(cap, base·2^(n−1))]. `random(min, max)` draws an integer in [min, max).
+ */
+export function backoffDelayMs(
+  failedAttempts: number,
+  baseMs: number,
+  capMs: number,
+  random: (min: number, max: number) => number = randomInt,
+): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(failedAttempts - 1, 40));
+  return random(0, Math.floor(ceiling) + 1);
+}
+
 @Injectable()
 export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Webhooks');
@@ -141,13 +155,12 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     return { attempted, succeeded };
   }
 
-  /** The n-th retry's delay: random in [0, min(cap, base·2^(n−1))] (full jitter). */
   backoffMs(failedAttempts: number): number {
-    const ceiling = Math.min(
+    return backoffDelayMs(
+      failedAttempts,
+      this.config.WEBHOOK_RETRY_BASE_MS,
       this.config.WEBHOOK_RETRY_CAP_MS,
-      this.config.WEBHOOK_RETRY_BASE_MS * 2 ** Math.min(failedAttempts - 1, 40),
     );
-    return randomInt(0, Math.floor(ceiling) + 1);
   }
 
   /** One attempt of one leased delivery; true when it succeeded. */

@@ -1,12 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** Longest window one report may cover (days). */
 export const MAX_SPAN_DAYS = 366;
 /** The window when `from` is not given: this many days before `to`. */
 export const DEFAULT_SPAN_DAYS = 30;
-
-const ISO = { strict: true, strictSeparator: true };
 
 export class ComplianceQuery {
   @ApiPropertyOptional({
@@ -15,7 +13,8 @@ export class ComplianceQuery {
     description: `Start of the window (inclusive): requests published at or after it. ISO 8601 date or date-time (a date is midnight UTC). Default: \`to\` minus ${DEFAULT_SPAN_DAYS} days.`,
   })
   @IsOptional()
-  @IsISO8601(ISO, { message: 'from must be an ISO 8601 date or date-time' })
+  @IsString()
+  @MaxLength(40)
   from?: string;
 
   @ApiPropertyOptional({
@@ -24,7 +23,8 @@ export class ComplianceQuery {
     description: `End of the window (exclusive): requests published before it. Default: now. At most ${MAX_SPAN_DAYS} days after \`from\`.`,
   })
   @IsOptional()
-  @IsISO8601(ISO, { message: 'to must be an ISO 8601 date or date-time' })
+  @IsString()
+  @MaxLength(40)
   to?: string;
 }
 
