@@ -1,3 +1,4 @@
+import { csvDownloadHeaders } from '#src/common/csv/csv.js';
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import {
   ApiExtraModels,
@@ -52,10 +53,7 @@ async function sendCsv(
 ): Promise<string> {
   const { bom, ...window } = query;
   const file = await compliance.csv({ from: window.from, to: window.to }, bom === 'true');
-  void reply
-    .header('content-type', 'text/csv; charset=utf-8; header=present')
-    .header('content-disposition', `attachment; filename="${file.filename}"`)
-    .header('cache-control', 'private, no-store');
+  void reply.headers(csvDownloadHeaders(file.filename));
   return file.body;
 }
 

@@ -1,3 +1,4 @@
+import { csvDownloadHeaders } from '#src/common/csv/csv.js';
 import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -80,9 +81,7 @@ export class SightingsController {
   ): Promise<SightingSummary | string> {
     const summary = await this.sightings.summary(caller, query);
     if (query.format !== 'csv') return summary;
-    void reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="sightings-summary.csv"');
+    void reply.headers(csvDownloadHeaders('sightings-summary.csv'));
     return summaryCsv(summary);
   }
 }

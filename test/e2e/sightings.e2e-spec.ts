@@ -365,7 +365,8 @@ describe('sightings', () => {
       staff.analyst,
       '/summary?network=203.0.113.0/24&tag=botnet&format=csv',
     ).expect(200);
-    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
+    expect(csv.headers['cache-control']).toBe('private, no-store');
     const lines = csv.text.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'network,customer,organization_id,organization_name,indicators,sightings,total_count,first_seen,last_seen',

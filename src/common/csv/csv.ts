@@ -7,7 +7,7 @@ export type CsvValue = string | number | boolean | null | undefined;
  * apostrophe (OWASP "CSV injection"): ISPs and staff write the names and reasons we export.
  * Numbers stay numbers (a negative number is not text).
  */
-export function inert(value: CsvValue): CsvValue {
+function inert(value: CsvValue): CsvValue {
   return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
@@ -21,4 +21,13 @@ export function toCsv(columns: readonly string[], rows: CsvValue[][], bom = fals
     rows.map((row) => row.map(inert)),
     { header: true, columns: [...columns], record_delimiter: '\r\n', bom },
   );
+}
+
+/** The headers of a CSV download (with a header row): a file to save, never cached by others. */
+export function csvDownloadHeaders(filename: string): Record<string, string> {
+  return {
+    'content-type': 'text/csv; charset=utf-8; header=present',
+    'content-disposition': `attachment; filename="${filename}"`,
+    'cache-control': 'private, no-store',
+  };
 }
