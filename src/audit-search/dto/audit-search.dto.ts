@@ -1,38 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#src/common/pagination/cursor.js';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { PageQuery } from '#src/common/pagination/cursor.js';
 import { IsIsoDateTime, Lowercase } from '#src/common/problem/validation.js';
 
 /** `blocking_request.approve` (exact) or `blocking_request.` (every action with that prefix). */
 export const ACTION_FILTER = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$/;
 export const OBJECT_TYPE_FILTER = /^[a-z][a-z0-9_]*$/;
 
-export class AuditSearchQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a value returned as nextCursor' })
-  cursor?: string;
-
+/** The page (`limit`, `cursor`: the shared PageQuery; the cursor is this search's own). */
+export class AuditSearchQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after' })
   @IsOptional()
   @IsIsoDateTime()
