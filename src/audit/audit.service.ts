@@ -1,10 +1,18 @@
-import { Global, Injectable, Module } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { Global, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import {
+  DataSource,
+  type EntityManager,
+  type EntitySubscriberInterface,
+  type QueryRunner,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+} from 'typeorm';
+import { chainHash, eventDigest, type AuditEventFields } from '#src/audit/chain.js';
 import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { currentRequestContext } from '#src/common/http/request-context.js';
 
-/** A connection that runs SQL: a TypeORM EntityManager or a `pg` client. */
+/** A connection that runs SQL: a TypeORM EntityManager or QueryRunner, or a `pg` client. */
 export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<unknown>;
 }
@@ -18,44 +26,169 @@ export interface AuditEventInput {
   action: string;
   objectType: string;
   objectId: string | null;
-  /** A short before/after summary; never secrets. */
+  /** A short before/after summary: plain JSON, never secrets. */
   summary?: Record<string, unknown>;
 }
 
+/** An event waiting for its transaction's commit; `at` is given when it is chained. */
+type PendingEvent = Omit<AuditEventFields, 'at'>;
+
+interface Buffered {
+  event: PendingEvent;
+  /** The transaction depth it was recorded at: a rolled-back savepoint drops its events. */
+  depth: number;
+}
+
+/** TypeORM keeps the nesting depth protected; savepoints need it here. */
+function depthOf(runner: QueryRunner): number {
+  return (runner as unknown as { transactionDepth: number }).transactionDepth;
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 /**
- * The one place state changes are recorded. Call it with the transaction's EntityManager so
- * that the event commits (or rolls back) with the change it describes. Plain rows for now;
- * the tamper-evident chain comes on top of this table later.
+ * The one place state changes are recorded, as a hash chain (docs/decisions/0012-audit-trail.md).
+ *
+ * `record(manager, …)` inside a transaction buffers the event; just before that transaction
+ * commits (TypeORM's BeforeTransactionCommit), its events are appended under the lock of the
+ * one-row `audit_head`: seq and hash follow the previous event's, in one statement, and the
+ * lock is held until the commit. Taking the head lock last keeps writers serialized for as
+ * short a time as possible and out of any deadlock cycle (lock order: feed version → rows →
+ * audit head). If appending fails, the commit does not happen: the change and its event
+ * commit together or not at all.
  */
 @Injectable()
-export class AuditService {
-  constructor(private readonly dataSource: DataSource) {}
+export class AuditService implements EntitySubscriberInterface, OnModuleInit {
+  private readonly pending = new WeakMap<QueryRunner, Buffered[]>();
 
-  record(manager: EntityManager | undefined, event: AuditEventInput): Promise<void> {
-    return this.recordWith(manager ?? this.dataSource.manager, event);
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.dataSource.subscribers.includes(this)) this.dataSource.subscribers.push(this);
   }
 
-  /** The same, on any connection with a `query` method (a raw `pg` client in a transaction). */
+  /**
+   * Records an event in the transaction of `manager`, to be chained when it commits. Without a
+   * transaction (no manager, or one outside a transaction) the event is chained at once in a
+   * transaction of its own: only for events that change nothing else.
+   */
+  async record(manager: EntityManager | undefined, event: AuditEventInput): Promise<void> {
+    const runner = manager?.queryRunner;
+    if (runner === undefined || !runner.isTransactionActive) {
+      await this.dataSource.transaction((own) => this.record(own, event));
+      return;
+    }
+    const list = this.pending.get(runner) ?? [];
+    list.push({ event: this.pendingEvent(event), depth: depthOf(runner) });
+    this.pending.set(runner, list);
+  }
+
+  /**
+   * Chains an event at once on a raw connection inside its transaction (a `pg` client). The
+   * head stays locked until that transaction ends: call it as the transaction's last statement.
+   */
   async recordWith(connection: Queryable, event: AuditEventInput): Promise<void> {
+    await this.append(connection, [this.pendingEvent(event)]);
+  }
+
+  async beforeTransactionCommit(commit: TransactionCommitEvent): Promise<void> {
+    const runner = commit.queryRunner;
+    if (depthOf(runner) !== 1) return;
+    const list = this.pending.get(runner);
+    if (list === undefined) return;
+    this.pending.delete(runner);
+    await this.append(
+      runner,
+      list.map((b) => b.event),
+    );
+  }
+
+  afterTransactionCommit(commit: TransactionCommitEvent): void {
+    // A released savepoint hands its events to the enclosing transaction.
+    const list = this.pending.get(commit.queryRunner);
+    const depth = depthOf(commit.queryRunner);
+    if (list !== undefined) for (const b of list) b.depth = Math.min(b.depth, depth);
+  }
+
+  afterTransactionRollback(rollback: TransactionRollbackEvent): void {
+    const runner = rollback.queryRunner;
+    const list = this.pending.get(runner);
+    if (list === undefined) return;
+    const kept = list.filter((b) => b.depth <= depthOf(runner));
+    if (kept.length === 0 || depthOf(runner) === 0) this.pending.delete(runner);
+    else this.pending.set(runner, kept);
+  }
+
+  private pendingEvent(event: AuditEventInput): PendingEvent {
     const context = currentRequestContext();
     const actor = event.actor === 'system' ? undefined : event.actor;
+    return {
+      actorType: actor === undefined ? 'system' : actorType(actor),
+      actorId: actor?.id ?? null,
+      organizationId: actor?.organizationId ?? null,
+      roles: [...(actor?.roles ?? [])],
+      action: event.action,
+      objectType: event.objectType,
+      objectId: event.objectId,
+      // Plain JSON, as it will read back from jsonb (dates as strings, no undefined).
+      summary: JSON.parse(JSON.stringify(event.summary ?? {})) as Record<string, unknown>,
+      requestId: context?.requestId ?? null,
+      clientIp: context?.clientIp ?? null,
+    };
+  }
+
+  /** Locks the head, chains `events` after it and moves it: two statements. */
+  private async append(connection: Queryable, events: PendingEvent[]): Promise<void> {
+    const [head] = rowsOf<{ seq: string; hash: Buffer }>(
+      await connection.query(`SELECT "seq", "hash" FROM "audit_head" FOR UPDATE`),
+    );
+    if (head === undefined) throw new Error('audit_head is missing: run the migrations');
+    // Taken under the lock, so times never go backwards along the chain.
+    const at = this.clock.now().toISOString();
+    let seq = Number(head.seq);
+    let hash = head.hash;
+    const rows = events.map((event) => {
+      const fields: AuditEventFields = { ...event, at };
+      const digest = eventDigest(fields);
+      hash = chainHash(hash, digest);
+      seq += 1;
+      return {
+        seq,
+        at,
+        actor_type: fields.actorType,
+        actor_id: fields.actorId,
+        organization_id: fields.organizationId,
+        roles: fields.roles,
+        action: fields.action,
+        object_type: fields.objectType,
+        object_id: fields.objectId,
+        summary: fields.summary,
+        request_id: fields.requestId,
+        client_ip: fields.clientIp,
+        digest: digest.toString('hex'),
+        hash: hash.toString('hex'),
+      };
+    });
     await connection.query(
-      `INSERT INTO audit_events
-         (actor_type, actor_id, organization_id, roles, action, object_type, object_id, summary,
-          request_id, client_ip)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        actor === undefined ? 'system' : actorType(actor),
-        actor?.id ?? null,
-        actor?.organizationId ?? null,
-        actor?.roles ?? [],
-        event.action,
-        event.objectType,
-        event.objectId,
-        JSON.stringify(event.summary ?? {}),
-        context?.requestId ?? null,
-        context?.clientIp ?? null,
-      ],
+      `WITH appended AS (
+         INSERT INTO "audit_events"
+           ("seq", "at", "actor_type", "actor_id", "organization_id", "roles", "action",
+            "object_type", "object_id", "summary", "request_id", "client_ip", "digest", "hash")
+         SELECT e.seq, e.at, e.actor_type, e.actor_id, e.organization_id, e.roles, e.action,
+                e.object_type, e.object_id, e.summary, e.request_id, e.client_ip,
+                decode(e.digest, 'hex'), decode(e.hash, 'hex')
+           FROM jsonb_to_recordset($1::jsonb) AS e(
+             seq bigint, at timestamptz, actor_type text, actor_id uuid, organization_id uuid,
+             roles text[], action text, object_type text, object_id text, summary jsonb,
+             request_id text, client_ip text, digest text, hash text)
+          ORDER BY e.seq)
+       UPDATE "audit_head" SET "seq" = $2, "hash" = $3`,
+      [JSON.stringify(rows), seq, hash],
     );
   }
 }

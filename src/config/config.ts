@@ -115,6 +115,20 @@ export class AppConfig {
   @IntInRange(1, 200)
   DB_POOL_MAX = 10;
 
+  /**
+   * The role the service's connections act as (`SET ROLE` at connect): it may only read and
+   * append to the audit tables. Empty: stay the login role (which then should be that role's
+   * member, not the owner). Migrations always run as the login role.
+   */
+  @Matches(/^$|^[a-z_][a-z0-9_]{0,62}$/, {
+    message: 'DB_APP_ROLE must be a PostgreSQL role name (lower case, digits, _) or empty',
+  })
+  DB_APP_ROLE = 'threat_exchange_app';
+
+  /** Seconds between signed audit checkpoints (one is also made on every export). */
+  @IntInRange(10, 86400)
+  AUDIT_CHECKPOINT_INTERVAL_S = 300;
+
   @IntInRange(100, 60000)
   DB_CONNECT_TIMEOUT_MS = 3000;
 

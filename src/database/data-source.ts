@@ -39,7 +39,18 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<MixedList<Fu
 export type DbSettings = Pick<
   AppConfig,
   'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'
->;
+> & {
+  /**
+   * The role the connections act as (the service: DB_APP_ROLE, which may only read and append
+   * to the audit tables). Unset for the owner's connections: migrations, the CLI.
+   */
+  role?: string;
+};
+
+/** libpq startup options that make a session act as `role` from its first statement. */
+function roleOptions(role: string | undefined): { options?: string } {
+  return role ? { options: `-c role=${role}` } : {};
+}
 
 /**
  * The one description of our database connection, used by the app, the CLI and the tests.
@@ -73,6 +84,7 @@ export async function dataSourceOptions(
             query_timeout: db.DB_STATEMENT_TIMEOUT_MS + 5000,
           }
         : {}),
+      ...roleOptions(db.role),
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       idleTimeoutMillis: 30_000,
@@ -93,6 +105,8 @@ export function dedicatedClient(dataSource: DataSource, purpose: string): pg.Cli
   const options = dataSource.options as PostgresDataSourceOptions;
   return new pg.Client({
     connectionString: options.url,
+    // The pool's startup options (the role it acts as) hold for these connections too.
+    options: (options.extra as { options?: string } | undefined)?.options,
     application_name: `threat-exchange-${purpose}`,
     keepAlive: true,
   });

@@ -19,7 +19,7 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: async () => ({
-            ...(await dataSourceOptions(url, config)),
+            ...(await dataSourceOptions(url, { ...config, role: config.DB_APP_ROLE })),
             logger: new PinoTypeOrmLogger(logger),
             logging: ['error', 'warn', 'migration'],
             // A database that is down at boot is retried a few times, then the start fails.
