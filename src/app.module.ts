@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { AssignmentsModule } from '#src/assignments/assignments.module.js';
-import { AuditModule } from '#src/audit/audit.service.js';
+import { AuditModule } from '#src/audit/audit.module.js';
 import { AuditSearchModule } from '#src/audit-search/audit-search.module.js';
 import { ClockModule, type Clock } from '#src/common/clock/clock.js';
 import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';

@@ -1,4 +1,4 @@
-import { Global, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import {
   DataSource,
   type EntityManager,
@@ -236,7 +236,3 @@ export class OutboxService {
     );
   }
 }
-
-@Global()
-@Module({ providers: [AuditService, OutboxService], exports: [AuditService, OutboxService] })
-export class AuditModule {}

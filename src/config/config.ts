@@ -125,8 +125,8 @@ export class AppConfig {
   })
   DB_APP_ROLE = 'threat_exchange_app';
 
-  /** Seconds between signed audit checkpoints (one is also made on every export). */
-  @IntInRange(10, 86400)
+  /** Seconds between signed audit checkpoints (one is also made on every export); 0: none. */
+  @IntInRange(0, 86400, ' (off)')
   AUDIT_CHECKPOINT_INTERVAL_S = 300;
 
   @IntInRange(100, 60000)

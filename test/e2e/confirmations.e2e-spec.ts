@@ -1,3 +1,4 @@
+import { ownerQuery } from '#test/support/database-urls.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { AssignmentsRepository } from '#src/assignments/assignments.repository.js';
@@ -499,7 +500,7 @@ describe('assignments, confirmations and feed receipts', () => {
     const a = await isp(t.app);
     const r = await publish([a.org.id]);
     const id = r.of(a.org.id);
-    await db.query(`
+    await ownerQuery(`
       CREATE OR REPLACE FUNCTION test_fail_confirmation_outbox() RETURNS trigger AS $$
       BEGIN
         IF NEW.topic = 'confirmation.received' AND NEW.payload->>'assignmentId' = '${id}' THEN
@@ -507,8 +508,8 @@ describe('assignments, confirmations and feed receipts', () => {
         END IF;
         RETURN NEW;
       END $$ LANGUAGE plpgsql`);
-    await db.query(`DROP TRIGGER IF EXISTS test_fail_confirmation_outbox ON outbox`);
-    await db.query(
+    await ownerQuery(`DROP TRIGGER IF EXISTS test_fail_confirmation_outbox ON outbox`);
+    await ownerQuery(
       `CREATE TRIGGER test_fail_confirmation_outbox BEFORE INSERT ON outbox
          FOR EACH ROW EXECUTE FUNCTION test_fail_confirmation_outbox()`,
     );
@@ -522,7 +523,7 @@ describe('assignments, confirmations and feed receipts', () => {
         .expect(500);
       await t.app.get(FeedPullRecorder).flush();
     } finally {
-      await db.query(`DROP TRIGGER IF EXISTS test_fail_confirmation_outbox ON outbox`);
+      await ownerQuery(`DROP TRIGGER IF EXISTS test_fail_confirmation_outbox ON outbox`);
     }
     expect(await db.query(`SELECT 1 FROM confirmations WHERE assignment_id = $1`, [id])).toEqual(
       [],
@@ -795,7 +796,7 @@ describe('assignments, confirmations and feed receipts', () => {
       const snapshot = await api(c.token).get('/feed/snapshot.txt').expect(200);
       await pulled(c.org.id, sha256(snapshot.text));
       // The second assignment's message fails: the first one's must not survive either.
-      await db.query(`
+      await ownerQuery(`
         CREATE OR REPLACE FUNCTION test_fail_receipt_outbox() RETURNS trigger AS $$
         BEGIN
           IF NEW.payload->>'assignmentId' = '${r2.of(c.org.id)}' THEN
@@ -803,8 +804,8 @@ describe('assignments, confirmations and feed receipts', () => {
           END IF;
           RETURN NEW;
         END $$ LANGUAGE plpgsql`);
-      await db.query(`DROP TRIGGER IF EXISTS test_fail_receipt_outbox ON outbox`);
-      await db.query(
+      await ownerQuery(`DROP TRIGGER IF EXISTS test_fail_receipt_outbox ON outbox`);
+      await ownerQuery(
         `CREATE TRIGGER test_fail_receipt_outbox BEFORE INSERT ON outbox
            FOR EACH ROW EXECUTE FUNCTION test_fail_receipt_outbox()`,
       );
@@ -817,7 +818,7 @@ describe('assignments, confirmations and feed receipts', () => {
       try {
         await api(c.token).post('/feed/receipts', body).expect(500);
       } finally {
-        await db.query(`DROP TRIGGER IF EXISTS test_fail_receipt_outbox ON outbox`);
+        await ownerQuery(`DROP TRIGGER IF EXISTS test_fail_receipt_outbox ON outbox`);
       }
       expect(
         await db.query(`SELECT 1 FROM feed_receipts WHERE organization_id = $1`, [c.org.id]),

@@ -1,3 +1,4 @@
+import { ownerQuery } from '#test/support/database-urls.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Controller, Module, Post, Res } from '@nestjs/common';
@@ -267,11 +268,11 @@ describe('Idempotency-Key on every authenticated POST', () => {
     const key = randomUUID();
     const value = unprotected.domain();
     const fn = `fail_${randomUUID().replace(/-/g, '')}`;
-    await db.query(
+    await ownerQuery(
       `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
     );
-    await db.query(
+    await ownerQuery(
       `CREATE TRIGGER ${fn} BEFORE INSERT ON indicators FOR EACH ROW
          WHEN (NEW.value = '${value}') EXECUTE FUNCTION ${fn}()`,
     );
@@ -279,8 +280,8 @@ describe('Idempotency-Key on every authenticated POST', () => {
       await createIndicator(staff.analyst, key, { value }).expect(status(500));
       expect(await keyRows(key)).toEqual([]);
     } finally {
-      await db.query(`DROP TRIGGER ${fn} ON indicators`);
-      await db.query(`DROP FUNCTION ${fn}()`);
+      await ownerQuery(`DROP TRIGGER ${fn} ON indicators`);
+      await ownerQuery(`DROP FUNCTION ${fn}()`);
     }
     const retry = await createIndicator(staff.analyst, key, { value }).expect(status(201));
     expect(retry.headers['idempotent-replayed']).toBeUndefined();

@@ -8,7 +8,7 @@ import { PrincipalCache } from '#src/auth/principal-cache.js';
 import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
 import { currentRequestContext, runWithRequestContext } from '#src/common/http/request-context.js';
 import type { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { testDatabaseUrl } from '#test/support/database-urls.js';
+import { testDatabaseUrl, ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { ProbeModule } from '#test/support/probe.module.js';
 import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
@@ -302,7 +302,7 @@ describe('principal cache: steady-state requests without queries, changes at onc
       [pid],
     );
     expect(activity?.application_name).toBe('threat-exchange-principals');
-    await db.query('SELECT pg_terminate_backend($1)', [pid]);
+    await ownerQuery('SELECT pg_terminate_backend($1)', [pid]);
     await until(() => !cacheA.trusted, 'A to notice the lost LISTEN connection');
 
     // Revocations that A cannot hear of: one through instance B's API, one by bare SQL (with

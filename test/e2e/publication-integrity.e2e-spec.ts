@@ -1,3 +1,4 @@
+import { ownerQuery } from '#test/support/database-urls.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
@@ -82,7 +83,7 @@ describe('publication integrity', () => {
   it('publishes nothing when the transaction fails late (at the outbox write)', async () => {
     const documentNumber = `FAIL-${randomBytes(4).toString('hex')}`;
     const value = unprotected.domain();
-    await db.query(`
+    await ownerQuery(`
       CREATE OR REPLACE FUNCTION test_fail_outbox() RETURNS trigger AS $$
       BEGIN
         IF NEW.payload->>'documentNumber' LIKE 'FAIL-%' THEN
@@ -90,8 +91,8 @@ describe('publication integrity', () => {
         END IF;
         RETURN NEW;
       END $$ LANGUAGE plpgsql`);
-    await db.query(`DROP TRIGGER IF EXISTS test_fail_outbox ON outbox`);
-    await db.query(
+    await ownerQuery(`DROP TRIGGER IF EXISTS test_fail_outbox ON outbox`);
+    await ownerQuery(
       `CREATE TRIGGER test_fail_outbox BEFORE INSERT ON outbox
          FOR EACH ROW EXECUTE FUNCTION test_fail_outbox()`,
     );
@@ -120,7 +121,7 @@ describe('publication integrity', () => {
       expect(log.n).toBe(log.top ?? 0);
       expect(log.last).toBe(log.n);
     } finally {
-      await db.query(`DROP TRIGGER IF EXISTS test_fail_outbox ON outbox`);
+      await ownerQuery(`DROP TRIGGER IF EXISTS test_fail_outbox ON outbox`);
     }
   });
 

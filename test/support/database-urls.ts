@@ -43,3 +43,23 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   }
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
+
+/**
+ * Runs SQL as the database's owner (the login role), not as the service's role
+ * (DB_APP_ROLE): for what the service may not do — triggers that inject failures, tampering
+ * with the audit trail, terminating the service's sessions.
+ */
+export async function ownerQuery<T = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+  url = testDatabaseUrl(),
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,157 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditKeysService } from '#src/audit/audit-keys.service.js';
+import {
+  CHAIN_FORMAT,
+  encodeCheckpointHeader,
+  signCheckpoint,
+  type SignedCheckpoint,
+} from '#src/audit/chain.js';
+import { Clock } from '#src/common/clock/clock.js';
+import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
+import { AppConfig } from '#src/config/config.js';
+
+export type CheckpointReason = 'interval' | 'export' | 'verify';
+
+interface CheckpointRow {
+  size: string;
+  head: Buffer;
+  time: Date;
+  key_id: string;
+  signature: Buffer;
+}
+
+function fromRow(row: CheckpointRow): SignedCheckpoint {
+  return {
+    v: CHAIN_FORMAT,
+    size: Number(row.size),
+    head: row.head.toString('hex'),
+    time: row.time.toISOString(),
+    keyId: row.key_id,
+    sig: row.signature.toString('base64url'),
+  };
+}
+
+/** Arbitrary constant key of the lock that keeps instances from checkpointing the same head. */
+const CHECKPOINT_LOCK = 7_340_213_008;
+
+/**
+ * Signed checkpoints (Ed25519 over size, head hash and time): one every
+ * AUDIT_CHECKPOINT_INTERVAL_S when the chain grew, and one on every export. The latest is kept
+ * in memory for the `X-Audit-Checkpoint` header of feed responses, so ISPs hold copies the
+ * Department cannot take back.
+ */
+@Injectable()
+export class CheckpointsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(CheckpointsService.name);
+  private readonly job = new PeriodicRun('audit checkpoint', this.logger);
+  private newest?: { checkpoint: SignedCheckpoint; header: string };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keys: AuditKeysService,
+    private readonly clock: Clock,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runInterval();
+    this.job.start(this.config.AUDIT_CHECKPOINT_INTERVAL_S * 1000, () => this.runInterval());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.job.stop();
+  }
+
+  /**
+   * Signs the head as `manager`'s transaction sees it (an export's snapshot: its rows and its
+   * checkpoint agree) and stores the checkpoint with that transaction.
+   */
+  async create(reason: CheckpointReason, manager?: EntityManager): Promise<SignedCheckpoint> {
+    const run = manager ?? this.dataSource.manager;
+    const [head] = await run.query<{ seq: string; hash: Buffer }[]>(
+      `SELECT "seq", "hash" FROM "audit_head"`,
+    );
+    if (head === undefined) throw new Error('audit_head is missing: run the migrations');
+    const { keyId, privateKey } = this.keys.signing();
+    const checkpoint = signCheckpoint(
+      {
+        v: CHAIN_FORMAT,
+        size: Number(head.seq),
+        head: head.hash.toString('hex'),
+        time: this.clock.now().toISOString(),
+        keyId,
+      },
+      privateKey,
+    );
+    await run.query(
+      `INSERT INTO "audit_checkpoints" ("size", "head", "time", "key_id", "signature", "reason")
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        checkpoint.size,
+        head.hash,
+        checkpoint.time,
+        keyId,
+        Buffer.from(checkpoint.sig, 'base64url'),
+        reason,
+      ],
+    );
+    this.remember(checkpoint);
+    return checkpoint;
+  }
+
+  /**
+   * The interval's checkpoint: made when the chain grew since the newest one (by any
+   * instance), otherwise the newest is re-read so that every instance serves it.
+   */
+  async runInterval(): Promise<SignedCheckpoint | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [CHECKPOINT_LOCK]);
+      const [latest] = await manager.query<(CheckpointRow & { head_seq: string })[]>(
+        `SELECT c.*, h."seq" AS head_seq FROM "audit_head" h
+           LEFT JOIN LATERAL (SELECT * FROM "audit_checkpoints" ORDER BY "id" DESC LIMIT 1) c
+             ON true`,
+      );
+      if (latest !== undefined && latest.size !== null && latest.size === latest.head_seq) {
+        const checkpoint = fromRow(latest);
+        this.remember(checkpoint);
+        return checkpoint;
+      }
+      return this.create('interval', manager);
+    });
+  }
+
+  /** The newest checkpoint this instance made or read; undefined before the first. */
+  latest(): SignedCheckpoint | undefined {
+    return this.newest?.checkpoint;
+  }
+
+  /** The newest checkpoint as the `X-Audit-Checkpoint` header value. */
+  latestHeader(): string | undefined {
+    return this.newest?.header;
+  }
+
+  /** Checkpoints, newest first, for the auditor (and the verification). */
+  async list(limit: number, beforeId?: string): Promise<(SignedCheckpoint & { id: string })[]> {
+    const rows = await this.dataSource.query<(CheckpointRow & { id: string })[]>(
+      `SELECT * FROM "audit_checkpoints" WHERE ($1::bigint IS NULL OR "id" < $1)
+        ORDER BY "id" DESC LIMIT $2`,
+      [beforeId ?? null, limit],
+    );
+    return rows.map((row) => ({ id: row.id, ...fromRow(row) }));
+  }
+
+  private remember(checkpoint: SignedCheckpoint): void {
+    const current = this.newest?.checkpoint;
+    if (current !== undefined && current.size > checkpoint.size) return;
+    if (current !== undefined && current.size === checkpoint.size && current.time > checkpoint.time)
+      return;
+    this.newest = { checkpoint, header: encodeCheckpointHeader(checkpoint) };
+  }
+}
