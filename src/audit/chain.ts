@@ -156,3 +156,103 @@ export function documentSignatureValid(
     Buffer.from(signature, 'base64url'),
   );
 }
+
+/** Where and how a chain stops being what it claims; `message` names the event. */
+export interface ChainBreak {
+  kind: 'gap' | 'order' | 'content' | 'link' | 'checkpoint' | 'truncated';
+  /** The first event (seq) that does not verify. */
+  seq: number;
+  message: string;
+}
+
+/**
+ * Walks a chain (or a range of it, from the hash before its first event) one event at a time,
+ * in seq order, and names the first break:
+ * - `gap`: an event is missing (deleted);
+ * - `order`: a seq repeats or goes backwards;
+ * - `content`: the event's fields do not give its stored digest (edited);
+ * - `link`: its stored hash is not SHA-256(previous hash ‖ digest) (rows swapped or relinked).
+ * Events known only by digest (outside a filtered export) are passed without fields.
+ */
+export class ChainWalk {
+  private previousHash: Buffer;
+  private expected: number;
+
+  constructor(previous: Buffer = GENESIS_HASH, firstSeq = 1) {
+    this.previousHash = previous;
+    this.expected = firstSeq;
+  }
+
+  /** The last seq walked (0 before the first). */
+  get size(): number {
+    return this.expected - 1;
+  }
+
+  /** The hash after the last event walked. */
+  get head(): Buffer {
+    return this.previousHash;
+  }
+
+  event(
+    seq: number,
+    fields: AuditEventFields | undefined,
+    digest: Buffer,
+    hash: Buffer,
+  ): ChainBreak | undefined {
+    if (seq > this.expected) {
+      const missing =
+        seq - this.expected === 1
+          ? `event ${this.expected} is missing`
+          : `events ${this.expected}–${seq - 1} are missing`;
+      return {
+        kind: 'gap',
+        seq: this.expected,
+        message: `${missing} (deleted?): the sequence jumps from ${this.expected - 1} to ${seq}`,
+      };
+    }
+    if (seq < this.expected) {
+      return {
+        kind: 'order',
+        seq,
+        message: `event ${seq} appears again after event ${this.expected - 1}`,
+      };
+    }
+    if (fields !== undefined && !eventDigest(fields).equals(digest)) {
+      return {
+        kind: 'content',
+        seq,
+        message: `event ${seq} was altered: its content does not match its digest`,
+      };
+    }
+    const linked = chainHash(this.previousHash, digest);
+    if (!linked.equals(hash)) {
+      return {
+        kind: 'link',
+        seq,
+        message: `event ${seq} does not follow event ${seq - 1}: its hash is not SHA-256(hash ${seq - 1} ‖ digest ${seq}) (events swapped, reordered or relinked)`,
+      };
+    }
+    this.previousHash = linked;
+    this.expected = seq + 1;
+    return undefined;
+  }
+
+  /** Checks a signed checkpoint against the walk once it reached the checkpoint's size. */
+  checkpoint(checkpoint: Checkpoint, hashAtSize: Buffer | undefined): ChainBreak | undefined {
+    if (hashAtSize === undefined) {
+      return {
+        kind: 'truncated',
+        seq: this.expected,
+        message: `the chain ends at event ${this.expected - 1} but the checkpoint signed at ${checkpoint.time} covers ${checkpoint.size} events: events ${this.expected}–${checkpoint.size} are missing (truncated)`,
+      };
+    }
+    if (hashAtSize.toString('hex') !== checkpoint.head) {
+      return {
+        kind: 'checkpoint',
+        seq: checkpoint.size,
+        message: `the hash at event ${checkpoint.size} differs from the head signed in the checkpoint of ${checkpoint.time}: events up to ${checkpoint.size} were rewritten`,
+      };
+    }
+    return undefined;
+  }
+}
