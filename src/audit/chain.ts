@@ -159,7 +159,7 @@ export function documentSignatureValid(
 
 /** Where and how a chain stops being what it claims; `message` names the event. */
 export interface ChainBreak {
-  kind: 'gap' | 'order' | 'content' | 'link' | 'checkpoint' | 'truncated';
+  kind: 'gap' | 'order' | 'content' | 'link' | 'checkpoint' | 'truncated' | 'head';
   /** The first event (seq) that does not verify. */
   seq: number;
   message: string;
