@@ -15,7 +15,7 @@ import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 export const CHAIN_FORMAT = 1;
 
 /** hash(0): the link before the first event. */
-export const GENESIS_HASH = Buffer.alloc(32);
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 /** The hashed fields of an event, exactly as stored and exported. */
 export interface AuditEventFields {
