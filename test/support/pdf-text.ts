@@ -32,9 +32,12 @@ export async function pdfPages(bytes: Buffer): Promise<string[]> {
   }
 }
 
-/** White space runs as one space, trimmed, NFC: how expected strings are compared. */
+/**
+ * White space runs as one space, none after a hyphen (where a wrapped line may end), trimmed,
+ * NFC: how extracted text and expected strings are compared.
+ */
 export function squash(text: string): string {
-  return text.normalize('NFC').replace(/\s+/g, ' ').trim();
+  return text.normalize('NFC').replace(/\s+/g, ' ').replace(/- /g, '-').trim();
 }
 
 /** The PDF's info dictionary as pdfjs-dist reads it. */
