@@ -495,14 +495,12 @@ class Renderer {
         .restore();
       const pageLabel = this.labels.page(i - start + 1, count);
       this.regular(SIZE.footer).fillColor(COLORS.muted);
-      doc.text(left, MARGIN.left, y, { width: this.width - 80, lineBreak: false, ellipsis: true });
+      // One line each: what does not fit ends with an ellipsis.
+      const line = { height: doc.currentLineHeight(true), ellipsis: true };
+      doc.text(left, MARGIN.left, y, { ...line, width: this.width - 90 });
       doc.text(pageLabel, MARGIN.left + this.width - 80, y, { width: 80, align: 'right' });
       if (checkpoint) {
-        doc.text(checkpointLine(checkpoint), MARGIN.left, y + 11, {
-          width: this.width,
-          lineBreak: false,
-          ellipsis: true,
-        });
+        doc.text(checkpointLine(checkpoint), MARGIN.left, y + 11, { ...line, width: this.width });
       }
       doc.page.margins.bottom = bottom;
     }
