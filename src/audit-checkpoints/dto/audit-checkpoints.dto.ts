@@ -61,7 +61,7 @@ export class CheckpointResponse {
   size!: number;
 
   @ApiProperty({
-    example: '9f2c…',
+    example: '9f2c6a1e0d4b7c3f8a5e2d1c0b9a8f7e6d5c4b3a29180f7e6d5c4b3a2918f0e1',
     pattern: '^[0-9a-f]{64}$',
     description: 'hash(size), lowercase hex; 64 zeros for an empty chain (signed)',
   })
