@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditCheckpointsService } from '#src/audit-checkpoints/audit-checkpoints.service.js';
 import {
+  AuditPublicKeyQuery,
   AuditPublicKeysResponse,
   CheckpointPage,
   CheckpointResponse,
@@ -23,11 +24,12 @@ export class AuditCheckpointsController {
     operationId: 'getAuditPublicKeys',
     summary: 'The Ed25519 keys that verify audit checkpoints and export manifests (public)',
     description:
-      'No token needed, like /.well-known/jwks.json: whoever holds a checkpoint (an `X-Audit-Checkpoint` header, an export) can check it. The signing key comes first; retired keys stay listed so that what they signed keeps verifying. Pick the key by the checkpoint’s `keyId`.',
+      'No token needed, like /.well-known/jwks.json: whoever holds a checkpoint (an `X-Audit-Checkpoint` header, an export) can check it. The signing key comes first; retired keys stay listed so that what they signed keeps verifying. Pick the key by the checkpoint’s `keyId`, or ask for it alone with `?keyId=`.',
   })
   @ApiOkResponse({ type: AuditPublicKeysResponse })
-  publicKeys(): Promise<AuditPublicKeysResponse> {
-    return this.audit.publicKeys();
+  @ApiProblemResponses(400, 404)
+  publicKeys(@Query() query: AuditPublicKeyQuery): Promise<AuditPublicKeysResponse> {
+    return this.audit.publicKeys(query.keyId);
   }
 
   @Get('checkpoints')

@@ -56,8 +56,13 @@ export class AuditCheckpointsService {
     private readonly keys: AuditKeysService,
   ) {}
 
-  async publicKeys(): Promise<AuditPublicKeysResponse> {
-    const keys = await this.keys.publicKeys();
+  /** Every audit key, the signing one first; or only `keyId` (404 if it is not ours). */
+  async publicKeys(keyId?: string): Promise<AuditPublicKeysResponse> {
+    let keys = await this.keys.publicKeys();
+    if (keyId !== undefined) {
+      keys = keys.filter((k) => k.keyId === keyId);
+      if (keys.length === 0) throw notFound('audit key');
+    }
     return {
       keys: keys.map((k) => ({
         keyId: k.keyId,

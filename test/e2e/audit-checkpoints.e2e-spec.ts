@@ -186,6 +186,17 @@ describe('audit checkpoints', () => {
       }
       // The signing key is the one the service signs with now.
       expect(active.keyId).toBe(t.app.get(CheckpointsService).latest()?.keyId);
+      // One key by its id; an unknown or malformed id is a problem.
+      const one = await request(t.server)
+        .get(`/api/v1/audit/public-key?keyId=${active.keyId}`)
+        .expect(200);
+      expect(one.body).toEqual({ keys: [active] });
+      const unknown = await request(t.server)
+        .get(`/api/v1/audit/public-key?keyId=${'A'.repeat(43)}`)
+        .expect(404);
+      expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
+      await request(t.server).get('/api/v1/audit/public-key?keyId=short').expect(400);
+      await request(t.server).get('/api/v1/audit/public-key?colour=red').expect(400);
     });
   });
 

@@ -1,4 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Matches } from 'class-validator';
+
+/** `?keyId=`: only the key a checkpoint or manifest names. */
+export class AuditPublicKeyQuery {
+  @ApiPropertyOptional({
+    description: 'Only this key (a checkpoint’s `keyId`): an RFC 7638 thumbprint, base64url',
+    example: 'pJ3ZtU3wU0k0bT6q1m2Xn8p9sZ4f2Vw3yR7cA1dE5gH',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'keyId must be a key id (43 base64url characters)' })
+  keyId?: string;
+}
 
 export class AuditJwk {
   @ApiProperty({ enum: ['OKP'] })
