@@ -91,7 +91,13 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
    * checkpoint agree) and stores the checkpoint with that transaction.
    */
   async create(reason: CheckpointReason, manager?: EntityManager): Promise<SignedCheckpoint> {
-    const run = manager ?? this.dataSource.manager;
+    const checkpoint = await this.sign(reason, manager ?? this.dataSource.manager);
+    this.remember(checkpoint);
+    return checkpoint;
+  }
+
+  /** Signs the head `run` sees and inserts the checkpoint. */
+  private async sign(reason: CheckpointReason, run: EntityManager): Promise<SignedCheckpoint> {
     const [head] = await run.query<{ seq: string; hash: Buffer }[]>(
       `SELECT "seq", "hash" FROM "audit_head"`,
     );
@@ -119,7 +125,6 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
         reason,
       ],
     );
-    this.remember(checkpoint);
     return checkpoint;
   }
 
@@ -129,7 +134,7 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
    * serves it. An empty chain gets one too (size 0, head 64 zeros: a true statement).
    */
   async runInterval(): Promise<SignedCheckpoint | undefined> {
-    return this.dataSource.transaction(async (manager) => {
+    const checkpoint = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [CHECKPOINT_LOCK]);
       // Read after the lock (READ COMMITTED: a new snapshot), so it sees what the instance that
       // held the lock before committed.
@@ -138,12 +143,13 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
            LEFT JOIN LATERAL (${NEWEST_SQL}) c ON true`,
       );
       if (latest !== undefined && latest.size !== null && latest.size === latest.head_seq) {
-        const checkpoint = fromRow(latest);
-        this.remember(checkpoint);
-        return checkpoint;
+        return fromRow(latest);
       }
-      return this.create('interval', manager);
+      return this.sign('interval', manager);
     });
+    // Served once committed, not before.
+    this.remember(checkpoint);
+    return checkpoint;
   }
 
   /** Reads the newest checkpoint (made by any instance) into memory; makes none. */
