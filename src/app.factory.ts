@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { CheckpointHeader } from '#src/audit-checkpoints/checkpoint-header.js';
 import { ConditionalPoll } from '#src/feed/conditional-poll.js';
 import { AppModule } from '#src/app.module.js';
 import { IdempotencyHooks } from '#src/idempotency/idempotency.module.js';
@@ -163,6 +164,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   );
   // ISPs' conditional polls of the change feed are answered before Nest's pipeline.
   if (!options.preview) app.get(ConditionalPoll).install(fastify);
+  // Feed and TAXII answers (those early 304s too) carry the latest signed audit checkpoint.
+  if (!options.preview) app.get(CheckpointHeader).install(fastify);
   // Idempotency-Key: answers of keyed POSTs are stored (or replayed) once final, in onSend.
   if (!options.preview) app.get(IdempotencyHooks).install(fastify);
   app.useGlobalFilters(

@@ -20,11 +20,19 @@ import { AppConfig } from '#src/config/config.js';
 export type CheckpointReason = 'interval' | 'export' | 'verify';
 
 interface CheckpointRow {
+  id: string;
   size: string;
   head: Buffer;
   time: Date;
   key_id: string;
   signature: Buffer;
+  reason: CheckpointReason;
+}
+
+/** A stored checkpoint: the signed statement, its row id and why it was made. */
+export interface StoredCheckpoint extends SignedCheckpoint {
+  id: string;
+  reason: CheckpointReason;
 }
 
 function fromRow(row: CheckpointRow): SignedCheckpoint {
@@ -38,14 +46,22 @@ function fromRow(row: CheckpointRow): SignedCheckpoint {
   };
 }
 
+/** The checkpoint of the longest chain (the newest of those): what feed responses carry. */
+const NEWEST_SQL = `SELECT * FROM "audit_checkpoints" ORDER BY "size" DESC, "id" DESC LIMIT 1`;
+
 /** Arbitrary constant key of the lock that keeps instances from checkpointing the same head. */
 const CHECKPOINT_LOCK = 7_340_213_008;
 
 /**
  * Signed checkpoints (Ed25519 over size, head hash and time): one every
- * AUDIT_CHECKPOINT_INTERVAL_S when the chain grew, and one on every export. The latest is kept
- * in memory for the `X-Audit-Checkpoint` header of feed responses, so ISPs hold copies the
- * Department cannot take back.
+ * AUDIT_CHECKPOINT_INTERVAL_S when the chain grew (and at start), and one on every export. The
+ * latest is kept in memory for the `X-Audit-Checkpoint` header of feed responses, so ISPs hold
+ * copies the Department cannot take back.
+ *
+ * Several instances: each tick takes one advisory lock and signs the head only if no checkpoint
+ * covers it yet, so instances do not sign the same head twice; an instance whose tick finds the
+ * head covered (by another instance, or by an export) serves that checkpoint from then on.
+ * With the interval at 0 no checkpoint is made but on demand; the start only reads the newest.
  */
 @Injectable()
 export class CheckpointsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -61,7 +77,8 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runInterval();
+    if (this.config.AUDIT_CHECKPOINT_INTERVAL_S === 0) await this.refresh();
+    else await this.runInterval();
     this.job.start(this.config.AUDIT_CHECKPOINT_INTERVAL_S * 1000, () => this.runInterval());
   }
 
@@ -71,10 +88,18 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
 
   /**
    * Signs the head as `manager`'s transaction sees it (an export's snapshot: its rows and its
-   * checkpoint agree) and stores the checkpoint with that transaction.
+   * checkpoint agree) and stores the checkpoint with that transaction. Served in the header at
+   * once when made on its own; made in a caller's transaction, once that committed and
+   * `refresh()` (or the next tick) read it.
    */
   async create(reason: CheckpointReason, manager?: EntityManager): Promise<SignedCheckpoint> {
-    const run = manager ?? this.dataSource.manager;
+    const checkpoint = await this.sign(reason, manager ?? this.dataSource.manager);
+    if (manager === undefined) this.remember(checkpoint);
+    return checkpoint;
+  }
+
+  /** Signs the head `run` sees and inserts the checkpoint. */
+  private async sign(reason: CheckpointReason, run: EntityManager): Promise<SignedCheckpoint> {
     const [head] = await run.query<{ seq: string; hash: Buffer }[]>(
       `SELECT "seq", "hash" FROM "audit_head"`,
     );
@@ -102,29 +127,38 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
         reason,
       ],
     );
-    this.remember(checkpoint);
     return checkpoint;
   }
 
   /**
-   * The interval's checkpoint: made when the chain grew since the newest one (by any
-   * instance), otherwise the newest is re-read so that every instance serves it.
+   * The interval's checkpoint: made when no checkpoint covers the head yet (none by any
+   * instance, nor by an export), otherwise the one that does is re-read so that every instance
+   * serves it. An empty chain gets one too (size 0, head 64 zeros: a true statement).
    */
   async runInterval(): Promise<SignedCheckpoint | undefined> {
-    return this.dataSource.transaction(async (manager) => {
+    const checkpoint = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [CHECKPOINT_LOCK]);
+      // Read after the lock (READ COMMITTED: a new snapshot), so it sees what the instance that
+      // held the lock before committed.
       const [latest] = await manager.query<(CheckpointRow & { head_seq: string })[]>(
         `SELECT c.*, h."seq" AS head_seq FROM "audit_head" h
-           LEFT JOIN LATERAL (SELECT * FROM "audit_checkpoints" ORDER BY "id" DESC LIMIT 1) c
-             ON true`,
+           LEFT JOIN LATERAL (${NEWEST_SQL}) c ON true`,
       );
       if (latest !== undefined && latest.size !== null && latest.size === latest.head_seq) {
-        const checkpoint = fromRow(latest);
-        this.remember(checkpoint);
-        return checkpoint;
+        return fromRow(latest);
       }
-      return this.create('interval', manager);
+      return this.sign('interval', manager);
     });
+    // Served once committed, not before.
+    this.remember(checkpoint);
+    return checkpoint;
+  }
+
+  /** Reads the newest checkpoint (made by any instance) into memory; makes none. */
+  async refresh(): Promise<SignedCheckpoint | undefined> {
+    const [row] = await this.dataSource.query<CheckpointRow[]>(NEWEST_SQL);
+    if (row !== undefined) this.remember(fromRow(row));
+    return this.latest();
   }
 
   /** The newest checkpoint this instance made or read; undefined before the first. */
@@ -137,14 +171,14 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
     return this.newest?.header;
   }
 
-  /** Checkpoints, newest first, for the auditor (and the verification). */
-  async list(limit: number, beforeId?: string): Promise<(SignedCheckpoint & { id: string })[]> {
-    const rows = await this.dataSource.query<(CheckpointRow & { id: string })[]>(
+  /** Checkpoints, newest first (by id), for the auditor (and the verification). */
+  async list(limit: number, beforeId?: string): Promise<StoredCheckpoint[]> {
+    const rows = await this.dataSource.query<CheckpointRow[]>(
       `SELECT * FROM "audit_checkpoints" WHERE ($1::bigint IS NULL OR "id" < $1)
         ORDER BY "id" DESC LIMIT $2`,
       [beforeId ?? null, limit],
     );
-    return rows.map((row) => ({ id: row.id, ...fromRow(row) }));
+    return rows.map((row) => ({ id: row.id, ...fromRow(row), reason: row.reason }));
   }
 
   private remember(checkpoint: SignedCheckpoint): void {

@@ -125,7 +125,10 @@ export class AppConfig {
   })
   DB_APP_ROLE = 'threat_exchange_app';
 
-  /** Seconds between signed audit checkpoints (one is also made on every export); 0: none. */
+  /**
+   * Seconds between signed audit checkpoints (also one at start and on every export); 0: only
+   * on export (the start then reads the newest, makes none).
+   */
   @IntInRange(0, 86400, ' (off)')
   AUDIT_CHECKPOINT_INTERVAL_S = 300;
 

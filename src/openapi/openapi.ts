@@ -5,6 +5,7 @@ import {
   type HeadersObject,
   type OpenAPIObject,
 } from '@nestjs/swagger';
+import { carriesCheckpoint } from '#src/audit-checkpoints/checkpoint-header.js';
 import { ProblemSchema } from '#src/openapi/problem.schema.js';
 
 export const OPENAPI_UI_PATH = 'api/docs';
@@ -70,6 +71,32 @@ function addIdempotencyKey(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
+/**
+ * Feed and TAXII answers carry the latest signed audit checkpoint (CheckpointHeader, one hook
+ * for all of them): the header is documented here, once, on their 2xx and 304 responses.
+ */
+function addAuditCheckpoint(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!carriesCheckpoint(path)) continue;
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (!/^(2\d\d|304)$/.test(status) || !response || '$ref' in response) continue;
+        response.headers = {
+          ...response.headers,
+          'X-Audit-Checkpoint': {
+            description:
+              'The latest signed checkpoint of the audit trail: base64url of the JCS (RFC 8785) of {v, size, head, time, keyId, sig}; verify it with GET /api/v1/audit/public-key and keep it (docs/isp-integration.md). Absent until a first checkpoint exists.',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+          },
+        };
+      }
+    }
+  }
+  return document;
+}
+
 /** The OpenAPI 3 document of the running application; `docs/openapi.json` is this, committed. */
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -113,7 +140,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     extraModels: [ProblemSchema],
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
   });
-  return addIdempotencyKey(addCommonResponses(document));
+  return addAuditCheckpoint(addIdempotencyKey(addCommonResponses(document)));
 }
 
 /** Swagger UI at /api/docs and the JSON document at /api/openapi.json. */

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import type {
+  AuditPublicKeysResponse,
+  CheckpointPage,
+  CheckpointResponse,
+} from '#src/audit-checkpoints/dto/audit-checkpoints.dto.js';
+import { AuditKeysService } from '#src/audit/audit-keys.service.js';
+import { encodeCheckpointHeader } from '#src/audit/chain.js';
+import { CheckpointsService, type StoredCheckpoint } from '#src/audit/checkpoints.service.js';
+import { DEFAULT_PAGE_SIZE, type PageQuery } from '#src/common/pagination/cursor.js';
+import { validationProblem } from '#src/common/problem/validation.js';
+import { notFound } from '#src/common/tenancy/tenant-scope.js';
+
+/** The cursor of a checkpoint page: the last row's id, opaque (base64url of `[id]`). */
+export function encodeCheckpointCursor(id: string): string {
+  return Buffer.from(JSON.stringify([id])).toString('base64url');
+}
+
+export function decodeCheckpointCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const [id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) throw new Error('bad cursor');
+    return id;
+  } catch {
+    throw validationProblem([
+      { name: 'cursor', reason: 'cursor is not a value returned as nextCursor' },
+    ]);
+  }
+}
+
+function toResponse(c: StoredCheckpoint): CheckpointResponse {
+  const { id, reason, ...signed } = c;
+  return {
+    id,
+    v: signed.v,
+    size: signed.size,
+    head: signed.head,
+    time: signed.time,
+    keyId: signed.keyId,
+    sig: signed.sig,
+    reason,
+    header: encodeCheckpointHeader(signed),
+  };
+}
+
+/**
+ * The public side of the signed checkpoints: the keys that verify them (anyone), the stored
+ * checkpoints (auditors, admins and ISPs, who compare them with the headers they kept), the
+ * newest one. Reads only: checkpoints are made by CheckpointsService.
+ */
+@Injectable()
+export class AuditCheckpointsService {
+  constructor(
+    private readonly checkpoints: CheckpointsService,
+    private readonly keys: AuditKeysService,
+  ) {}
+
+  /** Every audit key, the signing one first; or only `keyId` (404 if it is not ours). */
+  async publicKeys(keyId?: string): Promise<AuditPublicKeysResponse> {
+    let keys = await this.keys.publicKeys();
+    if (keyId !== undefined) {
+      keys = keys.filter((k) => k.keyId === keyId);
+      if (keys.length === 0) throw notFound('audit key');
+    }
+    return {
+      keys: keys.map((k) => ({
+        keyId: k.keyId,
+        alg: 'Ed25519',
+        pem: k.pem,
+        jwk: k.jwk,
+        createdAt: k.createdAt,
+        retiredAt: k.retiredAt,
+      })),
+    };
+  }
+
+  /** Newest first (by id), keyset pages on the id. */
+  async list(query: PageQuery): Promise<CheckpointPage> {
+    const before = decodeCheckpointCursor(query.cursor);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.checkpoints.list(limit + 1, before);
+    const more = rows.length > limit;
+    const items = more ? rows.slice(0, limit) : rows;
+    const last = items.at(-1);
+    return {
+      items: items.map(toResponse),
+      nextCursor: more && last ? encodeCheckpointCursor(last.id) : null,
+    };
+  }
+
+  /** The newest stored checkpoint (the first of the list); makes none. */
+  async latest(): Promise<CheckpointResponse> {
+    const [newest] = await this.checkpoints.list(1);
+    if (newest === undefined) throw notFound('audit checkpoint yet');
+    return toResponse(newest);
+  }
+}
