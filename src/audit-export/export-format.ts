@@ -193,6 +193,11 @@ export function auditKeyThumbprint(publicKey: KeyObject): string {
   return createHash('sha256').update(canonicalJson({ crv, kty, x })).digest('base64url');
 }
 
+/** manifest.json's bytes: indented for people; the signature is over its JCS, not these bytes. */
+export function manifestBytes(manifest: ExportManifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+}
+
 /** `2026-11-28T10:00:00.000Z` → `20261128T100000Z`, for file names. */
 export function compactTime(iso: string): string {
   return iso.replace(/[-:]/g, '').replace(/\.\d+/, '');

@@ -18,6 +18,7 @@ import {
   EVENTS_CSV,
   EVENTS_JSONL,
   MANIFEST,
+  manifestBytes,
   MANIFEST_SIGNATURE,
   PUBLIC_KEY,
   type CsvLanguage,
@@ -144,7 +145,7 @@ export class ExportFiles {
   zip(manifest: ExportManifest, signature: string, publicKeyPem: string): Readable {
     const zip = new yazl.ZipFile();
     const mtime = new Date(manifest.createdAt);
-    zip.addBuffer(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), MANIFEST, { mtime });
+    zip.addBuffer(manifestBytes(manifest), MANIFEST, { mtime });
     zip.addBuffer(Buffer.from(`${signature}\n`), MANIFEST_SIGNATURE, { mtime });
     zip.addBuffer(Buffer.from(publicKeyPem), PUBLIC_KEY, { mtime });
     for (const file of manifest.files) {

@@ -137,16 +137,16 @@ describe('the offline verifier on exports made by the real writer', () => {
       }
     });
 
-    it('a chain of 20,000 events written in batches', async () => {
+    it('a chain of 6,000 events written in batches', async () => {
       const big = await syntheticExport({
-        count: 20_000,
-        batch: 2000,
+        count: 6000,
+        batch: 1000,
         select: (s) => s % 10 === 0,
       });
       try {
         await expect(
           verifyExport(big.zip, { publicKey: big.key.publicKey }),
-        ).resolves.toMatchObject({ events: 2000, chainEvents: 19_991 });
+        ).resolves.toMatchObject({ events: 600, chainEvents: 5991 });
       } finally {
         await big.remove();
       }
@@ -529,6 +529,41 @@ describe('the offline verifier on exports made by the real writer', () => {
           'csv',
           'events.csv lacks event 5 (events.jsonl line 5)',
         );
+      });
+
+      it('a checkpoint held independently, signed before the export, covering more events: truncated', async () => {
+        const held = (size: number, time: string) =>
+          signCheckpoint(
+            { v: CHAIN_FORMAT, size, head: 'cd'.repeat(32), time, keyId: full.key.keyId },
+            full.key.privateKey,
+          );
+        await expectFailure(
+          full.zip,
+          'independent-checkpoint',
+          '--checkpoint: the chain ends at event 12 but the checkpoint signed at 2026-11-28T11:00:00.000Z covers 15 events: events 13–15 are missing (truncated)',
+          full.key,
+          [held(15, '2026-11-28T11:00:00.000Z')],
+        );
+        // Signed after the export was made: the chain simply grew since; nothing to conclude.
+        await expectFailure(
+          full.zip,
+          'independent-checkpoint',
+          "the checkpoint given with --checkpoint (15 events, signed at 2026-11-28T13:00:00.000Z) is newer than this export's (12 events, signed at 2026-11-28T12:00:00.000Z): it cannot be checked against it; export again",
+          full.key,
+          [held(15, '2026-11-28T13:00:00.000Z')],
+        );
+        const filtered = await syntheticExport({ count: 10, select: (s) => s >= 5, key: full.key });
+        try {
+          await expectFailure(
+            filtered.zip,
+            'independent-checkpoint',
+            "the checkpoint given with --checkpoint (2 events, signed at 2026-11-28T11:00:00.000Z) lies before this export's chain (events 5–10): it cannot be checked against it",
+            full.key,
+            [held(2, '2026-11-28T11:00:00.000Z')],
+          );
+        } finally {
+          await filtered.remove();
+        }
       });
 
       it('a checkpoint held independently that the chain does not pass through', async () => {

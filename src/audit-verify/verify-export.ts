@@ -380,10 +380,16 @@ function checkCheckpoints(
         `the checkpoint given with --checkpoint (${described(cp)}) does not verify with audit key ${keyId}`,
       );
     }
-    if (cp.size < range.firstSeq - 1 || cp.size > range.lastSeq) {
+    if (cp.size < range.firstSeq - 1) {
       fail(
         'independent-checkpoint',
-        `the checkpoint given with --checkpoint (${described(cp)}) lies outside this export's chain (events ${range.firstSeq - 1}–${range.lastSeq}): it cannot be checked against it`,
+        `the checkpoint given with --checkpoint (${described(cp)}) lies before this export's chain (events ${range.firstSeq}–${range.lastSeq}): it cannot be checked against it`,
+      );
+    }
+    if (cp.size > range.lastSeq && cp.time > checkpoint.time) {
+      fail(
+        'independent-checkpoint',
+        `the checkpoint given with --checkpoint (${described(cp)}) is newer than this export's (${described(checkpoint)}): it cannot be checked against it; export again`,
       );
     }
   }
@@ -575,6 +581,7 @@ async function walkChain(
       `the manifest counts ${String(listedEvents)} events in ${EVENTS_JSONL}, which holds ${matched}`,
     );
   }
+  // One beyond the export's end, signed no later than its checkpoint: events were taken away.
   for (const cp of independent) {
     const brk = walk.checkpoint(cp, hashAt.get(cp.size));
     if (brk !== undefined) fail('independent-checkpoint', `--checkpoint: ${brk.message}`);
