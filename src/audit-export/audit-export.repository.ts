@@ -145,19 +145,26 @@ export class AuditExportRepository {
   }
 
   /**
-   * The event the chain continues from before `seq` (seq − 1 in a whole chain; the one before
-   * a gap if rows were deleted there, so that the export shows the gap), undefined when there
-   * is none (the chain starts at genesis).
+   * The event the chain continues from before `seq`: seq − 1 in a whole chain; the one before
+   * a gap when rows were deleted there (so that the export shows the gap); undefined when there
+   * is none (the chain starts at genesis). seq − 1 is looked up exactly first: the search
+   * backwards is only for a damaged chain.
    */
   async previous(
     manager: EntityManager,
     seq: number,
   ): Promise<{ seq: number; hash: string } | undefined> {
-    const [row] = await manager.query<{ seq: string; hash: string }[]>(
-      `SELECT seq::text AS seq, encode(hash, 'hex') AS hash FROM audit_events
-        WHERE seq < $1 ORDER BY seq DESC LIMIT 1`,
-      [seq],
-    );
+    if (seq <= 1) return undefined;
+    const find = async (sql: string) =>
+      (await manager.query<{ seq: string; hash: string }[]>(sql, [seq]))[0];
+    const row =
+      (await find(
+        `SELECT seq::text AS seq, encode(hash, 'hex') AS hash FROM audit_events WHERE seq = $1 - 1`,
+      )) ??
+      (await find(
+        `SELECT seq::text AS seq, encode(hash, 'hex') AS hash FROM audit_events
+          WHERE seq = (SELECT max(seq) FROM audit_events WHERE seq < $1)`,
+      ));
     return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash };
   }
 
