@@ -28,7 +28,12 @@ export class AuditExportController {
     description:
       'The export (`Content-Disposition: attachment; filename="audit-export-<from>-<to>.zip"`)',
     content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
-    headers: { 'X-Audit-Export-Id': { schema: { type: 'string', format: 'uuid' } } },
+    headers: {
+      'X-Audit-Export-Id': {
+        description: 'The export’s id (manifest `id`, the `objectId` of its `audit.export` event)',
+        schema: { type: 'string', format: 'uuid' },
+      },
+    },
   })
   @ApiProblemResponses(400, 404)
   async export(
