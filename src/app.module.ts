@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common'
 import { AssignmentsModule } from '#src/assignments/assignments.module.js';
 import { AuditModule } from '#src/audit/audit.module.js';
 import { AuditCheckpointsModule } from '#src/audit-checkpoints/audit-checkpoints.module.js';
+import { AuditExportModule } from '#src/audit-export/audit-export.module.js';
 import { AuditSearchModule } from '#src/audit-search/audit-search.module.js';
 import { ClockModule, type Clock } from '#src/common/clock/clock.js';
 import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';
@@ -53,6 +54,7 @@ export class AppModule {
         WebhooksModule,
         AuditSearchModule,
         AuditCheckpointsModule,
+        AuditExportModule,
         ...(options.extraImports ?? []),
       ],
     };

@@ -31,3 +31,23 @@ export function csvDownloadHeaders(filename: string): Record<string, string> {
     'cache-control': 'private, no-store',
   };
 }
+
+/**
+ * Rows of a CSV written in batches (a file too big to hold in memory), no header: the same
+ * rules as toCsv. Write `toCsv(columns, [], bom)` first for the header row.
+ */
+export function csvRows(rows: CsvValue[][]): string {
+  return stringify(
+    rows.map((row) => row.map(inert)),
+    { record_delimiter: '\r\n' },
+  );
+}
+
+/**
+ * What a cell written by toCsv or csvRows reads as once parsed: empty for null, a number's
+ * decimal text, text made inert. For checking a CSV file against the values it was made from.
+ */
+export function csvCellText(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  return String(inert(value));
+}
