@@ -94,8 +94,9 @@ export class AuthService {
         if (token.expiresAt.getTime() <= Date.now())
           return { refused: 'The refresh token has expired' };
         await this.refreshTokens.markSpent(manager, token.id);
-        const user = await this.users.findById(token.userId);
-        const organization = user && (await this.organizations.findById(user.organizationId));
+        const user = await this.users.findById(token.userId, manager);
+        const organization =
+          user && (await this.organizations.findById(user.organizationId, manager));
         if (!user || !organization || user.disabled) {
           await this.endSession(manager, token.userId, token.familyId, 'user_disabled');
           return { refused: 'The user is disabled' };
@@ -128,8 +129,9 @@ export class AuthService {
       // A session that had ended already changes nothing: nothing to record.
       if (revoked === 0) return;
       // Whoever holds the refresh token speaks for its user.
-      const user = await this.users.findById(token.userId);
-      const organization = user && (await this.organizations.findById(user.organizationId));
+      const user = await this.users.findById(token.userId, manager);
+      const organization =
+        user && (await this.organizations.findById(user.organizationId, manager));
       await this.audit.record(manager, {
         actor: user && organization ? userPrincipal(user, organization, '') : 'system',
         action: 'auth.logout',
@@ -276,6 +278,8 @@ export class AuthService {
     organization: OrganizationEntity,
     familyId: string,
   ): Promise<{ response: TokenResponse; jti: string }> {
+    // Signed with the key KeysService holds in memory (re-read in the background): normally no
+    // second connection is taken while this transaction holds one.
     const issued = await this.tokens.issueAccessToken({
       kind: 'user',
       id: user.id,

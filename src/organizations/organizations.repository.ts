@@ -17,8 +17,9 @@ export class OrganizationsRepository {
     return this.dataSource.getRepository(OrganizationEntity);
   }
 
-  findById(id: string): Promise<OrganizationEntity | null> {
-    return this.repo.findOneBy({ id });
+  /** Through `manager` inside a transaction (never a second pool connection while it runs). */
+  findById(id: string, manager?: EntityManager): Promise<OrganizationEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(OrganizationEntity).findOneBy({ id });
   }
 
   /** A page of the organizations in scope (an ISP's scope is itself). */

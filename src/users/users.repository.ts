@@ -14,8 +14,9 @@ export class UsersRepository {
     return this.dataSource.getRepository(UserEntity);
   }
 
-  findById(id: string): Promise<UserEntity | null> {
-    return this.repo.findOneBy({ id });
+  /** Through `manager` inside a transaction (never a second pool connection while it runs). */
+  findById(id: string, manager?: EntityManager): Promise<UserEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(UserEntity).findOneBy({ id });
   }
 
   findByEmail(email: string): Promise<UserEntity | null> {
