@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
 import { notifyPrincipalChanged } from '#src/auth/principal-cache.js';
 import type { Keyset } from '#src/common/pagination/cursor.js';
@@ -23,9 +23,11 @@ export class ApiClientsRepository {
   }
 
   async insert(
+    manager: EntityManager,
     client: Pick<ApiClientEntity, 'organizationId' | 'clientId' | 'name' | 'secretHash'>,
   ): Promise<ApiClientEntity> {
-    return this.repo.save(this.repo.create({ ...client, secretRotatedAt: new Date() }));
+    const repo = manager.getRepository(ApiClientEntity);
+    return repo.save(repo.create({ ...client, secretRotatedAt: new Date() }));
   }
 
   listPage(
@@ -40,38 +42,34 @@ export class ApiClientsRepository {
     return keysetPage(qb, 'c', after, limit).getMany();
   }
 
-  /** A new secret hash; notifies principal_changed in the same transaction. */
-  async replaceSecret(id: string, secretHash: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const result = await manager
-        .getRepository(ApiClientEntity)
-        .update({ id }, { secretHash, secretRotatedAt: new Date() });
-      const changed = (result.affected ?? 0) > 0;
-      if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
-      return changed;
-    });
+  /** A new secret hash; notifies principal_changed in the transaction. */
+  async replaceSecret(manager: EntityManager, id: string, secretHash: string): Promise<boolean> {
+    const result = await manager
+      .getRepository(ApiClientEntity)
+      .update({ id }, { secretHash, secretRotatedAt: new Date() });
+    const changed = (result.affected ?? 0) > 0;
+    if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
+    return changed;
   }
 
-  async touchLastUsed(id: string): Promise<void> {
-    await this.dataSource.query('UPDATE api_clients SET last_used_at = now() WHERE id = $1', [id]);
+  async touchLastUsed(manager: EntityManager, id: string): Promise<void> {
+    await manager.query('UPDATE api_clients SET last_used_at = now() WHERE id = $1', [id]);
   }
 
   /**
    * Revokes once: the first revocation time is kept. True when this call revoked it, which
-   * notifies principal_changed in the same transaction.
+   * notifies principal_changed in the transaction.
    */
-  async revoke(id: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const result = await manager
-        .getRepository(ApiClientEntity)
-        .createQueryBuilder()
-        .update()
-        .set({ revokedAt: () => 'now()' })
-        .where('id = :id AND revoked_at IS NULL', { id })
-        .execute();
-      const changed = (result.affected ?? 0) > 0;
-      if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
-      return changed;
-    });
+  async revoke(manager: EntityManager, id: string): Promise<boolean> {
+    const result = await manager
+      .getRepository(ApiClientEntity)
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()' })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
+    const changed = (result.affected ?? 0) > 0;
+    if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
+    return changed;
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
 import {
   toApiClientResponse,
@@ -25,6 +26,7 @@ function newSecret(): string {
 @Injectable()
 export class ApiClientsService {
   constructor(
+    private readonly dataSource: DataSource,
     private readonly clients: ApiClientsRepository,
     private readonly organizations: OrganizationsRepository,
     private readonly audit: AuditService,
@@ -64,18 +66,26 @@ export class ApiClientsService {
       ]);
     }
     const secret = newSecret();
-    const client = await this.clients.insert({
-      organizationId: organization.id,
-      clientId: `isp-${organization.shortCode.toLowerCase()}-${randomBytes(4).toString('hex')}`,
-      name: request.name,
-      secretHash: await hashSecret(secret),
-    });
-    await this.audit.record(undefined, {
-      actor: caller,
-      action: 'api_client.create',
-      objectType: 'api_client',
-      objectId: client.id,
-      summary: { organizationId: organization.id, clientId: client.clientId, name: client.name },
+    const secretHash = await hashSecret(secret);
+    const client = await this.dataSource.transaction(async (manager) => {
+      const created = await this.clients.insert(manager, {
+        organizationId: organization.id,
+        clientId: `isp-${organization.shortCode.toLowerCase()}-${randomBytes(4).toString('hex')}`,
+        name: request.name,
+        secretHash,
+      });
+      await this.audit.record(manager, {
+        actor: caller,
+        action: 'api_client.create',
+        objectType: 'api_client',
+        objectId: created.id,
+        summary: {
+          organizationId: organization.id,
+          clientId: created.clientId,
+          name: created.name,
+        },
+      });
+      return created;
     });
     return { ...toApiClientResponse(client), clientSecret: secret };
   }
@@ -92,29 +102,42 @@ export class ApiClientsService {
     const secretHash = await hashSecret(secret);
     // The old secret stops working at once, in every instance (PrincipalCache).
     await this.principals.propagate(`client:${client.id}`, () =>
-      this.clients.replaceSecret(client.id, secretHash),
+      this.dataSource.transaction(async (manager) => {
+        if (!(await this.clients.replaceSecret(manager, client.id, secretHash))) return false;
+        await this.audit.record(manager, {
+          actor: caller,
+          action: 'api_client.rotate',
+          objectType: 'api_client',
+          objectId: client.id,
+          // Never the secret or its hash: when the one it replaces was issued.
+          summary: {
+            clientId: client.clientId,
+            previousSecretIssuedAt: client.secretRotatedAt.toISOString(),
+          },
+        });
+        return true;
+      }),
     );
-    await this.audit.record(undefined, {
-      actor: caller,
-      action: 'api_client.rotate',
-      objectType: 'api_client',
-      objectId: client.id,
-      summary: { clientId: client.clientId },
-    });
     return { ...(await this.get(caller, id)), clientSecret: secret };
   }
 
   /** Revokes the client: no new tokens, and its current tokens stop working. */
   async revoke(caller: Principal, id: string): Promise<ApiClientResponse> {
     const client = await this.visible(caller, id);
-    await this.principals.propagate(`client:${client.id}`, () => this.clients.revoke(client.id));
-    await this.audit.record(undefined, {
-      actor: caller,
-      action: 'api_client.revoke',
-      objectType: 'api_client',
-      objectId: client.id,
-      summary: { clientId: client.clientId },
-    });
+    // Revoking a revoked client changes nothing and records nothing.
+    await this.principals.propagate(`client:${client.id}`, () =>
+      this.dataSource.transaction(async (manager) => {
+        if (!(await this.clients.revoke(manager, client.id))) return false;
+        await this.audit.record(manager, {
+          actor: caller,
+          action: 'api_client.revoke',
+          objectType: 'api_client',
+          objectId: client.id,
+          summary: { clientId: client.clientId, from: 'active', to: 'revoked' },
+        });
+        return true;
+      }),
+    );
     return this.get(caller, id);
   }
 

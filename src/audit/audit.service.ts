@@ -10,7 +10,7 @@ import {
 import { chainHash, eventDigest, type AuditEventFields } from '#src/audit/chain.js';
 import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
-import { currentRequestContext } from '#src/common/http/request-context.js';
+import { currentRequestContext, type RequestContext } from '#src/common/http/request-context.js';
 
 /** A connection that runs SQL: a TypeORM EntityManager or QueryRunner, or a `pg` client. */
 export interface Queryable {
@@ -28,6 +28,11 @@ export interface AuditEventInput {
   objectId: string | null;
   /** A short before/after summary: plain JSON, never secrets. */
   summary?: Record<string, unknown>;
+  /**
+   * The request behind the event when it is recorded after the request (buffered feed pulls):
+   * captured at request time; null for none. Omitted: the current request's, if any.
+   */
+  context?: RequestContext | null;
 }
 
 /** An event waiting for its transaction's commit; `at` is given when it is chained. */
@@ -125,7 +130,7 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
   }
 
   private pendingEvent(event: AuditEventInput): PendingEvent {
-    const context = currentRequestContext();
+    const context = event.context === undefined ? currentRequestContext() : event.context;
     const actor = event.actor === 'system' ? undefined : event.actor;
     return {
       actorType: actor === undefined ? 'system' : actorType(actor),

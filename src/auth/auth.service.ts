@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
+import { AuditService } from '#src/audit/audit.service.js';
 import { unauthorized } from '#src/auth/access.guard.js';
 import { parseBasic } from '#src/auth/basic-auth.js';
 import type { ClientCredentialsRequest, LoginRequest, TokenResponse } from '#src/auth/auth.dto.js';
 import { OAuthError } from '#src/auth/oauth-error.js';
 import { verifySecret } from '#src/auth/passwords.js';
+import type { Principal } from '#src/auth/principal.js';
 import { RefreshTokensRepository } from '#src/auth/refresh-tokens.repository.js';
 import { hashRefreshToken, LOGIN_CLIENT_ID, TokenService } from '#src/auth/token.service.js';
 import { AppConfig } from '#src/config/config.js';
+import type { OrganizationEntity } from '#src/organizations/organization.entity.js';
 import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
 import type { UserEntity } from '#src/users/user.entity.js';
 import { UsersRepository } from '#src/users/users.repository.js';
@@ -23,30 +27,49 @@ const LOGIN_FAILED =
 @Injectable()
 export class AuthService {
   constructor(
+    private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
     private readonly organizations: OrganizationsRepository,
     private readonly clients: ApiClientsRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly tokens: TokenService,
+    private readonly audit: AuditService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
   /**
    * Password login → access + refresh token. An unknown e-mail, a wrong password, a disabled
-   * or a locked account all get the same 401 after the same argon2 work.
+   * or a locked account all get the same 401 after the same argon2 work. A refusal for an
+   * existing account is recorded (`auth.login_failed`, and `auth.lockout` when it locks the
+   * account) in the transaction that counts it; an unknown e-mail changes nothing and is not.
    */
   async login(request: LoginRequest): Promise<TokenResponse> {
     const user = await this.users.findByEmail(request.email);
     const passwordOk = await verifySecret(user?.passwordHash, request.password);
     if (!user) throw unauthorized(LOGIN_FAILED);
     const locked = user.lockedUntil !== null && user.lockedUntil.getTime() > Date.now();
-    if (!passwordOk) {
-      await this.users.recordFailedLogin(user.id, LOCKOUT);
+    if (!passwordOk || locked || user.disabled) {
+      await this.loginFailed(
+        user,
+        !passwordOk ? 'password' : user.disabled ? 'disabled' : 'locked',
+      );
       throw unauthorized(LOGIN_FAILED);
     }
-    if (locked || user.disabled) throw unauthorized(LOGIN_FAILED);
-    await this.users.recordSuccessfulLogin(user.id);
-    return this.issueForUser(user, randomUUID());
+    const organization = await this.organizations.findById(user.organizationId);
+    if (!organization) throw unauthorized(LOGIN_FAILED);
+    const session = randomUUID();
+    return this.dataSource.transaction(async (manager) => {
+      await this.users.recordSuccessfulLogin(manager, user.id);
+      const issued = await this.issueForUser(manager, user, organization, session);
+      await this.audit.record(manager, {
+        actor: userPrincipal(user, organization, issued.jti),
+        action: 'auth.login',
+        objectType: 'user',
+        objectId: user.id,
+        summary: { session, tokenId: issued.jti },
+      });
+      return issued.response;
+    });
   }
 
   /**
@@ -54,43 +77,68 @@ export class AuthService {
    * unknown token is refused; a spent one revokes its whole family (reuse = theft).
    */
   async refresh(refreshToken: string): Promise<TokenResponse> {
-    const outcome = await this.refreshTokens.transaction(async (manager) => {
-      const token = await this.refreshTokens.findByHashForUpdate(
-        manager,
-        hashRefreshToken(refreshToken),
-      );
-      if (!token) return { refused: 'The refresh token is not valid', token: undefined };
-      if (token.spentAt) {
-        await this.refreshTokens.revokeFamily(manager, token.familyId);
-        return {
-          refused: 'The refresh token was already used: every token of its session is revoked',
-        } as const;
-      }
-      if (token.revokedAt) return { refused: 'The refresh token was revoked', token: undefined };
-      if (token.expiresAt.getTime() <= Date.now())
-        return { refused: 'The refresh token has expired', token: undefined };
-      await this.refreshTokens.markSpent(manager, token.id);
-      return { refused: '', token };
-    });
-    // The family revocation above is committed before the refusal is answered.
-    if (!outcome.token) throw unauthorized(outcome.refused);
-    const { token } = outcome;
-    const user = await this.users.findById(token.userId);
-    if (!user || user.disabled) {
-      await this.refreshTokens.revokeFamily(undefined, token.familyId);
-      throw unauthorized('The user is disabled');
-    }
-    return this.issueForUser(user, token.familyId);
+    const outcome = await this.dataSource.transaction(
+      async (manager): Promise<{ refused: string } | { response: TokenResponse }> => {
+        const token = await this.refreshTokens.findByHashForUpdate(
+          manager,
+          hashRefreshToken(refreshToken),
+        );
+        if (!token) return { refused: 'The refresh token is not valid' };
+        if (token.spentAt) {
+          await this.endSession(manager, token.userId, token.familyId, 'refresh_token_reused');
+          return {
+            refused: 'The refresh token was already used: every token of its session is revoked',
+          };
+        }
+        if (token.revokedAt) return { refused: 'The refresh token was revoked' };
+        if (token.expiresAt.getTime() <= Date.now())
+          return { refused: 'The refresh token has expired' };
+        await this.refreshTokens.markSpent(manager, token.id);
+        const user = await this.users.findById(token.userId, manager);
+        const organization =
+          user && (await this.organizations.findById(user.organizationId, manager));
+        if (!user || !organization || user.disabled) {
+          await this.endSession(manager, token.userId, token.familyId, 'user_disabled');
+          return { refused: 'The user is disabled' };
+        }
+        const issued = await this.issueForUser(manager, user, organization, token.familyId);
+        await this.audit.record(manager, {
+          actor: userPrincipal(user, organization, issued.jti),
+          action: 'auth.refresh',
+          objectType: 'user',
+          objectId: user.id,
+          summary: { session: token.familyId, tokenId: issued.jti },
+        });
+        return { response: issued.response };
+      },
+    );
+    // A family revocation above is committed before the refusal is answered.
+    if ('refused' in outcome) throw unauthorized(outcome.refused);
+    return outcome.response;
   }
 
   /** Ends the session of this refresh token (its whole family). Unknown tokens are ignored. */
   async logout(refreshToken: string): Promise<void> {
-    await this.refreshTokens.transaction(async (manager) => {
+    await this.dataSource.transaction(async (manager) => {
       const token = await this.refreshTokens.findByHashForUpdate(
         manager,
         hashRefreshToken(refreshToken),
       );
-      if (token) await this.refreshTokens.revokeFamily(manager, token.familyId);
+      if (!token) return;
+      const revoked = await this.refreshTokens.revokeFamily(manager, token.familyId);
+      // A session that had ended already changes nothing: nothing to record.
+      if (revoked === 0) return;
+      // Whoever holds the refresh token speaks for its user.
+      const user = await this.users.findById(token.userId, manager);
+      const organization =
+        user && (await this.organizations.findById(user.organizationId, manager));
+      await this.audit.record(manager, {
+        actor: user && organization ? userPrincipal(user, organization, '') : 'system',
+        action: 'auth.logout',
+        objectType: 'user',
+        objectId: token.userId,
+        summary: { session: token.familyId, revoked },
+      });
     });
   }
 
@@ -139,7 +187,6 @@ export class AuthService {
     if (!organization || organization.kind !== 'isp') {
       throw new OAuthError('unauthorized_client', 'The client does not belong to an ISP');
     }
-    await this.clients.touchLastUsed(client.id);
     const issued = await this.tokens.issueAccessToken({
       kind: 'client',
       id: client.id,
@@ -148,12 +195,91 @@ export class AuthService {
       organizationKind: organization.kind,
       roles: ['isp_client'],
     });
+    const actor: Principal = {
+      kind: 'client',
+      id: client.id,
+      organizationId: organization.id,
+      organizationKind: organization.kind,
+      roles: ['isp_client'],
+      tokenId: issued.jti,
+    };
+    await this.dataSource.transaction(async (manager) => {
+      await this.clients.touchLastUsed(manager, client.id);
+      await this.audit.record(manager, {
+        actor,
+        action: 'auth.token',
+        objectType: 'api_client',
+        objectId: client.id,
+        summary: { clientId: client.clientId, tokenId: issued.jti, expiresIn: issued.expiresIn },
+      });
+    });
     return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn };
   }
 
-  private async issueForUser(user: UserEntity, familyId: string): Promise<TokenResponse> {
-    const organization = await this.organizations.findById(user.organizationId);
-    if (!organization) throw unauthorized(LOGIN_FAILED);
+  /** A refused login to an existing account: counted (a wrong password) and recorded. */
+  private async loginFailed(
+    user: UserEntity,
+    reason: 'password' | 'locked' | 'disabled',
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const count =
+        reason === 'password'
+          ? await this.users.recordFailedLogin(manager, user.id, LOCKOUT)
+          : undefined;
+      // Nobody is authenticated: the service records what was attempted on whose account.
+      await this.audit.record(manager, {
+        actor: 'system',
+        action: 'auth.login_failed',
+        objectType: 'user',
+        objectId: user.id,
+        summary: {
+          reason,
+          organizationId: user.organizationId,
+          failedLogins: count?.failedLogins ?? user.failedLogins,
+        },
+      });
+      if (count?.locked) {
+        await this.audit.record(manager, {
+          actor: 'system',
+          action: 'auth.lockout',
+          objectType: 'user',
+          objectId: user.id,
+          summary: {
+            organizationId: user.organizationId,
+            failedLogins: count.failedLogins,
+            lockedUntil: count.lockedUntil?.toISOString() ?? null,
+          },
+        });
+      }
+    });
+  }
+
+  /** Revokes a whole session (refresh token family) for a security reason, recorded. */
+  private async endSession(
+    manager: EntityManager,
+    userId: string,
+    session: string,
+    reason: 'refresh_token_reused' | 'user_disabled',
+  ): Promise<void> {
+    const revoked = await this.refreshTokens.revokeFamily(manager, session);
+    if (revoked === 0) return;
+    await this.audit.record(manager, {
+      actor: 'system',
+      action: 'auth.session_revoke',
+      objectType: 'user',
+      objectId: userId,
+      summary: { session, reason, revoked },
+    });
+  }
+
+  private async issueForUser(
+    manager: EntityManager,
+    user: UserEntity,
+    organization: OrganizationEntity,
+    familyId: string,
+  ): Promise<{ response: TokenResponse; jti: string }> {
+    // Signed with the key KeysService holds in memory (re-read in the background): normally no
+    // second connection is taken while this transaction holds one.
     const issued = await this.tokens.issueAccessToken({
       kind: 'user',
       id: user.id,
@@ -163,17 +289,36 @@ export class AuthService {
       roles: user.roles,
     });
     const refresh = this.tokens.newRefreshToken();
-    await this.refreshTokens.insert(undefined, {
+    await this.refreshTokens.insert(manager, {
       familyId,
       userId: user.id,
       tokenHash: refresh.hash,
       expiresAt: new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_S * 1000),
     });
     return {
-      access_token: issued.accessToken,
-      token_type: 'Bearer',
-      expires_in: issued.expiresIn,
-      refresh_token: refresh.token,
+      jti: issued.jti,
+      response: {
+        access_token: issued.accessToken,
+        token_type: 'Bearer',
+        expires_in: issued.expiresIn,
+        refresh_token: refresh.token,
+      },
     };
   }
+}
+
+/** The user as the actor of their own login, refresh or logout. */
+function userPrincipal(
+  user: UserEntity,
+  organization: OrganizationEntity,
+  tokenId: string,
+): Principal {
+  return {
+    kind: 'user',
+    id: user.id,
+    organizationId: organization.id,
+    organizationKind: organization.kind,
+    roles: user.roles,
+    tokenId,
+  };
 }

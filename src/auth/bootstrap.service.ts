@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditService } from '#src/audit/audit.service.js';
 import { hashSecret } from '#src/auth/passwords.js';
 import { AppConfig } from '#src/config/config.js';
 import { OrganizationEntity } from '#src/organizations/organization.entity.js';
@@ -21,6 +22,7 @@ export class BootstrapService implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -35,20 +37,33 @@ export class BootstrapService implements OnApplicationBootstrap {
         `SELECT 1 FROM users WHERE 'admin' = ANY(roles) LIMIT 1`,
       );
       if (admins.length > 0) return false;
-      const department =
-        (await manager.findOne(OrganizationEntity, {
-          where: { kind: 'department' },
-          order: { createdAt: 'ASC' },
-        })) ??
-        (await manager.save(
+      let department = await manager.findOne(OrganizationEntity, {
+        where: { kind: 'department' },
+        order: { createdAt: 'ASC' },
+      });
+      if (!department) {
+        department = await manager.save(
           manager.create(OrganizationEntity, {
             kind: 'department',
             name: 'Department of Information and Communications',
             shortCode: 'DIC',
             contacts: {},
           }),
-        ));
-      await manager.save(
+        );
+        await this.audit.record(manager, {
+          actor: 'system',
+          action: 'organization.create',
+          objectType: 'organization',
+          objectId: department.id,
+          summary: {
+            kind: department.kind,
+            shortCode: department.shortCode,
+            name: department.name,
+            bootstrap: true,
+          },
+        });
+      }
+      const admin = await manager.save(
         manager.create(UserEntity, {
           organizationId: department.id,
           email: this.config.ADMIN_EMAIL.toLowerCase(),
@@ -57,6 +72,19 @@ export class BootstrapService implements OnApplicationBootstrap {
           passwordHash: await hashSecret(password),
         }),
       );
+      await this.audit.record(manager, {
+        actor: 'system',
+        action: 'user.create',
+        objectType: 'user',
+        objectId: admin.id,
+        summary: {
+          organizationId: admin.organizationId,
+          email: admin.email,
+          name: admin.name,
+          roles: admin.roles,
+          bootstrap: true,
+        },
+      });
       return true;
     });
     if (!created) return;

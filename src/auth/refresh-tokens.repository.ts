@@ -1,20 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { RefreshTokenEntity } from '#src/auth/refresh-token.entity.js';
 
 @Injectable()
 export class RefreshTokensRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
-  }
-
   async insert(
-    manager: EntityManager | undefined,
+    manager: EntityManager,
     token: Pick<RefreshTokenEntity, 'familyId' | 'userId' | 'tokenHash' | 'expiresAt'>,
   ): Promise<void> {
-    const repo = (manager ?? this.dataSource.manager).getRepository(RefreshTokenEntity);
+    const repo = manager.getRepository(RefreshTokenEntity);
     await repo.save(repo.create(token));
   }
 
@@ -35,12 +29,14 @@ export class RefreshTokensRepository {
     await manager.getRepository(RefreshTokenEntity).update({ id }, { spentAt: new Date() });
   }
 
-  async revokeFamily(manager: EntityManager | undefined, familyId: string): Promise<void> {
-    await (manager ?? this.dataSource.manager)
+  /** Revokes the tokens of a session (a family) not revoked yet; returns how many. */
+  async revokeFamily(manager: EntityManager, familyId: string): Promise<number> {
+    const result = await manager
       .createQueryBuilder()
       .update(RefreshTokenEntity)
       .set({ revokedAt: () => 'now()' })
       .where('family_id = :familyId AND revoked_at IS NULL', { familyId })
       .execute();
+    return result.affected ?? 0;
   }
 }

@@ -35,6 +35,8 @@ export interface IssuedAccessToken {
   accessToken: string;
   expiresIn: number;
   kid: string;
+  /** The token's `jti`: names it in the audit trail (never the token itself). */
+  jti: string;
 }
 
 /** The `client_id` claim of tokens issued to people through /auth/login. */
@@ -52,6 +54,7 @@ export class TokenService {
     const key = await this.keys.signingKey();
     const now = Math.floor(Date.now() / 1000);
     const ttl = this.config.ACCESS_TOKEN_TTL_S;
+    const jti = randomUUID();
     const accessToken = await new SignJWT({
       client_id: subject.clientId,
       sub_type: subject.kind,
@@ -66,9 +69,9 @@ export class TokenService {
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + ttl)
-      .setJti(randomUUID())
+      .setJti(jti)
       .sign(key.privateKey);
-    return { accessToken, expiresIn: ttl, kid: key.kid };
+    return { accessToken, expiresIn: ttl, kid: key.kid, jti };
   }
 
   /** A new opaque refresh token and the SHA-256 under which it is stored. */

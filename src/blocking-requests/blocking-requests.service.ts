@@ -2,6 +2,7 @@ import { invalidState } from '#src/common/problem/problem.js';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService, OutboxService } from '#src/audit/audit.service.js';
+import { fieldChanges } from '#src/audit/field-changes.js';
 import type { Principal } from '#src/auth/principal.js';
 import type {
   BlockingRequestEntity,
@@ -231,18 +232,20 @@ export class BlockingRequestsService {
       const targetsAll = changes.targetsAll ?? request.targetsAll;
       const targets = changes.targetOrganizationIds ?? request.targetOrganizationIds;
       await this.checkTargets(targetsAll, targets);
-      await this.save(manager, request, {
+      const saved = {
         ...changes,
         ...(changes.targetOrganizationIds || changes.targetsAll !== undefined
           ? { targetOrganizationIds: targetsAll ? [] : [...new Set(targets)] }
           : {}),
-      });
+      };
+      const before = { ...request };
+      await this.save(manager, request, saved);
       await this.audit.record(manager, {
         actor: caller,
         action: 'blocking_request.update',
         objectType: 'blocking_request',
         objectId: id,
-        summary: { changes: Object.keys(changes) },
+        summary: { changes: fieldChanges(before, saved) },
       });
     });
     return this.get(caller, id);

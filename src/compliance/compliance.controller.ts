@@ -52,11 +52,12 @@ export function wantsCsv(format: 'json' | 'csv' | undefined, accept: string | un
 
 async function sendCsv(
   compliance: ComplianceService,
+  caller: Principal,
   query: ComplianceCsvQuery,
   reply: FastifyReply,
 ): Promise<string> {
   const { bom, ...window } = query;
-  const file = await compliance.csv({ from: window.from, to: window.to }, bom === 'true');
+  const file = await compliance.csv(caller, { from: window.from, to: window.to }, bom === 'true');
   void reply.headers(csvDownloadHeaders(file.filename));
   return file.body;
 }
@@ -84,13 +85,14 @@ export class ComplianceController {
   })
   @ApiProblemResponses(400)
   async report(
+    @CurrentPrincipal() caller: Principal,
     @Query() query: ComplianceReportQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ComplianceReport | string> {
     // The answer depends on Accept: caches must key on it.
     void reply.header('vary', 'Accept');
-    if (wantsCsv(query.format, accept)) return sendCsv(this.compliance, query, reply);
+    if (wantsCsv(query.format, accept)) return sendCsv(this.compliance, caller, query, reply);
     return this.compliance.report({ from: query.from, to: query.to });
   }
 }
@@ -151,9 +153,10 @@ export class ComplianceCsvController {
   })
   @ApiProblemResponses(400)
   csv(
+    @CurrentPrincipal() caller: Principal,
     @Query() query: ComplianceCsvQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    return sendCsv(this.compliance, query, reply);
+    return sendCsv(this.compliance, caller, query, reply);
   }
 }

@@ -1,6 +1,9 @@
 import { parseIsoDateTime } from '#src/common/problem/validation.js';
 import { toCsv } from '#src/common/csv/csv.js';
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '#src/audit/audit.service.js';
+import type { Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import type { InvalidParam } from '#src/common/problem/problem.js';
 import { validationProblem } from '#src/common/problem/validation.js';
@@ -99,6 +102,7 @@ export class ComplianceService {
   constructor(
     private readonly compliance: ComplianceRepository,
     private readonly pulls: FeedPullRecorder,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
@@ -116,8 +120,11 @@ export class ComplianceService {
     };
   }
 
-  /** The same figures, one RFC 4180 row per ISP (CRLF, header row, UTF-8, optional BOM). */
-  async csv(query: ComplianceQuery, bom: boolean): Promise<ComplianceCsv> {
+  /**
+   * The same figures, one RFC 4180 row per ISP (CRLF, header row, UTF-8, optional BOM). An
+   * export: recorded (with the file's SHA-256) before it is answered; no event, no file.
+   */
+  async csv(caller: Principal, query: ComplianceQuery, bom: boolean): Promise<ComplianceCsv> {
     const report = await this.report(query);
     const rows = report.isps.map((i) => [
       i.organization.id,
@@ -144,10 +151,23 @@ export class ComplianceService {
       i.versionLag,
     ]);
     const body = toCsv(CSV_COLUMNS, rows, bom);
-    return {
-      filename: `compliance-${fileStamp(report.from)}-${fileStamp(report.to)}.csv`,
-      body,
-    };
+    const filename = `compliance-${fileStamp(report.from)}-${fileStamp(report.to)}.csv`;
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'compliance.export',
+      objectType: 'compliance_report',
+      objectId: null,
+      summary: {
+        format: 'csv',
+        from: report.from,
+        to: report.to,
+        rows: rows.length,
+        filename,
+        bytes: Buffer.byteLength(body),
+        sha256: createHash('sha256').update(body).digest('hex'),
+      },
+    });
+    return { filename, body };
   }
 
   /**

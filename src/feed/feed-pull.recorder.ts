@@ -1,7 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditService, type AuditEventInput } from '#src/audit/audit.service.js';
 import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
+import { currentRequestContext, type RequestContext } from '#src/common/http/request-context.js';
 
 export interface FeedPull {
   principal: Principal;
@@ -17,39 +19,134 @@ export interface FeedPull {
   sha256?: string | null;
 }
 
+/** A pull as it waits for its flush: when it was served, and the request that asked for it. */
+interface BufferedPull extends FeedPull {
+  at: Date;
+  context: RequestContext | null;
+}
+
 const FLUSH_MS = 1000;
+/** A buffer this long is flushed at once, without waiting for the timer. */
 const MAX_BUFFER = 1000;
+/**
+ * Pulls written per transaction at most (a longer buffer takes several): the audit head is
+ * locked while their events are appended, so this bounds how long other writers wait.
+ */
+const MAX_BATCH = 250;
+/** After a failed flush, the next try comes this much later. */
+const RETRY_MS = 5000;
+/**
+ * Pulls held at most while flushes fail (the database refuses): beyond, the oldest are
+ * dropped, counted and logged as errors, so that an outage cannot exhaust the memory.
+ */
+const MAX_HELD = 200_000;
+
+/** What the recorder holds and has lost (tests, diagnostics). */
+export interface FeedPullRecorderStats {
+  pending: number;
+  failedFlushes: number;
+  dropped: number;
+}
 
 /**
- * Telemetry of every pull, buffered in memory and written in batches (one INSERT of up to a
- * thousand rows a second), so that answering a poll, a 304 above all, needs no database write.
+ * Every pull, buffered in memory and written in batches (one transaction about once a second)
+ * so that answering a poll, a 304 above all, needs no database work: per pull, a `feed_pulls`
+ * row and its audit event (`feed.pull`) in the same transaction. The event names the caller
+ * and the request (id, client address) captured when the pull was served; it is written up
+ * to about a second after the response, never in the request's transaction. A failed flush
+ * keeps its pulls and is retried; only shutting down with the database away, or an outage
+ * beyond MAX_HELD pulls, loses any, and says so in the log.
  */
 @Injectable()
 export class FeedPullRecorder implements OnApplicationShutdown {
   private readonly log = new Logger(FeedPullRecorder.name);
-  private buffer: (FeedPull & { at: Date })[] = [];
+  private buffer: BufferedPull[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Flushes run one after the other: a caller's flush covers everything recorded before it. */
+  private queue: Promise<void> = Promise.resolve();
+  private failedFlushes = 0;
+  private dropped = 0;
+  /** An early flush (a full buffer) is on its way. */
+  private urgent = false;
+  /** No early flush before this time (ms since the epoch) after a failed one. */
+  private retryAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
   record(pull: FeedPull): void {
-    this.buffer.push({ ...pull, at: this.clock.now() });
-    if (this.buffer.length >= MAX_BUFFER) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
+    this.buffer.push({ ...pull, at: this.clock.now(), context: currentRequestContext() ?? null });
+    if (this.buffer.length > MAX_HELD) this.drop(this.buffer.length - MAX_HELD);
+    if (this.buffer.length >= MAX_BUFFER && !this.urgent && Date.now() >= this.retryAt) {
+      this.urgent = true;
+      void this.flush().finally(() => (this.urgent = false));
+    } else {
+      this.schedule(FLUSH_MS);
+    }
   }
 
-  /** Writes what is buffered (tests and shutdown call it). */
-  async flush(): Promise<void> {
+  get stats(): FeedPullRecorderStats {
+    return {
+      pending: this.buffer.length,
+      failedFlushes: this.failedFlushes,
+      dropped: this.dropped,
+    };
+  }
+
+  /**
+   * Writes everything buffered so far, after any flush in progress (tests, shutdown, and
+   * readers that need this instance's pulls in the table call it). Never throws: a batch that
+   * cannot be written stays buffered and is retried RETRY_MS later.
+   */
+  flush(): Promise<void> {
+    const run = this.queue.then(() => this.writeBuffered());
+    this.queue = run;
+    return run;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    if (batch.length === 0) return;
-    try {
-      await this.dataSource.query(
+    if (this.buffer.length > 0) this.drop(this.buffer.length);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs).unref();
+  }
+
+  private async writeBuffered(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, MAX_BATCH);
+      try {
+        await this.write(batch);
+      } catch (error) {
+        // Back in front, in order; the next try comes later (or with the next caller's flush).
+        this.buffer.unshift(...batch);
+        this.failedFlushes++;
+        this.retryAt = Date.now() + RETRY_MS;
+        this.log.warn(
+          `Could not record ${this.buffer.length} feed pull(s) and their audit events (retrying in ${RETRY_MS / 1000} s): ${String(error)}`,
+        );
+        this.schedule(RETRY_MS);
+        return;
+      }
+    }
+    this.retryAt = 0;
+  }
+
+  /** One transaction: the pulls' rows and one audit event per pull, or nothing. */
+  private async write(batch: BufferedPull[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
         `INSERT INTO feed_pulls (organization_id, actor_type, actor_id, format, from_version,
                                  to_version, status, bytes, at, sha256)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bigint[],
@@ -68,13 +165,65 @@ export class FeedPullRecorder implements OnApplicationShutdown {
           batch.map((p) => p.sha256 ?? null),
         ],
       );
-    } catch (error) {
-      // Telemetry must not take the feed down; a lost batch is logged.
-      this.log.warn(`Could not record ${batch.length} feed pull(s): ${String(error)}`);
-    }
+      for (const event of pullEvents(batch)) await this.audit.record(manager, event);
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.flush();
+  /** Drops the `count` oldest pulls, loudly. */
+  private drop(count: number): void {
+    this.buffer.splice(0, count);
+    this.dropped += count;
+    this.log.error(
+      `${count} feed pull(s) dropped without their feed_pulls row or audit event (${this.dropped} in all): the database refused them`,
+    );
   }
+}
+
+/**
+ * One `feed.pull` event per pull, except that identical 304s of one caller in one flush (same
+ * format, versions and client address: a client polling faster than once a second) are one
+ * event with their count and last time; the request id is the first one's.
+ */
+function pullEvents(batch: BufferedPull[]): AuditEventInput[] {
+  const events: AuditEventInput[] = [];
+  const repeated = new Map<string, { summary: Record<string, unknown>; count: number }>();
+  for (const pull of batch) {
+    const pulledAt = pull.at.toISOString();
+    const key =
+      pull.status === 304
+        ? [
+            pull.principal.id,
+            pull.format,
+            pull.fromVersion,
+            pull.toVersion,
+            pull.context?.clientIp,
+          ].join(' ')
+        : undefined;
+    const seen = key === undefined ? undefined : repeated.get(key);
+    if (seen) {
+      seen.count++;
+      seen.summary.count = seen.count;
+      seen.summary.lastPulledAt = pulledAt;
+      continue;
+    }
+    const summary: Record<string, unknown> = {
+      format: pull.format,
+      status: pull.status,
+      fromVersion: pull.fromVersion,
+      toVersion: pull.toVersion,
+      bytes: pull.bytes,
+      sha256: pull.sha256 ?? null,
+      pulledAt,
+    };
+    if (key !== undefined) repeated.set(key, { summary, count: 1 });
+    events.push({
+      actor: pull.principal,
+      action: 'feed.pull',
+      objectType: 'feed',
+      objectId: pull.principal.organizationId,
+      summary,
+      context: pull.context,
+    });
+  }
+  return events;
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Queryable } from '#src/audit/audit.service.js';
 import type { Keyset } from '#src/common/pagination/cursor.js';
 import { keysetPage } from '#src/common/pagination/keyset-query.js';
@@ -15,6 +15,10 @@ export interface ImportCounters {
   rejected: number;
   rejectedRows: RejectedRow[];
 }
+
+/** The error of a job whose process died. */
+export const INTERRUPTED =
+  'interrupted: the service stopped during the import; nothing was imported';
 
 @Injectable()
 export class ImportsRepository {
@@ -75,43 +79,37 @@ export class ImportsRepository {
     );
   }
 
-  /**
-   * Jobs still receiving or merging whose connection is gone: the advisory lock its import
-   * connection held is free. Marks them failed; returns how many.
-   */
-  /** Fails one running job if its connection's lock is free; true if it did. */
-  async failIfOrphan(id: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows = await manager.query<{ id: string }[]>(
-        `SELECT id FROM imports WHERE id = $1 AND status IN ('receiving', 'merging')
-            AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))`,
-        [id],
-      );
-      if (rows.length === 0) return false;
-      await manager.query(
-        `UPDATE imports SET status = 'failed', error = 'interrupted: the service stopped during the import; nothing was imported',
-                finished_at = now(), updated_at = now()
-          WHERE id = $1`,
-        [id],
-      );
-      return true;
-    });
+  /** Fails one running job if its connection's lock is free; its status before, if it did. */
+  async failIfOrphan(manager: EntityManager, id: string): Promise<ImportStatus | undefined> {
+    const rows = await manager.query<{ id: string; status: ImportStatus }[]>(
+      `SELECT id, status FROM imports WHERE id = $1 AND status IN ('receiving', 'merging')
+          AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))`,
+      [id],
+    );
+    if (rows.length === 0) return undefined;
+    await manager.query(
+      `UPDATE imports SET status = 'failed', error = $2, finished_at = now(), updated_at = now()
+        WHERE id = $1`,
+      [id, INTERRUPTED],
+    );
+    return rows[0].status;
   }
 
-  async failOrphans(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows = await manager.query<{ id: string }[]>(
-        `SELECT id FROM imports WHERE status IN ('receiving', 'merging')
-            AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))`,
-      );
-      if (rows.length === 0) return 0;
-      await manager.query(
-        `UPDATE imports SET status = 'failed', error = 'interrupted: the service stopped during the import; nothing was imported',
-                finished_at = now(), updated_at = now()
-          WHERE id = ANY($1::uuid[])`,
-        [rows.map((r) => r.id)],
-      );
-      return rows.length;
-    });
+  /**
+   * Jobs still receiving or merging whose connection is gone: the advisory lock its import
+   * connection held is free. Marks them failed; returns them with their status before.
+   */
+  async failOrphans(manager: EntityManager): Promise<{ id: string; status: ImportStatus }[]> {
+    const rows = await manager.query<{ id: string; status: ImportStatus }[]>(
+      `SELECT id, status FROM imports WHERE status IN ('receiving', 'merging')
+          AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))`,
+    );
+    if (rows.length === 0) return [];
+    await manager.query(
+      `UPDATE imports SET status = 'failed', error = $2, finished_at = now(), updated_at = now()
+        WHERE id = ANY($1::uuid[])`,
+      [rows.map((r) => r.id), INTERRUPTED],
+    );
+    return rows;
   }
 }

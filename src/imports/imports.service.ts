@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { dedicatedClient } from '#src/database/data-source.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import type { Principal } from '#src/auth/principal.js';
@@ -32,8 +32,8 @@ import {
   type ImportJobResponse,
   type ImportOptions,
 } from '#src/imports/dto/import.dto.js';
-import type { ImportJobEntity, RejectedRow } from '#src/imports/import-job.entity.js';
-import { ImportsRepository } from '#src/imports/imports.repository.js';
+import type { ImportJobEntity, ImportStatus, RejectedRow } from '#src/imports/import-job.entity.js';
+import { ImportsRepository, INTERRUPTED } from '#src/imports/imports.repository.js';
 import {
   formatFromContentType,
   ImportFormatError,
@@ -95,7 +95,11 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
 
   /** Imports whose process died (their connection's lock is free) are marked failed. */
   async onApplicationBootstrap(): Promise<void> {
-    const n = await this.imports.failOrphans();
+    const n = await this.dataSource.transaction(async (manager) => {
+      const failed = await this.imports.failOrphans(manager);
+      for (const job of failed) await this.recordInterrupted(manager, job.id, job.status);
+      return failed.length;
+    });
     if (n > 0) this.log.warn(`${n} interrupted import(s) marked failed`);
   }
 
@@ -112,7 +116,12 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     if (!job) throw notFound('import');
     // A job still running whose connection is gone (its instance died) is failed on sight.
     if ((job.status === 'receiving' || job.status === 'merging') && !this.running.has(id)) {
-      if (await this.imports.failIfOrphan(id)) job = (await this.imports.findById(id))!;
+      const failed = await this.dataSource.transaction(async (manager) => {
+        const before = await this.imports.failIfOrphan(manager, id);
+        if (before !== undefined) await this.recordInterrupted(manager, id, before);
+        return before !== undefined;
+      });
+      if (failed) job = (await this.imports.findById(id))!;
     }
     return toImportResponse(job);
   }
@@ -200,7 +209,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       );
       await this.stage(client, job, body, format, counters);
     } catch (error) {
-      await this.abandon(client, job.id, counters, error);
+      await this.abandon(client, caller, job.id, counters, error);
       if (error instanceof ImportTooLargeError) throw tooLarge(this.config.IMPORT_MAX_BYTES);
       if (error instanceof ImportIdleError) {
         // The rest of the body will not be read: the connection closes after the answer.
@@ -222,6 +231,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     if (mode === 'reject' && counters.rejected > 0) {
       await this.abandon(
         client,
+        caller,
         job.id,
         counters,
         new Error(`${counters.rejected} row(s) rejected in reject mode; nothing was imported`),
@@ -231,7 +241,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     try {
       await this.imports.progress(job.id, counters, 'merging');
     } catch (error) {
-      await this.abandon(client, job.id, counters, error);
+      await this.abandon(client, caller, job.id, counters, error);
       throw error;
     }
     const merge = this.merge(client, caller, job, counters).finally(() => {
@@ -440,6 +450,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       this.log.warn(`Import ${job.id} failed during the merge: ${String(error)}`);
       await this.abandon(
         client,
+        caller,
         job.id,
         counters,
         new Error('the merge failed; nothing was imported'),
@@ -449,9 +460,14 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     await client.end().catch(() => undefined);
   }
 
-  /** Rolls back, closes the connection and records the failure. */
+  /**
+   * Rolls back, closes the connection and records the failure: the job's report and its audit
+   * event in one transaction. Should that fail too, the job stays running until it is found
+   * orphaned (its lock is free once this connection is closed), failed and recorded then.
+   */
   private async abandon(
     client: pg.Client,
+    caller: Principal,
     jobId: string,
     counters: Counters,
     error: unknown,
@@ -459,12 +475,46 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     await client.query('ROLLBACK').catch(() => undefined);
     await client.end().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
-    await this.imports
-      .finish(jobId, counters, { status: 'failed', created: 0, existing: 0, error: message })
+    await this.dataSource
+      .transaction(async (manager) => {
+        await this.imports.finish(
+          jobId,
+          counters,
+          { status: 'failed', created: 0, existing: 0, error: message },
+          manager,
+        );
+        await this.audit.record(manager, {
+          actor: caller,
+          action: 'import.fail',
+          objectType: 'import',
+          objectId: jobId,
+          summary: {
+            to: 'failed',
+            error: message.slice(0, 200),
+            rows: counters.rowsRead,
+            rejected: counters.rejected,
+          },
+        });
+      })
       .catch((e: unknown) =>
         this.log.warn(`Could not record the failure of import ${jobId}: ${String(e)}`),
       );
     this.running.delete(jobId);
+  }
+
+  /** A job whose process died, failed by the service (at start, or when it is read). */
+  private async recordInterrupted(
+    manager: EntityManager,
+    jobId: string,
+    from: ImportStatus,
+  ): Promise<void> {
+    await this.audit.record(manager, {
+      actor: 'system',
+      action: 'import.fail',
+      objectType: 'import',
+      objectId: jobId,
+      summary: { from, to: 'failed', error: INTERRUPTED },
+    });
   }
 }
 

@@ -72,7 +72,13 @@ export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown 
           action: 'indicator.expire',
           objectType: 'indicator',
           objectId: null,
-          summary: { count: expired.length, removed: feed.removed, at: now.toISOString() },
+          summary: {
+            from: 'active',
+            to: 'expired',
+            count: expired.length,
+            removed: feed.removed,
+            at: now.toISOString(),
+          },
         });
         return { expired: expired.length, removed: feed.removed };
       });

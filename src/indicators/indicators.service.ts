@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { fieldChanges } from '#src/audit/field-changes.js';
 import { Clock } from '#src/common/clock/clock.js';
 import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page } from '#src/common/pagination/cursor.js';
@@ -124,6 +125,8 @@ export class IndicatorsService {
     const indicator = await this.indicators.findById(id);
     if (!indicator) throw notFound('indicator');
     const { version, ...changes } = request;
+    // Read at the caller's version: the update below then changes exactly this state.
+    if (indicator.version !== version) throw staleVersion('indicator');
     checkValidity(
       changes.validFrom ?? indicator.validFrom,
       changes.validUntil ?? indicator.validUntil ?? undefined,
@@ -145,7 +148,7 @@ export class IndicatorsService {
         action: 'indicator.update',
         objectType: 'indicator',
         objectId: id,
-        summary: { changes: Object.keys(changes) },
+        summary: { value: indicator.value, changes: fieldChanges(indicator, changes) },
       });
       return toIndicatorResponse((await this.indicators.findById(id, manager))!);
     });
@@ -181,7 +184,13 @@ export class IndicatorsService {
         action: 'indicator.revoke',
         objectType: 'indicator',
         objectId: id,
-        summary: { from: indicator.status, reason: request.reason, removed: feed.removed },
+        summary: {
+          value: indicator.value,
+          from: indicator.status,
+          to: 'revoked',
+          reason: request.reason,
+          removed: feed.removed,
+        },
       });
     });
     return this.get(id);

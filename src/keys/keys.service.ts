@@ -74,7 +74,16 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.keys.withActiveKeyLocked(async (active, manager) => {
-      if (!active) await this.keys.insert(manager, this.newKey());
+      if (active) return;
+      const key = this.newKey();
+      await this.keys.insert(manager, key);
+      await this.audit.record(manager, {
+        actor: 'system',
+        action: 'signing_key.create',
+        objectType: 'signing_key',
+        objectId: key.kid,
+        summary: { alg: key.alg, reason: 'no active key at start' },
+      });
     });
     await this.reload();
     // Re-read in the background, so that verifying a token never waits for the database.
@@ -150,7 +159,7 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
         action: 'signing_key.rotate',
         objectType: 'signing_key',
         objectId: key.kid,
-        summary: { superseded: active?.kid ?? null },
+        summary: { alg: key.alg, superseded: active?.kid ?? null },
       });
       return key;
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { updateIfVersion } from '#src/database/versioned-update.js';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Keyset } from '#src/common/pagination/cursor.js';
 import { keysetPage } from '#src/common/pagination/keyset-query.js';
 import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
@@ -17,8 +17,9 @@ export class OrganizationsRepository {
     return this.dataSource.getRepository(OrganizationEntity);
   }
 
-  findById(id: string): Promise<OrganizationEntity | null> {
-    return this.repo.findOneBy({ id });
+  /** Through `manager` inside a transaction (never a second pool connection while it runs). */
+  findById(id: string, manager?: EntityManager): Promise<OrganizationEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(OrganizationEntity).findOneBy({ id });
   }
 
   /** A page of the organizations in scope (an ISP's scope is itself). */
@@ -33,17 +34,30 @@ export class OrganizationsRepository {
   }
 
   async insert(
+    manager: EntityManager,
     org: Pick<OrganizationEntity, 'kind' | 'name' | 'shortCode' | 'contacts'>,
   ): Promise<OrganizationEntity> {
-    return this.repo.save(this.repo.create({ ...org, shortCode: org.shortCode.toUpperCase() }));
+    const repo = manager.getRepository(OrganizationEntity);
+    return repo.save(repo.create({ ...org, shortCode: org.shortCode.toUpperCase() }));
+  }
+
+  /** The organization, locked until the end of the transaction (its state before a change). */
+  findByIdForUpdate(manager: EntityManager, id: string): Promise<OrganizationEntity | null> {
+    return manager
+      .getRepository(OrganizationEntity)
+      .createQueryBuilder('o')
+      .setLock('pessimistic_write')
+      .where('o.id = :id', { id })
+      .getOne();
   }
 
   /** Applies the changes if the row still has `version`; false when it does not (or is gone). */
   async updateIfVersion(
+    manager: EntityManager,
     id: string,
     version: number,
     changes: { name?: string; contacts?: OrganizationContacts },
   ): Promise<boolean> {
-    return updateIfVersion(this.repo, id, version, changes);
+    return updateIfVersion(manager.getRepository(OrganizationEntity), id, version, changes);
   }
 }

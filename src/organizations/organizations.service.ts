@@ -1,5 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { fieldChanges } from '#src/audit/field-changes.js';
 import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
@@ -16,6 +18,7 @@ import { OrganizationsRepository } from '#src/organizations/organizations.reposi
 @Injectable()
 export class OrganizationsService {
   constructor(
+    private readonly dataSource: DataSource,
     private readonly organizations: OrganizationsRepository,
     private readonly audit: AuditService,
   ) {}
@@ -44,18 +47,21 @@ export class OrganizationsService {
     request: CreateOrganizationRequest,
   ): Promise<OrganizationResponse> {
     try {
-      const org = await this.organizations.insert({
-        kind: request.kind,
-        name: request.name,
-        shortCode: request.shortCode,
-        contacts: { ...request.contacts },
-      });
-      await this.audit.record(undefined, {
-        actor: caller,
-        action: 'organization.create',
-        objectType: 'organization',
-        objectId: org.id,
-        summary: { kind: org.kind, shortCode: org.shortCode, name: org.name },
+      const org = await this.dataSource.transaction(async (manager) => {
+        const created = await this.organizations.insert(manager, {
+          kind: request.kind,
+          name: request.name,
+          shortCode: request.shortCode,
+          contacts: { ...request.contacts },
+        });
+        await this.audit.record(manager, {
+          actor: caller,
+          action: 'organization.create',
+          objectType: 'organization',
+          objectId: created.id,
+          summary: { kind: created.kind, shortCode: created.shortCode, name: created.name },
+        });
+        return created;
       });
       return toOrganizationResponse(org);
     } catch (error) {
@@ -75,18 +81,26 @@ export class OrganizationsService {
     request: UpdateOrganizationRequest,
   ): Promise<OrganizationResponse> {
     await this.get(caller, id);
-    const changed = await this.organizations.updateIfVersion(id, request.version, {
+    const changes = {
       ...(request.name === undefined ? {} : { name: request.name }),
       ...(request.contacts === undefined ? {} : { contacts: { ...request.contacts } }),
+    };
+    const changed = await this.dataSource.transaction(async (manager) => {
+      const before = await this.organizations.findByIdForUpdate(manager, id);
+      if (before?.version !== request.version) return false;
+      if (!(await this.organizations.updateIfVersion(manager, id, request.version, changes))) {
+        return false;
+      }
+      await this.audit.record(manager, {
+        actor: caller,
+        action: 'organization.update',
+        objectType: 'organization',
+        objectId: id,
+        summary: { changes: fieldChanges(before, changes) },
+      });
+      return true;
     });
     if (!changed) throw staleVersion('organization');
-    await this.audit.record(undefined, {
-      actor: caller,
-      action: 'organization.update',
-      objectType: 'organization',
-      objectId: id,
-      summary: { changes: Object.keys(request).filter((k) => k !== 'version') },
-    });
     return this.get(caller, id);
   }
 }

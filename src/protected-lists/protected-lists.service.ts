@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { fieldChanges } from '#src/audit/field-changes.js';
 import type { Principal } from '#src/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
@@ -127,19 +128,16 @@ export class ProtectedListsService implements OnApplicationBootstrap {
   ): Promise<ProtectedListResponse> {
     const list = await this.editable(id);
     const { version, ...changes } = request;
+    // Read at the caller's version: the update below then changes exactly this state.
+    if (list.version !== version) throw listChanged();
     await this.dataSource.transaction(async (manager) => {
-      if (!(await this.lists.touch(manager, id, changes, version))) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.conflict,
-          detail: 'The protected list was changed since you read it: read it again',
-        });
-      }
+      if (!(await this.lists.touch(manager, id, changes, version))) throw listChanged();
       await this.audit.record(manager, {
         actor: caller,
         action: 'protected_list.update',
         objectType: 'protected_list',
         objectId: id,
-        summary: { name: list.name, changes },
+        summary: { name: list.name, changes: fieldChanges(list, changes) },
       });
     });
     return this.get(id);
@@ -350,4 +348,11 @@ export class ProtectedListsService implements OnApplicationBootstrap {
       throw error;
     }
   }
+}
+
+function listChanged(): ProblemException {
+  return new ProblemException(HttpStatus.CONFLICT, {
+    type: ProblemType.conflict,
+    detail: 'The protected list was changed since you read it: read it again',
+  });
 }

@@ -20,8 +20,9 @@ import {
   SightingSummary,
   SightingSummaryQuery,
 } from '#src/sightings/dto/sighting.dto.js';
-import { SightingsService, summaryCsv } from '#src/sightings/sightings.service.js';
+import { SightingsService } from '#src/sightings/sightings.service.js';
 
+const SUMMARY_CSV = 'sightings-summary.csv';
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;
 
 @ApiTags('Sightings')
@@ -79,9 +80,9 @@ export class SightingsController {
     @Query() query: SightingSummaryQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SightingSummary | string> {
-    const summary = await this.sightings.summary(caller, query);
-    if (query.format !== 'csv') return summary;
-    void reply.headers(csvDownloadHeaders('sightings-summary.csv'));
-    return summaryCsv(summary);
+    if (query.format !== 'csv') return this.sightings.summary(caller, query);
+    const body = await this.sightings.exportSummary(caller, query, SUMMARY_CSV);
+    void reply.headers(csvDownloadHeaders(SUMMARY_CSV));
+    return body;
   }
 }

@@ -1,5 +1,5 @@
 import { toCsv } from '#src/common/csv/csv.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
@@ -207,6 +207,33 @@ export class SightingsService {
       })),
       truncated: rows.length > MAX_SUMMARY_ROWS,
     };
+  }
+
+  /** The summary as CSV: an export, recorded (with its SHA-256) before it is answered. */
+  async exportSummary(
+    caller: Principal,
+    query: SightingSummaryQuery,
+    filename: string,
+  ): Promise<string> {
+    const summary = await this.summary(caller, query);
+    const body = summaryCsv(summary);
+    const { format: _format, ...filters } = query;
+    await this.audit.record(undefined, {
+      actor: caller,
+      action: 'sighting.export',
+      objectType: 'sighting_summary',
+      objectId: null,
+      summary: {
+        format: 'csv',
+        filters,
+        rows: summary.items.length,
+        truncated: summary.truncated,
+        filename,
+        bytes: Buffer.byteLength(body),
+        sha256: createHash('sha256').update(body).digest('hex'),
+      },
+    });
+    return body;
   }
 
   private filterOf(

@@ -1,5 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { fieldChanges } from '#src/audit/field-changes.js';
 import { PrincipalCache } from '#src/auth/principal-cache.js';
 import type { Principal } from '#src/auth/principal.js';
 import { hashSecret } from '#src/auth/passwords.js';
@@ -22,6 +24,7 @@ import { UsersRepository } from '#src/users/users.repository.js';
 @Injectable()
 export class UsersService {
   constructor(
+    private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
     private readonly organizations: OrganizationsRepository,
     private readonly audit: AuditService,
@@ -61,19 +64,28 @@ export class UsersService {
         detail: `A user with e-mail ${request.email.toLowerCase()} exists already`,
       });
     }
-    const user = await this.users.insert({
-      organizationId: organization.id,
-      email: request.email,
-      name: request.name,
-      roles: request.roles,
-      passwordHash: await hashSecret(request.password),
-    });
-    await this.audit.record(undefined, {
-      actor: caller,
-      action: 'user.create',
-      objectType: 'user',
-      objectId: user.id,
-      summary: { organizationId: user.organizationId, email: user.email, roles: user.roles },
+    const passwordHash = await hashSecret(request.password);
+    const user = await this.dataSource.transaction(async (manager) => {
+      const created = await this.users.insert(manager, {
+        organizationId: organization.id,
+        email: request.email,
+        name: request.name,
+        roles: request.roles,
+        passwordHash,
+      });
+      await this.audit.record(manager, {
+        actor: caller,
+        action: 'user.create',
+        objectType: 'user',
+        objectId: created.id,
+        summary: {
+          organizationId: created.organizationId,
+          email: created.email,
+          name: created.name,
+          roles: created.roles,
+        },
+      });
+      return created;
     });
     return toUserResponse(user);
   }
@@ -89,34 +101,46 @@ export class UsersService {
       const organization = await this.organizations.findById(user.organizationId);
       if (organization) checkRolesFit(organization, request.roles);
     }
-    const changes = {
+    const visible = {
       ...(request.name === undefined ? {} : { name: request.name }),
       ...(request.roles === undefined ? {} : { roles: request.roles }),
       ...(request.disabled === undefined ? {} : { disabled: request.disabled }),
+    };
+    const changes = {
+      ...visible,
       ...(request.password === undefined
         ? {}
         : { passwordHash: await hashSecret(request.password), clearLockout: true }),
     };
     // Disabling and role removal take effect at once, in every instance (PrincipalCache).
     const changed = await this.principals.propagate(`user:${id}`, () =>
-      this.users.updateIfVersion(id, request.version, changes),
+      this.dataSource.transaction(async (manager) => {
+        const before = await this.users.findByIdForUpdate(manager, id);
+        if (before?.version !== request.version) return false;
+        if (!(await this.users.updateIfVersion(manager, id, request.version, changes))) {
+          return false;
+        }
+        // A new password or a disabled account ends every session (refresh token) at once.
+        const sessionsEnded =
+          request.password !== undefined || request.disabled === true
+            ? await this.users.endSessions(manager, id)
+            : 0;
+        await this.audit.record(manager, {
+          actor: caller,
+          action: 'user.update',
+          objectType: 'user',
+          objectId: id,
+          // What changed, from what to what; of the password only that it changed.
+          summary: {
+            changes: fieldChanges(before, visible),
+            ...(request.password === undefined ? {} : { passwordChanged: true }),
+            sessionsEnded,
+          },
+        });
+        return true;
+      }),
     );
     if (!changed) throw staleVersion('user');
-    await this.audit.record(undefined, {
-      actor: caller,
-      action: 'user.update',
-      objectType: 'user',
-      objectId: id,
-      // Which fields changed, never the password itself.
-      summary: {
-        changes: Object.keys(request).filter((k) => k !== 'version'),
-        ...(request.roles ? { roles: request.roles } : {}),
-        ...(request.disabled === undefined ? {} : { disabled: request.disabled }),
-      },
-    });
-    // A new password or a disabled account ends every session (refresh token) at once.
-    if (request.password !== undefined || request.disabled === true)
-      await this.users.endSessions(id);
     return this.get(caller, id);
   }
 }

@@ -10,6 +10,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditService } from '#src/audit/audit.service.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { AppConfig } from '#src/config/config.js';
 import { postPinned, type PostOutcome } from '#src/webhooks/webhook-http.js';
@@ -77,6 +78,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly webhooks: WebhooksRepository,
     private readonly guard: WebhookUrlGuard,
     private readonly secrets: WebhookSecrets,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
@@ -189,8 +191,8 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
             nextAttemptAt: new Date(finishedAt.getTime() + this.backoffMs(attempts)),
           } as const);
 
-    const recorded = await this.dataSource.transaction((manager) =>
-      this.webhooks.recordAttempt(
+    const recorded = await this.dataSource.transaction(async (manager) => {
+      const done = await this.webhooks.recordAttempt(
         manager,
         {
           deliveryId: delivery.id,
@@ -201,8 +203,28 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
           error,
         },
         next,
-      ),
-    );
+      );
+      // Attempts are machine work with their own log (webhook_attempts); dead-lettering ends
+      // the delivery until somebody redelivers it: that is recorded.
+      if (done && next.status === 'dead') {
+        await this.audit.record(manager, {
+          actor: 'system',
+          action: 'webhook_delivery.dead',
+          objectType: 'webhook_delivery',
+          objectId: delivery.id,
+          summary: {
+            subscriptionId: delivery.subscriptionId,
+            eventType: delivery.eventType,
+            from: 'pending',
+            to: 'dead',
+            attempts,
+            lastStatus: status,
+            lastError: error === null ? null : error.slice(0, 200),
+          },
+        });
+      }
+      return done;
+    });
     const line =
       `webhook delivery ${delivery.id} (${delivery.eventType}) attempt ${attempts}: ` +
       `${ok ? `delivered, HTTP ${status}` : `failed, ${error}`}; ` +

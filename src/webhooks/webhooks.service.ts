@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { fieldChanges } from '#src/audit/field-changes.js';
 import type { Principal } from '#src/auth/principal.js';
 import type { Role } from '#src/auth/roles.js';
 import { Clock } from '#src/common/clock/clock.js';
@@ -116,6 +117,8 @@ export class WebhooksService {
     request: UpdateWebhookRequest,
   ): Promise<WebhookResponse> {
     const current = await this.owned(caller, id);
+    // Read at the caller's version: the update below then changes exactly this state.
+    if (current.version !== request.version) throw staleVersion('webhook subscription');
     const url =
       request.url === undefined || request.url === current.url
         ? undefined
@@ -134,9 +137,12 @@ export class WebhooksService {
         objectType: 'webhook_subscription',
         objectId: id,
         summary: {
-          changes: Object.keys(request).filter((k) => k !== 'version'),
-          ...(url === undefined ? {} : { url }),
-          ...(request.active === undefined ? {} : { active: request.active }),
+          changes: fieldChanges(current, {
+            url,
+            events: request.events,
+            description: request.description,
+            active: request.active,
+          }),
         },
       });
       return row;

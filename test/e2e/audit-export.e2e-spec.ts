@@ -278,6 +278,7 @@ describe('audit exports', () => {
       const v = await verify(zip);
       const events = await eventsIn(zip);
       expect(events.map((e) => [e.action, e.objectId])).toEqual([
+        ['auth.login', expect.any(String)], // A's operator signing in
         ['blocking_request.approve', r1],
         ['assignment.acknowledge', expect.any(String)],
         ['assignment.confirm', expect.any(String)],
@@ -293,7 +294,7 @@ describe('audit exports', () => {
         b.org.id,
       );
       expect(events.some((e) => e.objectId === r2)).toBe(false);
-      expect(v.events).toBe(5);
+      expect(v.events).toBe(6);
       // Every event from the first selected one to the checkpoint is in the chain, by digest.
       expect(v.chainEvents).toBe(v.range.lastSeq - v.range.firstSeq + 1);
       expect(v.chainEvents).toBeGreaterThan(v.events);

@@ -434,10 +434,22 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       expect(done.body.attemptLog).toHaveLength(MAX_ATTEMPTS + 1);
       expect(receiver.at(sub.path).at(-1)!.headers['webhook-id']).toBe(id);
       const audit = await db.query(
-        `SELECT action, summary FROM audit_events WHERE object_id = $1`,
+        `SELECT action, summary FROM audit_events WHERE object_id = $1 ORDER BY seq`,
         [id],
       );
       expect(audit).toEqual([
+        {
+          action: 'webhook_delivery.dead',
+          summary: {
+            subscriptionId: sub.id,
+            eventType: 'request.published',
+            from: 'pending',
+            to: 'dead',
+            attempts: MAX_ATTEMPTS,
+            lastStatus: 500,
+            lastError: 'HTTP 500',
+          },
+        },
         {
           action: 'webhook_delivery.redeliver',
           summary: {
