@@ -152,6 +152,10 @@ export class ExportFiles {
       zip.addFile(path.join(this.dir, file.name), file.name, { mtime });
     }
     zip.end();
-    return zip.outputStream as Readable;
+    const output = zip.outputStream as Readable;
+    // A file that cannot be read (removed because the client went away): end the archive
+    // with the error rather than leave it unhandled.
+    zip.on('error', (error: Error) => output.destroy(error));
+    return output;
   }
 }

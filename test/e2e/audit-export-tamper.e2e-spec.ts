@@ -111,7 +111,8 @@ describe('exports of an audit trail tampered with in the database', () => {
     const keys = t.app.get(AuditKeysService);
     const key = (await keys.publicKeys()).find((k) => k.keyId === keys.signing().keyId)!;
     publicKey = createPublicKey(key.pem);
-  });
+    // A database of its own, migrated, and an application on it.
+  }, 120_000);
   afterAll(async () => {
     await t.close();
     await fresh.drop();

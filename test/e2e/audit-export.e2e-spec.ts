@@ -45,7 +45,9 @@ import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 type Json = Record<string, unknown>;
 
-const BIN = path.join(PROJECT_ROOT, 'dist', 'src', 'audit-verify', 'bin.js');
+/** The package's command (package.json "bin"); it runs the build, dist/. */
+const BIN = path.join(PROJECT_ROOT, 'bin', 'threat-exchange.js');
+const BUILT_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'audit-verify', 'cli.js');
 
 /** Runs a command; its exit code and output (never throws on a non-zero exit). */
 function runCommand(
@@ -197,7 +199,8 @@ describe('audit exports', () => {
         })
         .expect(status(201))
     ).body.id as string;
-  });
+    // A test app, six people and two published requests: slow on a loaded machine.
+  }, 120_000);
   afterAll(async () => {
     await t.close();
     await rm(dir, { recursive: true, force: true });
@@ -407,7 +410,7 @@ describe('audit exports', () => {
     beforeAll(async () => {
       earlier = (await download({ blockingRequestId: r1 })).file;
       zip = (await download({ blockingRequestId: r1 })).file;
-    });
+    }, 60_000);
 
     const jsonlEdit = (change: (text: string) => string) => (e: Map<string, Buffer>) =>
       editText(e, EVENTS_JSONL, change);
@@ -515,7 +518,8 @@ describe('audit exports', () => {
     });
 
     it('the command the package ships: exit 0 with a summary, 1 with the reason, 2 for misuse', async () => {
-      if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
+      if (!existsSync(BUILT_CLI))
+        throw new Error(`${BUILT_CLI} is missing: run npm run build first`);
       const pem = path.join(dir, 'audit-public-key.pem');
       await writeFile(pem, publicKeyPem);
       const ok = await runCommand(process.execPath, [
