@@ -450,6 +450,8 @@ interface Phase {
   events: number;
   appends?: AppendSummary;
   activity?: { samples: number; sessions: Activity };
+  /** Import: POSTs answered 429 and retried. */
+  retries?: number;
 }
 
 interface AppendSummary {
@@ -682,20 +684,32 @@ async function workloadRun(
     };
 
     // ---- import
+    let importRetries = 0;
     const batches: string[] = [];
     for (let i = 0; i < values.length; i += IMPORT_BATCH) {
       batches.push(`${values.slice(i, i + IMPORT_BATCH).join('\n')}\n`);
     }
     await timed('import', values.length, () =>
       inParallel(batches, CONCURRENCY, async (body) => {
-        const job = await api.expect<{ id: string }>(
-          202,
-          'POST',
-          '/api/v1/imports?mode=reject',
-          staff.analyst,
-          body,
-          'text/plain',
-        );
+        // A job reads `succeeded` a moment before its slot is free: a client that starts the next
+        // one at once may get a 429 (IMPORT_MAX_CONCURRENT), and retries.
+        let job: { id: string };
+        for (;;) {
+          const res = await api.call<{ id: string }>(
+            'POST',
+            '/api/v1/imports?mode=reject',
+            staff.analyst,
+            body,
+            'text/plain',
+          );
+          if (res.status === 202) {
+            job = res.body;
+            break;
+          }
+          if (res.status !== 429) throw new Error(`import answered ${res.status}: ${res.text}`);
+          importRetries++;
+          await sleep(20);
+        }
         for (;;) {
           const state = await api.expect<{ status: string; report: { created: number } | null }>(
             200,
@@ -709,6 +723,8 @@ async function workloadRun(
         }
       }),
     );
+
+    phases.import.retries = importRetries;
 
     // ---- publish
     const requestIds: string[] = new Array<string>(requestCount);
