@@ -80,7 +80,7 @@ export class AuditChain1795890000000 implements MigrationInterface {
           WHERE e."id" = v.id`,
         [rows.map((r) => r.id), seqs, digests, hashes],
       );
-      lastId = rows[rows.length - 1]!.id;
+      lastId = rows[rows.length - 1].id;
     }
     await queryRunner.query(
       `ALTER TABLE "audit_events"

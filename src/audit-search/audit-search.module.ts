@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { AuditSearchController } from '#src/audit-search/audit-search.controller.js';
 import { AuditSearchRepository } from '#src/audit-search/audit-search.repository.js';
 import { AuditSearchService } from '#src/audit-search/audit-search.service.js';
+import { AuditChainRepository } from '#src/audit-search/audit-chain.repository.js';
+import { AuditVerifyService } from '#src/audit-search/audit-verify.service.js';
 
 /** The auditor's read side of audit_events; the writer stays in the global AuditModule. */
 @Module({
   controllers: [AuditSearchController],
-  providers: [AuditSearchRepository, AuditSearchService],
+  providers: [AuditSearchRepository, AuditSearchService, AuditChainRepository, AuditVerifyService],
 })
 export class AuditSearchModule {}

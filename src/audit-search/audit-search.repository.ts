@@ -23,6 +23,8 @@ export interface AuditFilter {
 
 export interface AuditRow {
   id: string;
+  seq: number;
+  hash: string;
   at: Date;
   atText: string;
   actorType: 'user' | 'api_client' | 'system';
@@ -39,6 +41,8 @@ export interface AuditRow {
 
 interface RawAuditRow {
   id: string;
+  seq: string;
+  hash: Buffer;
   at: Date;
   at_text: string;
   actor_type: AuditRow['actorType'];
@@ -83,7 +87,7 @@ export class AuditSearchRepository {
     }
     params.push(limit + 1);
     const rows = await this.dataSource.query<RawAuditRow[]>(
-      `SELECT e.id::text AS id, e.at,
+      `SELECT e.id::text AS id, e.seq::text AS seq, e.hash, e.at,
               to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at_text,
               e.actor_type, e.actor_id, e.organization_id, e.roles, e.action, e.object_type,
               e.object_id, e.summary, e.request_id, e.client_ip
@@ -95,6 +99,8 @@ export class AuditSearchRepository {
     );
     return rows.map((r): AuditRow => ({
       id: r.id,
+      seq: Number(r.seq),
+      hash: r.hash.toString('hex'),
       at: r.at,
       atText: r.at_text,
       actorType: r.actor_type,

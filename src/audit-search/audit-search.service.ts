@@ -37,6 +37,8 @@ export function decodeAuditCursor(cursor: string | undefined): AuditKeyset | und
 function toResponse(r: AuditRow): AuditEventResponse {
   return {
     id: r.id,
+    seq: r.seq,
+    hash: r.hash,
     at: r.at.toISOString(),
     actor: { type: r.actorType, id: r.actorId },
     organizationId: r.organizationId,

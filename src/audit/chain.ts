@@ -15,7 +15,7 @@ import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 export const CHAIN_FORMAT = 1;
 
 /** hash(0): the link before the first event. */
-export const GENESIS_HASH = Buffer.alloc(32);
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 /** The hashed fields of an event, exactly as stored and exported. */
 export interface AuditEventFields {
@@ -159,7 +159,7 @@ export function documentSignatureValid(
 
 /** Where and how a chain stops being what it claims; `message` names the event. */
 export interface ChainBreak {
-  kind: 'gap' | 'order' | 'content' | 'link' | 'checkpoint' | 'truncated';
+  kind: 'gap' | 'order' | 'content' | 'link' | 'checkpoint' | 'truncated' | 'head';
   /** The first event (seq) that does not verify. */
   seq: number;
   message: string;

@@ -10,9 +10,13 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '#src/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
+import type { Principal } from '#src/auth/principal.js';
+import { CompliancePdfService } from '#src/compliance/compliance-pdf.service.js';
 import { ComplianceService } from '#src/compliance/compliance.service.js';
 import {
   ComplianceCsvQuery,
+  CompliancePdfQuery,
   ComplianceReport,
   ComplianceReportQuery,
 } from '#src/compliance/dto/compliance.dto.js';
@@ -88,6 +92,42 @@ export class ComplianceController {
     void reply.header('vary', 'Accept');
     if (wantsCsv(query.format, accept)) return sendCsv(this.compliance, query, reply);
     return this.compliance.report({ from: query.from, to: query.to });
+  }
+}
+
+/** `GET /compliance/report.pdf`: the report as a document, in Vietnamese or English. */
+@ApiTags('Compliance')
+@Controller('compliance')
+export class CompliancePdfController {
+  constructor(private readonly pdf: CompliancePdfService) {}
+
+  @Get('report.pdf')
+  @Roles(...READERS)
+  @ApiOperation({
+    operationId: 'getCompliancePdf',
+    summary: 'The compliance report as a PDF (Vietnamese or English)',
+    description:
+      'A document for the record over the requests **published** in [from, to) (`from` and `to` as for `GET /compliance`): the per-ISP figures of the JSON report (the ISPs with at least one assignment in the window), then each request (document number, title, publication, deadline) with its ISPs (status, acknowledged, applied and confirmed at, time to apply, overdue), the overdue assignments, and the rejections with their reasons. Times in Asia/Ho_Chi_Minh. The same window, language and clock give the same bytes. Each export is recorded in the audit trail (`compliance.report_export`). Definitions: docs/department.md#compliance-report.',
+  })
+  @ApiProduces('application/pdf')
+  @ApiOkResponse({
+    description:
+      'The PDF file (`Content-Disposition: attachment; filename="compliance-<from>-<to>-<lang>.pdf"`)',
+    content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiProblemResponses(400)
+  async report(
+    @CurrentPrincipal() caller: Principal,
+    @Query() query: CompliancePdfQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    const file = await this.pdf.export(caller, query);
+    void reply.headers({
+      'content-type': 'application/pdf',
+      'content-disposition': `attachment; filename="${file.filename}"`,
+      'cache-control': 'private, no-store',
+    });
+    return file.body;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   APPLIED_STATUSES_SQL as APPLIED,
   CLOSED_STATUSES_SQL as CLOSED,
@@ -66,9 +66,10 @@ export class ComplianceRepository {
    * applied/partially_applied confirmation) was stated at or before the deadline. Not closed_at:
    * that is the first close of any kind, so a rejection on time followed by a late application
    * would count. The time to apply stays applied_at (the latest confirmation's) − publication.
+   * On `manager` when given (a transaction's), else the pool.
    */
-  report(from: Date, to: Date, now: Date): Promise<ComplianceRow[]> {
-    return this.dataSource.query<ComplianceRow[]>(
+  report(from: Date, to: Date, now: Date, manager?: EntityManager): Promise<ComplianceRow[]> {
+    return (manager ?? this.dataSource).query<ComplianceRow[]>(
       `WITH window_assignments AS (
          SELECT a.id, a.organization_id, a.request_id, a.status, a.deadline_at, a.closed_at,
                 a.applied_at, a.acknowledged_at, a.last_confirmation_id, r.published_at,

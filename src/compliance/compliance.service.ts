@@ -50,7 +50,7 @@ export interface ComplianceCsv {
 const round = (n: number | null): number | null => (n === null ? null : Math.round(n));
 const version = (v: string | null): number | null => (v === null ? null : Number(v));
 
-function toIspCompliance(r: ComplianceRow): IspCompliance {
+export function toIspCompliance(r: ComplianceRow): IspCompliance {
   return {
     organization: { id: r.organization_id, name: r.name, shortCode: r.short_code },
     assignments: r.assignments,
@@ -83,6 +83,11 @@ function toIspCompliance(r: ComplianceRow): IspCompliance {
     currentVersion: version(r.current_version),
     versionLag: r.version_lag,
   };
+}
+
+/** An instant in a file name: `2026-11-01T000000Z` (milliseconds kept when not zero). */
+export function fileStamp(iso: string): string {
+  return iso.replace(/[:.]/g, '').replace(/000Z$/, 'Z');
 }
 
 /**
@@ -139,12 +144,17 @@ export class ComplianceService {
       i.versionLag,
     ]);
     const body = toCsv(CSV_COLUMNS, rows, bom);
-    const day = (iso: string): string => iso.replace(/[:.]/g, '').replace(/000Z$/, 'Z');
-    return { filename: `compliance-${day(report.from)}-${day(report.to)}.csv`, body };
+    return {
+      filename: `compliance-${fileStamp(report.from)}-${fileStamp(report.to)}.csv`,
+      body,
+    };
   }
 
-  /** [from, to) from the query: defaults, then ISO dates with zones, from < to, span cap. */
-  private window(query: ComplianceQuery, now: Date): { from: Date; to: Date } {
+  /**
+   * [from, to) from the query: defaults, then ISO dates with zones, from < to, span cap (400
+   * problems naming the parameter). The PDF parses its window here too.
+   */
+  window(query: ComplianceQuery, now: Date): { from: Date; to: Date } {
     const problems: InvalidParam[] = [];
     const parse = (name: 'from' | 'to'): Date | undefined => {
       const text = query[name];

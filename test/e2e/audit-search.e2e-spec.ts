@@ -14,6 +14,8 @@ import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 interface Event {
   id: string;
+  seq: number;
+  hash: string;
   at: string;
   actor: { type: string; id: string | null };
   organizationId: string | null;
@@ -85,6 +87,8 @@ describe('audit search', () => {
     expect(events.map((e) => e.objectId)).toEqual([...indicatorIds].reverse());
     expect(events[4]).toEqual({
       id: expect.stringMatching(/^\d+$/),
+      seq: expect.any(Number),
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
       at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       actor: { type: 'user', id: staff.analystId },
       organizationId: staff.organization.id,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '#src/database/data-source.js';
-import { revertLastMigration, runMigrations } from '#src/database/migrations.js';
+import { runMigrations } from '#src/database/migrations.js';
+import { revertThrough } from '#test/support/migrations.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 
 const DB = { DB_POOL_MAX: 2, DB_CONNECT_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 0 };
@@ -28,11 +29,7 @@ describe('AssignmentFeedVersion migration backfill', () => {
     db = await freshDatabase();
     ds = await createDataSource(db.url, DB);
     await ds.initialize();
-    const [last] = await ds.query<{ name: string }[]>(
-      `SELECT name FROM typeorm_migrations ORDER BY id DESC LIMIT 1`,
-    );
-    expect(last.name).toBe('AssignmentFeedVersion1795880000100');
-    await revertLastMigration(ds);
+    await revertThrough(ds, 'AssignmentFeedVersion1795880000100');
     await ds.query(
       `INSERT INTO organizations (id, kind, name, short_code, version)
        VALUES ($1, 'department', 'Dept', 'DEPT-M', 1), ($2, 'isp', 'A', 'ISP-A', 1),

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '#src/database/data-source.js';
-import { revertLastMigration, runMigrations } from '#src/database/migrations.js';
+import { runMigrations } from '#src/database/migrations.js';
+import { revertThrough } from '#test/support/migrations.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 
 const DB = { DB_POOL_MAX: 2, DB_CONNECT_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 0 };
@@ -37,13 +38,7 @@ describe('FeedStix migration backfill', () => {
     ds = await createDataSource(db.url, DB);
     await ds.initialize();
     // Back to the schema just before FeedStix: later migrations are undone first.
-    for (;;) {
-      const [last] = await ds.query<{ name: string }[]>(
-        `SELECT name FROM typeorm_migrations ORDER BY id DESC LIMIT 1`,
-      );
-      await revertLastMigration(ds);
-      if (last.name === 'FeedStix1795876256165') break;
-    }
+    await revertThrough(ds, 'FeedStix1795876256165');
     await ds.query(
       `INSERT INTO organizations (id, kind, name, short_code, version)
        VALUES ($1, 'isp', 'ISP', 'ISP-M', 1)`,

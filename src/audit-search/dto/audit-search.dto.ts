@@ -72,8 +72,21 @@ export class AuditActor {
 }
 
 export class AuditEventResponse {
-  @ApiProperty({ example: '1024', description: 'The event number (a string: a 64-bit integer)' })
+  @ApiProperty({ example: '1024', description: 'The row id (a string: a 64-bit integer)' })
   id!: string;
+
+  @ApiProperty({
+    example: 1024,
+    description: "The event's place in the chain: dense from 1 (GET /audit/verify checks it)",
+  })
+  seq!: number;
+
+  @ApiProperty({
+    example: '9f2c…',
+    description:
+      'The chain hash after this event: SHA-256(previous hash ‖ SHA-256(JCS(event))), hex',
+  })
+  hash!: string;
 
   @ApiProperty({ format: 'date-time' })
   at!: string;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PDF_LANGUAGES, type PdfLanguage } from '#src/compliance/compliance-pdf.labels.js';
 
 /** Longest window one report may cover (days). */
 export const MAX_SPAN_DAYS = 366;
@@ -49,6 +50,18 @@ export class ComplianceReportQuery extends ComplianceCsvQuery {
   @IsOptional()
   @IsIn(['json', 'csv'], { message: 'format must be json or csv' })
   format?: 'json' | 'csv';
+}
+
+/** `GET /compliance/report.pdf`: the window and the language. */
+export class CompliancePdfQuery extends ComplianceQuery {
+  @ApiPropertyOptional({
+    enum: PDF_LANGUAGES,
+    default: 'vi',
+    description: 'The language of the document: Vietnamese (`vi`) or English (`en`)',
+  })
+  @IsOptional()
+  @IsIn(PDF_LANGUAGES, { message: 'lang must be vi or en' })
+  lang?: PdfLanguage;
 }
 
 export class ComplianceOrganization {

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AuditEventFields, SignedCheckpoint } from '#src/audit/chain.js';
+import { CHAIN_FORMAT } from '#src/audit/chain.js';
+
+/** An event as stored: its fields, place, digest and hash. */
+export interface StoredEvent {
+  seq: number;
+  fields: AuditEventFields;
+  digest: Buffer;
+  hash: Buffer;
+}
+
+interface RawStoredEvent {
+  seq: string;
+  /** Microseconds, UTC, without the zone: what was stored, not rounded by a JS Date. */
+  at_text: string;
+  actor_type: AuditEventFields['actorType'];
+  actor_id: string | null;
+  organization_id: string | null;
+  roles: string[];
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  summary: Record<string, unknown>;
+  request_id: string | null;
+  client_ip: string | null;
+  digest: Buffer;
+  hash: Buffer;
+}
+
+/**
+ * The stored time as the chain writes it (milliseconds); a time with microseconds the chain
+ * never writes is kept as it is, so that it shows as an altered event.
+ */
+function chainTime(atText: string): string {
+  return `${atText.endsWith('000') ? atText.slice(0, -3) : atText}Z`;
+}
+
+/** Reads the chain for verification; never writes. */
+@Injectable()
+export class AuditChainRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Events with seq in (afterSeq, lastSeq], in seq order, at most `limit`. */
+  async events(afterSeq: number, lastSeq: number, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.dataSource.query<RawStoredEvent[]>(
+      `SELECT seq::text AS seq,
+              to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_text,
+              actor_type, actor_id, organization_id, roles, action, object_type, object_id,
+              summary, request_id, client_ip, digest, hash
+         FROM audit_events e
+        WHERE e.seq > $1 AND e.seq <= $2
+        ORDER BY e.seq
+        LIMIT $3`,
+      [afterSeq, lastSeq, limit],
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      fields: {
+        at: chainTime(r.at_text),
+        actorType: r.actor_type,
+        actorId: r.actor_id,
+        organizationId: r.organization_id,
+        roles: r.roles,
+        action: r.action,
+        objectType: r.object_type,
+        objectId: r.object_id,
+        summary: r.summary,
+        requestId: r.request_id,
+        clientIp: r.client_ip,
+      },
+      digest: r.digest,
+      hash: r.hash,
+    }));
+  }
+
+  /** The stored hash of one event (a range's anchor), if that event exists. */
+  async hashAt(seq: number): Promise<Buffer | undefined> {
+    const [row] = await this.dataSource.query<{ hash: Buffer }[]>(
+      `SELECT hash FROM audit_events WHERE seq = $1`,
+      [seq],
+    );
+    return row?.hash;
+  }
+
+  /** What the head row says, and the highest seq actually stored. */
+  async head(): Promise<{ seq: number; hash: Buffer; maxSeq: number }> {
+    const [row] = await this.dataSource.query<{ seq: string; hash: Buffer; max_seq: string }[]>(
+      `SELECT h.seq::text AS seq, h.hash,
+              coalesce((SELECT max(seq) FROM audit_events), 0)::text AS max_seq
+         FROM audit_head h`,
+    );
+    if (row === undefined) throw new Error('audit_head is missing: run the migrations');
+    return { seq: Number(row.seq), hash: row.hash, maxSeq: Number(row.max_seq) };
+  }
+
+  /** Checkpoints whose size lies in [fromSeq, toSeq], by size. */
+  async checkpoints(
+    fromSeq: number,
+    toSeq: number,
+  ): Promise<(SignedCheckpoint & { id: string })[]> {
+    const rows = await this.dataSource.query<
+      { id: string; size: string; head: Buffer; time: Date; key_id: string; signature: Buffer }[]
+    >(
+      `SELECT c.id::text AS id, c.size::text AS size, c.head, c.time, c.key_id, c.signature
+         FROM audit_checkpoints c
+        WHERE c.size >= $1 AND c.size <= $2
+        ORDER BY c.size, c.id`,
+      [fromSeq, toSeq],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      v: CHAIN_FORMAT,
+      size: Number(r.size),
+      head: r.head.toString('hex'),
+      time: r.time.toISOString(),
+      keyId: r.key_id,
+      sig: r.signature.toString('base64url'),
+    }));
+  }
+
+  /** The checkpoint with the largest size, which a truncation would leave behind. */
+  async largestCheckpoint(): Promise<(SignedCheckpoint & { id: string }) | undefined> {
+    const [row] = await this.dataSource.query<{ size: string }[]>(
+      `SELECT c.size::text AS size FROM audit_checkpoints c ORDER BY c.size DESC, c.id DESC LIMIT 1`,
+    );
+    if (row === undefined) return undefined;
+    const size = Number(row.size);
+    return (await this.checkpoints(size, size))[0];
+  }
+}

@@ -1,0 +1,167 @@
+import { performance } from 'node:perf_hooks';
+import type { KeyObject } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuditKeysService } from '#src/audit/audit-keys.service.js';
+import {
+  ChainWalk,
+  checkpointSignatureValid,
+  decodeCheckpointHeader,
+  GENESIS_HASH,
+  type ChainBreak,
+  type SignedCheckpoint,
+} from '#src/audit/chain.js';
+import { AuditChainRepository } from '#src/audit-search/audit-chain.repository.js';
+import type {
+  AuditVerification,
+  AuditVerifyQuery,
+} from '#src/audit-search/dto/audit-verify.dto.js';
+import { validationProblem } from '#src/common/problem/validation.js';
+
+/** Events read per query while walking. */
+const BATCH = 5000;
+
+/**
+ * Verifies the stored chain, whole or a range: recomputes every event's digest from its fields
+ * and every link from the previous hash, checks each signed checkpoint in the range (its
+ * signature, and the hash at its size against its head) and that the head row and the largest
+ * checkpoint agree with where the chain ends. Stops at the first break and names it.
+ */
+@Injectable()
+export class AuditVerifyService {
+  constructor(
+    private readonly chain: AuditChainRepository,
+    private readonly keys: AuditKeysService,
+  ) {}
+
+  async verify(query: AuditVerifyQuery): Promise<AuditVerification> {
+    const started = performance.now();
+    const held = query.checkpoint === undefined ? undefined : this.heldCheckpoint(query.checkpoint);
+    const head = await this.chain.head();
+    const largest = await this.chain.largestCheckpoint();
+    const end = Math.max(head.seq, head.maxSeq, largest?.size ?? 0, held?.size ?? 0);
+    const fromSeq = query.fromSeq ?? 1;
+    const toSeq = query.toSeq ?? end;
+    if (toSeq > end) {
+      throw validationProblem([
+        { name: 'toSeq', reason: `toSeq is beyond the end of the chain (${end})` },
+      ]);
+    }
+    if (fromSeq > Math.max(toSeq, 1)) {
+      throw validationProblem([{ name: 'fromSeq', reason: 'fromSeq must not exceed toSeq' }]);
+    }
+    const whole = query.fromSeq === undefined && query.toSeq === undefined;
+    const anchor = fromSeq === 1 ? GENESIS_HASH : await this.chain.hashAt(fromSeq - 1);
+    const result = (firstBreak: ChainBreak | null, walk: ChainWalk, checked: number) => ({
+      valid: firstBreak === null,
+      fromSeq,
+      toSeq,
+      verifiedThrough: walk.size,
+      events: walk.size - fromSeq + 1,
+      checkpointsChecked: checked,
+      head: { seq: head.seq, hash: head.hash.toString('hex') },
+      firstBreak,
+      durationMs: Math.round(performance.now() - started),
+    });
+    if (anchor === undefined) {
+      const walk = new ChainWalk(GENESIS_HASH, fromSeq);
+      return result(
+        {
+          kind: 'gap',
+          seq: fromSeq - 1,
+          message: `event ${fromSeq - 1}, the one before the range, is missing: the range has no anchor`,
+        },
+        walk,
+        0,
+      );
+    }
+    const walk = new ChainWalk(anchor, fromSeq);
+    const checkpoints = await this.chain.checkpoints(fromSeq - 1, toSeq);
+    if (held !== undefined && held.size >= fromSeq - 1 && held.size <= toSeq) {
+      checkpoints.push(held);
+      checkpoints.sort((a, b) => a.size - b.size);
+    }
+    let next = 0;
+    let checked = 0;
+    const keyCache = new Map<string, KeyObject | undefined>();
+    const checkCheckpoints = async (upTo: number): Promise<ChainBreak | undefined> => {
+      while (next < checkpoints.length && checkpoints[next].size <= upTo) {
+        const cp = checkpoints[next++];
+        const broken = await this.checkpoint(cp, walk, keyCache);
+        checked += 1;
+        if (broken) return broken;
+      }
+      return undefined;
+    };
+    let broken = await checkCheckpoints(fromSeq - 1);
+    let after = fromSeq - 1;
+    while (!broken && after < toSeq) {
+      const batch = await this.chain.events(after, toSeq, BATCH);
+      if (batch.length === 0) break;
+      for (const event of batch) {
+        broken = walk.event(event.seq, event.fields, event.digest, event.hash);
+        if (broken) break;
+        broken = await checkCheckpoints(event.seq);
+        if (broken) break;
+      }
+      after = batch[batch.length - 1].seq;
+    }
+    if (!broken && walk.size < toSeq) {
+      const beyond =
+        checkpoints[next] ?? (largest && largest.size > walk.size ? largest : undefined);
+      broken =
+        beyond === undefined
+          ? {
+              kind: 'truncated',
+              seq: walk.size + 1,
+              message: `the chain ends at event ${walk.size} but the head says ${head.seq}: events ${walk.size + 1}–${toSeq} are missing (truncated)`,
+            }
+          : walk.checkpoint(beyond, undefined)!;
+    }
+    if (!broken && whole && (head.seq !== walk.size || !head.hash.equals(walk.head))) {
+      broken = {
+        kind: 'head',
+        seq: walk.size,
+        message: `the head row (event ${head.seq}) does not match the chain's end (event ${walk.size}): it was moved by hand`,
+      };
+    }
+    return result(broken ?? null, walk, checked);
+  }
+
+  private heldCheckpoint(value: string): SignedCheckpoint & { id: string } {
+    try {
+      const cp = decodeCheckpointHeader(value);
+      if (
+        !Number.isSafeInteger(cp.size) ||
+        cp.size < 0 ||
+        typeof cp.head !== 'string' ||
+        typeof cp.time !== 'string' ||
+        typeof cp.keyId !== 'string' ||
+        typeof cp.sig !== 'string'
+      ) {
+        throw new Error('not a checkpoint');
+      }
+      return { ...cp, id: 'given in the request' };
+    } catch {
+      throw validationProblem([
+        { name: 'checkpoint', reason: 'checkpoint is not an X-Audit-Checkpoint value' },
+      ]);
+    }
+  }
+
+  private async checkpoint(
+    cp: SignedCheckpoint & { id: string },
+    walk: ChainWalk,
+    keyCache: Map<string, KeyObject | undefined>,
+  ): Promise<ChainBreak | undefined> {
+    if (!keyCache.has(cp.keyId)) keyCache.set(cp.keyId, await this.keys.publicKey(cp.keyId));
+    const key = keyCache.get(cp.keyId);
+    if (key === undefined || !checkpointSignatureValid(cp, key)) {
+      return {
+        kind: 'checkpoint',
+        seq: cp.size,
+        message: `checkpoint ${cp.id} (size ${cp.size}, ${cp.time}) does not carry a valid signature of an audit key: it was forged or altered`,
+      };
+    }
+    return walk.checkpoint(cp, walk.size === cp.size ? walk.head : undefined);
+  }
+}

@@ -1,0 +1,162 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import {
+  canonicalJson,
+  chainHash,
+  ChainWalk,
+  checkpointSignatureValid,
+  decodeCheckpointHeader,
+  encodeCheckpointHeader,
+  eventBytes,
+  eventDigest,
+  GENESIS_HASH,
+  signCheckpoint,
+  type AuditEventFields,
+} from '#src/audit/chain.js';
+
+const event = (i: number): AuditEventFields => ({
+  at: new Date(Date.UTC(2026, 10, 28, 10, 0, 0, i)).toISOString(),
+  actorType: 'user',
+  actorId: '3f0c4b8e-8a43-4c5e-9d59-1b2f3a4c5d6e',
+  organizationId: null,
+  roles: ['analyst'],
+  action: 'indicator.create',
+  objectType: 'indicator',
+  objectId: String(i),
+  summary: { value: `tên-miền-${i}.vn`, n: i },
+  requestId: `req-${i}`,
+  clientIp: '192.0.2.1',
+});
+
+function chain(n: number) {
+  let previous = GENESIS_HASH;
+  return Array.from({ length: n }, (_, k) => {
+    const fields = event(k + 1);
+    const digest = eventDigest(fields);
+    previous = chainHash(previous, digest);
+    return { seq: k + 1, fields, digest, hash: previous };
+  });
+}
+
+describe('canonicalJson (RFC 8785)', () => {
+  it('writes the RFC’s example exactly (numbers, escapes, literals, key order)', () => {
+    const input = JSON.parse(
+      '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],' +
+        ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",' +
+        ' "literals": [null, true, false]}',
+    ) as unknown;
+    expect(canonicalJson(input)).toBe(
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],' +
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+    );
+  });
+
+  it('sorts keys by UTF-16 code units (RFC 8785 §3.2.3)', () => {
+    const input = JSON.parse(
+      '{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control","\\u00f6":"Latin Small Letter O With Diaeresis"}',
+    ) as Record<string, string>;
+    // (Not re-parsed: JSON.parse would put the integer-like key "1" first again.)
+    const order = ['\r', '1', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33'];
+    expect(canonicalJson(input)).toBe(
+      `{${order.map((k) => `${JSON.stringify(k)}:${JSON.stringify(input[k])}`).join(',')}}`,
+    );
+  });
+
+  it('refuses what JSON cannot hold exactly', () => {
+    for (const bad of [NaN, Infinity, 1n, new Date(0), () => 1, Symbol('x')]) {
+      expect(() => canonicalJson({ a: bad })).toThrow(TypeError);
+    }
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+  });
+
+  it('hashes the event fields with v:1 and nothing else', () => {
+    expect(JSON.parse(eventBytes(event(1)))).toEqual({ v: 1, ...event(1) });
+    expect(eventBytes({ ...event(1), seq: 9, hash: 'x' } as AuditEventFields)).toBe(
+      eventBytes(event(1)),
+    );
+  });
+});
+
+describe('ChainWalk', () => {
+  it('walks a good chain and ends at its head', () => {
+    const events = chain(20);
+    const walk = new ChainWalk();
+    for (const e of events) expect(walk.event(e.seq, e.fields, e.digest, e.hash)).toBeUndefined();
+    expect(walk.size).toBe(20);
+    expect(walk.head.equals(events[19].hash)).toBe(true);
+  });
+
+  it('walks a range from its anchor, and events known only by digest', () => {
+    const events = chain(10);
+    const walk = new ChainWalk(events[3].hash, 5);
+    for (const e of events.slice(4)) {
+      expect(walk.event(e.seq, e.seq % 2 ? e.fields : undefined, e.digest, e.hash)).toBeUndefined();
+    }
+    expect(walk.size).toBe(10);
+  });
+
+  it('names each kind of break at its event', () => {
+    const events = chain(6);
+    const run = (mutate: (list: typeof events) => typeof events) => {
+      const walk = new ChainWalk();
+      for (const e of mutate(events.map((x) => ({ ...x, fields: { ...x.fields } })))) {
+        const broken = walk.event(e.seq, e.fields, e.digest, e.hash);
+        if (broken) return broken;
+      }
+      return undefined;
+    };
+    expect(run((l) => l.filter((e) => e.seq !== 3))).toMatchObject({ kind: 'gap', seq: 3 });
+    expect(run((l) => [...l.slice(0, 3), l[2], ...l.slice(3)])).toMatchObject({
+      kind: 'order',
+      seq: 3,
+    });
+    expect(
+      run((l) => {
+        l[3].fields.summary = { value: 'other.vn' };
+        return l;
+      }),
+    ).toMatchObject({ kind: 'content', seq: 4 });
+    expect(
+      run((l) => [l[0], { ...l[2], seq: 2 }, { ...l[1], seq: 3 }, ...l.slice(3)]),
+    ).toMatchObject({ kind: 'link', seq: 2 });
+  });
+
+  it('checks a checkpoint against the hash at its size, and a truncated chain', () => {
+    const events = chain(5);
+    const walk = new ChainWalk();
+    for (const e of events) walk.event(e.seq, e.fields, e.digest, e.hash);
+    const cp = { v: 1 as const, size: 5, head: walk.head.toString('hex'), time: 't', keyId: 'k' };
+    expect(walk.checkpoint(cp, walk.head)).toBeUndefined();
+    expect(walk.checkpoint(cp, events[0].hash)).toMatchObject({ kind: 'checkpoint', seq: 5 });
+    expect(walk.checkpoint({ ...cp, size: 7 }, undefined)).toMatchObject({
+      kind: 'truncated',
+      seq: 6,
+      message:
+        'the chain ends at event 5 but the checkpoint signed at t covers 7 events: events 6–7 are missing (truncated)',
+    });
+  });
+});
+
+describe('checkpoints', () => {
+  it('signs and verifies over size, head and time; any change or another key fails', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const other = generateKeyPairSync('ed25519').publicKey;
+    const signed = signCheckpoint(
+      { v: 1, size: 42, head: 'ab'.repeat(32), time: '2026-11-28T10:00:00.000Z', keyId: 'k1' },
+      privateKey,
+    );
+    expect(checkpointSignatureValid(signed, publicKey)).toBe(true);
+    expect(checkpointSignatureValid(signed, other)).toBe(false);
+    for (const change of [
+      { size: 43 },
+      { head: 'cd'.repeat(32) },
+      { time: 'x' },
+      { keyId: 'k2' },
+    ]) {
+      expect(checkpointSignatureValid({ ...signed, ...change }, publicKey)).toBe(false);
+    }
+    const header = encodeCheckpointHeader(signed);
+    expect(header).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCheckpointHeader(header)).toEqual(signed);
+  });
+});

@@ -1,0 +1,474 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AuditService } from '#src/audit/audit.service.js';
+import { CheckpointsService } from '#src/audit/checkpoints.service.js';
+import { encodeCheckpointHeader, type SignedCheckpoint } from '#src/audit/chain.js';
+import { freshDatabase, ownerQuery } from '#test/support/database-urls.js';
+import { Factories } from '#test/support/factories.js';
+import { departmentStaff, status, unprotected, type Staff } from '#test/support/requests.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
+
+interface Verification {
+  valid: boolean;
+  fromSeq: number;
+  toSeq: number;
+  verifiedThrough: number;
+  events: number;
+  checkpointsChecked: number;
+  head: { seq: number; hash: string };
+  firstBreak: { kind: string; seq: number; message: string } | null;
+}
+
+/**
+ * The chain on a database of its own (the tampering would break other files' events): written
+ * by real API actions and by 50 concurrent writers, verified whole and by range, then tampered
+ * with as a superuser with the triggers disabled — each tampering named by its own break — and
+ * restored.
+ */
+describe('audit chain: append-only, dense under concurrency, verified, tamper-evident', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let t: TestApp;
+  let staff: Staff;
+  let auditor: string;
+  let admin: string;
+  const owner = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+    ownerQuery<T>(sql, params, db.url);
+
+  const verify = async (query: Record<string, string | number> = {}, token = auditor) =>
+    (
+      await request(t.server)
+        .get('/api/v1/audit/verify')
+        .query(query)
+        .set('authorization', `Bearer ${token}`)
+        .expect(status(200))
+    ).body as Verification;
+
+  const createIndicators = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      await request(t.server)
+        .post('/api/v1/indicators')
+        .set('authorization', `Bearer ${staff.analyst}`)
+        .send({ value: unprotected.domain() })
+        .expect(status(201));
+    }
+  };
+
+  /** Runs `tamper` with the audit triggers off, then turns them back on. */
+  const asSuperuser = async (tamper: string[]) => {
+    await owner(`ALTER TABLE audit_events DISABLE TRIGGER USER`);
+    await owner(`ALTER TABLE audit_checkpoints DISABLE TRIGGER USER`);
+    try {
+      for (const sql of tamper) await owner(sql);
+    } finally {
+      await owner(`ALTER TABLE audit_events ENABLE TRIGGER USER`);
+      await owner(`ALTER TABLE audit_checkpoints ENABLE TRIGGER USER`);
+    }
+  };
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    t = await createTestApp({ databaseUrl: db.url, env: { DB_POOL_MAX: '60' } });
+    const make = new Factories(t.app);
+    staff = await departmentStaff(t.app);
+    auditor = (await make.loginAs('auditor')).token;
+    admin = (await make.loginAs('admin')).token;
+    await createIndicators(5);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('chains every event: dense seq from 1, each hash over the previous one', async () => {
+    const result = await verify();
+    expect(result).toMatchObject({ valid: true, fromSeq: 1, firstBreak: null });
+    expect(result.verifiedThrough).toBe(result.toSeq);
+    expect(result.events).toBe(result.toSeq);
+    const [{ n, max }] = await owner<{ n: string; max: string }>(
+      `SELECT count(*) AS n, max(seq) AS max FROM audit_events`,
+    );
+    expect(Number(n)).toBe(result.toSeq);
+    expect(Number(max)).toBe(result.toSeq);
+    const [head] = await owner<{ seq: string; hash: Buffer }>(`SELECT seq, hash FROM audit_head`);
+    expect(result.head).toEqual({ seq: Number(head.seq), hash: head.hash.toString('hex') });
+  });
+
+  it('keeps the chain dense and valid with 50 concurrent writers', async () => {
+    const dataSource = t.app.get(DataSource);
+    const audit = t.app.get(AuditService);
+    const before = (await verify()).toSeq;
+    const rounds = 4;
+    // 50 transactions at once, each recording one to three events after a row write of its own
+    // (a savepoint that rolls back drops its event), plus HTTP writes alongside.
+    const writer = async (w: number) => {
+      for (let r = 0; r < rounds; r++) {
+        await dataSource.transaction(async (manager) => {
+          await manager.query(`SELECT pg_sleep(0.001 * $1)`, [w % 5]);
+          for (let e = 0; e <= w % 3; e++) {
+            await audit.record(manager, {
+              actor: 'system',
+              action: 'test.concurrent_write',
+              objectType: 'writer',
+              objectId: `${w}`,
+              summary: { round: r, event: e },
+            });
+          }
+        });
+      }
+    };
+    await Promise.all([...Array.from({ length: 50 }, (_, w) => writer(w)), createIndicators(10)]);
+    const expected =
+      50 * rounds +
+      rounds * Array.from({ length: 50 }, (_, w) => w % 3).reduce((a, b) => a + b, 0) +
+      10;
+    const result = await verify();
+    expect(result.firstBreak).toBeNull();
+    expect(result.toSeq - before).toBe(expected);
+    const [{ n }] = await owner<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_events WHERE action = 'test.concurrent_write'`,
+    );
+    expect(Number(n)).toBe(expected - 10);
+    // Times never go backwards along the chain (taken under the head lock).
+    const [{ backwards }] = await owner<{ backwards: string }>(
+      `SELECT count(*) AS backwards FROM (
+         SELECT at < lag(at) OVER (ORDER BY seq) AS back FROM audit_events) x WHERE back`,
+    );
+    expect(Number(backwards)).toBe(0);
+  });
+
+  it('drops the events of a rolled-back transaction and of a rolled-back savepoint', async () => {
+    const dataSource = t.app.get(DataSource);
+    const audit = t.app.get(AuditService);
+    const before = (await verify()).toSeq;
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await audit.record(manager, {
+          actor: 'system',
+          action: 'test.rolled_back',
+          objectType: 'test',
+          objectId: null,
+        });
+        throw new Error('nope');
+      }),
+    ).rejects.toThrow('nope');
+    await dataSource.transaction(async (manager) => {
+      await audit.record(manager, {
+        actor: 'system',
+        action: 'test.kept',
+        objectType: 'test',
+        objectId: null,
+      });
+      await manager
+        .transaction(async (inner) => {
+          await audit.record(inner, {
+            actor: 'system',
+            action: 'test.savepoint_rolled_back',
+            objectType: 'test',
+            objectId: null,
+          });
+          throw new Error('inner');
+        })
+        .catch(() => undefined);
+      await manager.transaction(async (inner) => {
+        await audit.record(inner, {
+          actor: 'system',
+          action: 'test.savepoint_kept',
+          objectType: 'test',
+          objectId: null,
+        });
+      });
+    });
+    const actions = await owner<{ action: string }>(
+      `SELECT action FROM audit_events WHERE seq > $1 ORDER BY seq`,
+      [before],
+    );
+    expect(actions.map((a) => a.action)).toEqual(['test.kept', 'test.savepoint_kept']);
+    expect((await verify()).valid).toBe(true);
+  });
+
+  it('lets the service role only read and append: UPDATE, DELETE and TRUNCATE are refused', async () => {
+    const dataSource = t.app.get(DataSource);
+    const [{ current_user: role }] =
+      await dataSource.query<{ current_user: string }[]>(`SELECT current_user`);
+    expect(role).toBe('threat_exchange_app');
+    for (const sql of [
+      `UPDATE audit_events SET action = 'x' WHERE seq = 1`,
+      `DELETE FROM audit_events WHERE seq = 1`,
+      `TRUNCATE audit_events`,
+      `UPDATE audit_checkpoints SET size = 0`,
+      `DELETE FROM audit_checkpoints`,
+      `ALTER TABLE audit_events DISABLE TRIGGER USER`,
+      `SET session_replication_role = replica`,
+    ]) {
+      await expect(dataSource.query(sql)).rejects.toThrow(/permission denied|must be owner/);
+    }
+    // Even the owner (and a superuser) is refused by the triggers while they are on.
+    await expect(owner(`UPDATE audit_events SET action = 'x' WHERE seq = 1`)).rejects.toThrow(
+      /audit_events is append-only: UPDATE refused/,
+    );
+    await expect(owner(`DELETE FROM audit_events WHERE seq = 1`)).rejects.toThrow(
+      /audit_events is append-only: DELETE refused/,
+    );
+    await expect(owner(`TRUNCATE audit_events`)).rejects.toThrow(
+      /audit_events is append-only: TRUNCATE refused/,
+    );
+    await expect(owner(`DELETE FROM audit_checkpoints`)).rejects.toThrow(
+      /audit_checkpoints is append-only: DELETE refused/,
+    );
+    expect((await verify()).valid).toBe(true);
+  });
+
+  it('verifies a range, anchored at the event before it', async () => {
+    const whole = await verify();
+    const range = await verify({ fromSeq: 3, toSeq: whole.toSeq - 2 });
+    expect(range).toMatchObject({
+      valid: true,
+      fromSeq: 3,
+      toSeq: whole.toSeq - 2,
+      verifiedThrough: whole.toSeq - 2,
+      events: whole.toSeq - 4,
+    });
+  });
+
+  it('refuses bad ranges and callers other than auditors and admins', async () => {
+    const end = (await verify()).toSeq;
+    for (const query of [
+      { fromSeq: 0 },
+      { fromSeq: 'x' },
+      { toSeq: end + 1000 },
+      { fromSeq: 5, toSeq: 4 },
+      { checkpoint: 'not base64url!' },
+      { checkpoint: 'bm90IGpzb24' },
+    ]) {
+      const res = await request(t.server)
+        .get('/api/v1/audit/verify')
+        .query(query)
+        .set('authorization', `Bearer ${auditor}`);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    expect((await verify({}, admin)).valid).toBe(true);
+    await request(t.server)
+      .get('/api/v1/audit/verify')
+      .set('authorization', `Bearer ${staff.analyst}`)
+      .expect(status(403));
+  });
+
+  describe('tampering as a superuser with the triggers disabled', () => {
+    it('names an edited event: its content no longer matches its digest', async () => {
+      const seq = 4;
+      const [row] = await owner<{ summary: unknown }>(
+        `SELECT summary FROM audit_events WHERE seq = $1`,
+        [seq],
+      );
+      await asSuperuser([
+        `UPDATE audit_events SET summary = summary || '{"value":"tampered.example"}' WHERE seq = ${seq}`,
+      ]);
+      const result = await verify();
+      expect(result.valid).toBe(false);
+      expect(result.firstBreak).toEqual({
+        kind: 'content',
+        seq,
+        message: `event ${seq} was altered: its content does not match its digest`,
+      });
+      expect(result.verifiedThrough).toBe(seq - 1);
+      await asSuperuser([
+        `UPDATE audit_events SET summary = '${JSON.stringify(row.summary)}'::jsonb WHERE seq = ${seq}`,
+      ]);
+      expect((await verify()).valid).toBe(true);
+    });
+
+    it('names an edit that also recomputed the digest: the link to the previous event breaks', async () => {
+      const seq = 6;
+      const [row] = await owner<{ action: string; digest: Buffer }>(
+        `SELECT action, digest FROM audit_events WHERE seq = $1`,
+        [seq],
+      );
+      // The forger recomputes the digest of the edited content but cannot relink what follows
+      // without rewriting every later hash (and the signed checkpoints).
+      const { eventDigest } = await import('#src/audit/chain.js');
+      const [stored] = await owner<Record<string, unknown>>(
+        `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, actor_type,
+                actor_id, organization_id, roles, object_type, object_id, summary, request_id,
+                client_ip
+           FROM audit_events WHERE seq = $1`,
+        [seq],
+      );
+      const forged = eventDigest({
+        at: stored.at as string,
+        actorType: stored.actor_type as 'user',
+        actorId: stored.actor_id as string | null,
+        organizationId: stored.organization_id as string | null,
+        roles: stored.roles as string[],
+        action: 'indicator.delete',
+        objectType: stored.object_type as string,
+        objectId: stored.object_id as string | null,
+        summary: stored.summary as Record<string, unknown>,
+        requestId: stored.request_id as string | null,
+        clientIp: stored.client_ip as string | null,
+      });
+      await asSuperuser([
+        `UPDATE audit_events SET action = 'indicator.delete', digest = '\\x${forged.toString('hex')}' WHERE seq = ${seq}`,
+      ]);
+      const result = await verify();
+      expect(result.firstBreak).toMatchObject({ kind: 'link', seq });
+      expect(result.firstBreak!.message).toMatch(
+        new RegExp(`^event ${seq} does not follow event ${seq - 1}: its hash is not`),
+      );
+      await asSuperuser([
+        `UPDATE audit_events SET action = '${row.action}', digest = '\\x${row.digest.toString('hex')}' WHERE seq = ${seq}`,
+      ]);
+      expect((await verify()).valid).toBe(true);
+    });
+
+    it('names a deleted event: the sequence has a gap', async () => {
+      const seq = 8;
+      await asSuperuser([
+        `CREATE TABLE saved_event AS SELECT * FROM audit_events WHERE seq = ${seq}`,
+        `DELETE FROM audit_events WHERE seq = ${seq}`,
+      ]);
+      const result = await verify();
+      expect(result.firstBreak).toEqual({
+        kind: 'gap',
+        seq,
+        message: `event ${seq} is missing (deleted?): the sequence jumps from ${seq - 1} to ${seq + 1}`,
+      });
+      await asSuperuser([
+        `INSERT INTO audit_events OVERRIDING SYSTEM VALUE SELECT * FROM saved_event`,
+        `DROP TABLE saved_event`,
+      ]);
+      expect((await verify()).valid).toBe(true);
+    });
+
+    it('names two swapped events: the first one no longer follows its predecessor', async () => {
+      const [a, b] = [10, 11];
+      const swap = [
+        `UPDATE audit_events SET seq = 999999999 WHERE seq = ${a}`,
+        `UPDATE audit_events SET seq = ${a} WHERE seq = ${b}`,
+        `UPDATE audit_events SET seq = ${b} WHERE seq = 999999999`,
+      ];
+      await asSuperuser(swap);
+      const result = await verify();
+      expect(result.firstBreak).toMatchObject({ kind: 'link', seq: a });
+      expect(result.firstBreak!.message).toContain('events swapped, reordered or relinked');
+      await asSuperuser(swap);
+      expect((await verify()).valid).toBe(true);
+    });
+
+    it('names a tail truncated after a checkpoint, even with the head row moved back', async () => {
+      const checkpoints = t.app.get(CheckpointsService);
+      const signed: SignedCheckpoint = await checkpoints.create('interval');
+      await createIndicators(3);
+      const cut = signed.size - 2;
+      await asSuperuser([
+        `CREATE TABLE saved_tail AS SELECT * FROM audit_events WHERE seq > ${cut}`,
+        `DELETE FROM audit_events WHERE seq > ${cut}`,
+        `UPDATE audit_head SET seq = ${cut}, hash = (SELECT hash FROM audit_events WHERE seq = ${cut})`,
+      ]);
+      const result = await verify();
+      expect(result.firstBreak).toEqual({
+        kind: 'truncated',
+        seq: cut + 1,
+        message: `the chain ends at event ${cut} but the checkpoint signed at ${signed.time} covers ${signed.size} events: events ${cut + 1}–${signed.size} are missing (truncated)`,
+      });
+      // Removing the checkpoints too hides it from the database alone, not from a copy an ISP
+      // kept (the X-Audit-Checkpoint header of a feed response).
+      await asSuperuser([
+        `CREATE TABLE saved_checkpoints AS SELECT * FROM audit_checkpoints WHERE size > ${cut}`,
+        `DELETE FROM audit_checkpoints WHERE size > ${cut}`,
+      ]);
+      expect((await verify()).valid).toBe(true);
+      const held = await verify({ checkpoint: encodeCheckpointHeader(signed) });
+      expect(held.firstBreak).toMatchObject({ kind: 'truncated', seq: cut + 1 });
+      await asSuperuser([
+        `INSERT INTO audit_events OVERRIDING SYSTEM VALUE SELECT * FROM saved_tail`,
+        `INSERT INTO audit_checkpoints OVERRIDING SYSTEM VALUE SELECT * FROM saved_checkpoints`,
+        `UPDATE audit_head SET (seq, hash) = (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1)`,
+        `DROP TABLE saved_tail`,
+        `DROP TABLE saved_checkpoints`,
+      ]);
+      expect((await verify()).valid).toBe(true);
+      expect((await verify({ checkpoint: encodeCheckpointHeader(signed) })).valid).toBe(true);
+    });
+
+    it('names a rewritten history that a signed checkpoint covers', async () => {
+      const checkpoints = t.app.get(CheckpointsService);
+      const signed = await checkpoints.create('interval');
+      // A full rewrite from event 2 on: every digest and hash recomputed, so the walk itself is
+      // consistent; only the signed head tells.
+      const { chainHash, eventDigest } = await import('#src/audit/chain.js');
+      const rows = await owner<Record<string, unknown> & { seq: string; at_text: string }>(
+        `SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at_text, *
+           FROM audit_events ORDER BY seq`,
+      );
+      let previous: Buffer = Buffer.alloc(32);
+      const updates: string[] = [`CREATE TABLE saved_all AS SELECT * FROM audit_events`];
+      for (const r of rows) {
+        const action = Number(r.seq) === 2 ? 'user.rewritten' : (r.action as string);
+        const digest = eventDigest({
+          at: r.at_text,
+          actorType: r.actor_type as 'user',
+          actorId: r.actor_id as string | null,
+          organizationId: r.organization_id as string | null,
+          roles: r.roles as string[],
+          action,
+          objectType: r.object_type as string,
+          objectId: r.object_id as string | null,
+          summary: r.summary as Record<string, unknown>,
+          requestId: r.request_id as string | null,
+          clientIp: r.client_ip as string | null,
+        });
+        previous = chainHash(previous, digest);
+        if (Number(r.seq) >= 2) {
+          updates.push(
+            `UPDATE audit_events SET action = '${action}', digest = '\\x${digest.toString('hex')}', hash = '\\x${previous.toString('hex')}' WHERE seq = ${r.seq}`,
+          );
+        }
+      }
+      updates.push(`UPDATE audit_head SET hash = '\\x${previous.toString('hex')}'`);
+      await asSuperuser([updates.join(';\n')]);
+      const result = await verify();
+      expect(result.valid).toBe(false);
+      expect(result.firstBreak).toMatchObject({ kind: 'checkpoint' });
+      expect(result.firstBreak!.message).toMatch(
+        /^the hash at event \d+ differs from the head signed in the checkpoint of .*: events up to \d+ were rewritten$/,
+      );
+      await asSuperuser([
+        `UPDATE audit_events e SET action = s.action, digest = s.digest, hash = s.hash
+           FROM saved_all s WHERE s.seq = e.seq`,
+        `UPDATE audit_head SET (seq, hash) = (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1)`,
+        `DROP TABLE saved_all`,
+      ]);
+      expect((await verify()).valid).toBe(true);
+      expect(signed.size).toBeGreaterThan(2);
+    });
+
+    it('names a forged checkpoint and a head row moved by hand', async () => {
+      const end = (await verify()).toSeq;
+      await asSuperuser([
+        `INSERT INTO audit_checkpoints (size, head, time, key_id, signature, reason)
+         SELECT size, head, time + interval '1 second', key_id, signature, reason
+           FROM audit_checkpoints ORDER BY id DESC LIMIT 1`,
+      ]);
+      const forged = await verify();
+      expect(forged.firstBreak).toMatchObject({ kind: 'checkpoint' });
+      expect(forged.firstBreak!.message).toMatch(
+        /^checkpoint \d+ \(size \d+, .*\) does not carry a valid signature of an audit key: it was forged or altered$/,
+      );
+      await asSuperuser([
+        `DELETE FROM audit_checkpoints WHERE id = (SELECT max(id) FROM audit_checkpoints)`,
+      ]);
+      expect((await verify()).valid).toBe(true);
+      await owner(`UPDATE audit_head SET seq = seq - 1`);
+      const moved = await verify();
+      expect(moved.firstBreak).toEqual({
+        kind: 'head',
+        seq: end,
+        message: `the head row (event ${end - 1}) does not match the chain's end (event ${end}): it was moved by hand`,
+      });
+      await owner(`UPDATE audit_head SET seq = seq + 1`);
+      expect((await verify()).valid).toBe(true);
+    });
+  });
+});
