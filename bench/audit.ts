@@ -1293,6 +1293,12 @@ async function verifyBench(): Promise<VerifyResult> {
         req.on('error', reject);
       });
       const ms = performance.now() - t4;
+      if (res.status === 200) {
+        const answer = JSON.parse(res.body) as { valid: boolean; events: number };
+        if (!answer.valid || answer.events !== total) {
+          throw new Error(`the endpoint did not verify the chain: ${res.body.slice(0, 500)}`);
+        }
+      }
       endpoint.push({
         status: res.status,
         ms: round(ms),
