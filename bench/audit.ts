@@ -450,7 +450,7 @@ interface Phase {
   events: number;
   appends?: AppendSummary;
   activity?: { samples: number; sessions: Activity };
-  /** Import: POSTs answered 429 and retried. */
+  /** Import: POSTs answered 429; receipt: POSTs answered 422 "never served"; retried. */
   retries?: number;
 }
 
@@ -681,6 +681,9 @@ async function workloadRun(
         ...(before && after ? { appends: appendSummary(before, after, ms) } : {}),
         ...(activity ? { activity } : {}),
       };
+      process.stderr.write(
+        `run ${order} ${mode}: ${name} ${fmt(round(ms))} ms, ${phases[name].requests} requests\n`,
+      );
     };
 
     // ---- import
@@ -813,28 +816,46 @@ async function workloadRun(
     });
 
     // ---- receipt: a snapshot pull and one receipt per ISP
+    let receiptRetries = 0;
     await timed('receipt', receivers.length * requestCount, () =>
       inParallel(receivers, CONCURRENCY, async (isp) => {
         const snapshot = await api.call<undefined>('GET', '/api/v1/feed/snapshot.txt', isp.token);
         if (snapshot.status !== 200) throw new Error(`snapshot answered ${snapshot.status}`);
-        const receipt = await api.expect<{ hashCheck: string; assignmentsConfirmed: number }>(
-          201,
-          'POST',
-          '/api/v1/feed/receipts',
-          isp.token,
-          {
-            version: Number(snapshot.headers.get('x-feed-version')),
-            format: 'txt',
-            appliedAt: new Date().toISOString(),
-            mechanism: 'rpz',
-            sha256: createHash('sha256').update(snapshot.text).digest('hex'),
-          },
-        );
+        const body = {
+          version: Number(snapshot.headers.get('x-feed-version')),
+          format: 'txt',
+          appliedAt: new Date().toISOString(),
+          mechanism: 'rpz',
+          sha256: createHash('sha256').update(snapshot.text).digest('hex'),
+        };
+        // FeedPullRecorder.flush() returns at once while another flush (another ISP's receipt,
+        // or the timer) is still writing this ISP's pull: the receipt is then refused as "never
+        // served" (422). Retried, counted.
+        let receipt: { hashCheck: string; assignmentsConfirmed: number };
+        for (let attempt = 1; ; attempt++) {
+          const res = await api.call<typeof receipt>(
+            'POST',
+            '/api/v1/feed/receipts',
+            isp.token,
+            body,
+          );
+          if (res.status === 201) {
+            receipt = res.body;
+            break;
+          }
+          if (res.status !== 422 || !res.text.includes('never served') || attempt === 50) {
+            throw new Error(`receipt answered ${res.status}: ${res.text}`);
+          }
+          receiptRetries++;
+          await sleep(20);
+        }
         if (receipt.hashCheck !== 'matched' || receipt.assignmentsConfirmed !== requestCount) {
           throw new Error(`receipt: ${JSON.stringify(receipt)}`);
         }
       }),
     );
+
+    phases.receipt.retries = receiptRetries;
 
     // ---- what must be true afterwards
     const states = await sql<{ status: string; n: string }>(
@@ -1374,7 +1395,10 @@ async function main(): Promise<void> {
         `run ${String(i + 1).padStart(2)} ${mode.padEnd(3)}  ` +
           PHASES.map((n) => `${n} ${fmt(round(p[n].ms))} ms`).join(', ') +
           ` = ${fmt(round(run.overall.ms))} ms, ${fmt(run.overall.requests)} requests, load ${run.load.join(' → ')}` +
-          (run.chain ? `; chain of ${fmt(run.chain.events)} events valid` : ''),
+          (run.chain ? `; chain of ${fmt(run.chain.events)} events valid` : '') +
+          (p.import.retries || p.receipt.retries
+            ? `; retried: ${p.import.retries ?? 0} imports (429), ${p.receipt.retries ?? 0} receipts (422)`
+            : ''),
       );
       if (PROFILE) {
         for (const n of PHASES) {
