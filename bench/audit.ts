@@ -39,17 +39,19 @@
  *    every 20 ms (what the service's sessions wait on).
  * 2. Verification of `--events` chained events: generated in JavaScript with chain.ts (shapes of
  *    the workload's events: acknowledgements, confirmations, requests…), COPYed into
- *    audit_events as the owner on a fresh scratch database, audit_head set. Then, `--verify-runs`
- *    times each:
- *    (a) the chain walked in memory (ChainWalk over all the generated rows: JCS, two SHA-256,
- *        two comparisons per event);
- *    then, with only the first 100,000 rows kept (a heap of a million rows slows every major GC),
- *    each over those rows cycled to `--events`: (a') the same walk; (floor) node:crypto SHA-256
- *    alone over the pre-serialized canonical bytes and a 32+32-byte link per event; JCS alone;
- *    (c0) COPY (SELECT … ORDER BY seq) TO STDOUT read and discarded;
- *    (c) the same COPY parsed and walked with ChainWalk: what GET /api/v1/audit/verify has to do;
- *    (b) GET /api/v1/audit/verify on the service, when the route exists (reported as absent
- *        otherwise).
+ *    audit_events as the owner on a fresh scratch database, audit_head set. Then:
+ *    (a) the chain walked in memory, `--verify-runs` times (ChainWalk over all the generated
+ *        rows: JCS, two SHA-256, two comparisons per event);
+ *    then, with only the first 100,000 rows kept (a heap of a million rows slows every major GC)
+ *    and the service started on that database, `--verify-runs` repetitions of, in turn:
+ *    (a') the same walk over the kept rows, cycled to `--events`;
+ *    (floor) node:crypto SHA-256 alone over their pre-serialized canonical bytes and a
+ *        32+32-byte link per event, cycled the same way;
+ *    JCS alone (eventBytes), cycled the same way;
+ *    (c0) COPY (SELECT … ORDER BY seq) TO STDOUT of the whole table, read and discarded;
+ *    (c) the same COPY parsed and walked with ChainWalk;
+ *    (b) GET /api/v1/audit/verify of the whole chain (reported as absent if the route is not
+ *        there).
  *
  * Prints the figures, then one JSON object as the last line of stdout.
  */
@@ -1222,9 +1224,34 @@ async function verifyBench(): Promise<VerifyResult> {
     const window = events.slice(0, size);
     events.length = 0;
     const windowBytes = window.map((e) => Buffer.from(eventBytes(e)));
+
+    // The service, for (b); starting it appends its own events after the generated ones.
+    service = await Service.start(db.url, 'on', false);
+    const api = new Api(service.base);
+    const admin = await api.login(ADMIN_EMAIL);
+    const authority = await api.expect<{ id: string }>(
+      201,
+      'POST',
+      '/api/v1/organizations',
+      admin,
+      { kind: 'authority', name: 'Bench authority', shortCode: 'BENCH-AUTH' },
+    );
+    const auditor = await api.user(admin, authority.id, 'auditor@authority.example', ['auditor']);
+    const [stored] = await sql<{ seq: string; hash: Buffer }>(
+      db.url,
+      'SELECT seq, hash FROM audit_head',
+    );
+    const total = Number(stored.seq);
+    const storedHead = stored.hash.toString('hex');
+
+    // Each repetition runs every measurement once, so that the machine's load, which changes
+    // from minute to minute, weighs on all of them alike.
     const sha256Floor: number[] = [];
     const jcs: number[] = [];
     const inWindow: number[] = [];
+    const copyRead: VerifyResult['copyRead'] = [];
+    const streaming: number[] = [];
+    let endpoint: VerifyResult['endpoint'] = [];
     for (let run = 0; run < VERIFY_RUNS; run++) {
       // ---- (floor) SHA-256 alone over the pre-serialized canonical bytes, and the link
       let link: Buffer = GENESIS_HASH;
@@ -1259,44 +1286,22 @@ async function verifyBench(): Promise<VerifyResult> {
         if (broken) throw new Error(broken.message);
       }
       inWindow.push(EVENTS / ((performance.now() - t6) / 1000));
-    }
 
-    // ---- (c0) COPY read alone, (c) COPY parsed and walked, alternating
-    const copyRead: VerifyResult['copyRead'] = [];
-    const streaming: number[] = [];
-    for (let run = 0; run < VERIFY_RUNS; run++) {
+      // ---- (c0) COPY read alone, (c) COPY parsed and walked
       const raw = await streamChain(db.url, false);
-      if (raw.events !== EVENTS) throw new Error(`COPY read ${raw.events} rows`);
+      if (raw.events !== total) throw new Error(`COPY read ${raw.events} rows, not ${total}`);
       copyRead.push({
         eventsPerSecond: round(raw.events / (raw.ms / 1000)),
         megabytesPerSecond: round(raw.bytes / 1e6 / (raw.ms / 1000), 1),
       });
       const walked = await streamChain(db.url, true);
-      if (walked.events !== EVENTS || walked.head !== head) {
+      if (walked.events !== total || walked.head !== storedHead) {
         throw new Error('the streamed walk did not reach the head');
       }
       streaming.push(walked.events / (walked.ms / 1000));
-    }
 
-    // ---- (b) the endpoint, if it exists
-    service = await Service.start(db.url, 'on', false);
-    const api = new Api(service.base);
-    const admin = await api.login(ADMIN_EMAIL);
-    const authority = await api.expect<{ id: string }>(
-      201,
-      'POST',
-      '/api/v1/organizations',
-      admin,
-      {
-        kind: 'authority',
-        name: 'Bench authority',
-        shortCode: 'BENCH-AUTH',
-      },
-    );
-    const auditor = await api.user(admin, authority.id, 'auditor@authority.example', ['auditor']);
-    let endpoint: VerifyResult['endpoint'] = [];
-    for (let run = 0; run < VERIFY_RUNS; run++) {
-      const total = await headSeq(db.url);
+      // ---- (b) the endpoint, if it exists
+      if (endpoint === null) continue;
       const t4 = performance.now();
       const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = http.get(
@@ -1314,6 +1319,10 @@ async function verifyBench(): Promise<VerifyResult> {
         req.on('error', reject);
       });
       const ms = performance.now() - t4;
+      if (res.status === 404) {
+        endpoint = null;
+        continue;
+      }
       if (res.status === 200) {
         const answer = JSON.parse(res.body) as { valid: boolean; events: number };
         if (!answer.valid || answer.events !== total) {
@@ -1326,9 +1335,7 @@ async function verifyBench(): Promise<VerifyResult> {
         eventsPerSecond: res.status === 200 ? round(total / (ms / 1000)) : null,
         body: res.body.slice(0, 300),
       });
-      if (res.status === 404) break;
     }
-    if (endpoint[0]?.status === 404) endpoint = null;
     return {
       database: db.where,
       events: EVENTS,
@@ -1425,7 +1432,7 @@ async function main(): Promise<void> {
     summary.overall = compare(runs, (r) => r.overall);
     const events = runs.find((r) => r.mode === 'on')?.phases;
     console.log(
-      'phase      on: median ms (min–max)         off: median ms (min–max)        ratio (pairs)       requests/s on / off   events (on)',
+      'phase      on: median ms (min–max)         off: median ms (min–max)        ratio (pairs)                 requests/s on / off   events (on)',
     );
     for (const [name, s] of Object.entries(summary)) {
       const ev =
@@ -1439,7 +1446,7 @@ async function main(): Promise<void> {
           `${fmt(s.off.medianMs).padStart(9)} (${fmt(s.off.minMs)}–${fmt(s.off.maxMs)})`.padEnd(
             32,
           ) +
-          `${s.ratio}× (${s.pairRatios.join(', ')})`.padEnd(20) +
+          `${s.ratio}× (${s.pairRatios.join(', ')})`.padEnd(30) +
           `${fmt(s.on.medianRequestsPerSecond)} / ${fmt(s.off.medianRequestsPerSecond)}`.padEnd(
             22,
           ) +
