@@ -8,13 +8,14 @@
  *
  * Off: the AuditService instance every module holds is the application's one singleton, so the
  * harness turns it into a no-op after createApp (`record` and `recordWith` own properties that
- * return at once) and takes it out of the DataSource's subscribers: no JCS, no SHA-256, no head
- * lock, no INSERT. Everything else (request context, checkpoints at start, role, pool) is as on.
+ * return at once) and takes it out of the DataSource's subscribers: no JCS, no SHA-256, no
+ * INSERT, so nothing for the sealer to chain (its idle poll stays, as in production). Everything
+ * else (request context, checkpoints at start, role, pool) is as on.
  *
- * Profile (on only): `append` and `afterTransactionCommit` are wrapped on the instance to time,
- * per append, the head lock (`SELECT … FOR UPDATE` until it returns), the JavaScript between it
- * and the INSERT (times, JCS, SHA-256, JSON), the INSERT+UPDATE statement and the COMMIT that
- * follows while the head stays locked. The parent asks for them with an IPC message.
+ * Profile (on only): the AuditService's `append` (the INSERT into audit_pending, in the
+ * audited transaction) and the AuditSealer's `round` (one transaction holding the head: read
+ * the pending digests, chain, move, commit) are wrapped on their instances to time each call.
+ * The parent asks for the times with an IPC message.
  *
  * Messages to the parent: {port} once listening; {stats} in answer to 'stats'.
  */
@@ -22,24 +23,23 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DataSource, type TransactionCommitEvent } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { createApp } from '#src/app.factory.js';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import { AuditService, type Queryable } from '#src/audit/audit.service.js';
 import { createLogger } from '#src/common/logging/logger.js';
 import { loadConfig } from '#src/config/config.js';
 
-export interface AppendTimes {
-  /** Appends (one per audited transaction) and the events they chained. */
-  appends: number;
+export interface AuditTimes {
+  /** Audited transactions (one write each) and the events they wrote. */
+  writes: number;
   events: number;
-  /** Per append, in ms: waiting for and taking the head lock (the SELECT … FOR UPDATE). */
-  lockMs: number[];
-  /** From the lock to the INSERT: clock, JCS, SHA-256 of every event, JSON of the rows. */
-  jsMs: number[];
-  /** The INSERT into audit_events and the UPDATE of audit_head (one statement). */
-  insertMs: number[];
-  /** From the end of the append to the end of COMMIT (the head is still locked). */
-  commitMs: number[];
+  /** Per audited transaction, in ms: its INSERT into audit_pending. */
+  writeMs: number[];
+  /** Per sealer round that chained something: its transaction, in ms (the head held). */
+  roundMs: number[];
+  /** Events chained by each of those rounds. */
+  roundEvents: number[];
 }
 
 type Mode = 'on' | 'off';
@@ -57,56 +57,35 @@ function switchOff(app: NestFastifyApplication): void {
   dataSource.subscribers.splice(at, 1);
 }
 
-/** Times every append of the AuditService (see the file's comment). */
-function instrument(app: NestFastifyApplication): AppendTimes {
-  const audit = app.get(AuditService);
-  const times: AppendTimes = {
-    appends: 0,
-    events: 0,
-    lockMs: [],
-    jsMs: [],
-    insertMs: [],
-    commitMs: [],
-  };
-  const appended = new WeakMap<object, number>();
-  const inner = audit as unknown as {
-    append(connection: Queryable, events: unknown[]): Promise<void>;
-    afterTransactionCommit(commit: TransactionCommitEvent): void;
-  };
-  const append = inner.append.bind(audit);
-  const after = inner.afterTransactionCommit.bind(audit);
+/** Times the AuditService's writes and the AuditSealer's rounds (see the file's comment). */
+function instrument(app: NestFastifyApplication): AuditTimes {
+  const audit = app.get<AuditService, { append(c: Queryable, events: unknown[]): Promise<void> }>(
+    AuditService,
+  );
+  const sealer = app.get<AuditSealer, { round(wait: boolean, upTo?: string): Promise<number> }>(
+    AuditSealer,
+  );
+  const times: AuditTimes = { writes: 0, events: 0, writeMs: [], roundMs: [], roundEvents: [] };
+  const append = audit.append.bind(audit);
+  const round = sealer.round.bind(sealer);
   Object.assign(audit, {
     append: async (connection: Queryable, events: unknown[]): Promise<void> => {
-      let locked = 0;
-      let insertStart = 0;
-      const timed: Queryable = {
-        query: async (text: string, params?: unknown[]) => {
-          const start = performance.now();
-          const result = await connection.query(text, params);
-          const end = performance.now();
-          if (text.includes('FOR UPDATE')) {
-            times.lockMs.push(end - start);
-            locked = end;
-          } else {
-            insertStart = start;
-            times.insertMs.push(end - start);
-          }
-          return result;
-        },
-      };
-      await append(timed, events);
-      times.jsMs.push(insertStart - locked);
-      times.appends++;
+      const start = performance.now();
+      await append(connection, events);
+      times.writeMs.push(performance.now() - start);
+      times.writes++;
       times.events += events.length;
-      appended.set(connection, performance.now());
     },
-    afterTransactionCommit: (commit: TransactionCommitEvent): void => {
-      const end = appended.get(commit.queryRunner);
-      if (end !== undefined) {
-        times.commitMs.push(performance.now() - end);
-        appended.delete(commit.queryRunner);
+  });
+  Object.assign(sealer, {
+    round: async (wait: boolean, upTo?: string): Promise<number> => {
+      const start = performance.now();
+      const chained = await round(wait, upTo);
+      if (chained > 0) {
+        times.roundMs.push(performance.now() - start);
+        times.roundEvents.push(chained);
       }
-      after(commit);
+      return chained;
     },
   });
   return times;

@@ -32,11 +32,13 @@
  *    - receipt: the last `--receipt-isps` ISPs each pull snapshot.txt and send a feed receipt
  *      with its SHA-256, which confirms all their assignments in one transaction.
  *    Afterwards every assignment must be applied and every request completed; with the trail on
- *    the chain is read back and walked (dense, every digest and link valid).
+ *    the chain is read back and walked once the sealer chained everything (dense, every digest
+ *    and link valid).
  *    Ratio per phase = median time off ÷ median time on (throughput on ÷ off; target ≥ 0.8×).
- *    `--profile` adds, in the runs with the trail on, the time of each append (head lock wait,
- *    JavaScript, INSERT, COMMIT under the lock) and, in every run, samples of pg_stat_activity
- *    every 20 ms (what the service's sessions wait on).
+ *    `--profile` adds, in the runs with the trail on, the time of each audited transaction's
+ *    write (its INSERT into audit_pending) and of each sealer round (events chained, time the
+ *    head was held) and, in every run, samples of pg_stat_activity every 20 ms (what the
+ *    service's sessions wait on).
  * 2. Verification of `--events` chained events: generated in JavaScript with chain.ts (shapes of
  *    the workload's events: acknowledgements, confirmations, requests…), COPYed into
  *    audit_events as the owner on a fresh scratch database, audit_head set. Then:
@@ -78,7 +80,7 @@ import {
 import { createDataSource } from '#src/database/data-source.js';
 import { runMigrations } from '#src/database/migrations.js';
 import { PROJECT_ROOT } from '#src/project.js';
-import type { AppendTimes } from '#bench/audit-service.js';
+import type { AuditTimes } from '#bench/audit-service.js';
 import { scratchDatabase, sql } from '#bench/scratch-database.js';
 
 const { values: opts } = parseArgs({
@@ -252,10 +254,10 @@ class Service {
     return service;
   }
 
-  /** The append times so far (the service must have been started with the profile on). */
-  stats(): Promise<AppendTimes | null> {
+  /** The audit times so far (the service must have been started with the profile on). */
+  stats(): Promise<AuditTimes | null> {
     return new Promise((resolve) => {
-      const listen = (m: { stats?: AppendTimes | null }): void => {
+      const listen = (m: { stats?: AuditTimes | null }): void => {
         if ('stats' in m) {
           this.child.off('message', listen);
           resolve(m.stats ?? null);
@@ -457,15 +459,16 @@ interface Phase {
 }
 
 interface AppendSummary {
-  appends: number;
+  /** Audited transactions and their events. */
+  writes: number;
   events: number;
-  lockMs: Stat;
-  jsMs: Stat;
-  insertMs: Stat;
-  commitMs: Stat;
-  /** Head held, per append: js + insert + commit. */
-  heldMs: Stat;
-  /** Sum of the time the head was held ÷ phase time: how busy the one lock was. */
+  /** The INSERT into audit_pending, per audited transaction. */
+  writeMs: Stat;
+  /** Sealer rounds that chained something, the events of each, and each round's time. */
+  rounds: number;
+  roundEvents: Stat;
+  roundMs: Stat;
+  /** Sum of the rounds' time ÷ phase time: how busy the head (the sealer) was. */
   headBusy: number;
 }
 
@@ -485,22 +488,18 @@ function stat(xs: number[]): Stat {
   };
 }
 
-function appendSummary(before: AppendTimes, after: AppendTimes, phaseMs: number): AppendSummary {
-  const slice = (key: 'lockMs' | 'jsMs' | 'insertMs' | 'commitMs'): number[] =>
+function appendSummary(before: AuditTimes, after: AuditTimes, phaseMs: number): AppendSummary {
+  const slice = (key: 'writeMs' | 'roundMs' | 'roundEvents'): number[] =>
     after[key].slice(before[key].length);
-  const js = slice('jsMs');
-  const insert = slice('insertMs');
-  const commit = slice('commitMs');
-  const held = js.map((x, i) => x + (insert[i] ?? 0) + (commit[i] ?? 0));
+  const rounds = slice('roundMs');
   return {
-    appends: after.appends - before.appends,
+    writes: after.writes - before.writes,
     events: after.events - before.events,
-    lockMs: stat(slice('lockMs')),
-    jsMs: stat(js),
-    insertMs: stat(insert),
-    commitMs: stat(commit),
-    heldMs: stat(held),
-    headBusy: round(sum(held) / phaseMs, 3),
+    writeMs: stat(slice('writeMs')),
+    rounds: rounds.length,
+    roundEvents: stat(slice('roundEvents')),
+    roundMs: stat(rounds),
+    headBusy: round(sum(rounds) / phaseMs, 3),
   };
 }
 
@@ -587,12 +586,22 @@ async function databaseSettings(url: string): Promise<void> {
   for (const setting of settings) await sql(url, `ALTER DATABASE "${name}" SET ${setting}`);
 }
 
+/** Events written so far: chained (the head) and committed but not chained yet. */
 async function headSeq(url: string): Promise<number> {
-  return Number((await sql<{ seq: string }>(url, 'SELECT seq FROM audit_head'))[0].seq);
+  const [{ n }] = await sql<{ n: string }>(
+    url,
+    'SELECT (SELECT seq FROM audit_head) + (SELECT count(*) FROM audit_pending) AS n',
+  );
+  return Number(n);
 }
 
-/** Reads the whole chain back and walks it. */
+/** Reads the whole chain back and walks it, once the service's sealer chained everything. */
 async function walkChain(url: string): Promise<NonNullable<Run['chain']>> {
+  const deadline = Date.now() + 30_000;
+  while (Number((await sql<{ n: string }>(url, 'SELECT count(*) AS n FROM audit_pending'))[0].n)) {
+    if (Date.now() > deadline) throw new Error('events are still waiting to be chained after 30 s');
+    await sleep(100);
+  }
   const rows = await sql<{
     seq: string;
     at: Date;
@@ -1410,9 +1419,9 @@ async function main(): Promise<void> {
       if (PROFILE) {
         for (const n of PHASES) {
           const a = p[n].appends;
-          if (a && a.appends > 0) {
+          if (a && a.writes > 0) {
             console.log(
-              `  ${n.padEnd(8)} appends ${fmt(a.appends)} (${fmt(a.events)} events): lock wait mean ${a.lockMs.mean} ms (p99 ${a.lockMs.p99}), js ${a.jsMs.mean} ms, insert ${a.insertMs.mean} ms, commit ${a.commitMs.mean} ms; head held ${a.heldMs.mean} ms per append, busy ${round(a.headBusy * 100)} % of the phase`,
+              `  ${n.padEnd(8)} writes ${fmt(a.writes)} (${fmt(a.events)} events): insert mean ${a.writeMs.mean} ms (p99 ${a.writeMs.p99}); sealer rounds ${fmt(a.rounds)}, ${a.roundEvents.mean} events each, ${a.roundMs.mean} ms each (p99 ${a.roundMs.p99}); head busy ${round(a.headBusy * 100)} % of the phase`,
             );
           }
           const act = p[n].activity;

@@ -4,6 +4,7 @@ import { finished } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditKeysService } from '#src/audit/audit-keys.service.js';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { CheckpointsService } from '#src/audit/checkpoints.service.js';
 import { GENESIS_HASH, type SignedCheckpoint } from '#src/audit/chain.js';
@@ -48,6 +49,7 @@ export class AuditExportService {
     private readonly checkpoints: CheckpointsService,
     private readonly keys: AuditKeysService,
     private readonly audit: AuditService,
+    private readonly sealer: AuditSealer,
     private readonly clock: Clock,
   ) {}
 
@@ -70,12 +72,13 @@ export class AuditExportService {
       blockingRequestId: filters.blockingRequestId ?? undefined,
     };
     const csv = { language: query.lang ?? 'vi', bom: query.bom === 'true' } as const;
+    // Everything committed before the request is chained, so that the snapshot holds it.
+    await this.sealer.flush();
     const files = await ExportFiles.create(csv);
     try {
       // One snapshot for the rows, the chain and the checkpoint (which is why the checkpoint
-      // is inserted here, in a read-write REPEATABLE READ transaction: audit_checkpoints does
-      // not take the head's lock). The export's own event is recorded afterwards, in a
-      // transaction of its own: never chain inside REPEATABLE READ (docs/decisions/0012).
+      // is inserted here, in a read-write REPEATABLE READ transaction). The export's own event
+      // is recorded afterwards, once the file is complete, in a transaction of its own.
       const { checkpoint, range, listed } = await this.dataSource.transaction(
         'REPEATABLE READ',
         async (manager) => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import type {
   AuditEventPage,
   AuditEventResponse,
@@ -55,9 +56,14 @@ function toResponse(r: AuditRow): AuditEventResponse {
 /** Searching the audit trail (read-only): newest first, keyset pages on (at, id). */
 @Injectable()
 export class AuditSearchService {
-  constructor(private readonly repository: AuditSearchRepository) {}
+  constructor(
+    private readonly repository: AuditSearchRepository,
+    private readonly sealer: AuditSealer,
+  ) {}
 
   async search(query: AuditSearchQuery): Promise<AuditEventPage> {
+    // Events are searched once chained: what committed before the request is sealed first.
+    if (query.cursor === undefined) await this.sealer.flush();
     if (query.objectId !== undefined && query.objectType === undefined) {
       throw validationProblem([{ name: 'objectId', reason: 'objectId requires objectType' }]);
     }

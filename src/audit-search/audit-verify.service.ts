@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditKeysService } from '#src/audit/audit-keys.service.js';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import {
   ChainWalk,
   checkpointSignatureValid,
@@ -31,11 +32,14 @@ export class AuditVerifyService {
   constructor(
     private readonly chain: AuditChainRepository,
     private readonly keys: AuditKeysService,
+    private readonly sealer: AuditSealer,
   ) {}
 
   async verify(query: AuditVerifyQuery): Promise<AuditVerification> {
     const started = performance.now();
     const held = query.checkpoint === undefined ? undefined : this.heldCheckpoint(query.checkpoint);
+    // Everything committed before the request is in the chain verified.
+    await this.sealer.flush();
     const head = await this.chain.head();
     const largest = await this.chain.largestCheckpoint();
     const end = Math.max(head.seq, head.maxSeq, largest?.size ?? 0, held?.size ?? 0);

@@ -7,7 +7,7 @@ import {
   type TransactionCommitEvent,
   type TransactionRollbackEvent,
 } from 'typeorm';
-import { chainHash, eventDigest, type AuditEventFields } from '#src/audit/chain.js';
+import { eventDigest, type AuditEventFields } from '#src/audit/chain.js';
 import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { currentRequestContext, type RequestContext } from '#src/common/http/request-context.js';
@@ -35,7 +35,7 @@ export interface AuditEventInput {
   context?: RequestContext | null;
 }
 
-/** An event waiting for its transaction's commit; `at` is given when it is chained. */
+/** An event waiting for its transaction's commit; `at` is given when it is written. */
 type PendingEvent = Omit<AuditEventFields, 'at'>;
 
 interface Buffered {
@@ -49,20 +49,15 @@ function depthOf(runner: QueryRunner): number {
   return (runner as unknown as { transactionDepth: number }).transactionDepth;
 }
 
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
-
 /**
- * The one place state changes are recorded, as a hash chain (docs/decisions/0012-audit-trail.md).
+ * The one place state changes are recorded (docs/decisions/0012-audit-trail.md).
  *
  * `record(manager, …)` inside a transaction buffers the event; just before that transaction
- * commits (TypeORM's BeforeTransactionCommit), its events are appended under the lock of the
- * one-row `audit_head`: seq and hash follow the previous event's, in one statement, and the
- * lock is held until the commit. Taking the head lock last keeps writers serialized for as
- * short a time as possible and out of any deadlock cycle (lock order: feed version → rows →
- * audit head). If appending fails, the commit does not happen: the change and its event
- * commit together or not at all.
+ * commits (TypeORM's BeforeTransactionCommit), its events are written to `audit_pending` with
+ * their digests, in one statement that takes no lock: writers do not wait for each other, and
+ * their commits are flushed together. If that write fails, the commit does not happen: the
+ * change and its event commit together or not at all. The AuditSealer then chains committed
+ * events (seq and hash) in a transaction of its own, within AUDIT_SEAL_INTERVAL_MS.
  */
 @Injectable()
 export class AuditService implements EntitySubscriberInterface, OnModuleInit {
@@ -78,8 +73,8 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
   }
 
   /**
-   * Records an event in the transaction of `manager`, to be chained when it commits. Without a
-   * transaction (no manager, or one outside a transaction) the event is chained at once in a
+   * Records an event in the transaction of `manager`, written when it commits. Without a
+   * transaction (no manager, or one outside a transaction) the event is written at once in a
    * transaction of its own: only for events that change nothing else.
    */
   async record(manager: EntityManager | undefined, event: AuditEventInput): Promise<void> {
@@ -93,10 +88,7 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
     this.pending.set(runner, list);
   }
 
-  /**
-   * Chains an event at once on a raw connection inside its transaction (a `pg` client). The
-   * head stays locked until that transaction ends: call it as the transaction's last statement.
-   */
+  /** Writes an event at once on a raw connection, inside its transaction (a `pg` client). */
   async recordWith(connection: Queryable, event: AuditEventInput): Promise<void> {
     await this.append(connection, [this.pendingEvent(event)]);
   }
@@ -147,23 +139,15 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
     };
   }
 
-  /** Locks the head, chains `events` after it and moves it: two statements. */
+  /**
+   * Writes `events` to `audit_pending` with their digests, in the caller's transaction: one
+   * statement, no lock. The sealer chains them once that transaction committed.
+   */
   private async append(connection: Queryable, events: PendingEvent[]): Promise<void> {
-    const [head] = rowsOf<{ seq: string; hash: Buffer }>(
-      await connection.query(`SELECT "seq", "hash" FROM "audit_head" FOR UPDATE`),
-    );
-    if (head === undefined) throw new Error('audit_head is missing: run the migrations');
-    // Taken under the lock, so times never go backwards along the chain.
     const at = this.clock.now().toISOString();
-    let seq = Number(head.seq);
-    let hash = head.hash;
     const rows = events.map((event) => {
       const fields: AuditEventFields = { ...event, at };
-      const digest = eventDigest(fields);
-      hash = chainHash(hash, digest);
-      seq += 1;
       return {
-        seq,
         at,
         actor_type: fields.actorType,
         actor_id: fields.actorId,
@@ -175,25 +159,24 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
         summary: fields.summary,
         request_id: fields.requestId,
         client_ip: fields.clientIp,
-        digest: digest.toString('hex'),
-        hash: hash.toString('hex'),
+        digest: eventDigest(fields).toString('hex'),
       };
     });
     await connection.query(
-      `WITH appended AS (
-         INSERT INTO "audit_events"
-           ("seq", "at", "actor_type", "actor_id", "organization_id", "roles", "action",
-            "object_type", "object_id", "summary", "request_id", "client_ip", "digest", "hash")
-         SELECT e.seq, e.at, e.actor_type, e.actor_id, e.organization_id, e.roles, e.action,
-                e.object_type, e.object_id, e.summary, e.request_id, e.client_ip,
-                decode(e.digest, 'hex'), decode(e.hash, 'hex')
-           FROM jsonb_to_recordset($1::jsonb) AS e(
-             seq bigint, at timestamptz, actor_type text, actor_id uuid, organization_id uuid,
-             roles text[], action text, object_type text, object_id text, summary jsonb,
-             request_id text, client_ip text, digest text, hash text)
-          ORDER BY e.seq)
-       UPDATE "audit_head" SET "seq" = $2, "hash" = $3`,
-      [JSON.stringify(rows), seq, hash],
+      `INSERT INTO "audit_pending"
+         ("at", "actor_type", "actor_id", "organization_id", "roles", "action", "object_type",
+          "object_id", "summary", "request_id", "client_ip", "digest")
+       SELECT e.at, e.actor_type, e.actor_id, e.organization_id, e.roles, e.action,
+              e.object_type, e.object_id, e.summary, e.request_id, e.client_ip,
+              decode(e.digest, 'hex')
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+           at timestamptz, actor_type text, actor_id uuid, organization_id uuid, roles text[],
+           action text, object_type text, object_id text, summary jsonb, request_id text,
+           client_ip text, digest text)) WITH ORDINALITY AS e(
+           at, actor_type, actor_id, organization_id, roles, action, object_type, object_id,
+           summary, request_id, client_ip, digest, n)
+        ORDER BY e.n`,
+      [JSON.stringify(rows)],
     );
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditKeysService } from '#src/audit/audit-keys.service.js';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import {
   CHAIN_FORMAT,
   encodeCheckpointHeader,
@@ -72,6 +73,7 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: AuditKeysService,
+    private readonly sealer: AuditSealer,
     private readonly clock: Clock,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
@@ -88,11 +90,13 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
 
   /**
    * Signs the head as `manager`'s transaction sees it (an export's snapshot: its rows and its
-   * checkpoint agree) and stores the checkpoint with that transaction. Served in the header at
-   * once when made on its own; made in a caller's transaction, once that committed and
-   * `refresh()` (or the next tick) read it.
+   * checkpoint agree; the caller seals what is committed before opening it) and stores the
+   * checkpoint with that transaction. Made on its own, everything committed is sealed first
+   * and the checkpoint is served in the header at once; made in a caller's transaction, once
+   * that committed and `refresh()` (or the next tick) read it.
    */
   async create(reason: CheckpointReason, manager?: EntityManager): Promise<SignedCheckpoint> {
+    if (manager === undefined) await this.sealer.flush();
     const checkpoint = await this.sign(reason, manager ?? this.dataSource.manager);
     if (manager === undefined) this.remember(checkpoint);
     return checkpoint;
@@ -136,6 +140,7 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
    * serves it. An empty chain gets one too (size 0, head 64 zeros: a true statement).
    */
   async runInterval(): Promise<SignedCheckpoint | undefined> {
+    await this.sealer.flush();
     const checkpoint = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [CHECKPOINT_LOCK]);
       // Read after the lock (READ COMMITTED: a new snapshot), so it sees what the instance that

@@ -29,8 +29,7 @@ export interface CompliancePdfFile {
  * The compliance report as a PDF: the figures of the JSON report and the requests of the
  * window read in one REPEATABLE READ transaction (one snapshot); a signed audit checkpoint is
  * made for the export and printed on every page; the export is recorded in the audit trail
- * (with the file's SHA-256) before the file goes out — in a transaction of its own, because the
- * audit head cannot be locked from a REPEATABLE READ snapshot (decision 0012).
+ * (with the file's SHA-256, known once rendered) before the file goes out.
  */
 @Injectable()
 export class CompliancePdfService {

@@ -132,6 +132,14 @@ export class AppConfig {
   @IntInRange(0, 86400, ' (off)')
   AUDIT_CHECKPOINT_INTERVAL_S = 300;
 
+  /**
+   * Milliseconds between the sealer's rounds, which chain the events committed since the last
+   * one (readers of the chain seal what is committed first, whatever this is); 0: only on
+   * demand.
+   */
+  @IntInRange(0, 60000, ' (off)')
+  AUDIT_SEAL_INTERVAL_MS = 200;
+
   @IntInRange(100, 60000)
   DB_CONNECT_TIMEOUT_MS = 3000;
 

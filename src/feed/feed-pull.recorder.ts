@@ -28,10 +28,7 @@ interface BufferedPull extends FeedPull {
 const FLUSH_MS = 1000;
 /** A buffer this long is flushed at once, without waiting for the timer. */
 const MAX_BUFFER = 1000;
-/**
- * Pulls written per transaction at most (a longer buffer takes several): the audit head is
- * locked while their events are appended, so this bounds how long other writers wait.
- */
+/** Pulls written per transaction at most (a longer buffer takes several): short transactions. */
 const MAX_BATCH = 250;
 /** After a failed flush, the next try comes this much later. */
 const RETRY_MS = 5000;

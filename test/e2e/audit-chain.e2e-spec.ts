@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { CheckpointsService } from '#src/audit/checkpoints.service.js';
 import { encodeCheckpointHeader, type SignedCheckpoint } from '#src/audit/chain.js';
@@ -92,13 +93,29 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
     expect(Number(max)).toBe(result.toSeq);
     const [head] = await owner<{ seq: string; hash: Buffer }>(`SELECT seq, hash FROM audit_head`);
     expect(result.head).toEqual({ seq: Number(head.seq), hash: head.hash.toString('hex') });
+    // Committed one after another (ids 1 to more than 10 so far), chained in that order.
+    const ids = await owner<{ id: string }>(`SELECT id::text AS id FROM audit_events ORDER BY seq`);
+    expect(ids.length).toBeGreaterThan(10);
+    expect(ids.map((r) => Number(r.id))).toEqual(
+      ids.map((r) => Number(r.id)).sort((a, b) => a - b),
+    );
   });
 
-  it('keeps the chain dense and valid with 50 concurrent writers', async () => {
+  it('keeps the chain dense and valid with 50 concurrent writers and sealers racing', async () => {
     const dataSource = t.app.get(DataSource);
     const audit = t.app.get(AuditService);
     const before = (await verify()).toSeq;
     const rounds = 4;
+    // Besides the app's own sealer (every 200 ms), two more seal on demand all along, as other
+    // instances would: one sealer at a time holds the head, whoever it is.
+    const sealers = [new AuditSealer(dataSource, t.config), new AuditSealer(dataSource, t.config)];
+    let writing = true;
+    const sealing = sealers.map(async (sealer) => {
+      while (writing) {
+        await sealer.flush();
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    });
     // 50 transactions at once, each recording one to three events after a row write of its own
     // (a savepoint that rolls back drops its event), plus HTTP writes alongside.
     const writer = async (w: number) => {
@@ -118,6 +135,8 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       }
     };
     await Promise.all([...Array.from({ length: 50 }, (_, w) => writer(w)), createIndicators(10)]);
+    writing = false;
+    await Promise.all(sealing);
     const expected =
       50 * rounds +
       rounds * Array.from({ length: 50 }, (_, w) => w % 3).reduce((a, b) => a + b, 0) +
@@ -129,12 +148,13 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       `SELECT count(*) AS n FROM audit_events WHERE action = 'test.concurrent_write'`,
     );
     expect(Number(n)).toBe(expected - 10);
-    // Times never go backwards along the chain (taken under the head lock).
-    const [{ backwards }] = await owner<{ backwards: string }>(
-      `SELECT count(*) AS backwards FROM (
-         SELECT at < lag(at) OVER (ORDER BY seq) AS back FROM audit_events) x WHERE back`,
+    // Each event chained once, nothing left behind.
+    const [{ pending, distinct }] = await owner<{ pending: string; distinct: string }>(
+      `SELECT (SELECT count(*) FROM audit_pending) AS pending,
+              (SELECT count(DISTINCT id) FROM audit_events) - (SELECT count(*) FROM audit_events)
+                AS distinct`,
     );
-    expect(Number(backwards)).toBe(0);
+    expect([Number(pending), Number(distinct)]).toEqual([0, 0]);
   });
 
   it('drops the events of a rolled-back transaction and of a rolled-back savepoint', async () => {
@@ -179,6 +199,7 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
         });
       });
     });
+    await t.sealAudit();
     const actions = await owner<{ action: string }>(
       `SELECT action FROM audit_events WHERE seq > $1 ORDER BY seq`,
       [before],
@@ -200,6 +221,9 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       `DELETE FROM audit_checkpoints`,
       `ALTER TABLE audit_events DISABLE TRIGGER USER`,
       `SET session_replication_role = replica`,
+      `UPDATE audit_pending SET action = 'x'`,
+      `TRUNCATE audit_pending`,
+      `ALTER TABLE audit_pending DISABLE TRIGGER USER`,
     ]) {
       await expect(dataSource.query(sql)).rejects.toThrow(/permission denied|must be owner/);
     }
@@ -216,6 +240,51 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
     await expect(owner(`DELETE FROM audit_checkpoints`)).rejects.toThrow(
       /audit_checkpoints is append-only: DELETE refused/,
     );
+    expect((await verify()).valid).toBe(true);
+  });
+
+  it('keeps an event that is not chained yet: nobody deletes, edits or truncates it', async () => {
+    const dataSource = t.app.get(DataSource);
+    const audit = t.app.get(AuditService);
+    // Written and committed, not sealed: this connection holds the head, so no sealer can run.
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(`SELECT 1 FROM audit_head FOR UPDATE`);
+      await audit.record(undefined, {
+        actor: 'system',
+        action: 'test.not_chained_yet',
+        objectType: 'test',
+        objectId: null,
+      });
+      const [{ id }] = await owner<{ id: string }>(
+        `SELECT id::text AS id FROM audit_pending WHERE action = 'test.not_chained_yet'`,
+      );
+      // The service's role may delete only what is chained already (the sealer's own move).
+      await expect(
+        dataSource.query(`DELETE FROM audit_pending WHERE id = $1`, [id]),
+      ).rejects.toThrow(`audit_pending: event ${id} is not chained yet: DELETE refused`);
+      await expect(dataSource.query(`UPDATE audit_pending SET action = 'x'`)).rejects.toThrow(
+        /permission denied/,
+      );
+      await expect(owner(`UPDATE audit_pending SET action = 'x'`)).rejects.toThrow(
+        /audit_pending: UPDATE refused/,
+      );
+      await expect(owner(`DELETE FROM audit_pending`)).rejects.toThrow(/is not chained yet/);
+      await expect(owner(`TRUNCATE audit_pending`)).rejects.toThrow(
+        /audit_pending is append-only: TRUNCATE refused/,
+      );
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+    await t.sealAudit();
+    const [chained] = await owner<{ seq: string }>(
+      `SELECT seq FROM audit_events WHERE action = 'test.not_chained_yet'`,
+    );
+    expect(Number(chained.seq)).toBeGreaterThan(0);
+    expect(await owner(`SELECT 1 FROM audit_pending`)).toEqual([]);
     expect((await verify()).valid).toBe(true);
   });
 
@@ -360,6 +429,8 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       const checkpoints = t.app.get(CheckpointsService);
       const signed: SignedCheckpoint = await checkpoints.create('interval');
       await createIndicators(3);
+      // Chained before the tampering (a sealer moving them meanwhile would race it).
+      await t.sealAudit();
       const cut = signed.size - 2;
       await asSuperuser([
         `CREATE TABLE saved_tail AS SELECT * FROM audit_events WHERE seq > ${cut}`,

@@ -18,6 +18,7 @@ import {
   type SignedCheckpoint,
 } from '#src/audit/chain.js';
 import { CheckpointsService } from '#src/audit/checkpoints.service.js';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import { PrincipalCache } from '#src/auth/principal-cache.js';
 import { ROLES, type Role } from '#src/auth/roles.js';
 import { SystemClock } from '#src/common/clock/clock.js';
@@ -425,7 +426,13 @@ describe('audit checkpoints on a database of their own', () => {
         [keyId, publicKey.export({ format: 'pem', type: 'spki' })],
       );
       const keys = { signing: () => ({ keyId, privateKey }) } as unknown as AuditKeysService;
-      const service = new CheckpointsService(ds, keys, new SystemClock(), config);
+      const service = new CheckpointsService(
+        ds,
+        keys,
+        new AuditSealer(ds, config),
+        new SystemClock(),
+        config,
+      );
       const checkpoint = await service.runInterval();
       expect(checkpoint).toMatchObject({ v: 1, size: 0, head: '0'.repeat(64), keyId });
       expect(checkpointSignatureValid(checkpoint!, publicKey)).toBe(true);
@@ -565,6 +572,7 @@ describe('audit checkpoints with the interval off, then on several instances', (
       const headSize = async () =>
         Number((await ds.query<{ seq: string }[]>(`SELECT "seq" FROM "audit_head"`))[0].seq);
       for (let i = 0; i < 3; i++) await someEvent(i % 2 ? a : b);
+      await a.sealAudit();
       const target = await headSize();
       await until(
         () => ca.latest()!.size >= target && cb.latest()!.size >= target,

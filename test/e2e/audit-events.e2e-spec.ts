@@ -59,10 +59,12 @@ describe('audit events: coverage and atomicity', () => {
     await t.close();
   });
 
-  const eventsOf = (requestId: string): Promise<AuditRow[]> =>
-    db.query<AuditRow[]>(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY seq`, [
+  const eventsOf = async (requestId: string): Promise<AuditRow[]> => {
+    await t.sealAudit();
+    return db.query<AuditRow[]>(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY seq`, [
       requestId,
     ]);
+  };
 
   const call = (method: Method, path: string, token: string | undefined, requestId: string) => {
     const r = request(t.server)[method](`/api/v1${path}`).set('x-request-id', requestId);
@@ -115,13 +117,13 @@ describe('audit events: coverage and atomicity', () => {
         RETURN NEW;
       END $$`);
     await ownerQuery(
-      `CREATE TRIGGER ${name} BEFORE INSERT ON audit_events
+      `CREATE TRIGGER ${name} BEFORE INSERT ON audit_pending
          FOR EACH ROW EXECUTE FUNCTION ${name}()`,
     );
     try {
       return await work();
     } finally {
-      await ownerQuery(`DROP TRIGGER IF EXISTS ${name} ON audit_events`);
+      await ownerQuery(`DROP TRIGGER IF EXISTS ${name} ON audit_pending`);
       await ownerQuery(`DROP FUNCTION IF EXISTS ${name}()`);
     }
   }

@@ -48,6 +48,8 @@ describe('exports of an audit trail tampered with in the database', () => {
     ownerQuery<T>(sql, params, fresh.url);
   /** Runs `change` with the append-only triggers off, as a superuser would. */
   const tamper = async (change: () => Promise<unknown>) => {
+    // Nothing waits to be chained (a sealer moving it meanwhile would race the change).
+    await t.sealAudit();
     await owner(`ALTER TABLE audit_events DISABLE TRIGGER USER`);
     try {
       await change();
@@ -67,6 +69,7 @@ describe('exports of an audit trail tampered with in the database', () => {
         .expect(status(201));
       ids.push(res.body.id as string);
     }
+    await t.sealAudit();
     const rows = await owner<{ seq: string; at: Date }>(
       `SELECT seq::text, at FROM audit_events WHERE object_id = ANY($1) ORDER BY seq`,
       [ids],

@@ -25,10 +25,12 @@ describe('the audit hook', () => {
   let db: DataSource;
   let admin: Awaited<ReturnType<Factories['loginAs']>>;
 
-  const auditOf = (requestId: string) =>
-    db.query<AuditRow[]>(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY id`, [
+  const auditOf = async (requestId: string) => {
+    await t.sealAudit();
+    return db.query<AuditRow[]>(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY id`, [
       requestId,
     ]);
+  };
 
   beforeAll(async () => {
     t = await createTestApp();

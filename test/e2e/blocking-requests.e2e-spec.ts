@@ -123,6 +123,7 @@ describe('blocking requests: lifecycle, two-person rule, publication, withdrawal
     expect(outbox[0].recipients).toHaveLength(3);
     expect(outbox[0].recipients).toEqual(expect.arrayContaining([ispA.org.id, ispB.org.id]));
     expect(outbox[0].recipients).not.toContain(ispC.org.id);
+    await t.sealAudit();
     const audit = await db.query<{ action: string; actor_id: string; request_id: string }[]>(
       `SELECT action, actor_id, request_id FROM audit_events
         WHERE object_type = 'blocking_request' AND object_id = $1 ORDER BY id`,

@@ -316,16 +316,15 @@ describe('compliance report as PDF', () => {
   });
 
   it('records each export in the audit trail, with the file’s SHA-256, before sending it', async () => {
-    const count = async (): Promise<number> =>
-      Number(
-        (
-          await t.app.get(DataSource).query<{ n: string }[]>(
-            `SELECT count(*) AS n FROM audit_events WHERE action = 'compliance.report_export'
-                 AND actor_id = $1`,
-            [analyst.id],
-          )
-        )[0].n,
+    const count = async (): Promise<number> => {
+      await t.sealAudit();
+      const [{ n }] = await t.app.get(DataSource).query<{ n: string }[]>(
+        `SELECT count(*) AS n FROM audit_events WHERE action = 'compliance.report_export'
+            AND actor_id = $1`,
+        [analyst.id],
       );
+      return Number(n);
+    };
     const before = await count();
     const res = await pdf(`${WINDOW}&lang=en`);
     expect(await count()).toBe(before + 1);

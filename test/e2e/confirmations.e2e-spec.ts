@@ -164,6 +164,7 @@ describe('assignments, confirmations and feed receipts', () => {
     clock.advance(60_000);
     const again = await api(a.token).post(`/assignments/${id}/acknowledge`).expect(200);
     expect(again.body).toEqual(first.body);
+    await t.sealAudit();
     const audits = await db.query(
       `SELECT 1 FROM audit_events WHERE object_id = $1 AND action = 'assignment.acknowledge'`,
       [id],
@@ -400,6 +401,7 @@ describe('assignments, confirmations and feed receipts', () => {
     });
     expect(outbox[1].recipients).toHaveLength(2);
     expect(JSON.stringify(outbox)).not.toContain(b.org.id);
+    await t.sealAudit();
     expect(
       await db.query(
         `SELECT 1 FROM audit_events WHERE object_id = $1 AND action = 'assignment.confirm'`,
@@ -528,6 +530,7 @@ describe('assignments, confirmations and feed receipts', () => {
     expect(await db.query(`SELECT 1 FROM confirmations WHERE assignment_id = $1`, [id])).toEqual(
       [],
     );
+    await t.sealAudit();
     expect(
       await db.query(
         `SELECT 1 FROM audit_events WHERE object_id = $1 AND action = 'assignment.confirm'`,
@@ -700,6 +703,7 @@ describe('assignments, confirmations and feed receipts', () => {
         [r1.of(c.org.id)],
       );
       expect(outbox.map((o) => o.payload.receiptId)).toEqual([res.body.id]);
+      await t.sealAudit();
       const [audit] = await db.query<{ summary: Json }[]>(
         `SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'feed_receipt.create'`,
         [res.body.id],
@@ -891,6 +895,7 @@ describe('assignments, confirmations and feed receipts', () => {
       expect(noHash.body.hashCheck).toBe('not_given');
       expect((await flow.get(r.id)).status).toBe('completed');
 
+      await t.sealAudit();
       const [audit] = await db.query<{ summary: Json }[]>(
         `SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'feed_receipt.create'`,
         [res.body.id],

@@ -127,6 +127,7 @@ describe('assignment deadlines: reminders and escalation', () => {
     );
     expect(await marks(pending.id)).toEqual({ reminded_at: remindAt, escalated_at: null });
     expect(await marks(withdrawn.id)).toEqual({ reminded_at: null, escalated_at: null });
+    await one.sealAudit();
     const audit = await db.query<{ action: string; actor_type: string; object_id: string }[]>(
       `SELECT action, actor_type, object_id FROM audit_events
         WHERE object_id = ANY($1::text[]) ORDER BY id`,
@@ -302,6 +303,7 @@ describe('assignment deadlines: reminders and escalation', () => {
     const escalations = await perAssignment('assignment.overdue');
     expect(escalations).toHaveLength(ids.length);
     expect(escalations.every((r) => r.n === 1)).toBe(true);
+    await one.sealAudit();
     const audit = await db.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM audit_events WHERE object_id = ANY($1::text[])`,
       [ids],

@@ -107,6 +107,7 @@ describe('expiry of indicators at valid_until', () => {
       [soon],
     );
     expect(active[0].n).toBe(0);
+    await one.sealAudit();
     const audit = await db.query<{ actor_type: string }[]>(
       `SELECT actor_type FROM audit_events WHERE action = 'indicator.expire' ORDER BY id DESC LIMIT 1`,
     );

@@ -242,6 +242,7 @@ describe('Idempotency-Key on every authenticated POST', () => {
     const replay = await submit().expect(status(200));
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.text).toBe(done.text);
+    await t.sealAudit();
     const history = await db.query<{ n: string }[]>(
       `SELECT count(*) AS n FROM audit_events WHERE object_id = $1 AND action LIKE '%submit%'`,
       [id],

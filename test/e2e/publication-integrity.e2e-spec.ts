@@ -107,6 +107,7 @@ describe('publication integrity', () => {
       expect(await changesOf(ispA.org.id, id)).toEqual([]);
       expect(await activeValues(ispA.org.id, [value])).toEqual([]);
       expect(await db.query(`SELECT 1 FROM feed_claims WHERE request_id = $1`, [id])).toEqual([]);
+      await t.sealAudit();
       expect(
         await db.query(
           `SELECT 1 FROM audit_events WHERE object_id = $1 AND action = 'blocking_request.approve'`,

@@ -141,6 +141,7 @@ describe('sightings', () => {
     });
     expect(items[2].note).toBe('resolver logs');
     expect(await countOf(a.orgId)).toBe(4);
+    await t.sealAudit();
     const audit = await db.query<{ summary: object; actor_type: string }[]>(
       `SELECT summary, actor_type FROM audit_events
         WHERE action = 'sighting.report' AND organization_id = $1`,
@@ -393,6 +394,7 @@ describe('sightings', () => {
     const operator = await post(a.operator, one, key).expect(status(201));
     expect(operator.headers['idempotent-replayed']).toBeUndefined();
     expect(await countOf(a.orgId)).toBe(before + 2);
+    await t.sealAudit();
     const audit = await db.query<{ actor_type: string }[]>(
       `SELECT actor_type FROM audit_events WHERE action = 'sighting.report' AND organization_id = $1
         ORDER BY id`,

@@ -193,6 +193,7 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       );
       const key = Buffer.from(sub.secret.slice(6), 'base64');
       expect((row.secret_encrypted as Buffer).includes(key)).toBe(false);
+      await t.sealAudit();
       const audit = await db.query(
         `SELECT action FROM audit_events WHERE object_id = $1 ORDER BY id`,
         [sub.id],
@@ -271,6 +272,7 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
         [sub.id],
       );
       expect(row).toEqual({ status: 'dead', last_error: 'subscription deleted' });
+      await t.sealAudit();
       const actions = await db.query(
         `SELECT action FROM audit_events WHERE object_id = $1 ORDER BY id`,
         [sub.id],
@@ -433,6 +435,7 @@ describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSR
       expect(done.body).toMatchObject({ status: 'succeeded', attempts: 1, lastStatus: 200 });
       expect(done.body.attemptLog).toHaveLength(MAX_ATTEMPTS + 1);
       expect(receiver.at(sub.path).at(-1)!.headers['webhook-id']).toBe(id);
+      await t.sealAudit();
       const audit = await db.query(
         `SELECT action, summary FROM audit_events WHERE object_id = $1 ORDER BY seq`,
         [id],

@@ -3,6 +3,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Clock } from '#src/common/clock/clock.js';
 import { createApp } from '#src/app.factory.js';
+import { AuditSealer } from '#src/audit/audit-sealer.js';
 import { createLogger } from '#src/common/logging/logger.js';
 import { loadConfig, type AppConfig } from '#src/config/config.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
@@ -35,6 +36,11 @@ export interface TestApp {
   server: NestFastifyApplication['getHttpServer'] extends () => infer S ? S : never;
   logs: CapturedLogs;
   config: AppConfig;
+  /**
+   * Chains every audit event committed so far (the sealer does so within
+   * AUDIT_SEAL_INTERVAL_MS): call it before reading `audit_events` directly.
+   */
+  sealAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,5 +73,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     extraImports: options.extraImports,
     clock: options.clock,
   });
-  return { app, server: app.getHttpServer(), logs, config, close: () => app.close() };
+  return {
+    app,
+    server: app.getHttpServer(),
+    logs,
+    config,
+    sealAudit: () => app.get(AuditSealer).flush(),
+    close: () => app.close(),
+  };
 }
