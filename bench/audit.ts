@@ -60,6 +60,7 @@
 import 'reflect-metadata';
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,7 @@ import {
   GENESIS_HASH,
   type AuditEventFields,
 } from '#src/audit/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
 import { createDataSource } from '#src/database/data-source.js';
 import { runMigrations } from '#src/database/migrations.js';
 import { PROJECT_ROOT } from '#src/project.js';
@@ -194,6 +196,52 @@ function measuredCode(): { commit: string; uncommitted: string[] } {
       .filter(Boolean)
       .map((line) => line.slice(3)),
   };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** utime + stime of a process, in ms; 0 when it is gone or /proc is absent. */
+function processCpuMs(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU of the service and of every postgres process of the machine (those alive at each read). */
+function cpuNow(servicePid: number | undefined): {
+  service: number;
+  postgres: Map<string, number>;
+} {
+  const postgres = new Map<string, number>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    // not Linux
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') {
+        postgres.set(pid, processCpuMs(pid));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { service: servicePid === undefined ? 0 : processCpuMs(servicePid), postgres };
+}
+
+/** CPU used between two reads; postgres processes that started meanwhile count from 0. */
+function cpuSpent(before: ReturnType<typeof cpuNow>, after: ReturnType<typeof cpuNow>): PhaseCpu {
+  let postgres = 0;
+  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
+  return { serviceMs: round(after.service - before.service), postgresMs: round(postgres) };
 }
 
 class Service {
@@ -445,8 +493,16 @@ function sampleActivity(url: string): () => Promise<{ samples: number; sessions:
 type PhaseName = 'import' | 'publish' | 'confirm' | 'receipt';
 const PHASES: PhaseName[] = ['import', 'publish', 'confirm', 'receipt'];
 
+/** CPU time spent in a phase, in ms: the service's process and every `postgres` process. */
+interface PhaseCpu {
+  serviceMs: number;
+  postgresMs: number;
+}
+
 interface Phase {
   ms: number;
+  /** On Linux (/proc): where the phase's CPU went (the machine's 2 cores are the limit). */
+  cpu?: PhaseCpu;
   requests: number;
   /** What the phase moved: rows imported, requests published, assignments confirmed. */
   units: number;
@@ -602,39 +658,14 @@ async function walkChain(url: string): Promise<NonNullable<Run['chain']>> {
     if (Date.now() > deadline) throw new Error('events are still waiting to be chained after 30 s');
     await sleep(100);
   }
-  const rows = await sql<{
-    seq: string;
-    at: Date;
-    actor_type: AuditEventFields['actorType'];
-    actor_id: string | null;
-    organization_id: string | null;
-    roles: string[];
-    action: string;
-    object_type: string;
-    object_id: string | null;
-    summary: Record<string, unknown>;
-    request_id: string | null;
-    client_ip: string | null;
-    digest: Buffer;
-    hash: Buffer;
-  }>(url, 'SELECT * FROM audit_events ORDER BY seq');
+  const rows = await sql<
+    AuditEventColumns & { seq: string; at: Date; digest: Buffer; hash: Buffer }
+  >(url, 'SELECT * FROM audit_events ORDER BY seq');
   const walk = new ChainWalk();
   let bytes = 0;
   let valid = true;
   for (const r of rows) {
-    const fields: AuditEventFields = {
-      at: r.at.toISOString(),
-      actorType: r.actor_type,
-      actorId: r.actor_id,
-      organizationId: r.organization_id,
-      roles: r.roles,
-      action: r.action,
-      objectType: r.object_type,
-      objectId: r.object_id,
-      summary: r.summary,
-      requestId: r.request_id,
-      clientIp: r.client_ip,
-    };
+    const fields = eventFields(r, r.at.toISOString());
     bytes += Buffer.byteLength(eventBytes(fields));
     const broken = walk.event(Number(r.seq), fields, r.digest, r.hash);
     if (broken) {
@@ -674,6 +705,7 @@ async function workloadRun(
       const seq0 = await headSeq(db.url);
       const stopSampling = PROFILE ? sampleActivity(db.url) : undefined;
       const requests0 = api.requests;
+      const cpu0 = cpuNow(service!.child.pid);
       const t0 = performance.now();
       try {
         await work();
@@ -682,10 +714,12 @@ async function workloadRun(
         throw error;
       }
       const ms = performance.now() - t0;
+      const cpu = cpuSpent(cpu0, cpuNow(service!.child.pid));
       const activity = await stopSampling?.();
       const after = before ? await service!.stats() : null;
       phases[name] = {
         ms: round(ms, 1),
+        cpu,
         requests: api.requests - requests0,
         units,
         events: (await headSeq(db.url)) - seq0,
@@ -1463,6 +1497,23 @@ async function main(): Promise<void> {
       );
     }
     console.log(`target        ≥ 0.8× (throughput with the audit trail on ÷ off)`);
+    // Where the CPU went (2 cores are the limit here): median per request, each mode.
+    const perRequest = (mode: 'on' | 'off', n: PhaseName, key: keyof PhaseCpu): number =>
+      round(
+        quantile(
+          runs
+            .filter((r) => r.mode === mode && r.phases[n].cpu)
+            .map((r) => r.phases[n].cpu![key] / Math.max(1, r.phases[n].requests)),
+          0.5,
+        ),
+        3,
+      );
+    console.log('CPU ms per request (median of runs): service on / off, postgres on / off');
+    for (const n of PHASES) {
+      console.log(
+        `${n.padEnd(10)} service ${perRequest('on', n, 'serviceMs')} / ${perRequest('off', n, 'serviceMs')}, postgres ${perRequest('on', n, 'postgresMs')} / ${perRequest('off', n, 'postgresMs')}`,
+      );
+    }
     workload = {
       indicators: INDICATORS,
       importBatch: IMPORT_BATCH,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AuditEventFields } from '#src/audit/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
 import type { ChainRow } from '#src/audit-export/export-writer.js';
 
 /** Which events an export selects (AND of what is given). */
@@ -11,23 +11,12 @@ export interface ExportSelection {
   blockingRequestId?: string;
 }
 
-interface RawChainRow {
+/** A row of the chain; the event's columns are there (not null) only when it is selected. */
+type RawChainRow = {
   seq: string;
   digest: string;
   hash: string;
-  selected: boolean;
-  at: Date | null;
-  actor_type: AuditEventFields['actorType'] | null;
-  actor_id: string | null;
-  organization_id: string | null;
-  roles: string[] | null;
-  action: string | null;
-  object_type: string | null;
-  object_id: string | null;
-  summary: Record<string, unknown> | null;
-  request_id: string | null;
-  client_ip: string | null;
-}
+} & (({ selected: true; at: Date } & AuditEventColumns) | { selected: false });
 
 /** Rows fetched from the cursor at a time: a few MB, whatever the size of the trail. */
 const FETCH_ROWS = 2000;
@@ -88,20 +77,7 @@ function selectionSql(selection: ExportSelection, params: unknown[]): string {
 
 function toChainRow(r: RawChainRow): ChainRow {
   const row: ChainRow = { seq: Number(r.seq), digest: r.digest, hash: r.hash };
-  if (!r.selected) return row;
-  row.fields = {
-    at: r.at!.toISOString(),
-    actorType: r.actor_type!,
-    actorId: r.actor_id,
-    organizationId: r.organization_id,
-    roles: r.roles!,
-    action: r.action!,
-    objectType: r.object_type!,
-    objectId: r.object_id,
-    summary: r.summary!,
-    requestId: r.request_id,
-    clientIp: r.client_ip,
-  };
+  if (r.selected) row.fields = eventFields(r, r.at.toISOString());
   return row;
 }
 

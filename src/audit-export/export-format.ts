@@ -184,15 +184,6 @@ export function eventCsvRow(event: ChainedEvent): (string | number | null)[] {
   ];
 }
 
-/**
- * RFC 7638 thumbprint of an Ed25519 public key: the audit key's id (the same computation as
- * auditKeyId in src/audit/audit-keys.service.ts, which the verifier must not load).
- */
-export function auditKeyThumbprint(publicKey: KeyObject): string {
-  const { crv, kty, x } = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(canonicalJson({ crv, kty, x })).digest('base64url');
-}
-
 /** manifest.json's bytes: indented for people; the signature is over its JCS, not these bytes. */
 export function manifestBytes(manifest: ExportManifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuditEventFields, SignedCheckpoint } from '#src/audit/chain.js';
 import { CHAIN_FORMAT } from '#src/audit/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
 
 /** An event as stored: its fields, place, digest and hash. */
 export interface StoredEvent {
@@ -11,20 +12,10 @@ export interface StoredEvent {
   hash: Buffer;
 }
 
-interface RawStoredEvent {
+interface RawStoredEvent extends AuditEventColumns {
   seq: string;
   /** Microseconds, UTC, without the zone: what was stored, not rounded by a JS Date. */
   at_text: string;
-  actor_type: AuditEventFields['actorType'];
-  actor_id: string | null;
-  organization_id: string | null;
-  roles: string[];
-  action: string;
-  object_type: string;
-  object_id: string | null;
-  summary: Record<string, unknown>;
-  request_id: string | null;
-  client_ip: string | null;
   digest: Buffer;
   hash: Buffer;
 }
@@ -57,19 +48,7 @@ export class AuditChainRepository {
     );
     return rows.map((r) => ({
       seq: Number(r.seq),
-      fields: {
-        at: chainTime(r.at_text),
-        actorType: r.actor_type,
-        actorId: r.actor_id,
-        organizationId: r.organization_id,
-        roles: r.roles,
-        action: r.action,
-        objectType: r.object_type,
-        objectId: r.object_id,
-        summary: r.summary,
-        requestId: r.request_id,
-        clientIp: r.client_ip,
-      },
+      fields: eventFields(r, chainTime(r.at_text)),
       digest: r.digest,
       hash: r.hash,
     }));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  auditKeyId,
   CHAIN_FORMAT,
   chainHash,
   encodeCheckpointHeader,
@@ -10,9 +11,7 @@ import {
   signCheckpoint,
   type SignedCheckpoint,
 } from '#src/audit/chain.js';
-import { auditKeyId } from '#src/audit/audit-keys.service.js';
 import {
-  auditKeyThumbprint,
   CHAIN_CSV,
   EVENT_CSV_COLUMNS,
   EVENTS_CSV,
@@ -652,11 +651,6 @@ describe('the offline verifier on exports made by the real writer', () => {
         expect({ args, code: await run(args, usage.io) }).toEqual({ args, code: 2 });
         expect(usage.out.stderr).not.toBe('');
       }
-    });
-
-    it('names a key by the same id as the service (RFC 7638 thumbprint)', () => {
-      const key = auditKeyPair();
-      expect(auditKeyThumbprint(key.publicKey)).toBe(auditKeyId(key.publicKey));
     });
   });
 });

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import yauzl from 'yauzl';
 import {
+  auditKeyId,
   canonicalJson,
   ChainWalk,
   checkpointSignatureValid,
@@ -17,7 +18,6 @@ import {
   type SignedCheckpoint,
 } from '#src/audit/chain.js';
 import {
-  auditKeyThumbprint,
   CHAIN_CSV,
   CHAIN_HEADER,
   CSV_LANGUAGES,
@@ -310,7 +310,7 @@ async function readManifest(source: ExportSource, publicKey: KeyObject): Promise
     );
   }
   if (typeof manifest.keyId !== 'string') fail('manifest', `${MANIFEST} names no keyId`);
-  const given = auditKeyThumbprint(publicKey);
+  const given = auditKeyId(publicKey);
   if (manifest.keyId !== given) {
     fail(
       'key',

@@ -1,9 +1,9 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
-import { canonicalJson, signDocument } from '#src/audit/chain.js';
+import { auditKeyId, signDocument } from '#src/audit/chain.js';
 import { AppConfig } from '#src/config/config.js';
 import { KeyEncryption } from '#src/keys/key-encryption.js';
 
@@ -31,12 +31,6 @@ interface KeyRow {
   private_key_encrypted: Buffer;
   created_at: Date;
   retired_at: Date | null;
-}
-
-/** RFC 7638 thumbprint of an Ed25519 JWK: the key's id. */
-export function auditKeyId(publicKey: KeyObject): string {
-  const { crv, kty, x } = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(canonicalJson({ crv, kty, x })).digest('base64url');
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type TransactionRollbackEvent,
 } from 'typeorm';
 import { eventDigest, type AuditEventFields } from '#src/audit/chain.js';
+import { eventColumns } from '#src/audit/event-columns.js';
 import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { currentRequestContext, type RequestContext } from '#src/common/http/request-context.js';
@@ -147,20 +148,7 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
     const at = this.clock.now().toISOString();
     const rows = events.map((event) => {
       const fields: AuditEventFields = { ...event, at };
-      return {
-        at,
-        actor_type: fields.actorType,
-        actor_id: fields.actorId,
-        organization_id: fields.organizationId,
-        roles: fields.roles,
-        action: fields.action,
-        object_type: fields.objectType,
-        object_id: fields.objectId,
-        summary: fields.summary,
-        request_id: fields.requestId,
-        client_ip: fields.clientIp,
-        digest: eventDigest(fields).toString('hex'),
-      };
+      return { ...eventColumns(fields), digest: eventDigest(fields).toString('hex') };
     });
     await connection.query(
       `INSERT INTO "audit_pending"

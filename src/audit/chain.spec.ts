@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import {
+  auditKeyId,
   canonicalJson,
   chainHash,
   ChainWalk,
@@ -74,6 +75,16 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(eventBytes({ ...event(1), seq: 9, hash: 'x' } as AuditEventFields)).toBe(
       eventBytes(event(1)),
     );
+  });
+});
+
+describe('auditKeyId', () => {
+  it('is the RFC 7638 thumbprint of the Ed25519 JWK (the vector of RFC 8037, A.3)', () => {
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      format: 'jwk',
+    });
+    expect(auditKeyId(publicKey)).toBe('kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k');
   });
 });
 

@@ -130,6 +130,12 @@ export function checkpointSignatureValid(
   );
 }
 
+/** An audit key's id: the RFC 7638 thumbprint of its Ed25519 public key as a JWK (RFC 8037). */
+export function auditKeyId(publicKey: KeyObject): string {
+  const { crv, kty, x } = publicKey.export({ format: 'jwk' });
+  return createHash('sha256').update(canonicalJson({ crv, kty, x })).digest('base64url');
+}
+
 /** The `X-Audit-Checkpoint` header value: base64url of the signed checkpoint's JCS. */
 export function encodeCheckpointHeader(checkpoint: SignedCheckpoint): string {
   return Buffer.from(canonicalJson(checkpoint)).toString('base64url');

@@ -5,6 +5,7 @@ import { AuditSealer } from '#src/audit/audit-sealer.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { CheckpointsService } from '#src/audit/checkpoints.service.js';
 import { encodeCheckpointHeader, type SignedCheckpoint } from '#src/audit/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
 import { freshDatabase, ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, status, unprotected, type Staff } from '#test/support/requests.js';
@@ -357,25 +358,14 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       // The forger recomputes the digest of the edited content but cannot relink what follows
       // without rewriting every later hash (and the signed checkpoints).
       const { eventDigest } = await import('#src/audit/chain.js');
-      const [stored] = await owner<Record<string, unknown>>(
-        `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, actor_type,
-                actor_id, organization_id, roles, object_type, object_id, summary, request_id,
-                client_ip
+      const [stored] = await owner<AuditEventColumns & { at_text: string }>(
+        `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at_text, *
            FROM audit_events WHERE seq = $1`,
         [seq],
       );
       const forged = eventDigest({
-        at: stored.at as string,
-        actorType: stored.actor_type as 'user',
-        actorId: stored.actor_id as string | null,
-        organizationId: stored.organization_id as string | null,
-        roles: stored.roles as string[],
+        ...eventFields(stored, stored.at_text),
         action: 'indicator.delete',
-        objectType: stored.object_type as string,
-        objectId: stored.object_id as string | null,
-        summary: stored.summary as Record<string, unknown>,
-        requestId: stored.request_id as string | null,
-        clientIp: stored.client_ip as string | null,
       });
       await asSuperuser([
         `UPDATE audit_events SET action = 'indicator.delete', digest = '\\x${forged.toString('hex')}' WHERE seq = ${seq}`,
@@ -469,27 +459,15 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       // A full rewrite from event 2 on: every digest and hash recomputed, so the walk itself is
       // consistent; only the signed head tells.
       const { chainHash, eventDigest } = await import('#src/audit/chain.js');
-      const rows = await owner<Record<string, unknown> & { seq: string; at_text: string }>(
+      const rows = await owner<AuditEventColumns & { seq: string; at_text: string }>(
         `SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at_text, *
            FROM audit_events ORDER BY seq`,
       );
       let previous: Buffer = Buffer.alloc(32);
       const updates: string[] = [`CREATE TABLE saved_all AS SELECT * FROM audit_events`];
       for (const r of rows) {
-        const action = Number(r.seq) === 2 ? 'user.rewritten' : (r.action as string);
-        const digest = eventDigest({
-          at: r.at_text,
-          actorType: r.actor_type as 'user',
-          actorId: r.actor_id as string | null,
-          organizationId: r.organization_id as string | null,
-          roles: r.roles as string[],
-          action,
-          objectType: r.object_type as string,
-          objectId: r.object_id as string | null,
-          summary: r.summary as Record<string, unknown>,
-          requestId: r.request_id as string | null,
-          clientIp: r.client_ip as string | null,
-        });
+        const action = Number(r.seq) === 2 ? 'user.rewritten' : r.action;
+        const digest = eventDigest({ ...eventFields(r, r.at_text), action });
         previous = chainHash(previous, digest);
         if (Number(r.seq) >= 2) {
           updates.push(

@@ -7,9 +7,10 @@ import type pg from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { auditKeyId, type AuditKeysService } from '#src/audit/audit-keys.service.js';
+import type { AuditKeysService } from '#src/audit/audit-keys.service.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import {
+  auditKeyId,
   checkpointSignatureValid,
   decodeCheckpointHeader,
   encodeCheckpointHeader,

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { AuditKeysService } from '#src/audit/audit-keys.service.js';
-import { chainHash, eventDigest, type AuditEventFields } from '#src/audit/chain.js';
+import { chainHash, eventDigest } from '#src/audit/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
 import { MANIFEST, type ExportManifest } from '#src/audit-export/export-format.js';
 import { VerificationFailure, verifyExport } from '#src/audit-verify/verify-export.js';
 import { readZip } from '#test/support/audit-exports.js';
@@ -14,19 +15,9 @@ import { Factories } from '#test/support/factories.js';
 import { departmentStaff, status, unprotected, type Staff } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
-interface Row {
+interface Row extends AuditEventColumns {
   seq: string;
   at: Date;
-  actor_type: AuditEventFields['actorType'];
-  actor_id: string | null;
-  organization_id: string | null;
-  roles: string[];
-  action: string;
-  object_type: string;
-  object_id: string | null;
-  summary: Record<string, unknown>;
-  request_id: string | null;
-  client_ip: string | null;
   hash: Buffer;
 }
 
@@ -199,19 +190,7 @@ describe('exports of an audit trail tampered with in the database', () => {
       let previous = rows[0].hash;
       for (const row of rows.slice(1)) {
         if (Number(row.seq) === events[1].seq) row.summary = { ...row.summary, value: 'x.example' };
-        const digest = eventDigest({
-          at: row.at.toISOString(),
-          actorType: row.actor_type,
-          actorId: row.actor_id,
-          organizationId: row.organization_id,
-          roles: row.roles,
-          action: row.action,
-          objectType: row.object_type,
-          objectId: row.object_id,
-          summary: row.summary,
-          requestId: row.request_id,
-          clientIp: row.client_ip,
-        });
+        const digest = eventDigest(eventFields(row, row.at.toISOString()));
         previous = chainHash(previous, digest);
         await owner(`UPDATE audit_events SET summary = $2, digest = $3, hash = $4 WHERE seq = $1`, [
           row.seq,

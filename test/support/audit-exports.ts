@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import {
+  auditKeyId,
   CHAIN_FORMAT,
   chainHash,
   eventDigest,
@@ -19,7 +20,6 @@ import {
 } from '#src/audit/chain.js';
 import { ExportFiles, type ChainRow } from '#src/audit-export/export-writer.js';
 import {
-  auditKeyThumbprint,
   EXPORT_FORMAT,
   EXPORT_VERSION,
   MANIFEST,
@@ -40,7 +40,7 @@ export function auditKeyPair(): AuditKeyPair {
   return {
     publicKey,
     privateKey,
-    keyId: auditKeyThumbprint(publicKey),
+    keyId: auditKeyId(publicKey),
     pem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
   };
 }
