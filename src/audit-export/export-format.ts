@@ -1,4 +1,3 @@
-import { createHash, type KeyObject } from 'node:crypto';
 import {
   canonicalJson,
   type AuditEventFields,

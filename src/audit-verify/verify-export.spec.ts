@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  auditKeyId,
   CHAIN_FORMAT,
   chainHash,
   encodeCheckpointHeader,
