@@ -18,8 +18,15 @@ import type {
 } from '#src/audit-search/dto/audit-verify.dto.js';
 import { validationProblem } from '#src/common/problem/validation.js';
 
-/** Events read per query while walking. */
+/** Events read per query while walking; the next batch is read while one is walked. */
 const BATCH = 5000;
+/**
+ * Events walked between two turns of the event loop (about 40 ms of hashing): other requests
+ * are served meanwhile.
+ */
+const YIELD_EVERY = 1000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Verifies the stored chain, whole or a range: recomputes every event's digest from its fields
@@ -97,17 +104,26 @@ export class AuditVerifyService {
       return undefined;
     };
     let broken = await checkCheckpoints(fromSeq - 1);
+    const read = (afterSeq: number) => {
+      const batch = this.chain.events(afterSeq, toSeq, BATCH);
+      batch.catch(() => undefined); // awaited below, unless a break ends the walk first
+      return batch;
+    };
     let after = fromSeq - 1;
+    let reading = read(after);
     while (!broken && after < toSeq) {
-      const batch = await this.chain.events(after, toSeq, BATCH);
+      const batch = await reading;
       if (batch.length === 0) break;
-      for (const event of batch) {
+      after = batch[batch.length - 1].seq;
+      reading = after < toSeq ? read(after) : Promise.resolve([]);
+      for (let i = 0; i < batch.length; i++) {
+        if (i > 0 && i % YIELD_EVERY === 0) await nextTurn();
+        const event = batch[i];
         broken = walk.event(event.seq, event.fields, event.digest, event.hash);
         if (broken) break;
         broken = await checkCheckpoints(event.seq);
         if (broken) break;
       }
-      after = batch[batch.length - 1].seq;
     }
     if (!broken && walk.size < toSeq) {
       const beyond =

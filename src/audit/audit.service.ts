@@ -45,6 +45,25 @@ interface Buffered {
   depth: number;
 }
 
+/** The columns the writer fills (the id is drawn by the table), in VALUES order. */
+const PENDING_COLUMNS = [
+  'at',
+  'actor_type',
+  'actor_id',
+  'organization_id',
+  'roles',
+  'action',
+  'object_type',
+  'object_id',
+  'summary',
+  'request_id',
+  'client_ip',
+  'digest',
+] as const;
+
+/** Rows per INSERT: within PostgreSQL's 65,535 parameters (12 a row). */
+const ROWS_PER_INSERT = 4000;
+
 /** TypeORM keeps the nesting depth protected; savepoints need it here. */
 function depthOf(runner: QueryRunner): number {
   return (runner as unknown as { transactionDepth: number }).transactionDepth;
@@ -146,26 +165,36 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
    */
   private async append(connection: Queryable, events: PendingEvent[]): Promise<void> {
     const at = this.clock.now().toISOString();
-    const rows = events.map((event) => {
-      const fields: AuditEventFields = { ...event, at };
-      return { ...eventColumns(fields), digest: eventDigest(fields).toString('hex') };
-    });
-    await connection.query(
-      `INSERT INTO "audit_pending"
-         ("at", "actor_type", "actor_id", "organization_id", "roles", "action", "object_type",
-          "object_id", "summary", "request_id", "client_ip", "digest")
-       SELECT e.at, e.actor_type, e.actor_id, e.organization_id, e.roles, e.action,
-              e.object_type, e.object_id, e.summary, e.request_id, e.client_ip,
-              decode(e.digest, 'hex')
-         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
-           at timestamptz, actor_type text, actor_id uuid, organization_id uuid, roles text[],
-           action text, object_type text, object_id text, summary jsonb, request_id text,
-           client_ip text, digest text)) WITH ORDINALITY AS e(
-           at, actor_type, actor_id, organization_id, roles, action, object_type, object_id,
-           summary, request_id, client_ip, digest, n)
-        ORDER BY e.n`,
-      [JSON.stringify(rows)],
-    );
+    // A plain VALUES list (rows in order, ids drawn in that order): the cheapest statement to
+    // plan, which matters on the path of every audited transaction.
+    for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
+      const params: unknown[] = [];
+      const tuples = events.slice(start, start + ROWS_PER_INSERT).map((event) => {
+        const fields: AuditEventFields = { ...event, at };
+        const c = eventColumns(fields);
+        const first = params.length;
+        params.push(
+          c.at,
+          c.actor_type,
+          c.actor_id,
+          c.organization_id,
+          c.roles,
+          c.action,
+          c.object_type,
+          c.object_id,
+          JSON.stringify(c.summary),
+          c.request_id,
+          c.client_ip,
+          eventDigest(fields),
+        );
+        return `(${PENDING_COLUMNS.map((_, i) => `$${first + i + 1}`).join(', ')})`;
+      });
+      await connection.query(
+        `INSERT INTO "audit_pending" (${PENDING_COLUMNS.map((c) => `"${c}"`).join(', ')})
+         VALUES ${tuples.join(', ')}`,
+        params,
+      );
+    }
   }
 }
 

@@ -158,6 +158,29 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
     expect([Number(pending), Number(distinct)]).toEqual([0, 0]);
   });
 
+  it('chains, in order, a transaction with more events than one INSERT takes (4,000)', async () => {
+    const dataSource = t.app.get(DataSource);
+    const audit = t.app.get(AuditService);
+    const before = (await verify()).toSeq;
+    await dataSource.transaction(async (manager) => {
+      for (let i = 0; i < 4321; i++) {
+        await audit.record(manager, {
+          actor: 'system',
+          action: 'test.many',
+          objectType: 'test',
+          objectId: `${i}`,
+        });
+      }
+    });
+    const result = await verify();
+    expect(result).toMatchObject({ valid: true, toSeq: before + 4321 });
+    const rows = await owner<{ object_id: string }>(
+      `SELECT object_id FROM audit_events WHERE seq > $1 ORDER BY seq`,
+      [before],
+    );
+    expect(rows.map((r) => Number(r.object_id))).toEqual(Array.from({ length: 4321 }, (_, i) => i));
+  });
+
   it('drops the events of a rolled-back transaction and of a rolled-back savepoint', async () => {
     const dataSource = t.app.get(DataSource);
     const audit = t.app.get(AuditService);
