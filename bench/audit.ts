@@ -53,7 +53,8 @@
  *    (c0) COPY (SELECT … ORDER BY seq) TO STDOUT of the whole table, read and discarded;
  *    (c) the same COPY parsed and walked with ChainWalk;
  *    (b) GET /api/v1/audit/verify of the whole chain (reported as absent if the route is not
- *        there).
+ *        there), with GET /health/live sent one after another meanwhile (their latency: how
+ *        long verifying keeps the service from answering anything else).
  *
  * Prints the figures, then one JSON object as the last line of stdout.
  */
@@ -651,13 +652,18 @@ async function headSeq(url: string): Promise<number> {
   return Number(n);
 }
 
-/** Reads the whole chain back and walks it, once the service's sealer chained everything. */
-async function walkChain(url: string): Promise<NonNullable<Run['chain']>> {
+/** Waits until the service's sealer chained every committed event. */
+async function chained(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Number((await sql<{ n: string }>(url, 'SELECT count(*) AS n FROM audit_pending'))[0].n)) {
     if (Date.now() > deadline) throw new Error('events are still waiting to be chained after 30 s');
     await sleep(100);
   }
+}
+
+/** Reads the whole chain back and walks it, once the service's sealer chained everything. */
+async function walkChain(url: string): Promise<NonNullable<Run['chain']>> {
+  await chained(url);
   const rows = await sql<
     AuditEventColumns & { seq: string; at: Date; digest: Buffer; hash: Buffer }
   >(url, 'SELECT * FROM audit_events ORDER BY seq');
@@ -1154,7 +1160,16 @@ interface VerifyResult {
   inWindow: number[];
   copyRead: { eventsPerSecond: number; megabytesPerSecond: number }[];
   streaming: number[];
-  endpoint: { status: number; ms: number; eventsPerSecond: number | null; body: string }[] | null;
+  endpoint:
+    | {
+        status: number;
+        ms: number;
+        eventsPerSecond: number | null;
+        /** GET /health/live answered meanwhile, one after another: their latency. */
+        live: { answers: number; p50Ms: number; p99Ms: number; maxMs: number };
+        body: string;
+      }[]
+    | null;
 }
 
 async function verifyBench(): Promise<VerifyResult> {
@@ -1280,6 +1295,7 @@ async function verifyBench(): Promise<VerifyResult> {
       { kind: 'authority', name: 'Bench authority', shortCode: 'BENCH-AUTH' },
     );
     const auditor = await api.user(admin, authority.id, 'auditor@authority.example', ['auditor']);
+    await chained(db.url);
     const [stored] = await sql<{ seq: string; hash: Buffer }>(
       db.url,
       'SELECT seq, hash FROM audit_head',
@@ -1343,8 +1359,27 @@ async function verifyBench(): Promise<VerifyResult> {
       }
       streaming.push(walked.events / (walked.ms / 1000));
 
-      // ---- (b) the endpoint, if it exists
+      // ---- (b) the endpoint, if it exists; meanwhile GET /health/live one after another, to
+      // see how long the verification keeps the service from answering anything else.
       if (endpoint === null) continue;
+      let verifying = true;
+      const liveMs: number[] = [];
+      const probing = (async () => {
+        while (verifying) {
+          const t = performance.now();
+          await new Promise<void>((resolve, reject) => {
+            http
+              .get(`${service!.base}/health/live`, (r) => {
+                r.resume();
+                r.on('end', resolve);
+                r.on('error', reject);
+              })
+              .on('error', reject);
+          });
+          liveMs.push(performance.now() - t);
+          await sleep(10);
+        }
+      })();
       const t4 = performance.now();
       const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = http.get(
@@ -1362,6 +1397,8 @@ async function verifyBench(): Promise<VerifyResult> {
         req.on('error', reject);
       });
       const ms = performance.now() - t4;
+      verifying = false;
+      await probing;
       if (res.status === 404) {
         endpoint = null;
         continue;
@@ -1376,6 +1413,12 @@ async function verifyBench(): Promise<VerifyResult> {
         status: res.status,
         ms: round(ms),
         eventsPerSecond: res.status === 200 ? round(total / (ms / 1000)) : null,
+        live: {
+          answers: liveMs.length,
+          p50Ms: round(quantile(liveMs, 0.5), 1),
+          p99Ms: round(quantile(liveMs, 0.99), 1),
+          maxMs: round(Math.max(...liveMs), 1),
+        },
         body: res.body.slice(0, 300),
       });
     }
@@ -1559,7 +1602,7 @@ async function main(): Promise<void> {
     else {
       for (const e of v.endpoint) {
         console.log(
-          `  (b) endpoint    ${e.status} in ${fmt(e.ms)} ms${e.eventsPerSecond === null ? '' : ` = ${fmt(e.eventsPerSecond)} events/s = ${round(e.eventsPerSecond / inMemoryMedian, 3)}× of (a), ${round(e.eventsPerSecond / windowMedian, 3)}× of (a')`}: ${e.body.slice(0, 120)}`,
+          `  (b) endpoint    ${e.status} in ${fmt(e.ms)} ms${e.eventsPerSecond === null ? '' : ` = ${fmt(e.eventsPerSecond)} events/s = ${round(e.eventsPerSecond / inMemoryMedian, 3)}× of (a), ${round(e.eventsPerSecond / windowMedian, 3)}× of (a')`}; meanwhile ${fmt(e.live.answers)} GET /health/live: p50 ${e.live.p50Ms} ms, p99 ${e.live.p99Ms} ms, max ${e.live.maxMs} ms: ${e.body.slice(0, 120)}`,
         );
       }
     }

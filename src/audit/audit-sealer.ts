@@ -14,6 +14,9 @@ import { AppConfig } from '#src/config/config.js';
 /** Pending events chained per transaction: SHA-256 only here (the digests came with them). */
 const BATCH = 5000;
 
+/** After a failed periodic round, the next try comes this much later. */
+const RETRY_MS = 5000;
+
 /** The columns an event carries from `audit_pending` into `audit_events`, unchanged. */
 const FIELDS = [
   'at',
@@ -50,6 +53,8 @@ export class AuditSealer
 {
   private readonly logger = new Logger(AuditSealer.name);
   private readonly job = new PeriodicRun('audit sealing', this.logger);
+  /** Set while periodic rounds fail: since when, and when to try again. */
+  private failing?: { since: number; retryAt: number };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -90,13 +95,34 @@ export class AuditSealer
     while ((await this.round(true, last.id)) === BATCH);
   }
 
-  /** The periodic round: nothing to do costs one index probe; another sealer at work, a skip. */
+  /**
+   * The periodic round: nothing to do costs one index probe; another sealer at work, a skip.
+   * While rounds fail (the database away), one warning, a try every RETRY_MS, and one line when
+   * sealing resumes, rather than a warning every interval.
+   */
   private async sealWaiting(): Promise<void> {
-    const [waiting] = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM "audit_pending" LIMIT 1`,
-    );
-    if (waiting === undefined) return;
-    while ((await this.round(false)) === BATCH);
+    const now = Date.now();
+    if (this.failing !== undefined && now < this.failing.retryAt) return;
+    try {
+      const [waiting] = await this.dataSource.query<unknown[]>(
+        `SELECT 1 FROM "audit_pending" LIMIT 1`,
+      );
+      if (waiting !== undefined) while ((await this.round(false)) === BATCH);
+      if (this.failing !== undefined) {
+        this.logger.log(
+          `audit sealing resumed after ${Math.round((now - this.failing.since) / 1000)} s`,
+        );
+        this.failing = undefined;
+      }
+    } catch (error) {
+      if (this.failing === undefined) {
+        this.logger.warn(
+          `audit sealing failed: ${String(error)} (retrying every ${RETRY_MS / 1000} s)`,
+        );
+        this.failing = { since: now, retryAt: 0 };
+      }
+      this.failing.retryAt = now + RETRY_MS;
+    }
   }
 
   /**

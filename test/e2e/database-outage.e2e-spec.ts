@@ -60,6 +60,11 @@ describe('the database going away and coming back', () => {
     expect(ready.body.checks).toEqual({ database: 'down' });
     // Liveness does not depend on the database.
     await request(t.server).get('/health/live').expect(200);
+    // The audit sealer (a round every 200 ms) says so once, not at every round.
+    const sealing = (what: string) =>
+      t.logs.lines.filter((l) => String(l.msg).startsWith(`audit sealing ${what}`));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(sealing('failed')).toHaveLength(1);
 
     await proxy.up();
 
@@ -67,6 +72,10 @@ describe('the database going away and coming back', () => {
       await request(t.server).get('/api/v1/__probe/db').expect(200);
     });
     await request(t.server).get('/health/ready').expect(200);
+    await eventually(async () => {
+      expect(sealing('resumed')).toHaveLength(1);
+    });
+    expect(sealing('failed')).toHaveLength(1);
   });
 
   it('survives the server terminating its idle pooled connections', async () => {
