@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { AuditEventColumns } from '#src/audit/event-columns.js';
 
 /**
  * Position after the last row of a page: rows are ordered by (at DESC, id DESC). `at` is kept
@@ -39,22 +40,12 @@ export interface AuditRow {
   clientIp: string | null;
 }
 
-interface RawAuditRow {
+interface RawAuditRow extends AuditEventColumns {
   id: string;
   seq: string;
   hash: Buffer;
   at: Date;
   at_text: string;
-  actor_type: AuditRow['actorType'];
-  actor_id: string | null;
-  organization_id: string | null;
-  roles: string[];
-  action: string;
-  object_type: string;
-  object_id: string | null;
-  summary: Record<string, unknown>;
-  request_id: string | null;
-  client_ip: string | null;
 }
 
 /** Reads audit_events; the writer is AuditService, which this never touches. */

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { chainHash } from '#src/audit/chain.js';
+import { EVENT_COLUMNS } from '#src/audit/event-columns.js';
 import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
 import { AppConfig } from '#src/config/config.js';
 
@@ -17,23 +18,8 @@ const BATCH = 5000;
 /** After a failed periodic round, the next try comes this much later. */
 const RETRY_MS = 5000;
 
-/** The columns an event carries from `audit_pending` into `audit_events`, unchanged. */
-const FIELDS = [
-  'at',
-  'actor_type',
-  'actor_id',
-  'organization_id',
-  'roles',
-  'action',
-  'object_type',
-  'object_id',
-  'summary',
-  'request_id',
-  'client_ip',
-  'digest',
-];
-const COLUMNS = FIELDS.map((f) => `"${f}"`).join(', ');
-const FROM_PENDING = FIELDS.map((f) => `p."${f}"`).join(', ');
+const COLUMNS = EVENT_COLUMNS.map((f) => `"${f}"`).join(', ');
+const FROM_PENDING = EVENT_COLUMNS.map((f) => `p."${f}"`).join(', ');
 
 /**
  * Chains committed events (docs/decisions/0012-audit-trail.md, "The sealer"). A transaction

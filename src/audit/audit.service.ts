@@ -8,7 +8,7 @@ import {
   type TransactionRollbackEvent,
 } from 'typeorm';
 import { eventDigest, type AuditEventFields } from '#src/audit/chain.js';
-import { eventColumns } from '#src/audit/event-columns.js';
+import { EVENT_COLUMNS, eventColumns } from '#src/audit/event-columns.js';
 import { actorType, type Principal } from '#src/auth/principal.js';
 import { Clock } from '#src/common/clock/clock.js';
 import { currentRequestContext, type RequestContext } from '#src/common/http/request-context.js';
@@ -44,22 +44,6 @@ interface Buffered {
   /** The transaction depth it was recorded at: a rolled-back savepoint drops its events. */
   depth: number;
 }
-
-/** The columns the writer fills (the id is drawn by the table), in VALUES order. */
-const PENDING_COLUMNS = [
-  'at',
-  'actor_type',
-  'actor_id',
-  'organization_id',
-  'roles',
-  'action',
-  'object_type',
-  'object_id',
-  'summary',
-  'request_id',
-  'client_ip',
-  'digest',
-] as const;
 
 /** Rows per INSERT: within PostgreSQL's 65,535 parameters (12 a row). */
 const ROWS_PER_INSERT = 4000;
@@ -187,10 +171,10 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
           c.client_ip,
           eventDigest(fields),
         );
-        return `(${PENDING_COLUMNS.map((_, i) => `$${first + i + 1}`).join(', ')})`;
+        return `(${EVENT_COLUMNS.map((_, i) => `$${first + i + 1}`).join(', ')})`;
       });
       await connection.query(
-        `INSERT INTO "audit_pending" (${PENDING_COLUMNS.map((c) => `"${c}"`).join(', ')})
+        `INSERT INTO "audit_pending" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(', ')})
          VALUES ${tuples.join(', ')}`,
         params,
       );

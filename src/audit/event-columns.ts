@@ -18,6 +18,25 @@ export interface AuditEventColumns {
   client_ip: string | null;
 }
 
+/**
+ * The columns an event is written with to `audit_pending` and carried unchanged into
+ * `audit_events` (where it also gets `seq` and `hash`; `id` is drawn by `audit_pending`).
+ */
+export const EVENT_COLUMNS = [
+  'at',
+  'actor_type',
+  'actor_id',
+  'organization_id',
+  'roles',
+  'action',
+  'object_type',
+  'object_id',
+  'summary',
+  'request_id',
+  'client_ip',
+  'digest',
+] as const;
+
 /** The fields an event's digest is taken over, from its columns and its time (ISO, ms). */
 export function eventFields(columns: AuditEventColumns, at: string): AuditEventFields {
   return {

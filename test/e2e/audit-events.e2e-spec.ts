@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { Principal } from '#src/auth/principal.js';
 import { runWithRequestContext } from '#src/common/http/request-context.js';
+import type { AuditEventColumns } from '#src/audit/event-columns.js';
 import { FeedPullRecorder, type FeedPull } from '#src/feed/feed-pull.recorder.js';
 import { freshDatabase, ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
@@ -17,18 +18,8 @@ import {
 } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
-interface AuditRow {
+interface AuditRow extends AuditEventColumns {
   seq: string;
-  actor_type: string;
-  actor_id: string | null;
-  organization_id: string | null;
-  roles: string[];
-  action: string;
-  object_type: string;
-  object_id: string | null;
-  summary: Record<string, unknown>;
-  request_id: string | null;
-  client_ip: string | null;
 }
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
