@@ -4,6 +4,15 @@ import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `done()` (timers run late on a loaded machine: no fixed sleep is enough). */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(5);
+  }
+}
+
 describe('PeriodicRun', () => {
   it('runs on its interval, never two runs at once, and stop() waits for the run in progress', async () => {
     const periodic = new PeriodicRun('test run', new Logger('test'));
@@ -19,9 +28,9 @@ describe('PeriodicRun', () => {
       active -= 1;
       finished += 1;
     });
-    await sleep(120);
+    await until(() => runs >= 3);
     await periodic.stop();
-    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(runs).toBeGreaterThanOrEqual(3);
     expect(most).toBe(1);
     expect(finished).toBe(runs); // the last run was awaited, none was cut short
     const after = runs;
@@ -44,7 +53,7 @@ describe('PeriodicRun', () => {
       calls += 1;
       return Promise.reject(new Error('boom'));
     });
-    await sleep(40);
+    await until(() => calls >= 2);
     await failing.stop();
     expect(calls).toBeGreaterThanOrEqual(2);
     expect(warn).toHaveBeenCalledWith('failing run failed: Error: boom');
