@@ -47,8 +47,10 @@ export class AuditVerifyService {
     const held = query.checkpoint === undefined ? undefined : this.heldCheckpoint(query.checkpoint);
     // Everything committed before the request is in the chain verified.
     await this.sealer.flush();
-    const head = await this.chain.head();
+    // The largest checkpoint first: the head only grows, so a checkpoint that another instance
+    // signs meanwhile (after sealing more) cannot end up beyond the head read here.
     const largest = await this.chain.largestCheckpoint();
+    const head = await this.chain.head();
     const end = Math.max(head.seq, head.maxSeq, largest?.size ?? 0, held?.size ?? 0);
     const fromSeq = query.fromSeq ?? 1;
     const toSeq = query.toSeq ?? end;

@@ -82,7 +82,9 @@ export class AuditSealer
   }
 
   /**
-   * The periodic round: nothing to do costs one index probe; another sealer at work, a skip.
+   * The periodic round: nothing to do costs one probe of the primary key (ORDER BY id: a plain
+   * LIMIT 1 would scan the heap, dead rows of chained events included); another sealer at
+   * work, a skip.
    * While rounds fail (the database away), one warning, a try every RETRY_MS, and one line when
    * sealing resumes, rather than a warning every interval.
    */
@@ -91,7 +93,7 @@ export class AuditSealer
     if (this.failing !== undefined && now < this.failing.retryAt) return;
     try {
       const [waiting] = await this.dataSource.query<unknown[]>(
-        `SELECT 1 FROM "audit_pending" LIMIT 1`,
+        `SELECT 1 FROM "audit_pending" ORDER BY "id" LIMIT 1`,
       );
       if (waiting !== undefined) while ((await this.round(false)) === BATCH);
       if (this.failing !== undefined) {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditSealer } from '#src/audit/audit-sealer.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { CheckpointsService } from '#src/audit/checkpoints.service.js';
-import { encodeCheckpointHeader, type SignedCheckpoint } from '#src/audit/chain.js';
+import { encodeCheckpointHeader, eventDigest, type SignedCheckpoint } from '#src/audit/chain.js';
 import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
 import { freshDatabase, ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
@@ -299,6 +299,69 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       await expect(owner(`TRUNCATE audit_pending`)).rejects.toThrow(
         /audit_pending is append-only: TRUNCATE refused/,
       );
+      // Nor by the guard's blind spots: a temporary table standing in for audit_events in the
+      // session's search path, or a row of audit_events made up with the event's id.
+      const session = dataSource.createQueryRunner();
+      await session.connect();
+      try {
+        await session.query(`CREATE TEMP TABLE audit_events (id bigint, digest bytea)`);
+        await session.query(
+          `INSERT INTO pg_temp.audit_events SELECT id, digest FROM audit_pending WHERE id = $1`,
+          [id],
+        );
+        await expect(
+          session.query(`DELETE FROM audit_pending WHERE id = $1`, [id]),
+        ).rejects.toThrow(/is not chained yet/);
+        await session.query(`DROP TABLE pg_temp.audit_events`);
+        await session.startTransaction();
+        await session.query(
+          `INSERT INTO audit_events (id, seq, at, actor_type, actor_id, organization_id, roles,
+                                     action, object_type, object_id, summary, request_id,
+                                     client_ip, digest, hash) OVERRIDING SYSTEM VALUE
+             SELECT id, 999999999, at, actor_type, actor_id, organization_id, roles, action,
+                    object_type, object_id, summary, request_id, client_ip,
+                    '\\x${'00'.repeat(32)}', '\\x${'00'.repeat(32)}'
+               FROM audit_pending WHERE id = $1`,
+          [id],
+        );
+        await expect(
+          session.query(`DELETE FROM audit_pending WHERE id = $1`, [id]),
+        ).rejects.toThrow(/is not chained yet/);
+      } finally {
+        if (session.isTransactionActive) await session.rollbackTransaction();
+        await session.release();
+      }
+      // A writer chooses no id (they come from the sequence) and cannot rewind the sequence.
+      const at = new Date().toISOString();
+      const digest = eventDigest({
+        ...eventFields(
+          {
+            actor_type: 'system',
+            actor_id: null,
+            organization_id: null,
+            roles: [],
+            action: 'test.chosen_id',
+            object_type: 'test',
+            object_id: null,
+            summary: {},
+            request_id: null,
+            client_ip: null,
+          },
+          at,
+        ),
+      });
+      await dataSource.query(
+        `INSERT INTO audit_pending (id, at, actor_type, roles, action, object_type, summary, digest)
+         VALUES (1, $1, 'system', '{}', 'test.chosen_id', 'test', '{}', $2)`,
+        [at, digest],
+      );
+      const [chosen] = await owner<{ id: string }>(
+        `SELECT id::text AS id FROM audit_pending WHERE action = 'test.chosen_id'`,
+      );
+      expect(Number(chosen.id)).toBeGreaterThan(Number(id));
+      await expect(
+        dataSource.query(`SELECT setval(pg_get_serial_sequence('audit_events', 'id'), 1)`),
+      ).rejects.toThrow(/permission denied/);
     } finally {
       await holder.rollbackTransaction();
       await holder.release();
