@@ -220,7 +220,11 @@ export function editText(
   name: string,
   change: (text: string) => string,
 ): void {
-  entries.set(name, Buffer.from(change(entries.get(name)!.toString('utf8')), 'utf8'));
+  const before = entries.get(name)!.toString('utf8');
+  const after = change(before);
+  // A tampering that changes nothing would make its test pass or fail by chance.
+  if (after === before) throw new Error(`the edit of ${name} changed nothing`);
+  entries.set(name, Buffer.from(after, 'utf8'));
 }
 
 /** Edits the manifest (then re-signed by tamperedCopy's `reseal`, or left with a wrong signature). */
