@@ -27,10 +27,10 @@ export class AuditSealer1795900000000 implements MigrationInterface {
   }
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const [{ sequence, schema }] = (await queryRunner.query(
-      `SELECT pg_get_serial_sequence('"audit_events"', 'id') AS sequence,
-              quote_ident(current_schema()) AS schema`,
-    )) as { sequence: string; schema: string }[];
+    const sequence = await this.sequence(queryRunner);
+    const [{ schema }] = (await queryRunner.query(
+      `SELECT quote_ident(current_schema()) AS schema`,
+    )) as { schema: string }[];
     await queryRunner.query(
       `CREATE TABLE "audit_pending" (
          "id" bigint PRIMARY KEY,

@@ -155,22 +155,13 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
       const params: unknown[] = [];
       const tuples = events.slice(start, start + ROWS_PER_INSERT).map((event) => {
         const fields: AuditEventFields = { ...event, at };
-        const c = eventColumns(fields);
+        const row = {
+          ...eventColumns(fields),
+          summary: JSON.stringify(fields.summary),
+          digest: eventDigest(fields),
+        };
         const first = params.length;
-        params.push(
-          c.at,
-          c.actor_type,
-          c.actor_id,
-          c.organization_id,
-          c.roles,
-          c.action,
-          c.object_type,
-          c.object_id,
-          JSON.stringify(c.summary),
-          c.request_id,
-          c.client_ip,
-          eventDigest(fields),
-        );
+        params.push(...EVENT_COLUMNS.map((column) => row[column]));
         return `(${EVENT_COLUMNS.map((_, i) => `$${first + i + 1}`).join(', ')})`;
       });
       await connection.query(
