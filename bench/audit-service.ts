@@ -24,11 +24,11 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
-import { createApp } from '#src/app.factory.js';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
-import { AuditService, type Queryable } from '#src/audit/audit.service.js';
-import { createLogger } from '#src/common/logging/logger.js';
-import { loadConfig } from '#src/config/config.js';
+import { createApp } from '#src/app/app.factory.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
+import { AuditService, type Queryable } from '#src/audit/trail/audit.service.js';
+import { createLogger } from '#src/platform/logging/logger.js';
+import { loadConfig } from '#src/platform/config/config.js';
 
 export interface AuditTimes {
   /** Audited transactions (one write each) and the events they wrote. */

@@ -78,11 +78,11 @@ import {
   eventBytes,
   GENESIS_HASH,
   type AuditEventFields,
-} from '#src/audit/chain.js';
-import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
-import { createDataSource } from '#src/database/data-source.js';
-import { runMigrations } from '#src/database/migrations.js';
-import { PROJECT_ROOT } from '#src/project.js';
+} from '#src/audit/trail/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/trail/event-columns.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { runMigrations } from '#src/platform/database/migrations.js';
+import { PROJECT_ROOT } from '#src/platform/project.js';
 import type { AuditTimes } from '#bench/audit-service.js';
 import { scratchDatabase, sql } from '#bench/scratch-database.js';
 

@@ -53,8 +53,8 @@ import {
   SNAPSHOT_FORMATS,
   snapshotCopySql,
   type SnapshotFormat,
-} from '#src/feed/snapshot-sql.js';
-import { PROJECT_ROOT } from '#src/project.js';
+} from '#src/feeds/snapshots/snapshot-sql.js';
+import { PROJECT_ROOT } from '#src/platform/project.js';
 import { scratchDatabase, sql } from '#bench/scratch-database.js';
 
 const { values: opts } = parseArgs({

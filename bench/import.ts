@@ -33,12 +33,12 @@ import { pipeline } from 'node:stream/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createApp } from '#src/app.factory.js';
-import { createLogger } from '#src/common/logging/logger.js';
-import { loadConfig } from '#src/config/config.js';
-import { createDataSource } from '#src/database/data-source.js';
-import { runMigrations } from '#src/database/migrations.js';
-import { BUILTIN_ENTRIES } from '#src/protected-lists/builtin.js';
+import { createApp } from '#src/app/app.factory.js';
+import { createLogger } from '#src/platform/logging/logger.js';
+import { loadConfig } from '#src/platform/config/config.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { runMigrations } from '#src/platform/database/migrations.js';
+import { BUILTIN_ENTRIES } from '#src/publishing/protected-lists/builtin.js';
 import { scratchDatabase, sql } from '#bench/scratch-database.js';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);

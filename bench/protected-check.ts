@@ -11,14 +11,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
-import type { IndicatorType } from '#src/indicators/canonical.js';
-import { builtinProtectedEntries } from '#src/protected-lists/builtin.js';
+import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
+import { builtinProtectedEntries } from '#src/publishing/protected-lists/builtin.js';
 import {
   ProtectedMatcher,
   type ProtectedEntryInput,
   type ProtectedEntryKind,
-} from '#src/protected-lists/matcher.js';
-import { mispEntriesFor, parseMispWarninglist } from '#src/protected-lists/misp-warninglist.js';
+} from '#src/publishing/protected-lists/matcher.js';
+import {
+  mispEntriesFor,
+  parseMispWarninglist,
+} from '#src/publishing/protected-lists/misp-warninglist.js';
 
 const listsDir = path.resolve(
   process.argv[2] ?? path.resolve(process.cwd(), '../shared/data/misp-warninglists/lists'),

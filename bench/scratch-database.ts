@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { EmbeddedPostgres } from '#src/database/embedded-postgres.js';
+import { EmbeddedPostgres } from '#src/platform/database/embedded-postgres.js';
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);

@@ -5,7 +5,7 @@
 // it however dist/ was built. It loads neither Nest nor a database driver: it starts at once.
 let cli;
 try {
-  cli = await import('#src/audit-verify/cli.js');
+  cli = await import('#src/audit/offline-verifier/cli.js');
 } catch (error) {
   if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.url).includes('/dist/')) throw error;
   process.stderr.write('threat-exchange: the build is missing: run npm run build first\n');

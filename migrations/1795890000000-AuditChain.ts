@@ -1,5 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { chainHash, eventDigest, GENESIS_HASH, type AuditEventFields } from '#src/audit/chain.js';
+import {
+  chainHash,
+  eventDigest,
+  GENESIS_HASH,
+  type AuditEventFields,
+} from '#src/audit/trail/chain.js';
 
 /** The role the service's connections switch to (DB_APP_ROLE); cluster-wide, so created once. */
 export const APP_ROLE = 'threat_exchange_app';

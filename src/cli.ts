@@ -2,18 +2,22 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp } from '#src/app.factory.js';
-import { createLogger } from '#src/common/logging/logger.js';
-import { AppConfig, ConfigError, loadConfig } from '#src/config/config.js';
-import { createDataSource } from '#src/database/data-source.js';
-import { resolveDatabase } from '#src/database/database-url.js';
-import { renderMigration } from '#src/database/migration-template.js';
-import { revertLastMigration, runMigrations, schemaDrift } from '#src/database/migrations.js';
-import { PASSWORD_MIN_LENGTH } from '#src/auth/passwords.js';
-import { DEMO_DOCUMENT_NUMBER, seedDemoRequest } from '#src/demo/demo-request.js';
-import { describeSeed, seedDemo } from '#src/demo/seed-demo.js';
-import { buildOpenApiDocument } from '#src/openapi/openapi.js';
-import { PROJECT_ROOT, PROJECT_VERSION } from '#src/project.js';
+import { createApp } from '#src/app/app.factory.js';
+import { createLogger } from '#src/platform/logging/logger.js';
+import { AppConfig, ConfigError, loadConfig } from '#src/platform/config/config.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { resolveDatabase } from '#src/platform/database/database-url.js';
+import { renderMigration } from '#src/platform/database/migration-template.js';
+import {
+  revertLastMigration,
+  runMigrations,
+  schemaDrift,
+} from '#src/platform/database/migrations.js';
+import { PASSWORD_MIN_LENGTH } from '#src/identity/auth/passwords.js';
+import { DEMO_DOCUMENT_NUMBER, seedDemoRequest } from '#src/app/demo/demo-request.js';
+import { describeSeed, seedDemo } from '#src/app/demo/seed-demo.js';
+import { buildOpenApiDocument } from '#src/platform/openapi/openapi.js';
+import { PROJECT_ROOT, PROJECT_VERSION } from '#src/platform/project.js';
 
 /**
  * Developer and CI commands that need the application's own code: migrations (on DATABASE_URL

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { createApp } from '#src/app.factory.js';
-import { createLogger } from '#src/common/logging/logger.js';
-import { ConfigError, loadConfig, type AppConfig } from '#src/config/config.js';
-import { createDataSource } from '#src/database/data-source.js';
-import { resolveDatabase, type DatabaseTarget } from '#src/database/database-url.js';
-import { runMigrations } from '#src/database/migrations.js';
+import { createApp } from '#src/app/app.factory.js';
+import { createLogger } from '#src/platform/logging/logger.js';
+import { ConfigError, loadConfig, type AppConfig } from '#src/platform/config/config.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { resolveDatabase, type DatabaseTarget } from '#src/platform/database/database-url.js';
+import { runMigrations } from '#src/platform/database/migrations.js';
 
 function readConfig(): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');

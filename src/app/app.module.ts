@@ -1,25 +1,28 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
-import { AssignmentsModule } from '#src/assignments/assignments.module.js';
-import { AuditModule } from '#src/audit/audit.module.js';
-import { AuditCheckpointsModule } from '#src/audit-checkpoints/audit-checkpoints.module.js';
-import { AuditExportModule } from '#src/audit-export/audit-export.module.js';
-import { AuditSearchModule } from '#src/audit-search/audit-search.module.js';
-import { ClockModule, type Clock } from '#src/common/clock/clock.js';
-import { BlockingRequestsModule } from '#src/blocking-requests/blocking-requests.module.js';
-import { ComplianceModule } from '#src/compliance/compliance.module.js';
-import { FeedModule } from '#src/feed/feed.module.js';
-import { TaxiiModule } from '#src/taxii/taxii.module.js';
-import { ImportsModule } from '#src/imports/imports.module.js';
-import { IndicatorsModule } from '#src/indicators/indicators.module.js';
-import { ProtectedListsModule } from '#src/protected-lists/protected-lists.module.js';
-import { AuthModule } from '#src/auth/auth.module.js';
-import { ConfigModule } from '#src/config/config.module.js';
-import { DatabaseModule, type DatabaseModuleOptions } from '#src/database/database.module.js';
-import { IdempotencyModule } from '#src/idempotency/idempotency.module.js';
-import { SightingsModule } from '#src/sightings/sightings.module.js';
-import { HealthModule } from '#src/health/health.module.js';
-import { MetricsModule } from '#src/metrics/metrics.module.js';
-import { WebhooksModule } from '#src/webhooks/webhooks.module.js';
+import { AssignmentsModule } from '#src/obligations/assignments/assignments.module.js';
+import { AuditModule } from '#src/audit/trail/audit.module.js';
+import { AuditCheckpointsModule } from '#src/audit/checkpoints/audit-checkpoints.module.js';
+import { AuditExportModule } from '#src/audit/export/audit-export.module.js';
+import { AuditSearchModule } from '#src/audit/search/audit-search.module.js';
+import { ClockModule, type Clock } from '#src/platform/clock/clock.js';
+import { BlockingRequestsModule } from '#src/publishing/blocking-requests/blocking-requests.module.js';
+import { ComplianceModule } from '#src/obligations/compliance/compliance.module.js';
+import { FeedModule } from '#src/feeds/pulls/feed.module.js';
+import { TaxiiModule } from '#src/feeds/taxii/taxii.module.js';
+import { ImportsModule } from '#src/publishing/imports/imports.module.js';
+import { IndicatorsModule } from '#src/publishing/indicators/indicators.module.js';
+import { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
+import { AuthModule } from '#src/identity/auth/auth.module.js';
+import { ConfigModule } from '#src/platform/config/config.module.js';
+import {
+  DatabaseModule,
+  type DatabaseModuleOptions,
+} from '#src/platform/database/database.module.js';
+import { IdempotencyModule } from '#src/platform/idempotency/idempotency.module.js';
+import { SightingsModule } from '#src/obligations/sightings/sightings.module.js';
+import { HealthModule } from '#src/platform/health/health.module.js';
+import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
+import { WebhooksModule } from '#src/messaging/webhooks/webhooks.module.js';
 
 export interface AppModuleOptions extends DatabaseModuleOptions {
   /** Extra modules (tests mount probe controllers this way). */

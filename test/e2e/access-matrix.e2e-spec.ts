@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { routesOf } from '#src/app.factory.js';
-import { ROLES, type Role } from '#src/auth/roles.js';
-import { PROJECT_ROOT } from '#src/project.js';
+import { routesOf } from '#src/app/app.factory.js';
+import { ROLES, type Role } from '#src/identity/auth/roles.js';
+import { PROJECT_ROOT } from '#src/platform/project.js';
 import { Factories } from '#test/support/factories.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 

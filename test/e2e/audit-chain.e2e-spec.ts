@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
-import { AuditService } from '#src/audit/audit.service.js';
-import { CheckpointsService } from '#src/audit/checkpoints.service.js';
-import { encodeCheckpointHeader, eventDigest, type SignedCheckpoint } from '#src/audit/chain.js';
-import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import {
+  encodeCheckpointHeader,
+  eventDigest,
+  type SignedCheckpoint,
+} from '#src/audit/trail/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/trail/event-columns.js';
 import { freshDatabase, ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, status, unprotected, type Staff } from '#test/support/requests.js';
@@ -459,7 +463,7 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       );
       // The forger recomputes the digest of the edited content but cannot relink what follows
       // without rewriting every later hash (and the signed checkpoints).
-      const { eventDigest } = await import('#src/audit/chain.js');
+      const { eventDigest } = await import('#src/audit/trail/chain.js');
       const [stored] = await owner<AuditEventColumns & { at_text: string }>(
         `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at_text, *
            FROM audit_events WHERE seq = $1`,
@@ -560,7 +564,7 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
       const signed = await checkpoints.create('interval');
       // A full rewrite from event 2 on: every digest and hash recomputed, so the walk itself is
       // consistent; only the signed head tells.
-      const { chainHash, eventDigest } = await import('#src/audit/chain.js');
+      const { chainHash, eventDigest } = await import('#src/audit/trail/chain.js');
       const rows = await owner<AuditEventColumns & { seq: string; at_text: string }>(
         `SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at_text, *
            FROM audit_events ORDER BY seq`,

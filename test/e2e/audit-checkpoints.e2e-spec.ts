@@ -7,8 +7,8 @@ import type pg from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type { AuditKeysService } from '#src/audit/audit-keys.service.js';
-import { AuditService } from '#src/audit/audit.service.js';
+import type { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
 import {
   auditKeyId,
   checkpointSignatureValid,
@@ -17,18 +17,18 @@ import {
   GENESIS_HASH,
   signCheckpoint,
   type SignedCheckpoint,
-} from '#src/audit/chain.js';
-import { CheckpointsService } from '#src/audit/checkpoints.service.js';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
-import { PrincipalCache } from '#src/auth/principal-cache.js';
-import { ROLES, type Role } from '#src/auth/roles.js';
-import { SystemClock } from '#src/common/clock/clock.js';
-import { currentRequestContext } from '#src/common/http/request-context.js';
-import { loadConfig } from '#src/config/config.js';
-import { FeedService } from '#src/feed/feed.service.js';
-import { createDataSource } from '#src/database/data-source.js';
-import { PROJECT_ROOT } from '#src/project.js';
-import { TAXII_MEDIA_TYPE } from '#src/taxii/taxii-media.js';
+} from '#src/audit/trail/chain.js';
+import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
+import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
+import { ROLES, type Role } from '#src/identity/auth/roles.js';
+import { SystemClock } from '#src/platform/clock/clock.js';
+import { currentRequestContext } from '#src/platform/http/request-context.js';
+import { loadConfig } from '#src/platform/config/config.js';
+import { FeedService } from '#src/feeds/pulls/feed.service.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { PROJECT_ROOT } from '#src/platform/project.js';
+import { TAXII_MEDIA_TYPE } from '#src/feeds/taxii/taxii-media.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { rawBody } from '#test/support/raw-body.js';

@@ -2,10 +2,10 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import type { Principal } from '#src/auth/principal.js';
-import { runWithRequestContext } from '#src/common/http/request-context.js';
-import type { AuditEventColumns } from '#src/audit/event-columns.js';
-import { FeedPullRecorder, type FeedPull } from '#src/feed/feed-pull.recorder.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { runWithRequestContext } from '#src/platform/http/request-context.js';
+import type { AuditEventColumns } from '#src/audit/trail/event-columns.js';
+import { FeedPullRecorder, type FeedPull } from '#src/feeds/pulls/feed-pull.recorder.js';
 import { freshDatabase, ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import {

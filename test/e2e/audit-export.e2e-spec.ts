@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { AuditKeysService } from '#src/audit/audit-keys.service.js';
-import type { ChainedEvent, SignedCheckpoint } from '#src/audit/chain.js';
+import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
+import type { ChainedEvent, SignedCheckpoint } from '#src/audit/trail/chain.js';
 import {
   CHAIN_CSV,
   EVENT_CSV_COLUMNS,
@@ -17,13 +17,13 @@ import {
   MANIFEST,
   MANIFEST_SIGNATURE,
   type ExportManifest,
-} from '#src/audit-export/export-format.js';
+} from '#src/audit/export/export-format.js';
 import {
   VerificationFailure,
   verifyExport,
   type VerifiedExport,
-} from '#src/audit-verify/verify-export.js';
-import { PROJECT_ROOT } from '#src/project.js';
+} from '#src/audit/offline-verifier/verify-export.js';
+import { PROJECT_ROOT } from '#src/platform/project.js';
 import {
   auditKeyPair,
   editManifest,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { UserEntity } from '#src/users/user.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 import { Factories } from '#test/support/factories.js';
 import { ProbeModule } from '#test/support/probe.module.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { UserEntity } from '#src/users/user.entity.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 import { createTestApp, TEST_ADMIN_PASSWORD } from '#test/support/test-app.js';
 

@@ -1,11 +1,11 @@
 import { ownerQuery } from '#test/support/database-urls.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { AssignmentsRepository } from '#src/assignments/assignments.repository.js';
+import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ManualClock } from '#src/common/clock/clock.js';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
+import { ManualClock } from '#src/platform/clock/clock.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 import { Factories } from '#test/support/factories.js';
 import {
   departmentStaff,

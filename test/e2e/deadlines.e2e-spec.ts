@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { ManualClock } from '#src/common/clock/clock.js';
-import { DeadlineScheduler } from '#src/compliance/deadline.scheduler.js';
-import { FeedWriter } from '#src/feed/feed-writer.js';
+import { ManualClock } from '#src/platform/clock/clock.js';
+import { DeadlineScheduler } from '#src/obligations/compliance/deadline.scheduler.js';
+import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import { AssignmentFixtures } from '#test/support/assignment-fixtures.js';
 import { Factories } from '#test/support/factories.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';

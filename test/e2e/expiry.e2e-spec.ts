@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ManualClock } from '#src/common/clock/clock.js';
-import { ExpiryJob } from '#src/indicators/expiry.job.js';
+import { ManualClock } from '#src/platform/clock/clock.js';
+import { ExpiryJob } from '#src/publishing/indicators/expiry.job.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 import {
   departmentStaff,

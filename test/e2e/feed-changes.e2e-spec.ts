@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
-import { FeedVersionWatcher } from '#src/feed/feed-version.watcher.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { FeedVersionWatcher } from '#src/feeds/change-log/feed-version.watcher.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, RequestFlow, status, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
-import { FeedService } from '#src/feed/feed.service.js';
+import { FeedService } from '#src/feeds/pulls/feed.service.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { TLP2_MARKING_IDS } from '#src/feed/stix.js';
+import { TLP2_MARKING_IDS } from '#src/feeds/snapshots/stix.js';
 import { describeWithShared } from '#test/support/shared-data.js';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { STIX_SCHEMAS_DIR, stixValidator } from '#test/support/stix-schemas.js';

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Controller, Module, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/auth/access.decorators.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ManualClock } from '#src/common/clock/clock.js';
-import { IdempotencyService } from '#src/idempotency/idempotency.service.js';
+import { ManualClock } from '#src/platform/clock/clock.js';
+import { IdempotencyService } from '#src/platform/idempotency/idempotency.service.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 import { Factories } from '#test/support/factories.js';
 import {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { buildOpenApiDocument } from '#src/openapi/openapi.js';
-import { PROJECT_ROOT, PROJECT_VERSION } from '#src/project.js';
+import { buildOpenApiDocument } from '#src/platform/openapi/openapi.js';
+import { PROJECT_ROOT, PROJECT_VERSION } from '#src/platform/project.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 describe('health, metrics and API documentation', () => {

@@ -4,10 +4,13 @@ import type pg from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { PrincipalCache } from '#src/auth/principal-cache.js';
-import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
-import { currentRequestContext, runWithRequestContext } from '#src/common/http/request-context.js';
-import type { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
+import { PrincipalService, TokenRefused } from '#src/identity/auth/principal.service.js';
+import {
+  currentRequestContext,
+  runWithRequestContext,
+} from '#src/platform/http/request-context.js';
+import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { testDatabaseUrl, ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { ProbeModule } from '#test/support/probe.module.js';

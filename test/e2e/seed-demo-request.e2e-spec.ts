@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { DEMO_DOCUMENT_NUMBER, DEMO_VALUES, seedDemoRequest } from '#src/demo/demo-request.js';
-import { seedDemo } from '#src/demo/seed-demo.js';
+import { DEMO_DOCUMENT_NUMBER, DEMO_VALUES, seedDemoRequest } from '#src/app/demo/demo-request.js';
+import { seedDemo } from '#src/app/demo/seed-demo.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 describe('npm run seed:demo: the sample blocking request', () => {

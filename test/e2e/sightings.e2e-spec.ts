@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ManualClock } from '#src/common/clock/clock.js';
+import { ManualClock } from '#src/platform/clock/clock.js';
 import { Factories } from '#test/support/factories.js';
 import {
   departmentStaff,

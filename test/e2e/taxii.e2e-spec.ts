@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { STIX_SCHEMAS_DIR, stixValidator } from '#test/support/stix-schemas.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '#src/database/data-source.js';
-import { runMigrations } from '#src/database/migrations.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { runMigrations } from '#src/platform/database/migrations.js';
 import { revertThrough } from '#test/support/migrations.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 

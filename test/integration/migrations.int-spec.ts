@@ -7,9 +7,13 @@ import {
   type MigrationInterface,
   type QueryRunner,
 } from 'typeorm';
-import { createDataSource, dataSourceOptions } from '#src/database/data-source.js';
-import { ENTITIES } from '#src/database/entities.js';
-import { revertLastMigration, runMigrations, schemaDrift } from '#src/database/migrations.js';
+import { createDataSource, dataSourceOptions } from '#src/platform/database/data-source.js';
+import { ENTITIES } from '#src/platform/database/entities.js';
+import {
+  revertLastMigration,
+  runMigrations,
+  schemaDrift,
+} from '#src/platform/database/migrations.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 
 const DB = { DB_POOL_MAX: 4, DB_CONNECT_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 0 };

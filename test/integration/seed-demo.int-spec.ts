@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
-import { verifySecret } from '#src/auth/passwords.js';
-import { createDataSource } from '#src/database/data-source.js';
-import { describeSeed, seedDemo } from '#src/demo/seed-demo.js';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { UserEntity } from '#src/users/user.entity.js';
+import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
+import { verifySecret } from '#src/identity/auth/passwords.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { describeSeed, seedDemo } from '#src/app/demo/seed-demo.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 
 describe('npm run seed:demo', () => {

@@ -17,8 +17,8 @@ import {
   signDocument,
   type AuditEventFields,
   type SignedCheckpoint,
-} from '#src/audit/chain.js';
-import { ExportFiles, type ChainRow } from '#src/audit-export/export-writer.js';
+} from '#src/audit/trail/chain.js';
+import { ExportFiles, type ChainRow } from '#src/audit/export/export-writer.js';
 import {
   EXPORT_FORMAT,
   EXPORT_VERSION,
@@ -26,7 +26,7 @@ import {
   MANIFEST_SIGNATURE,
   type CsvLanguage,
   type ExportManifest,
-} from '#src/audit-export/export-format.js';
+} from '#src/audit/export/export-format.js';
 
 export interface AuditKeyPair {
   publicKey: KeyObject;

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { createDataSource } from '#src/database/data-source.js';
-import { runMigrations } from '#src/database/migrations.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { runMigrations } from '#src/platform/database/migrations.js';
 /** The migrated database of this test run (made by global-setup.ts). */
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DB_URL;

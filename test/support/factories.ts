@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
-import { hashSecret } from '#src/auth/passwords.js';
-import type { OrganizationKind, Role } from '#src/auth/roles.js';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { UserEntity } from '#src/users/user.entity.js';
+import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
+import { hashSecret } from '#src/identity/auth/passwords.js';
+import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 
 /** Test data, made directly in the database; every call makes new, unique records. */
 export class Factories {

@@ -4,9 +4,9 @@ import path from 'node:path';
 import pg from 'pg';
 // Jest loads global setup outside its module system: `#src/*` resolves to the build (dist/),
 // which `npm test` makes first.
-import { createDataSource } from '#src/database/data-source.js';
-import { EmbeddedPostgres } from '#src/database/embedded-postgres.js';
-import { runMigrations } from '#src/database/migrations.js';
+import { createDataSource } from '#src/platform/database/data-source.js';
+import { EmbeddedPostgres } from '#src/platform/database/embedded-postgres.js';
+import { runMigrations } from '#src/platform/database/migrations.js';
 
 declare global {
   var __TEST_DATABASE_TEARDOWN__: (() => Promise<void>) | undefined;

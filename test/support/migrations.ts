@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { revertLastMigration } from '#src/database/migrations.js';
+import { revertLastMigration } from '#src/platform/database/migrations.js';
 
 /** Undoes migrations, newest first, down to and including `name`: the schema just before it. */
 export async function revertThrough(ds: DataSource, name: string): Promise<void> {

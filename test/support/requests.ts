@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import type { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { Factories } from '#test/support/factories.js';
 
 /**

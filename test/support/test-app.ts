@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Clock } from '#src/common/clock/clock.js';
-import { createApp } from '#src/app.factory.js';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
-import { createLogger } from '#src/common/logging/logger.js';
-import { loadConfig, type AppConfig } from '#src/config/config.js';
+import type { Clock } from '#src/platform/clock/clock.js';
+import { createApp } from '#src/app/app.factory.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
+import { createLogger } from '#src/platform/logging/logger.js';
+import { loadConfig, type AppConfig } from '#src/platform/config/config.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 
 /** Every test app of a run shares the database, hence its signing keys and this key. */

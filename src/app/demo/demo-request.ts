@@ -1,10 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Principal } from '#src/auth/principal.js';
-import type { Role } from '#src/auth/roles.js';
-import { BlockingRequestsService } from '#src/blocking-requests/blocking-requests.service.js';
-import { ProblemException } from '#src/common/problem/problem.js';
-import { IndicatorsService } from '#src/indicators/indicators.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import type { Role } from '#src/identity/auth/roles.js';
+import { BlockingRequestsService } from '#src/publishing/blocking-requests/blocking-requests.service.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
+import { IndicatorsService } from '#src/publishing/indicators/indicators.service.js';
 
 export const DEMO_DOCUMENT_NUMBER = 'DEMO-001/STTTT-ATTT';
 

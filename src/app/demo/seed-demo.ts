@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
-import { BOOTSTRAP_LOCK } from '#src/auth/bootstrap.service.js';
-import { hashSecret } from '#src/auth/passwords.js';
-import { notifyPrincipalChanged } from '#src/auth/principal-cache.js';
-import type { OrganizationKind, Role } from '#src/auth/roles.js';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { UserEntity } from '#src/users/user.entity.js';
+import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
+import { BOOTSTRAP_LOCK } from '#src/identity/auth/bootstrap.service.js';
+import { hashSecret } from '#src/identity/auth/passwords.js';
+import { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
+import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 
 export interface DemoAccount {
   organization: string;

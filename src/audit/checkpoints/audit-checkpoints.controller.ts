@@ -1,16 +1,16 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditCheckpointsService } from '#src/audit-checkpoints/audit-checkpoints.service.js';
+import { AuditCheckpointsService } from '#src/audit/checkpoints/audit-checkpoints.service.js';
 import {
   AuditPublicKeyQuery,
   AuditPublicKeysResponse,
   CheckpointPage,
   CheckpointResponse,
-} from '#src/audit-checkpoints/dto/audit-checkpoints.dto.js';
-import { Public, Roles } from '#src/auth/access.decorators.js';
-import { ROLES } from '#src/auth/roles.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/audit/checkpoints/dto/audit-checkpoints.dto.js';
+import { Public, Roles } from '#src/identity/auth/access.decorators.js';
+import { ROLES } from '#src/identity/auth/roles.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 @ApiTags('Audit')
 @Controller('audit')

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AuditCheckpointsController } from '#src/audit-checkpoints/audit-checkpoints.controller.js';
-import { AuditCheckpointsService } from '#src/audit-checkpoints/audit-checkpoints.service.js';
-import { CheckpointHeader } from '#src/audit-checkpoints/checkpoint-header.js';
+import { AuditCheckpointsController } from '#src/audit/checkpoints/audit-checkpoints.controller.js';
+import { AuditCheckpointsService } from '#src/audit/checkpoints/audit-checkpoints.service.js';
+import { CheckpointHeader } from '#src/audit/checkpoints/checkpoint-header.js';
 
 /**
  * The public side of the signed checkpoints: the `X-Audit-Checkpoint` header of feed responses,

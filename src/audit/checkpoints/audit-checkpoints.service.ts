@@ -3,13 +3,13 @@ import type {
   AuditPublicKeysResponse,
   CheckpointPage,
   CheckpointResponse,
-} from '#src/audit-checkpoints/dto/audit-checkpoints.dto.js';
-import { AuditKeysService } from '#src/audit/audit-keys.service.js';
-import { encodeCheckpointHeader } from '#src/audit/chain.js';
-import { CheckpointsService, type StoredCheckpoint } from '#src/audit/checkpoints.service.js';
-import { DEFAULT_PAGE_SIZE, type PageQuery } from '#src/common/pagination/cursor.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
+} from '#src/audit/checkpoints/dto/audit-checkpoints.dto.js';
+import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
+import { encodeCheckpointHeader } from '#src/audit/trail/chain.js';
+import { CheckpointsService, type StoredCheckpoint } from '#src/audit/trail/checkpoints.service.js';
+import { DEFAULT_PAGE_SIZE, type PageQuery } from '#src/platform/pagination/cursor.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 
 /** The cursor of a checkpoint page: the last row's id, opaque (base64url of `[id]`). */
 export function encodeCheckpointCursor(id: string): string {

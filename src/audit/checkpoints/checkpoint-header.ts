@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { CheckpointsService } from '#src/audit/checkpoints.service.js';
+import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
 
 export const AUDIT_CHECKPOINT_HEADER = 'x-audit-checkpoint';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
-import type { ChainRow } from '#src/audit-export/export-writer.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/trail/event-columns.js';
+import type { ChainRow } from '#src/audit/export/export-writer.js';
 
 /** Which events an export selects (AND of what is given). */
 export interface ExportSelection {

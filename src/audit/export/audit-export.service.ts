@@ -3,16 +3,16 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditKeysService } from '#src/audit/audit-keys.service.js';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
-import { AuditService } from '#src/audit/audit.service.js';
-import { CheckpointsService } from '#src/audit/checkpoints.service.js';
-import { GENESIS_HASH, type SignedCheckpoint } from '#src/audit/chain.js';
+import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { GENESIS_HASH, type SignedCheckpoint } from '#src/audit/trail/chain.js';
 import {
   AuditExportRepository,
   type ExportSelection,
-} from '#src/audit-export/audit-export.repository.js';
-import type { AuditExportQuery } from '#src/audit-export/dto/audit-export.dto.js';
+} from '#src/audit/export/audit-export.repository.js';
+import type { AuditExportQuery } from '#src/audit/export/dto/audit-export.dto.js';
 import {
   compactTime,
   EVENTS_JSONL,
@@ -22,12 +22,12 @@ import {
   manifestBytes,
   type ExportFilters,
   type ExportManifest,
-} from '#src/audit-export/export-format.js';
-import { ExportFiles } from '#src/audit-export/export-writer.js';
-import { actorType, type Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
+} from '#src/audit/export/export-format.js';
+import { ExportFiles } from '#src/audit/export/export-writer.js';
+import { actorType, type Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 
 /** An export ready to send: its file name and the ZIP, streamed from temporary files. */
 export interface AuditExportFile {

@@ -3,7 +3,7 @@ import {
   type AuditEventFields,
   type ChainedEvent,
   type SignedCheckpoint,
-} from '#src/audit/chain.js';
+} from '#src/audit/trail/chain.js';
 
 /**
  * The audit export's format (docs/audit.md#exports): what the exporter writes and the offline

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from '@jest/globals';
-import { CHAIN_FORMAT, GENESIS_HASH, signCheckpoint } from '#src/audit/chain.js';
+import { CHAIN_FORMAT, GENESIS_HASH, signCheckpoint } from '#src/audit/trail/chain.js';
 import {
   CHAIN_CSV,
   EVENT_CSV_COLUMNS,
@@ -11,8 +11,8 @@ import {
   EVENTS_JSONL,
   EXPORT_FORMAT,
   type ExportManifest,
-} from '#src/audit-export/export-format.js';
-import { ExportFiles } from '#src/audit-export/export-writer.js';
+} from '#src/audit/export/export-format.js';
+import { ExportFiles } from '#src/audit/export/export-writer.js';
 import { auditKeyPair } from '#test/support/audit-exports.js';
 
 describe('ExportFiles', () => {

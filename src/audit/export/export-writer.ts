@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
-import type { AuditEventFields } from '#src/audit/chain.js';
+import type { AuditEventFields } from '#src/audit/trail/chain.js';
 import {
   CHAIN_CSV,
   CHAIN_HEADER,
@@ -24,8 +24,8 @@ import {
   type CsvLanguage,
   type ExportManifest,
   type ManifestFile,
-} from '#src/audit-export/export-format.js';
-import { csvRows, toCsv } from '#src/common/csv/csv.js';
+} from '#src/audit/export/export-format.js';
+import { csvRows, toCsv } from '#src/platform/csv/csv.js';
 
 /** One event of the chain as the export reads it: with its fields when it was selected. */
 export interface ChainRow {

@@ -1,13 +1,13 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { decodeCheckpointHeader, type SignedCheckpoint } from '#src/audit/chain.js';
+import { decodeCheckpointHeader, type SignedCheckpoint } from '#src/audit/trail/chain.js';
 import {
   UsageError,
   VerificationFailure,
   verifyExport,
   type VerifiedExport,
-} from '#src/audit-verify/verify-export.js';
+} from '#src/audit/offline-verifier/verify-export.js';
 
 /**
  * `threat-exchange <command>`: the commands shipped with the package for people outside the

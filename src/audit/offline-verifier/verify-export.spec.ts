@@ -9,20 +9,20 @@ import {
   eventDigest,
   signCheckpoint,
   type SignedCheckpoint,
-} from '#src/audit/chain.js';
+} from '#src/audit/trail/chain.js';
 import {
   CHAIN_CSV,
   EVENT_CSV_COLUMNS,
   EVENTS_CSV,
   EVENTS_JSONL,
   MANIFEST_SIGNATURE,
-} from '#src/audit-export/export-format.js';
-import { run } from '#src/audit-verify/cli.js';
+} from '#src/audit/export/export-format.js';
+import { run } from '#src/audit/offline-verifier/cli.js';
 import {
   VerificationFailure,
   verifyExport,
   type CheckName,
-} from '#src/audit-verify/verify-export.js';
+} from '#src/audit/offline-verifier/verify-export.js';
 import {
   auditKeyPair,
   editManifest,

@@ -16,7 +16,7 @@ import {
   type AuditEventFields,
   type ChainBreak,
   type SignedCheckpoint,
-} from '#src/audit/chain.js';
+} from '#src/audit/trail/chain.js';
 import {
   CHAIN_CSV,
   CHAIN_HEADER,
@@ -34,8 +34,8 @@ import {
   MANIFEST_SIGNATURE,
   UNLISTED_FILES,
   type ExportManifest,
-} from '#src/audit-export/export-format.js';
-import { csvCellText } from '#src/common/csv/csv.js';
+} from '#src/audit/export/export-format.js';
+import { csvCellText } from '#src/platform/csv/csv.js';
 
 /**
  * The offline verifier of audit exports (docs/audit.md#verifying-an-export): no database, no

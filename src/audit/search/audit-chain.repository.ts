@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AuditEventFields, SignedCheckpoint } from '#src/audit/chain.js';
-import { CHAIN_FORMAT } from '#src/audit/chain.js';
-import { eventFields, type AuditEventColumns } from '#src/audit/event-columns.js';
+import type { AuditEventFields, SignedCheckpoint } from '#src/audit/trail/chain.js';
+import { CHAIN_FORMAT } from '#src/audit/trail/chain.js';
+import { eventFields, type AuditEventColumns } from '#src/audit/trail/event-columns.js';
 
 /** An event as stored: its fields, place, digest and hash. */
 export interface StoredEvent {

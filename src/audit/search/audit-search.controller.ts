@@ -1,11 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditSearchService } from '#src/audit-search/audit-search.service.js';
-import { AuditEventPage, AuditSearchQuery } from '#src/audit-search/dto/audit-search.dto.js';
-import { AuditVerification, AuditVerifyQuery } from '#src/audit-search/dto/audit-verify.dto.js';
-import { AuditVerifyService } from '#src/audit-search/audit-verify.service.js';
-import { Roles } from '#src/auth/access.decorators.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { AuditSearchService } from '#src/audit/search/audit-search.service.js';
+import { AuditEventPage, AuditSearchQuery } from '#src/audit/search/dto/audit-search.dto.js';
+import { AuditVerification, AuditVerifyQuery } from '#src/audit/search/dto/audit-verify.dto.js';
+import { AuditVerifyService } from '#src/audit/search/audit-verify.service.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 @ApiTags('Audit')
 @Controller('audit')

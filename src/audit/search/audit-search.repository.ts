@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AuditEventColumns } from '#src/audit/event-columns.js';
+import type { AuditEventColumns } from '#src/audit/trail/event-columns.js';
 
 /**
  * Position after the last row of a page: rows are ordered by (at DESC, id DESC). `at` is kept

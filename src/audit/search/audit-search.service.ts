@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import type {
   AuditEventPage,
   AuditEventResponse,
   AuditSearchQuery,
-} from '#src/audit-search/dto/audit-search.dto.js';
+} from '#src/audit/search/dto/audit-search.dto.js';
 import {
   AuditSearchRepository,
   type AuditKeyset,
   type AuditRow,
-} from '#src/audit-search/audit-search.repository.js';
-import { DEFAULT_PAGE_SIZE } from '#src/common/pagination/cursor.js';
-import { validationProblem } from '#src/common/problem/validation.js';
+} from '#src/audit/search/audit-search.repository.js';
+import { DEFAULT_PAGE_SIZE } from '#src/platform/pagination/cursor.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
 
 const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditKeysService } from '#src/audit/audit-keys.service.js';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
+import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import {
   ChainWalk,
   checkpointSignatureValid,
@@ -10,13 +10,13 @@ import {
   GENESIS_HASH,
   type ChainBreak,
   type SignedCheckpoint,
-} from '#src/audit/chain.js';
-import { AuditChainRepository } from '#src/audit-search/audit-chain.repository.js';
+} from '#src/audit/trail/chain.js';
+import { AuditChainRepository } from '#src/audit/search/audit-chain.repository.js';
 import type {
   AuditVerification,
   AuditVerifyQuery,
-} from '#src/audit-search/dto/audit-verify.dto.js';
-import { validationProblem } from '#src/common/problem/validation.js';
+} from '#src/audit/search/dto/audit-verify.dto.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
 
 /** Events read per query while walking; the next batch is read while one is walked. */
 const BATCH = 5000;

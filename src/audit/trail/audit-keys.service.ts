@@ -2,10 +2,10 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { auditKeyId, signDocument } from '#src/audit/chain.js';
-import { AppConfig } from '#src/config/config.js';
-import { KeyEncryption } from '#src/keys/key-encryption.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { auditKeyId, signDocument } from '#src/audit/trail/chain.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
 
 /** Arbitrary constant key of the advisory lock under which the first audit key is made. */
 const AUDIT_KEY_LOCK = 7_340_213_007;

@@ -7,10 +7,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { chainHash } from '#src/audit/chain.js';
-import { EVENT_COLUMNS } from '#src/audit/event-columns.js';
-import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
-import { AppConfig } from '#src/config/config.js';
+import { chainHash } from '#src/audit/trail/chain.js';
+import { EVENT_COLUMNS } from '#src/audit/trail/event-columns.js';
+import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { AppConfig } from '#src/platform/config/config.js';
 
 /** Pending events chained per transaction: SHA-256 only here (the digests came with them). */
 const BATCH = 5000;

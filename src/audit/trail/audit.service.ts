@@ -7,11 +7,11 @@ import {
   type TransactionCommitEvent,
   type TransactionRollbackEvent,
 } from 'typeorm';
-import { eventDigest, type AuditEventFields } from '#src/audit/chain.js';
-import { EVENT_COLUMNS, eventColumns } from '#src/audit/event-columns.js';
-import { actorType, type Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { currentRequestContext, type RequestContext } from '#src/common/http/request-context.js';
+import { eventDigest, type AuditEventFields } from '#src/audit/trail/chain.js';
+import { EVENT_COLUMNS, eventColumns } from '#src/audit/trail/event-columns.js';
+import { actorType, type Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { currentRequestContext, type RequestContext } from '#src/platform/http/request-context.js';
 
 /** A connection that runs SQL: a TypeORM EntityManager or QueryRunner, or a `pg` client. */
 export interface Queryable {

@@ -13,7 +13,7 @@ import {
   GENESIS_HASH,
   signCheckpoint,
   type AuditEventFields,
-} from '#src/audit/chain.js';
+} from '#src/audit/trail/chain.js';
 
 const event = (i: number): AuditEventFields => ({
   at: new Date(Date.UTC(2026, 10, 28, 10, 0, 0, i)).toISOString(),

@@ -6,17 +6,17 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditKeysService } from '#src/audit/audit-keys.service.js';
-import { AuditSealer } from '#src/audit/audit-sealer.js';
+import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import {
   CHAIN_FORMAT,
   encodeCheckpointHeader,
   signCheckpoint,
   type SignedCheckpoint,
-} from '#src/audit/chain.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
-import { AppConfig } from '#src/config/config.js';
+} from '#src/audit/trail/chain.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { AppConfig } from '#src/platform/config/config.js';
 
 export type CheckpointReason = 'interval' | 'export' | 'verify';
 

@@ -1,4 +1,4 @@
-import type { AuditEventFields } from '#src/audit/chain.js';
+import type { AuditEventFields } from '#src/audit/trail/chain.js';
 
 /**
  * An event's hashed fields as the columns of `audit_pending` and `audit_events` hold them

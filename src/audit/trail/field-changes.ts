@@ -1,4 +1,4 @@
-import { canonicalJson } from '#src/audit/chain.js';
+import { canonicalJson } from '#src/audit/trail/chain.js';
 
 /** One field's value before and after a change, as plain JSON (dates as ISO strings). */
 export interface FieldChange {

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { dedicatedClient } from '#src/database/data-source.js';
+import { dedicatedClient } from '#src/platform/database/data-source.js';
 
 const POLL_MS = 1000;
 

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bearerToken } from '#src/auth/jwt.strategy.js';
-import { PrincipalService } from '#src/auth/principal.service.js';
-import { VerifiedTokens } from '#src/auth/verified-tokens.js';
-import { DEFAULT_CHANGES_PAGE, MAX_CHANGES_PAGE } from '#src/feed/dto/feed.dto.js';
-import { FeedService } from '#src/feed/feed.service.js';
+import { bearerToken } from '#src/identity/auth/jwt.strategy.js';
+import { PrincipalService } from '#src/identity/auth/principal.service.js';
+import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
+import { DEFAULT_CHANGES_PAGE, MAX_CHANGES_PAGE } from '#src/feeds/pulls/dto/feed.dto.js';
+import { FeedService } from '#src/feeds/pulls/feed.service.js';
 
 const ROUTE = '/api/v1/feed/changes';
 const ROLES = new Set(['isp_client', 'isp_operator']);

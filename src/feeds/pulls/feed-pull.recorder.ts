@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService, type AuditEventInput } from '#src/audit/audit.service.js';
-import { actorType, type Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { currentRequestContext, type RequestContext } from '#src/common/http/request-context.js';
+import { AuditService, type AuditEventInput } from '#src/audit/trail/audit.service.js';
+import { actorType, type Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { currentRequestContext, type RequestContext } from '#src/platform/http/request-context.js';
 
 export interface FeedPull {
   principal: Principal;

@@ -9,15 +9,19 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { ChangesQuery, ChangesResponse, FeedStatusResponse } from '#src/feed/dto/feed.dto.js';
-import { FeedService } from '#src/feed/feed.service.js';
-import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feed/snapshot-sql.js';
-import { parseTypes, SnapshotService } from '#src/feed/snapshot.service.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import {
+  ChangesQuery,
+  ChangesResponse,
+  FeedStatusResponse,
+} from '#src/feeds/pulls/dto/feed.dto.js';
+import { FeedService } from '#src/feeds/pulls/feed.service.js';
+import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/snapshots/snapshot-sql.js';
+import { parseTypes, SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 @ApiTags('Feeds')
 @Controller('feed')

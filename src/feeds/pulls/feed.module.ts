@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '#src/auth/auth.module.js';
-import { ConditionalPoll } from '#src/feed/conditional-poll.js';
-import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
-import { FeedVersionWatcher } from '#src/feed/feed-version.watcher.js';
-import { FeedController } from '#src/feed/feed.controller.js';
-import { FeedRepository } from '#src/feed/feed.repository.js';
-import { FeedService } from '#src/feed/feed.service.js';
-import { SnapshotService } from '#src/feed/snapshot.service.js';
+import { AuthModule } from '#src/identity/auth/auth.module.js';
+import { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
+import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { FeedVersionWatcher } from '#src/feeds/change-log/feed-version.watcher.js';
+import { FeedController } from '#src/feeds/pulls/feed.controller.js';
+import { FeedRepository } from '#src/feeds/pulls/feed.repository.js';
+import { FeedService } from '#src/feeds/pulls/feed.service.js';
+import { SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
 
 @Module({
   imports: [AuthModule],

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { validationProblem } from '#src/common/problem/validation.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
 import {
   DEFAULT_CHANGES_PAGE,
   type ChangesQuery,
   type ChangesResponse,
   type FeedStatusResponse,
-} from '#src/feed/dto/feed.dto.js';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
-import { FeedVersionWatcher } from '#src/feed/feed-version.watcher.js';
-import { FeedRepository } from '#src/feed/feed.repository.js';
+} from '#src/feeds/pulls/dto/feed.dto.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { FeedVersionWatcher } from '#src/feeds/change-log/feed-version.watcher.js';
+import { FeedRepository } from '#src/feeds/pulls/feed.repository.js';
 
 /** A strong ETag for one ISP's answer at one version (same inputs, same bytes). */
 export function changesEtag(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import type { DepartmentIdentity } from '#src/feed/stix.js';
+import type { DepartmentIdentity } from '#src/feeds/snapshots/stix.js';
 
 interface Row {
   id: string;

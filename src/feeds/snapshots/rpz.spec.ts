@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { rpzHeader, rpzIpOwner, rpzRecords, type RpzSettings } from '#src/feed/rpz.js';
+import { rpzHeader, rpzIpOwner, rpzRecords, type RpzSettings } from '#src/feeds/snapshots/rpz.js';
 
 const settings: RpzSettings = {
   ttl: 300,

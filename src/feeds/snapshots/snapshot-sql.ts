@@ -1,4 +1,4 @@
-import { stixIndicatorSql } from '#src/feed/stix.js';
+import { stixIndicatorSql } from '#src/feeds/snapshots/stix.js';
 
 export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt', 'rpz', 'stix'] as const;
 export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];

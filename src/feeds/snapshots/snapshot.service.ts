@@ -6,16 +6,25 @@ import { createGzip } from 'node:zlib';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { dedicatedClient } from '#src/database/data-source.js';
-import type { Principal } from '#src/auth/principal.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { AppConfig } from '#src/config/config.js';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
-import { rpzHeader, rpzRecords, type RpzAction, type RpzSettings } from '#src/feed/rpz.js';
-import { FEED_TYPES, snapshotCopySql, type SnapshotFormat } from '#src/feed/snapshot-sql.js';
-import { bundleHead, type DepartmentIdentity } from '#src/feed/stix.js';
-import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
+import { dedicatedClient } from '#src/platform/database/data-source.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import {
+  rpzHeader,
+  rpzRecords,
+  type RpzAction,
+  type RpzSettings,
+} from '#src/feeds/snapshots/rpz.js';
+import {
+  FEED_TYPES,
+  snapshotCopySql,
+  type SnapshotFormat,
+} from '#src/feeds/snapshots/snapshot-sql.js';
+import { bundleHead, type DepartmentIdentity } from '#src/feeds/snapshots/stix.js';
+import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 
 /** Snapshots streaming at once from one instance (each holds a database connection). */
 const MAX_CONCURRENT = 8;

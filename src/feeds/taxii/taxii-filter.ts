@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { ProblemException } from '#src/common/problem/problem.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
 
 /** Page sizes (TAXII 2.1 §3 pagination: `limit`, then `next` while `more`). */
 export const DEFAULT_LIMIT = 1000;

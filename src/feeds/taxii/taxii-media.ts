@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ProblemException } from '#src/common/problem/problem.js';
+import type { ProblemException } from '#src/platform/problem/problem.js';
 
 /** TAXII 2.1 media types: TAXII resources, and the STIX 2.1 content they carry. */
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';

@@ -20,13 +20,13 @@ import {
 } from '@nestjs/swagger';
 import type { ContentObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RolesOrBasic } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { ProblemException } from '#src/common/problem/problem.js';
-import type { RawQuery } from '#src/taxii/taxii-filter.js';
-import { acceptsTaxii, TAXII_MEDIA_TYPE } from '#src/taxii/taxii-media.js';
-import { TaxiiService, type TaxiiAnswer } from '#src/taxii/taxii.service.js';
+import { RolesOrBasic } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
+import type { RawQuery } from '#src/feeds/taxii/taxii-filter.js';
+import { acceptsTaxii, TAXII_MEDIA_TYPE } from '#src/feeds/taxii/taxii-media.js';
+import { TaxiiService, type TaxiiAnswer } from '#src/feeds/taxii/taxii.service.js';
 
 /** 406 unless the client accepts the TAXII 2.1 media type (TAXII 2.1 §3, content negotiation). */
 @Injectable()

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { FeedModule } from '#src/feed/feed.module.js';
-import { TaxiiAcceptGuard, TaxiiController } from '#src/taxii/taxii.controller.js';
-import { TaxiiRepository } from '#src/taxii/taxii.repository.js';
-import { TaxiiService } from '#src/taxii/taxii.service.js';
+import { FeedModule } from '#src/feeds/pulls/feed.module.js';
+import { TaxiiAcceptGuard, TaxiiController } from '#src/feeds/taxii/taxii.controller.js';
+import { TaxiiRepository } from '#src/feeds/taxii/taxii.repository.js';
+import { TaxiiService } from '#src/feeds/taxii/taxii.service.js';
 
 @Module({
   imports: [FeedModule],

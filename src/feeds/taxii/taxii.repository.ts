@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { sqlTimestampUs, stixIndicatorSql } from '#src/feed/stix.js';
-import type { TaxiiFilter } from '#src/taxii/taxii-filter.js';
+import { sqlTimestampUs, stixIndicatorSql } from '#src/feeds/snapshots/stix.js';
+import type { TaxiiFilter } from '#src/feeds/taxii/taxii-filter.js';
 
 /** One version of an indicator object in an ISP's collection (one feed change). */
 export interface EntryRow {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Principal } from '#src/auth/principal.js';
-import { ProblemException } from '#src/common/problem/problem.js';
-import { AppConfig } from '#src/config/config.js';
-import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
-import { fixedObjects, type DepartmentIdentity } from '#src/feed/stix.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { fixedObjects, type DepartmentIdentity } from '#src/feeds/snapshots/stix.js';
 import {
   indicatorUuids,
   isUuid,
@@ -13,9 +13,9 @@ import {
   parseFilter,
   type RawQuery,
   type TaxiiFilter,
-} from '#src/taxii/taxii-filter.js';
-import { API_ROOT, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from '#src/taxii/taxii-media.js';
-import { TaxiiRepository } from '#src/taxii/taxii.repository.js';
+} from '#src/feeds/taxii/taxii-filter.js';
+import { API_ROOT, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from '#src/feeds/taxii/taxii-media.js';
+import { TaxiiRepository } from '#src/feeds/taxii/taxii.repository.js';
 
 /** One version of an object in a collection, in collection order. */
 interface Entry {

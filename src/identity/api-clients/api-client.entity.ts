@@ -7,7 +7,7 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 
 /** An ISP's machine credential for the OAuth 2.0 client-credentials grant. */
 @Entity({ name: 'api_clients' })

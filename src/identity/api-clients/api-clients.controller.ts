@@ -1,17 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiClientsService } from '#src/api-clients/api-clients.service.js';
+import { ApiClientsService } from '#src/identity/api-clients/api-clients.service.js';
 import {
   ApiClientPage,
   ApiClientResponse,
   ApiClientWithSecretResponse,
   CreateApiClientRequest,
-} from '#src/api-clients/dto/api-client.dto.js';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/identity/api-clients/dto/api-client.dto.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 @ApiTags('Administration')
 @Controller('api-clients')

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
-import { notifyPrincipalChanged } from '#src/auth/principal-cache.js';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import { keysetPage } from '#src/common/pagination/keyset-query.js';
-import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
+import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
+import { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 
 @Injectable()
 export class ApiClientsRepository {

@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
+import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
 import {
   toApiClientResponse,
   type ApiClientResponse,
   type ApiClientWithSecretResponse,
   type CreateApiClientRequest,
-} from '#src/api-clients/dto/api-client.dto.js';
-import { AuditService } from '#src/audit/audit.service.js';
-import { PrincipalCache } from '#src/auth/principal-cache.js';
-import type { Principal } from '#src/auth/principal.js';
-import { hashSecret } from '#src/auth/passwords.js';
-import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
-import { ProblemException } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
-import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
+} from '#src/identity/api-clients/dto/api-client.dto.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { hashSecret } from '#src/identity/auth/passwords.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
+import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
 
 /** 32 random bytes: the secret is only ever compared through its argon2id hash. */
 function newSecret(): string {

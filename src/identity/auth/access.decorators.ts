@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
-import type { Role } from '#src/auth/roles.js';
-import { ApiProblemResponses, ApiPublic } from '#src/openapi/problem.schema.js';
+import type { Role } from '#src/identity/auth/roles.js';
+import { ApiProblemResponses, ApiPublic } from '#src/platform/openapi/problem.schema.js';
 
 export const ACCESS_METADATA = 'access';
 

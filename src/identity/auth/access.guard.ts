@@ -2,13 +2,13 @@ import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { ACCESS_METADATA, type AccessRule } from '#src/auth/access.decorators.js';
-import type { Principal } from '#src/auth/principal.js';
-import { FailedAttempts } from '#src/auth/failed-attempts.js';
-import { bearerToken } from '#src/auth/jwt.strategy.js';
-import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
-import { VerifiedTokens } from '#src/auth/verified-tokens.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
+import { ACCESS_METADATA, type AccessRule } from '#src/identity/auth/access.decorators.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { FailedAttempts } from '#src/identity/auth/failed-attempts.js';
+import { bearerToken } from '#src/identity/auth/jwt.strategy.js';
+import { PrincipalService, TokenRefused } from '#src/identity/auth/principal.service.js';
+import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
 
 /** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
 function detailFor(info: unknown): string {

@@ -8,16 +8,16 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { Public } from '#src/auth/access.decorators.js';
+import { Public } from '#src/identity/auth/access.decorators.js';
 import {
   ClientCredentialsRequest,
   LoginRequest,
   OAuthErrorResponse,
   RefreshRequest,
   TokenResponse,
-} from '#src/auth/auth.dto.js';
-import { AuthService } from '#src/auth/auth.service.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/identity/auth/auth.dto.js';
+import { AuthService } from '#src/identity/auth/auth.service.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 /** Login, refresh and token requests count against AUTH_RATE_LIMIT_PER_MINUTE per address. */
 const RATE_LIMITED = { rateLimit: {} };

@@ -1,21 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
-import { AuditService } from '#src/audit/audit.service.js';
-import { unauthorized } from '#src/auth/access.guard.js';
-import { parseBasic } from '#src/auth/basic-auth.js';
-import type { ClientCredentialsRequest, LoginRequest, TokenResponse } from '#src/auth/auth.dto.js';
-import { OAuthError } from '#src/auth/oauth-error.js';
-import { verifySecret } from '#src/auth/passwords.js';
-import type { Principal } from '#src/auth/principal.js';
-import { RefreshTokensRepository } from '#src/auth/refresh-tokens.repository.js';
-import { hashRefreshToken, LOGIN_CLIENT_ID, TokenService } from '#src/auth/token.service.js';
-import { AppConfig } from '#src/config/config.js';
-import type { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
-import type { UserEntity } from '#src/users/user.entity.js';
-import { UsersRepository } from '#src/users/users.repository.js';
+import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { unauthorized } from '#src/identity/auth/access.guard.js';
+import { parseBasic } from '#src/identity/auth/basic-auth.js';
+import type {
+  ClientCredentialsRequest,
+  LoginRequest,
+  TokenResponse,
+} from '#src/identity/auth/auth.dto.js';
+import { OAuthError } from '#src/identity/auth/oauth-error.js';
+import { verifySecret } from '#src/identity/auth/passwords.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { RefreshTokensRepository } from '#src/identity/auth/refresh-tokens.repository.js';
+import {
+  hashRefreshToken,
+  LOGIN_CLIENT_ID,
+  TokenService,
+} from '#src/identity/auth/token.service.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
+import type { UserEntity } from '#src/identity/users/user.entity.js';
+import { UsersRepository } from '#src/identity/users/users.repository.js';
 
 /** Progressive lockout: from the 5th consecutive failure, 1 min, doubling, at most 1 h. */
 export const LOCKOUT = { lockAfter: 5, baseLockMs: 60_000, maxLockMs: 3_600_000 } as const;

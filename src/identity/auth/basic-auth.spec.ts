@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseBasic } from '#src/auth/basic-auth.js';
+import { parseBasic } from '#src/identity/auth/basic-auth.js';
 
 const basic = (raw: string): string => `Basic ${Buffer.from(raw).toString('base64')}`;
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { hashSecret } from '#src/auth/passwords.js';
-import { AppConfig } from '#src/config/config.js';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { UserEntity } from '#src/users/user.entity.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { hashSecret } from '#src/identity/auth/passwords.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 
 /** Held by the bootstrap and by seed:demo, which both create the Department. */
 export const BOOTSTRAP_LOCK = 7_340_213_003;

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Principal } from '#src/auth/principal.js';
+import type { Principal } from '#src/identity/auth/principal.js';
 
 /** The verified caller of a @Roles route (set by the AccessGuard). */
 export const CurrentPrincipal = createParamDecorator(

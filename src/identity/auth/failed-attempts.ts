@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { AppConfig } from '#src/config/config.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { AppConfig } from '#src/platform/config/config.js';
 
 const WINDOW_MS = 60_000;
 const MAX_ADDRESSES = 10_000;

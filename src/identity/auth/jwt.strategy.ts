@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import type { Principal } from '#src/auth/principal.js';
-import { PrincipalService, TokenRefused } from '#src/auth/principal.service.js';
-import { VerifiedTokens } from '#src/auth/verified-tokens.js';
-import { AppConfig } from '#src/config/config.js';
-import { KeysService, SIGNING_ALG } from '#src/keys/keys.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { PrincipalService, TokenRefused } from '#src/identity/auth/principal.service.js';
+import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { KeysService, SIGNING_ALG } from '#src/identity/keys/keys.service.js';
 
 /** The bearer token of a request (the same extraction passport-jwt does). */
 export const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();

@@ -8,8 +8,8 @@ import {
 } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { OrganizationKind, Role } from '#src/auth/roles.js';
-import { dedicatedClient } from '#src/database/data-source.js';
+import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
+import { dedicatedClient } from '#src/platform/database/data-source.js';
 
 /** The channel on which every change to a caller's state is announced, at commit. */
 export const PRINCIPAL_CHANGED = 'principal_changed';

@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ApiClientsRepository } from '#src/api-clients/api-clients.repository.js';
-import { parseBasic } from '#src/auth/basic-auth.js';
-import { verifySecret } from '#src/auth/passwords.js';
-import { PrincipalCache } from '#src/auth/principal-cache.js';
-import type { Principal } from '#src/auth/principal.js';
-import { isRole, ORGANIZATION_KINDS, type OrganizationKind, type Role } from '#src/auth/roles.js';
-import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
-import { UsersRepository } from '#src/users/users.repository.js';
+import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
+import { parseBasic } from '#src/identity/auth/basic-auth.js';
+import { verifySecret } from '#src/identity/auth/passwords.js';
+import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import {
+  isRole,
+  ORGANIZATION_KINDS,
+  type OrganizationKind,
+  type Role,
+} from '#src/identity/auth/roles.js';
+import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
+import { UsersRepository } from '#src/identity/users/users.repository.js';
 
 /** Why a signature-valid token (or a Basic credential) is still refused (a 401 detail). */
 export class TokenRefused extends Error {}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { actorType, type Principal } from '#src/auth/principal.js';
+import { actorType, type Principal } from '#src/identity/auth/principal.js';
 
 describe('actorType', () => {
   const principal = (kind: Principal['kind']): Principal => ({

@@ -1,4 +1,4 @@
-import type { OrganizationKind, Role } from '#src/auth/roles.js';
+import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
 
 /** Who is calling: a person (user) or an ISP machine (API client), from a verified token. */
 export interface Principal {

@@ -7,7 +7,7 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { UserEntity } from '#src/users/user.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 
 /**
  * A refresh token (opaque to clients, stored as its SHA-256). Each refresh spends the token and

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { RefreshTokenEntity } from '#src/auth/refresh-token.entity.js';
+import { RefreshTokenEntity } from '#src/identity/auth/refresh-token.entity.js';
 
 @Injectable()
 export class RefreshTokensRepository {

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
-import type { OrganizationKind, Role } from '#src/auth/roles.js';
-import { AppConfig } from '#src/config/config.js';
-import { KeysService, SIGNING_ALG } from '#src/keys/keys.service.js';
+import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { KeysService, SIGNING_ALG } from '#src/identity/keys/keys.service.js';
 
 /** Claims of our access tokens (RFC 9068 profile, plus organization and roles). */
 export interface AccessTokenClaims {

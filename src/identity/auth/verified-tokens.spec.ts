@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import type { AppConfig } from '#src/config/config.js';
-import type { KeysService } from '#src/keys/keys.service.js';
-import { VerifiedTokens } from '#src/auth/verified-tokens.js';
+import type { AppConfig } from '#src/platform/config/config.js';
+import type { KeysService } from '#src/identity/keys/keys.service.js';
+import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
 
 const NOW_S = 1_800_000_000;
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '#src/config/config.js';
-import { KeysService } from '#src/keys/keys.service.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { KeysService } from '#src/identity/keys/keys.service.js';
 
 const MAX_ENTRIES = 10_000;
 

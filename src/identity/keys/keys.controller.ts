@@ -1,10 +1,10 @@
 import { Controller, Get, Header, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public, Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { JwksResponse, KeyResponse } from '#src/keys/keys.dto.js';
-import { KeysService } from '#src/keys/keys.service.js';
+import { Public, Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { JwksResponse, KeyResponse } from '#src/identity/keys/keys.dto.js';
+import { KeysService } from '#src/identity/keys/keys.service.js';
 
 @ApiTags('Keys')
 @Controller('keys')

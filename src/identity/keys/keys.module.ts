@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { JwksController, KeysController } from '#src/keys/keys.controller.js';
-import { KeysRepository } from '#src/keys/keys.repository.js';
-import { KeysService } from '#src/keys/keys.service.js';
+import { JwksController, KeysController } from '#src/identity/keys/keys.controller.js';
+import { KeysRepository } from '#src/identity/keys/keys.repository.js';
+import { KeysService } from '#src/identity/keys/keys.service.js';
 
 @Module({
   controllers: [KeysController, JwksController],

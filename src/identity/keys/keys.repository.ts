@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
-import { SigningKeyEntity } from '#src/keys/signing-key.entity.js';
+import { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
 
 /** Arbitrary constant key of the advisory lock that serialises key creation and rotation. */
 const KEY_LOCK = 7_340_213_002;

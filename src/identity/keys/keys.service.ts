@@ -1,5 +1,5 @@
-import { AuditService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
 import { randomUUID } from 'node:crypto';
 import {
   createPrivateKey,
@@ -14,10 +14,10 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { AppConfig } from '#src/config/config.js';
-import { KeyEncryption } from '#src/keys/key-encryption.js';
-import { KeysRepository } from '#src/keys/keys.repository.js';
-import type { SigningKeyEntity } from '#src/keys/signing-key.entity.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { KeysRepository } from '#src/identity/keys/keys.repository.js';
+import type { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
 
 export const SIGNING_ALG = 'ES256';
 

@@ -8,7 +8,7 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
-import type { OrganizationKind } from '#src/auth/roles.js';
+import type { OrganizationKind } from '#src/identity/auth/roles.js';
 
 /** Incident-response contacts, as in the Department's letters. */
 export interface OrganizationContacts {

@@ -1,17 +1,17 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
 import {
   CreateOrganizationRequest,
   OrganizationPage,
   OrganizationResponse,
   UpdateOrganizationRequest,
-} from '#src/organizations/dto/organization.dto.js';
-import { OrganizationsService } from '#src/organizations/organizations.service.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/identity/organizations/dto/organization.dto.js';
+import { OrganizationsService } from '#src/identity/organizations/organizations.service.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 const EVERYONE = ['admin', 'analyst', 'approver', 'isp_operator', 'isp_client', 'auditor'] as const;
 

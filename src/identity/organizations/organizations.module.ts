@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { OrganizationsController } from '#src/organizations/organizations.controller.js';
-import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
-import { OrganizationsService } from '#src/organizations/organizations.service.js';
+import { OrganizationsController } from '#src/identity/organizations/organizations.controller.js';
+import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
+import { OrganizationsService } from '#src/identity/organizations/organizations.service.js';
 
 @Module({
   controllers: [OrganizationsController],

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { updateIfVersion } from '#src/database/versioned-update.js';
+import { updateIfVersion } from '#src/platform/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import { keysetPage } from '#src/common/pagination/keyset-query.js';
-import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import {
   OrganizationEntity,
   type OrganizationContacts,
-} from '#src/organizations/organization.entity.js';
+} from '#src/identity/organizations/organization.entity.js';
 
 @Injectable()
 export class OrganizationsRepository {

@@ -1,19 +1,19 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { fieldChanges } from '#src/audit/field-changes.js';
-import type { Principal } from '#src/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
-import { sqlState } from '#src/database/database-errors.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
+import { sqlState } from '#src/platform/database/database-errors.js';
 import {
   toOrganizationResponse,
   type CreateOrganizationRequest,
   type OrganizationResponse,
   type UpdateOrganizationRequest,
-} from '#src/organizations/dto/organization.dto.js';
-import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
+} from '#src/identity/organizations/dto/organization.dto.js';
+import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
 
 @Injectable()
 export class OrganizationsService {

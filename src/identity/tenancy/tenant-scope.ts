@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
-import type { Principal } from '#src/auth/principal.js';
-import { ProblemException } from '#src/common/problem/problem.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
 
 /**
  * Which organizations' records a caller may see: an ISP (its operators and clients) only its

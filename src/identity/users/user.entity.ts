@@ -10,8 +10,8 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import type { Role } from '#src/auth/roles.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import type { Role } from '#src/identity/auth/roles.js';
 
 @Entity({ name: 'users' })
 @Check(

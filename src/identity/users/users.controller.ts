@@ -1,17 +1,17 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 import {
   CreateUserRequest,
   UpdateUserRequest,
   UserPage,
   UserResponse,
-} from '#src/users/dto/user.dto.js';
-import { UsersService } from '#src/users/users.service.js';
+} from '#src/identity/users/dto/user.dto.js';
+import { UsersService } from '#src/identity/users/users.service.js';
 
 @ApiTags('Administration')
 @Controller('users')

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { PrincipalCacheModule } from '#src/auth/principal-cache.js';
-import { OrganizationsModule } from '#src/organizations/organizations.module.js';
-import { UsersController } from '#src/users/users.controller.js';
-import { UsersRepository } from '#src/users/users.repository.js';
-import { UsersService } from '#src/users/users.service.js';
+import { PrincipalCacheModule } from '#src/identity/auth/principal-cache.js';
+import { OrganizationsModule } from '#src/identity/organizations/organizations.module.js';
+import { UsersController } from '#src/identity/users/users.controller.js';
+import { UsersRepository } from '#src/identity/users/users.repository.js';
+import { UsersService } from '#src/identity/users/users.service.js';
 
 @Module({
   imports: [OrganizationsModule, PrincipalCacheModule],

@@ -1,25 +1,25 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { fieldChanges } from '#src/audit/field-changes.js';
-import { PrincipalCache } from '#src/auth/principal-cache.js';
-import type { Principal } from '#src/auth/principal.js';
-import { hashSecret } from '#src/auth/passwords.js';
-import { USER_ROLES_BY_KIND, type Role } from '#src/auth/roles.js';
-import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { tenantScope, visibleOr404 } from '#src/common/tenancy/tenant-scope.js';
-import type { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { OrganizationsRepository } from '#src/organizations/organizations.repository.js';
-import { staleVersion } from '#src/organizations/organizations.service.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { hashSecret } from '#src/identity/auth/passwords.js';
+import { USER_ROLES_BY_KIND, type Role } from '#src/identity/auth/roles.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
+import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
+import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import {
   toUserResponse,
   type CreateUserRequest,
   type UpdateUserRequest,
   type UserResponse,
-} from '#src/users/dto/user.dto.js';
-import { UsersRepository } from '#src/users/users.repository.js';
+} from '#src/identity/users/dto/user.dto.js';
+import { UsersRepository } from '#src/identity/users/users.repository.js';
 
 @Injectable()
 export class UsersService {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelayMs } from '#src/webhooks/webhook-worker.js';
+import { backoffDelayMs } from '#src/messaging/webhooks/webhook-worker.js';
 
 const BASE = 30_000;
 const CAP = 6 * 3_600_000;

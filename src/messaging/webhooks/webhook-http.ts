@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import type { ResolvedAddress, VettedUrl } from '#src/webhooks/webhook-url-guard.js';
+import type { ResolvedAddress, VettedUrl } from '#src/messaging/webhooks/webhook-url-guard.js';
 
 /** What one POST gave: a status, or an error (timeout, refused connection, TLS…). */
 export interface PostOutcome {

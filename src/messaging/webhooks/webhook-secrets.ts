@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '#src/config/config.js';
-import { KeyEncryption } from '#src/keys/key-encryption.js';
-import type { SubscriptionRow } from '#src/webhooks/webhooks.repository.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import type { SubscriptionRow } from '#src/messaging/webhooks/webhooks.repository.js';
 
 /**
  * Webhook signing secrets at rest: sealed with KEY_ENCRYPTION_KEY (AES-256-GCM), like the

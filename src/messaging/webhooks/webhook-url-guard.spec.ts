@@ -6,7 +6,7 @@ import {
   vetWebhookUrl,
   type ResolvedAddress,
   type UrlPolicy,
-} from '#src/webhooks/webhook-url-guard.js';
+} from '#src/messaging/webhooks/webhook-url-guard.js';
 
 const strict: UrlPolicy = { allowHttp: false, allowedCidrs: [] };
 

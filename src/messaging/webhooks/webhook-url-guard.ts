@@ -1,7 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
-import { AppConfig, parseCidrList } from '#src/config/config.js';
+import { AppConfig, parseCidrList } from '#src/platform/config/config.js';
 
 /** One address a host name resolves to. */
 export interface ResolvedAddress {

@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
 import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -10,14 +10,21 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { AppConfig } from '#src/config/config.js';
-import { postPinned, type PostOutcome } from '#src/webhooks/webhook-http.js';
-import { WebhookSecrets } from '#src/webhooks/webhook-secrets.js';
-import { signatureHeaders } from '#src/webhooks/webhook-signature.js';
-import { UrlRefused, untilAborted, WebhookUrlGuard } from '#src/webhooks/webhook-url-guard.js';
-import { WebhooksRepository, type DeliveryRow } from '#src/webhooks/webhooks.repository.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { postPinned, type PostOutcome } from '#src/messaging/webhooks/webhook-http.js';
+import { WebhookSecrets } from '#src/messaging/webhooks/webhook-secrets.js';
+import { signatureHeaders } from '#src/messaging/webhooks/webhook-signature.js';
+import {
+  UrlRefused,
+  untilAborted,
+  WebhookUrlGuard,
+} from '#src/messaging/webhooks/webhook-url-guard.js';
+import {
+  WebhooksRepository,
+  type DeliveryRow,
+} from '#src/messaging/webhooks/webhooks.repository.js';
 
 /** A lease outlives the attempt's timeout by this much before another worker may take over. */
 const LEASE_MARGIN_MS = 30_000;

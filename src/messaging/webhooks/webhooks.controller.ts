@@ -17,11 +17,11 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 import {
   CreateWebhookRequest,
   DeliveryDetailResponse,
@@ -31,8 +31,8 @@ import {
   WebhookPage,
   WebhookResponse,
   WebhookWithSecretResponse,
-} from '#src/webhooks/dto/webhook.dto.js';
-import { WEBHOOK_MANAGERS, WebhooksService } from '#src/webhooks/webhooks.service.js';
+} from '#src/messaging/webhooks/dto/webhook.dto.js';
+import { WEBHOOK_MANAGERS, WebhooksService } from '#src/messaging/webhooks/webhooks.service.js';
 
 /** Manage their own organization's webhooks (decision 0009). */
 const MANAGERS = WEBHOOK_MANAGERS;

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { WebhookSecrets } from '#src/webhooks/webhook-secrets.js';
-import { WebhookResolver, WebhookUrlGuard } from '#src/webhooks/webhook-url-guard.js';
-import { WebhookWorker } from '#src/webhooks/webhook-worker.js';
-import { WebhooksController } from '#src/webhooks/webhooks.controller.js';
-import { WebhooksRepository } from '#src/webhooks/webhooks.repository.js';
-import { WebhooksService } from '#src/webhooks/webhooks.service.js';
+import { WebhookSecrets } from '#src/messaging/webhooks/webhook-secrets.js';
+import { WebhookResolver, WebhookUrlGuard } from '#src/messaging/webhooks/webhook-url-guard.js';
+import { WebhookWorker } from '#src/messaging/webhooks/webhook-worker.js';
+import { WebhooksController } from '#src/messaging/webhooks/webhooks.controller.js';
+import { WebhooksRepository } from '#src/messaging/webhooks/webhooks.repository.js';
+import { WebhooksService } from '#src/messaging/webhooks/webhooks.service.js';
 
 /** Webhook subscriptions, the outbox dispatcher and the deliverer (decision 0009). */
 @Module({

@@ -1,15 +1,15 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { fieldChanges } from '#src/audit/field-changes.js';
-import type { Principal } from '#src/auth/principal.js';
-import type { Role } from '#src/auth/roles.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
-import { AppConfig } from '#src/config/config.js';
-import { staleVersion } from '#src/organizations/organizations.service.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import type { Role } from '#src/identity/auth/roles.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import {
   toDeliveryDetail,
   toDeliveryResponse,
@@ -21,15 +21,15 @@ import {
   type UpdateWebhookRequest,
   type WebhookResponse,
   type WebhookWithSecretResponse,
-} from '#src/webhooks/dto/webhook.dto.js';
-import { WebhookSecrets } from '#src/webhooks/webhook-secrets.js';
-import { formatSecret, newSecretKey } from '#src/webhooks/webhook-signature.js';
-import { UrlRefused, WebhookUrlGuard } from '#src/webhooks/webhook-url-guard.js';
+} from '#src/messaging/webhooks/dto/webhook.dto.js';
+import { WebhookSecrets } from '#src/messaging/webhooks/webhook-secrets.js';
+import { formatSecret, newSecretKey } from '#src/messaging/webhooks/webhook-signature.js';
+import { UrlRefused, WebhookUrlGuard } from '#src/messaging/webhooks/webhook-url-guard.js';
 import {
   WebhooksRepository,
   type DeliveryRow,
   type SubscriptionRow,
-} from '#src/webhooks/webhooks.repository.js';
+} from '#src/messaging/webhooks/webhooks.repository.js';
 
 /** Problem type of a URL refused by the SSRF checks (422). */
 export const WEBHOOK_URL_REFUSED = 'urn:threat-exchange:problem:webhook-url-refused';

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AssignmentsService } from '#src/assignments/assignments.service.js';
+import { AssignmentsService } from '#src/obligations/assignments/assignments.service.js';
 import {
   AssignmentDetail,
   AssignmentListQuery,
@@ -19,11 +19,11 @@ import {
   AssignmentResponse,
   ConfirmationResponse,
   CreateConfirmation,
-} from '#src/assignments/dto/assignment.dto.js';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/obligations/assignments/dto/assignment.dto.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;
 

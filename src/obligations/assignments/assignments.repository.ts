@@ -1,5 +1,5 @@
-import { keysetOrderSql, keysetSql } from '#src/common/pagination/keyset-query.js';
-import { OPEN_STATUSES_SQL, overdueSql } from '#src/common/assignment-status.js';
+import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query.js';
+import { OPEN_STATUSES_SQL, overdueSql } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type {
@@ -7,11 +7,11 @@ import type {
   HashCheck,
   ItemOutcome,
   Mechanism,
-} from '#src/assignments/confirmation-values.js';
-import type { AssignmentStatus } from '#src/blocking-requests/blocking-request.entity.js';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
-import type { Queryable } from '#src/audit/audit.service.js';
+} from '#src/obligations/assignments/confirmation-values.js';
+import type { AssignmentStatus } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import type { Queryable } from '#src/audit/trail/audit.service.js';
 
 /** An assignment with the request fields its answers show. */
 export interface AssignmentRow {

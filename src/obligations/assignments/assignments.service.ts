@@ -1,4 +1,4 @@
-import { invalidState } from '#src/common/problem/problem.js';
+import { invalidState } from '#src/platform/problem/problem.js';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
@@ -6,22 +6,22 @@ import {
   type AssignmentRow,
   type ConfirmationItemRow,
   type ConfirmationRow,
-} from '#src/assignments/assignments.repository.js';
-import { isOverdue } from '#src/common/assignment-status.js';
-import { ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
+} from '#src/obligations/assignments/assignments.repository.js';
+import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
+import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
 import type {
   AssignmentDetail,
   AssignmentListQuery,
   AssignmentResponse,
   ConfirmationResponse,
   CreateConfirmation,
-} from '#src/assignments/dto/assignment.dto.js';
-import { AuditService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { paginate, type Page } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
-import { notFound, tenantScope } from '#src/common/tenancy/tenant-scope.js';
+} from '#src/obligations/assignments/dto/assignment.dto.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { paginate, type Page } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
+import { notFound, tenantScope } from '#src/identity/tenancy/tenant-scope.js';
 
 const MAX_REPORTED = 100;
 

@@ -3,19 +3,19 @@ import type { EntityManager } from 'typeorm';
 import {
   AssignmentsRepository,
   type AssignmentRow,
-} from '#src/assignments/assignments.repository.js';
+} from '#src/obligations/assignments/assignments.repository.js';
 import type {
   ConfirmationStatus,
   ItemOutcome,
   Mechanism,
-} from '#src/assignments/confirmation-values.js';
-import { AuditService, OutboxService } from '#src/audit/audit.service.js';
-import { actorType, type Principal } from '#src/auth/principal.js';
-import type { BlockingRequestEntity } from '#src/blocking-requests/blocking-request.entity.js';
-import { BlockingRequestsRepository } from '#src/blocking-requests/blocking-requests.repository.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { ProblemException } from '#src/common/problem/problem.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
+} from '#src/obligations/assignments/confirmation-values.js';
+import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
+import { actorType, type Principal } from '#src/identity/auth/principal.js';
+import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 
 export interface ConfirmationInput {
   status: ConfirmationStatus;

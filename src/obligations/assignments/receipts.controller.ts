@@ -5,12 +5,12 @@ import {
   FeedReceiptCreated,
   FeedReceiptListQuery,
   FeedReceiptPage,
-} from '#src/assignments/dto/receipt.dto.js';
-import { ReceiptsService } from '#src/assignments/receipts.service.js';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/obligations/assignments/dto/receipt.dto.js';
+import { ReceiptsService } from '#src/obligations/assignments/receipts.service.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 @ApiTags('Feeds')
 @Controller('feed/receipts')

@@ -1,23 +1,26 @@
-import { OPEN_STATUSES } from '#src/common/assignment-status.js';
+import { OPEN_STATUSES } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AssignmentsRepository, type ReceiptRow } from '#src/assignments/assignments.repository.js';
-import { refused } from '#src/assignments/assignments.service.js';
-import type { HashCheck } from '#src/assignments/confirmation-values.js';
-import { ConfirmationWriter } from '#src/assignments/confirmation-writer.js';
+import {
+  AssignmentsRepository,
+  type ReceiptRow,
+} from '#src/obligations/assignments/assignments.repository.js';
+import { refused } from '#src/obligations/assignments/assignments.service.js';
+import type { HashCheck } from '#src/obligations/assignments/confirmation-values.js';
+import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
 import type {
   CreateFeedReceipt,
   FeedReceiptCreated,
   FeedReceiptListQuery,
   FeedReceiptResponse,
   SkippedAssignment,
-} from '#src/assignments/dto/receipt.dto.js';
-import { AuditService } from '#src/audit/audit.service.js';
-import { actorType, type Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { paginate, type Page } from '#src/common/pagination/cursor.js';
-import { tenantScope } from '#src/common/tenancy/tenant-scope.js';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
+} from '#src/obligations/assignments/dto/receipt.dto.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { actorType, type Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { paginate, type Page } from '#src/platform/pagination/cursor.js';
+import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 
 function toReceiptResponse(r: ReceiptRow): FeedReceiptResponse {
   return {

@@ -1,7 +1,7 @@
 import type {
   AssignmentStatus,
   RequestStatus,
-} from '#src/blocking-requests/blocking-request.entity.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
 
 /** The languages of the compliance PDF. */
 export const PDF_LANGUAGES = ['vi', 'en'] as const;

@@ -3,9 +3,12 @@ import type { EntityManager } from 'typeorm';
 import type {
   AssignmentStatus,
   RequestStatus,
-} from '#src/blocking-requests/blocking-request.entity.js';
-import { APPLIED_STATUSES_SQL as APPLIED, overdueSql } from '#src/common/assignment-status.js';
-import type { PdfRequest } from '#src/compliance/compliance-pdf.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import {
+  APPLIED_STATUSES_SQL as APPLIED,
+  overdueSql,
+} from '#src/obligations/assignments/assignment-status.js';
+import type { PdfRequest } from '#src/obligations/compliance/compliance-pdf.js';
 
 /** One assignment of a request published in the window (or the request alone, if it has none). */
 interface Row {

@@ -1,24 +1,24 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { CheckpointsService } from '#src/audit/checkpoints.service.js';
-import type { Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
 import {
   renderCompliancePdf,
   type CompliancePdfData,
   type PdfCheckpoint,
-} from '#src/compliance/compliance-pdf.js';
-import { CompliancePdfRepository } from '#src/compliance/compliance-pdf.repository.js';
-import { ComplianceRepository } from '#src/compliance/compliance.repository.js';
+} from '#src/obligations/compliance/compliance-pdf.js';
+import { CompliancePdfRepository } from '#src/obligations/compliance/compliance-pdf.repository.js';
+import { ComplianceRepository } from '#src/obligations/compliance/compliance.repository.js';
 import {
   ComplianceService,
   fileStamp,
   toIspCompliance,
-} from '#src/compliance/compliance.service.js';
-import type { CompliancePdfQuery } from '#src/compliance/dto/compliance.dto.js';
-import { DepartmentIdentityService } from '#src/feed/department-identity.service.js';
+} from '#src/obligations/compliance/compliance.service.js';
+import type { CompliancePdfQuery } from '#src/obligations/compliance/dto/compliance.dto.js';
+import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 
 export interface CompliancePdfFile {
   filename: string;

@@ -6,7 +6,7 @@ import {
   type CompliancePdfData,
   type PdfAssignment,
   type PdfIspSummary,
-} from '#src/compliance/compliance-pdf.js';
+} from '#src/obligations/compliance/compliance-pdf.js';
 import { pdfInfo, pdfPages, squash } from '#test/support/pdf-text.js';
 
 const at = (iso: string): Date => new Date(iso);

@@ -3,15 +3,15 @@ import PDFDocument from 'pdfkit';
 import type {
   AssignmentStatus,
   RequestStatus,
-} from '#src/blocking-requests/blocking-request.entity.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import {
   CHECKPOINT_LABEL,
   PDF_LABELS,
   PDF_TIME_ZONE,
   type PdfLabels,
   type PdfLanguage,
-} from '#src/compliance/compliance-pdf.labels.js';
-import type { IspCompliance } from '#src/compliance/dto/compliance.dto.js';
+} from '#src/obligations/compliance/compliance-pdf.labels.js';
+import type { IspCompliance } from '#src/obligations/compliance/dto/compliance.dto.js';
 
 /**
  * The compliance report as a PDF (pdfkit, Be Vietnam Pro embedded as subsets): a pure function of

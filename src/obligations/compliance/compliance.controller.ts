@@ -1,4 +1,4 @@
-import { csvDownloadHeaders } from '#src/common/csv/csv.js';
+import { csvDownloadHeaders } from '#src/platform/csv/csv.js';
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import {
   ApiExtraModels,
@@ -9,18 +9,18 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { CompliancePdfService } from '#src/compliance/compliance-pdf.service.js';
-import { ComplianceService } from '#src/compliance/compliance.service.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { CompliancePdfService } from '#src/obligations/compliance/compliance-pdf.service.js';
+import { ComplianceService } from '#src/obligations/compliance/compliance.service.js';
 import {
   ComplianceCsvQuery,
   CompliancePdfQuery,
   ComplianceReport,
   ComplianceReportQuery,
-} from '#src/compliance/dto/compliance.dto.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/obligations/compliance/dto/compliance.dto.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;
 const CSV_DESCRIPTION =

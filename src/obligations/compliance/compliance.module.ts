@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '#src/auth/auth.module.js';
+import { AuthModule } from '#src/identity/auth/auth.module.js';
 import {
   ComplianceController,
   ComplianceCsvController,
   CompliancePdfController,
-} from '#src/compliance/compliance.controller.js';
-import { CompliancePdfRepository } from '#src/compliance/compliance-pdf.repository.js';
-import { CompliancePdfService } from '#src/compliance/compliance-pdf.service.js';
-import { ComplianceRepository } from '#src/compliance/compliance.repository.js';
-import { ComplianceService } from '#src/compliance/compliance.service.js';
-import { DeadlineScheduler } from '#src/compliance/deadline.scheduler.js';
-import { DeadlinesRepository } from '#src/compliance/deadlines.repository.js';
-import { FeedModule } from '#src/feed/feed.module.js';
+} from '#src/obligations/compliance/compliance.controller.js';
+import { CompliancePdfRepository } from '#src/obligations/compliance/compliance-pdf.repository.js';
+import { CompliancePdfService } from '#src/obligations/compliance/compliance-pdf.service.js';
+import { ComplianceRepository } from '#src/obligations/compliance/compliance.repository.js';
+import { ComplianceService } from '#src/obligations/compliance/compliance.service.js';
+import { DeadlineScheduler } from '#src/obligations/compliance/deadline.scheduler.js';
+import { DeadlinesRepository } from '#src/obligations/compliance/deadlines.repository.js';
+import { FeedModule } from '#src/feeds/pulls/feed.module.js';
 
 /** Deadlines (reminders, escalation) and the compliance report (JSON, CSV, PDF) over assignments. */
 @Module({

@@ -5,8 +5,8 @@ import {
   CLOSED_STATUSES_SQL as CLOSED,
   OPEN_STATUSES_SQL as OPEN,
   overdueSql,
-} from '#src/common/assignment-status.js';
-import { pendingChangesSql } from '#src/feed/feed.repository.js';
+} from '#src/obligations/assignments/assignment-status.js';
+import { pendingChangesSql } from '#src/feeds/pulls/feed.repository.js';
 
 export interface RejectionRow {
   assignmentId: string;

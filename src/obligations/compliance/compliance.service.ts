@@ -1,21 +1,24 @@
-import { parseIsoDateTime } from '#src/common/problem/validation.js';
-import { toCsv } from '#src/common/csv/csv.js';
+import { parseIsoDateTime } from '#src/platform/problem/validation.js';
+import { toCsv } from '#src/platform/csv/csv.js';
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import type { InvalidParam } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { ComplianceRepository, type ComplianceRow } from '#src/compliance/compliance.repository.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import type { InvalidParam } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import {
+  ComplianceRepository,
+  type ComplianceRow,
+} from '#src/obligations/compliance/compliance.repository.js';
 import {
   DEFAULT_SPAN_DAYS,
   MAX_SPAN_DAYS,
   type ComplianceQuery,
   type ComplianceReport,
   type IspCompliance,
-} from '#src/compliance/dto/compliance.dto.js';
-import { FeedPullRecorder } from '#src/feed/feed-pull.recorder.js';
+} from '#src/obligations/compliance/dto/compliance.dto.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 
 const DAY_MS = 86_400_000;
 /** A date-time must say its offset: a bare local time means a different instant per server. */

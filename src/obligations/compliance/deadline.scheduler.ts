@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
 import {
   Injectable,
   Logger,
@@ -6,13 +6,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService, OutboxService } from '#src/audit/audit.service.js';
-import { Clock } from '#src/common/clock/clock.js';
+import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
+import { Clock } from '#src/platform/clock/clock.js';
 import {
   DeadlinesRepository,
   type ClaimedAssignment,
-} from '#src/compliance/deadlines.repository.js';
-import { AppConfig } from '#src/config/config.js';
+} from '#src/obligations/compliance/deadlines.repository.js';
+import { AppConfig } from '#src/platform/config/config.js';
 
 const BATCH = 500;
 const MINUTE_MS = 60_000;

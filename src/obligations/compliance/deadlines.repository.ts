@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { OPEN_STATUSES_SQL as OPEN } from '#src/common/assignment-status.js';
+import { OPEN_STATUSES_SQL as OPEN } from '#src/obligations/assignments/assignment-status.js';
 
 /** An assignment the scheduler claimed, with what its event names. */
 export interface ClaimedAssignment {

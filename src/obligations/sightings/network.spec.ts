@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { canonicalNetwork } from '#src/sightings/network.js';
+import { canonicalNetwork } from '#src/obligations/sightings/network.js';
 
 describe('canonicalNetwork (sightings)', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { csvDownloadHeaders } from '#src/common/csv/csv.js';
+import { csvDownloadHeaders } from '#src/platform/csv/csv.js';
 import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -8,10 +8,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 import {
   CreateSightingsRequest,
   SightingListQuery,
@@ -19,8 +19,8 @@ import {
   SightingsCreated,
   SightingSummary,
   SightingSummaryQuery,
-} from '#src/sightings/dto/sighting.dto.js';
-import { SightingsService } from '#src/sightings/sightings.service.js';
+} from '#src/obligations/sightings/dto/sighting.dto.js';
+import { SightingsService } from '#src/obligations/sightings/sightings.service.js';
 
 const SUMMARY_CSV = 'sightings-summary.csv';
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { SightingsController } from '#src/sightings/sightings.controller.js';
-import { SightingsRepository } from '#src/sightings/sightings.repository.js';
-import { SightingsService } from '#src/sightings/sightings.service.js';
+import { SightingsController } from '#src/obligations/sightings/sightings.controller.js';
+import { SightingsRepository } from '#src/obligations/sightings/sightings.repository.js';
+import { SightingsService } from '#src/obligations/sightings/sightings.service.js';
 
 @Module({
   controllers: [SightingsController],

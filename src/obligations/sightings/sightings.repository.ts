@@ -1,9 +1,9 @@
-import { keysetOrderSql, keysetSql } from '#src/common/pagination/keyset-query.js';
+import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
-import type { IndicatorType } from '#src/indicators/canonical.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export interface SightingRow extends Keyset {
   id: string;

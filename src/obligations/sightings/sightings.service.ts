@@ -1,21 +1,21 @@
-import { toCsv } from '#src/common/csv/csv.js';
+import { toCsv } from '#src/platform/csv/csv.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { actorType, type Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { paginate, type Page } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { tenantScope } from '#src/common/tenancy/tenant-scope.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { actorType, type Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { paginate, type Page } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import {
   canonicalize,
   canonicalizeUntyped,
   refusalReason,
   type IndicatorType,
-} from '#src/indicators/canonical.js';
-import { canonicalNetwork } from '#src/sightings/network.js';
+} from '#src/publishing/indicators/canonical.js';
+import { canonicalNetwork } from '#src/obligations/sightings/network.js';
 import {
   MAX_SUMMARY_ROWS,
   type CreateSightingsRequest,
@@ -24,13 +24,13 @@ import {
   type SightingsCreated,
   type SightingSummary,
   type SightingSummaryQuery,
-} from '#src/sightings/dto/sighting.dto.js';
+} from '#src/obligations/sightings/dto/sighting.dto.js';
 import {
   SightingsRepository,
   type NewSighting,
   type SightingFilter,
   type SightingRow,
-} from '#src/sightings/sightings.repository.js';
+} from '#src/obligations/sightings/sightings.repository.js';
 
 function toResponse(r: SightingRow): SightingResponse {
   return {
@@ -270,7 +270,7 @@ const CSV_COLUMNS = [
   'last_seen',
 ] as const;
 
-/** The summary as CSV (src/common/csv: RFC 4180, formula-inert text). */
+/** The summary as CSV (src/platform/csv: RFC 4180, formula-inert text). */
 export function summaryCsv(summary: SightingSummary): string {
   return toCsv(
     CSV_COLUMNS,

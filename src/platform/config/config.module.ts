@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { AppConfig } from '#src/config/config.js';
+import { AppConfig } from '#src/platform/config/config.js';
 
 /** Makes the validated AppConfig injectable everywhere (`@Inject(AppConfig)`). */
 @Global()

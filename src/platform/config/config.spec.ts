@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { CONFIG_KEYS, ConfigError, loadConfig } from '#src/config/config.js';
-import { PROJECT_ROOT } from '#src/project.js';
+import { CONFIG_KEYS, ConfigError, loadConfig } from '#src/platform/config/config.js';
+import { PROJECT_ROOT } from '#src/platform/project.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {

@@ -4,14 +4,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataSource, type MixedList } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
-import type { AppConfig } from '#src/config/config.js';
-import { ENTITIES } from '#src/database/entities.js';
+import type { AppConfig } from '#src/platform/config/config.js';
+import { ENTITIES } from '#src/platform/database/entities.js';
 
 /**
- * `migrations/` at the top of the repository: the same relative path from `src/database/`
- * (sources, in tests) and from `dist/src/database/` (the build, which holds `dist/migrations/`).
+ * `migrations/` at the top of the repository: the same relative path from `src/platform/database/`
+ * (sources, in tests) and from `dist/src/platform/database/` (the build, which holds `dist/migrations/`).
  */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
 
 /** Loads every migration class in MIGRATIONS_DIR (`.ts` under Jest, `.js` from the build). */
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<MixedList<Function>> {

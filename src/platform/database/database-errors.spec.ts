@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDatabaseUnavailable, sqlState } from '#src/database/database-errors.js';
+import { isDatabaseUnavailable, sqlState } from '#src/platform/database/database-errors.js';
 
 describe('isDatabaseUnavailable', () => {
   it.each([

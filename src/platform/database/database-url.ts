@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AppConfig } from '#src/config/config.js';
-import { EmbeddedPostgres } from '#src/database/embedded-postgres.js';
+import type { AppConfig } from '#src/platform/config/config.js';
+import { EmbeddedPostgres } from '#src/platform/database/embedded-postgres.js';
 
 export const EMBEDDED_DATABASE_NAME = 'threat_exchange';
 

@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { AppConfig } from '#src/config/config.js';
-import { dataSourceOptions } from '#src/database/data-source.js';
-import { PinoTypeOrmLogger } from '#src/database/typeorm-logger.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { dataSourceOptions } from '#src/platform/database/data-source.js';
+import { PinoTypeOrmLogger } from '#src/platform/database/typeorm-logger.js';
 
 export interface DatabaseModuleOptions {
   url: string;

@@ -2,18 +2,18 @@ import {
   AssignmentEntity,
   BlockingRequestEntity,
   BlockingRequestItemEntity,
-} from '#src/blocking-requests/blocking-request.entity.js';
-import { ImportJobEntity } from '#src/imports/import-job.entity.js';
-import { IndicatorEntity } from '#src/indicators/indicator.entity.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import { ImportJobEntity } from '#src/publishing/imports/import-job.entity.js';
+import { IndicatorEntity } from '#src/publishing/indicators/indicator.entity.js';
 import {
   ProtectedEntryEntity,
   ProtectedListEntity,
-} from '#src/protected-lists/protected-list.entity.js';
-import { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
-import { RefreshTokenEntity } from '#src/auth/refresh-token.entity.js';
-import { SigningKeyEntity } from '#src/keys/signing-key.entity.js';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
-import { UserEntity } from '#src/users/user.entity.js';
+} from '#src/publishing/protected-lists/protected-list.entity.js';
+import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
+import { RefreshTokenEntity } from '#src/identity/auth/refresh-token.entity.js';
+import { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { UserEntity } from '#src/identity/users/user.entity.js';
 
 /**
  * Every TypeORM entity of the application. A feature adds its entities here; the migration

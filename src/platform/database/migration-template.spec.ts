@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { renderMigration } from '#src/database/migration-template.js';
+import { renderMigration } from '#src/platform/database/migration-template.js';
 
 describe('renderMigration', () => {
   it('writes up in order and down in reverse, escaping template-literal syntax', () => {

@@ -1,9 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '#src/auth/access.decorators.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
-import { HealthResponse } from '#src/health/health.dto.js';
-import { HealthService } from '#src/health/health.service.js';
+import { Public } from '#src/identity/auth/access.decorators.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { HealthResponse } from '#src/platform/health/health.dto.js';
+import { HealthService } from '#src/platform/health/health.service.js';
 
 @ApiTags('Platform')
 @Public()

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { AppConfig } from '#src/config/config.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { AppConfig } from '#src/platform/config/config.js';
 
 export interface HealthStatus {
   status: 'ok';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppConfig } from '#src/config/config.js';
+import type { AppConfig } from '#src/platform/config/config.js';
 
 /** Media types a streaming route accepts; the handler reads the body itself. */
 export const STREAM_MEDIA_TYPES = ['application/json', 'text/csv', 'text/plain'] as const;

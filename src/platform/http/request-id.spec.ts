@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from '@jest/globals';
-import { isWellFormedRequestId, requestIdFor } from '#src/common/http/request-id.js';
+import { isWellFormedRequestId, requestIdFor } from '#src/platform/http/request-id.js';
 
 const req = (id?: string | string[]): IncomingMessage =>
   ({ headers: id === undefined ? {} : { 'x-request-id': id } }) as unknown as IncomingMessage;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseIdempotencyKey, requestFingerprint } from '#src/idempotency/idempotency-key.js';
+import {
+  parseIdempotencyKey,
+  requestFingerprint,
+} from '#src/platform/idempotency/idempotency-key.js';
 
 describe('parseIdempotencyKey', () => {
   it('accepts 1–255 visible ASCII characters, bare or as a quoted sf-string', () => {

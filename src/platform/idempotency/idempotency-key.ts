@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus } from '@nestjs/common';
-import { ProblemException } from '#src/common/problem/problem.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
 
 /** The request header (draft-ietf-httpapi-idempotency-key-header §2). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';

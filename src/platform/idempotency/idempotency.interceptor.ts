@@ -8,10 +8,10 @@ import { RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/comm
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, of, switchMap, type Observable } from 'rxjs';
-import type { Principal } from '#src/auth/principal.js';
-import { streamedBody } from '#src/common/http/body-parsing.js';
-import { IDEMPOTENCY_KEY_HEADER } from '#src/idempotency/idempotency-key.js';
-import { IdempotencyService } from '#src/idempotency/idempotency.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { streamedBody } from '#src/platform/http/body-parsing.js';
+import { IDEMPOTENCY_KEY_HEADER } from '#src/platform/idempotency/idempotency-key.js';
+import { IdempotencyService } from '#src/platform/idempotency/idempotency.service.js';
 
 const API_PATH = '/api/v1/';
 

@@ -1,9 +1,9 @@
 import { Injectable, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { IdempotencyInterceptor } from '#src/idempotency/idempotency.interceptor.js';
-import { IdempotencyRepository } from '#src/idempotency/idempotency.repository.js';
-import { IdempotencyService } from '#src/idempotency/idempotency.service.js';
+import { IdempotencyInterceptor } from '#src/platform/idempotency/idempotency.interceptor.js';
+import { IdempotencyRepository } from '#src/platform/idempotency/idempotency.repository.js';
+import { IdempotencyService } from '#src/platform/idempotency/idempotency.service.js';
 
 /** The Fastify side: app.factory.ts installs it, like the conditional poll. */
 @Injectable()

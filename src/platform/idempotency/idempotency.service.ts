@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
 import {
   HttpStatus,
   Injectable,
@@ -7,21 +7,21 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '#src/auth/principal.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { ProblemException } from '#src/common/problem/problem.js';
-import { AppConfig } from '#src/config/config.js';
-import { KeyEncryption } from '#src/keys/key-encryption.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
 import {
   IdempotencyProblem,
   parseIdempotencyKey,
   REPLAYED_HEADER,
   requestFingerprint,
-} from '#src/idempotency/idempotency-key.js';
+} from '#src/platform/idempotency/idempotency-key.js';
 import {
   IdempotencyRepository,
   type StoredResponse,
-} from '#src/idempotency/idempotency.repository.js';
+} from '#src/platform/idempotency/idempotency.repository.js';
 
 /** Response headers stored and replayed with the body. */
 export const STORED_HEADERS = ['content-type', 'location', 'etag'] as const;

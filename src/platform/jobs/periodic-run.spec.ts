@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { describe, expect, it, jest } from '@jest/globals';
-import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

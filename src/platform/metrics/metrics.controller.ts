@@ -1,8 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { MetricsService } from '#src/metrics/metrics.service.js';
-import { Public } from '#src/auth/access.decorators.js';
+import { MetricsService } from '#src/platform/metrics/metrics.service.js';
+import { Public } from '#src/identity/auth/access.decorators.js';
 
 @ApiTags('Platform')
 @Public()

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { PrincipalCacheModule } from '#src/auth/principal-cache.js';
-import { MetricsController } from '#src/metrics/metrics.controller.js';
-import { MetricsService } from '#src/metrics/metrics.service.js';
+import { PrincipalCacheModule } from '#src/identity/auth/principal-cache.js';
+import { MetricsController } from '#src/platform/metrics/metrics.controller.js';
+import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 
 @Module({
   imports: [PrincipalCacheModule],

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { PrincipalCache } from '#src/auth/principal-cache.js';
+import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 
 export interface HttpObservation {
   method: string;

@@ -5,8 +5,8 @@ import {
   type HeadersObject,
   type OpenAPIObject,
 } from '@nestjs/swagger';
-import { carriesCheckpoint } from '#src/audit-checkpoints/checkpoint-header.js';
-import { ProblemSchema } from '#src/openapi/problem.schema.js';
+import { carriesCheckpoint } from '#src/audit/checkpoints/checkpoint-header.js';
+import { ProblemSchema } from '#src/platform/openapi/problem.schema.js';
 
 export const OPENAPI_UI_PATH = 'api/docs';
 export const OPENAPI_JSON_PATH = 'api/openapi.json';

@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { Keyset } from '#src/common/pagination/cursor.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
 
 /**
  * Newest first, by (created_at, id), from after `after`, limit + 1 rows (see toPage). The

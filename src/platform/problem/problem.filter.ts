@@ -12,10 +12,10 @@ import {
   ProblemType,
   statusTitle,
   type ProblemDetails,
-} from '#src/common/problem/problem.js';
-import { OAuthError } from '#src/auth/oauth-error.js';
-import { isDatabaseUnavailable, sqlState } from '#src/database/database-errors.js';
-import { isTaxiiRequest, sendTaxiiError } from '#src/taxii/taxii-media.js';
+} from '#src/platform/problem/problem.js';
+import { OAuthError } from '#src/identity/auth/oauth-error.js';
+import { isDatabaseUnavailable, sqlState } from '#src/platform/database/database-errors.js';
+import { isTaxiiRequest, sendTaxiiError } from '#src/feeds/taxii/taxii-media.js';
 
 interface FastifyLikeError {
   statusCode?: unknown;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { IsUUID, type ValidationError } from 'class-validator';
-import { ProblemException } from '#src/common/problem/problem.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
 import {
   IsIsoDateTime,
   Lowercase,
   createValidationPipe,
   flattenValidationErrors,
   validationProblem,
-} from '#src/common/problem/validation.js';
+} from '#src/platform/problem/validation.js';
 
 class Stamped {
   @IsIsoDateTime()

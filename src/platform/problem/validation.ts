@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { ValidateBy, ValidateIf } from 'class-validator';
 import { applyDecorators, HttpStatus, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
+import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
 
 function join(parent: string, property: string): string {
   if (parent === '') return property;

@@ -11,8 +11,8 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
-import { IndicatorEntity } from '#src/indicators/indicator.entity.js';
-import { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import { IndicatorEntity } from '#src/publishing/indicators/indicator.entity.js';
+import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 
 export const REQUEST_STATUSES = [
   'draft',

@@ -17,10 +17,10 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { BlockingRequestsService } from '#src/blocking-requests/blocking-requests.service.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { BlockingRequestsService } from '#src/publishing/blocking-requests/blocking-requests.service.js';
 import {
   AddItemsRequest,
   AddItemsResponse,
@@ -34,9 +34,9 @@ import {
   UpdateBlockingRequest,
   VersionedAction,
   WithdrawRequest,
-} from '#src/blocking-requests/dto/blocking-request.dto.js';
-import { LargeJsonBody } from '#src/common/http/body-parsing.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/publishing/blocking-requests/dto/blocking-request.dto.js';
+import { LargeJsonBody } from '#src/platform/http/body-parsing.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;
 

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { BlockingRequestsController } from '#src/blocking-requests/blocking-requests.controller.js';
-import { BlockingRequestsRepository } from '#src/blocking-requests/blocking-requests.repository.js';
-import { BlockingRequestsService } from '#src/blocking-requests/blocking-requests.service.js';
-import { IndicatorsModule } from '#src/indicators/indicators.module.js';
-import { ProtectedListsModule } from '#src/protected-lists/protected-lists.module.js';
+import { BlockingRequestsController } from '#src/publishing/blocking-requests/blocking-requests.controller.js';
+import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
+import { BlockingRequestsService } from '#src/publishing/blocking-requests/blocking-requests.service.js';
+import { IndicatorsModule } from '#src/publishing/indicators/indicators.module.js';
+import { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
 
 @Module({
   imports: [IndicatorsModule, ProtectedListsModule],

@@ -1,6 +1,6 @@
-import { OPEN_STATUSES_SQL } from '#src/common/assignment-status.js';
+import { OPEN_STATUSES_SQL } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
-import { updateIfVersion } from '#src/database/versioned-update.js';
+import { updateIfVersion } from '#src/platform/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   BlockingRequestEntity,
@@ -9,11 +9,11 @@ import {
   type RequestCategory,
   type RequestStatus,
   type Severity,
-} from '#src/blocking-requests/blocking-request.entity.js';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import { keysetPage } from '#src/common/pagination/keyset-query.js';
-import type { TenantScope } from '#src/common/tenancy/tenant-scope.js';
-import type { IndicatorType } from '#src/indicators/canonical.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export interface RequestFilter {
   status?: RequestStatus;

@@ -1,14 +1,14 @@
-import { invalidState } from '#src/common/problem/problem.js';
+import { invalidState } from '#src/platform/problem/problem.js';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService, OutboxService } from '#src/audit/audit.service.js';
-import { fieldChanges } from '#src/audit/field-changes.js';
-import type { Principal } from '#src/auth/principal.js';
+import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
+import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import type { Principal } from '#src/identity/auth/principal.js';
 import type {
   BlockingRequestEntity,
   RequestStatus,
-} from '#src/blocking-requests/blocking-request.entity.js';
-import { BlockingRequestsRepository } from '#src/blocking-requests/blocking-requests.repository.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
 import type {
   AddItemsRequest,
   AddItemsResponse,
@@ -22,27 +22,27 @@ import type {
   UpdateBlockingRequest,
   VersionedAction,
   WithdrawRequest,
-} from '#src/blocking-requests/dto/blocking-request.dto.js';
-import { secondsBetween } from '#src/assignments/confirmation-values.js';
-import { isOverdue } from '#src/common/assignment-status.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { paginate, type Page } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { notFound, tenantScope, type TenantScope } from '#src/common/tenancy/tenant-scope.js';
-import { sqlState } from '#src/database/database-errors.js';
-import { FeedWriter } from '#src/feed/feed-writer.js';
+} from '#src/publishing/blocking-requests/dto/blocking-request.dto.js';
+import { secondsBetween } from '#src/obligations/assignments/confirmation-values.js';
+import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { paginate, type Page } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { notFound, tenantScope, type TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { sqlState } from '#src/platform/database/database-errors.js';
+import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import {
   canonicalize,
   canonicalizeUntyped,
   refusalReason,
   type Canonical,
   type IndicatorType,
-} from '#src/indicators/canonical.js';
-import { TAG_PATTERN } from '#src/indicators/indicator-attributes.js';
-import { IndicatorsRepository } from '#src/indicators/indicators.repository.js';
-import { staleVersion } from '#src/organizations/organizations.service.js';
-import { ProtectedListsService } from '#src/protected-lists/protected-lists.service.js';
+} from '#src/publishing/indicators/canonical.js';
+import { TAG_PATTERN } from '#src/publishing/indicators/indicator-attributes.js';
+import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
+import { staleVersion } from '#src/identity/organizations/organizations.service.js';
+import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 
 const MAX_REPORTED = 100;
 const HOUR_MS = 3600_000;

@@ -18,15 +18,19 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { StreamBody, streamedBody } from '#src/common/http/body-parsing.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { ProblemException } from '#src/common/problem/problem.js';
-import { ImportJobPage, ImportJobResponse, ImportOptions } from '#src/imports/dto/import.dto.js';
-import { ImportsService } from '#src/imports/imports.service.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { StreamBody, streamedBody } from '#src/platform/http/body-parsing.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { ProblemException } from '#src/platform/problem/problem.js';
+import {
+  ImportJobPage,
+  ImportJobResponse,
+  ImportOptions,
+} from '#src/publishing/imports/dto/import.dto.js';
+import { ImportsService } from '#src/publishing/imports/imports.service.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { ImportsController } from '#src/imports/imports.controller.js';
-import { ImportsRepository } from '#src/imports/imports.repository.js';
-import { ImportsService } from '#src/imports/imports.service.js';
+import { ImportsController } from '#src/publishing/imports/imports.controller.js';
+import { ImportsRepository } from '#src/publishing/imports/imports.repository.js';
+import { ImportsService } from '#src/publishing/imports/imports.service.js';
 
 @Module({
   controllers: [ImportsController],

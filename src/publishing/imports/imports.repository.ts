@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Queryable } from '#src/audit/audit.service.js';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import { keysetPage } from '#src/common/pagination/keyset-query.js';
+import type { Queryable } from '#src/audit/trail/audit.service.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import { keysetPage } from '#src/platform/pagination/keyset-query.js';
 import {
   ImportJobEntity,
   type ImportStatus,
   type RejectedRow,
-} from '#src/imports/import-job.entity.js';
+} from '#src/publishing/imports/import-job.entity.js';
 
 export interface ImportCounters {
   rowsRead: number;

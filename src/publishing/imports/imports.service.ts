@@ -11,29 +11,33 @@ import {
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
-import { dedicatedClient } from '#src/database/data-source.js';
-import { AuditService } from '#src/audit/audit.service.js';
-import type { Principal } from '#src/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
-import { AppConfig } from '#src/config/config.js';
+import { dedicatedClient } from '#src/platform/database/data-source.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { AppConfig } from '#src/platform/config/config.js';
 import {
   canonicalize,
   canonicalizeUntyped,
   INDICATOR_TYPES,
   refusalReason,
   type IndicatorType,
-} from '#src/indicators/canonical.js';
-import { parseAttributes } from '#src/indicators/indicator-attributes.js';
+} from '#src/publishing/indicators/canonical.js';
+import { parseAttributes } from '#src/publishing/indicators/indicator-attributes.js';
 import {
   toImportResponse,
   type ImportJobResponse,
   type ImportOptions,
-} from '#src/imports/dto/import.dto.js';
-import type { ImportJobEntity, ImportStatus, RejectedRow } from '#src/imports/import-job.entity.js';
-import { ImportsRepository, INTERRUPTED } from '#src/imports/imports.repository.js';
+} from '#src/publishing/imports/dto/import.dto.js';
+import type {
+  ImportJobEntity,
+  ImportStatus,
+  RejectedRow,
+} from '#src/publishing/imports/import-job.entity.js';
+import { ImportsRepository, INTERRUPTED } from '#src/publishing/imports/imports.repository.js';
 import {
   formatFromContentType,
   ImportFormatError,
@@ -41,7 +45,7 @@ import {
   readRows,
   type ImportFormat,
   type RawRow,
-} from '#src/imports/row-source.js';
+} from '#src/publishing/imports/row-source.js';
 
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;

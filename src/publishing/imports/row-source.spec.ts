@@ -8,7 +8,7 @@ import {
   type ImportFormat,
   type RawRow,
   type ReadRowsOptions,
-} from '#src/imports/row-source.js';
+} from '#src/publishing/imports/row-source.js';
 
 const LIMITS: ReadRowsOptions = { maxRows: 1000, maxBytes: 1_000_000 };
 

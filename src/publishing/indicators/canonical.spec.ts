@@ -4,7 +4,7 @@ import {
   canonicalizeUntyped,
   detectType,
   type IndicatorType,
-} from '#src/indicators/canonical.js';
+} from '#src/publishing/indicators/canonical.js';
 
 /** [type, input, canonical value] */
 const ACCEPTED: [IndicatorType, string, string][] = [

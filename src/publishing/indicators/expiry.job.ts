@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/common/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
 import {
   Injectable,
   Logger,
@@ -6,11 +6,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { Clock } from '#src/common/clock/clock.js';
-import { AppConfig } from '#src/config/config.js';
-import { FeedWriter } from '#src/feed/feed-writer.js';
-import { IndicatorsRepository } from '#src/indicators/indicators.repository.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import { AppConfig } from '#src/platform/config/config.js';
+import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
 
 const BATCH = 10000;
 

@@ -8,7 +8,7 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
-import type { IndicatorType } from '#src/indicators/canonical.js';
+import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export const INDICATOR_STATUSES = ['active', 'expired', 'revoked'] as const;
 export type IndicatorStatus = (typeof INDICATOR_STATUSES)[number];

@@ -10,9 +10,9 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
 import {
   CreateIndicatorRequest,
   IndicatorDetail,
@@ -22,9 +22,9 @@ import {
   ProtectionOverrideRequest,
   RevokeIndicatorRequest,
   UpdateIndicatorRequest,
-} from '#src/indicators/dto/indicator.dto.js';
-import { IndicatorsService } from '#src/indicators/indicators.service.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+} from '#src/publishing/indicators/dto/indicator.dto.js';
+import { IndicatorsService } from '#src/publishing/indicators/indicators.service.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 /** Indicators are the Department's working material; ISPs receive them through feeds. */
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;

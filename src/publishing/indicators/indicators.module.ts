@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { FeedWriter } from '#src/feed/feed-writer.js';
-import { ExpiryJob } from '#src/indicators/expiry.job.js';
-import { IndicatorsController } from '#src/indicators/indicators.controller.js';
-import { IndicatorsRepository } from '#src/indicators/indicators.repository.js';
-import { IndicatorsService } from '#src/indicators/indicators.service.js';
-import { ProtectedListsModule } from '#src/protected-lists/protected-lists.module.js';
+import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { ExpiryJob } from '#src/publishing/indicators/expiry.job.js';
+import { IndicatorsController } from '#src/publishing/indicators/indicators.controller.js';
+import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
+import { IndicatorsService } from '#src/publishing/indicators/indicators.service.js';
+import { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
 
 @Module({
   imports: [ProtectedListsModule],

@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { updateIfVersion } from '#src/database/versioned-update.js';
+import { updateIfVersion } from '#src/platform/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import { keysetPage } from '#src/common/pagination/keyset-query.js';
-import type { IndicatorType } from '#src/indicators/canonical.js';
-import type { IndicatorAttributes } from '#src/indicators/indicator-attributes.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
+import type { IndicatorAttributes } from '#src/publishing/indicators/indicator-attributes.js';
 import {
   IndicatorEntity,
   type IndicatorStatus,
   type Tlp,
-} from '#src/indicators/indicator.entity.js';
+} from '#src/publishing/indicators/indicator.entity.js';
 
 export interface IndicatorFilter {
   type?: IndicatorType;

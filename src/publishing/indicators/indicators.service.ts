@@ -1,20 +1,20 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { fieldChanges } from '#src/audit/field-changes.js';
-import { Clock } from '#src/common/clock/clock.js';
-import type { Principal } from '#src/auth/principal.js';
-import { paginate, type Page } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
-import { FeedWriter } from '#src/feed/feed-writer.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { Clock } from '#src/platform/clock/clock.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { paginate, type Page } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import {
   canonicalize,
   canonicalizeUntyped,
   refusalReason,
   type Canonical,
-} from '#src/indicators/canonical.js';
+} from '#src/publishing/indicators/canonical.js';
 import {
   toIndicatorResponse,
   type CreateIndicatorRequest,
@@ -24,10 +24,10 @@ import {
   type ProtectionOverrideRequest,
   type RevokeIndicatorRequest,
   type UpdateIndicatorRequest,
-} from '#src/indicators/dto/indicator.dto.js';
-import { IndicatorsRepository } from '#src/indicators/indicators.repository.js';
-import { staleVersion } from '#src/organizations/organizations.service.js';
-import { ProtectedListsService } from '#src/protected-lists/protected-lists.service.js';
+} from '#src/publishing/indicators/dto/indicator.dto.js';
+import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
+import { staleVersion } from '#src/identity/organizations/organizations.service.js';
+import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 
 /** A canonicalization failure as the field-level 400 every input path gives. */
 export function invalidValue(field: string, result: Extract<Canonical, { ok: false }>) {

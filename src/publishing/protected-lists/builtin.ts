@@ -1,4 +1,7 @@
-import type { ProtectedEntryInput, ProtectedEntryKind } from '#src/protected-lists/matcher.js';
+import type {
+  ProtectedEntryInput,
+  ProtectedEntryKind,
+} from '#src/publishing/protected-lists/matcher.js';
 
 export const BUILTIN_LIST_ID = 'builtin';
 export const BUILTIN_LIST_NAME = 'Built-in special-purpose ranges and government domains';

@@ -2,13 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import ipaddr from 'ipaddr.js';
-import { canonicalize, type IndicatorType } from '#src/indicators/canonical.js';
+import { canonicalize, type IndicatorType } from '#src/publishing/indicators/canonical.js';
 import {
   BUILTIN_ENTRIES,
   BUILTIN_LIST_ID,
   BUILTIN_LIST_NAME,
   builtinProtectedEntries,
-} from '#src/protected-lists/builtin.js';
+} from '#src/publishing/protected-lists/builtin.js';
 import {
   MAX_MATCHES_PER_VALUE,
   normalizeProtectedEntry,
@@ -16,8 +16,11 @@ import {
   type ProtectedEntryInput,
   type ProtectedEntryKind,
   type ProtectedMatch,
-} from '#src/protected-lists/matcher.js';
-import { mispEntriesFor, parseMispWarninglist } from '#src/protected-lists/misp-warninglist.js';
+} from '#src/publishing/protected-lists/matcher.js';
+import {
+  mispEntriesFor,
+  parseMispWarninglist,
+} from '#src/publishing/protected-lists/misp-warninglist.js';
 import { describeWithShared, MISP_LISTS_DIR } from '#test/support/shared-data.js';
 
 let nextId = 0;

@@ -1,6 +1,10 @@
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
-import { canonicalCidr, canonicalize, type IndicatorType } from '#src/indicators/canonical.js';
+import {
+  canonicalCidr,
+  canonicalize,
+  type IndicatorType,
+} from '#src/publishing/indicators/canonical.js';
 
 /**
  * hostname: the name and every name under it (label boundary); cidr: every address in the

@@ -1,10 +1,10 @@
-import { canonicalize } from '#src/indicators/canonical.js';
+import { canonicalize } from '#src/publishing/indicators/canonical.js';
 import {
   normalizeProtectedEntry,
   normalizeProtectedHostname,
   type ProtectedEntryInput,
   type ProtectedEntryKind,
-} from '#src/protected-lists/matcher.js';
+} from '#src/publishing/protected-lists/matcher.js';
 
 /** The `type` values of the MISP warninglist schema. */
 export const MISP_LIST_TYPES = ['string', 'substring', 'hostname', 'cidr', 'regex'] as const;

@@ -18,12 +18,12 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Roles } from '#src/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/auth/current-principal.decorator.js';
-import type { Principal } from '#src/auth/principal.js';
-import { LargeJsonBody } from '#src/common/http/body-parsing.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/openapi/problem.schema.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { LargeJsonBody } from '#src/platform/http/body-parsing.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 import {
   AddEntriesResponse,
   AddProtectedEntriesRequest,
@@ -35,8 +35,8 @@ import {
   ProtectedListPage,
   ProtectedListResponse,
   UpdateProtectedListRequest,
-} from '#src/protected-lists/dto/protected-list.dto.js';
-import { ProtectedListsService } from '#src/protected-lists/protected-lists.service.js';
+} from '#src/publishing/protected-lists/dto/protected-list.dto.js';
+import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;
 

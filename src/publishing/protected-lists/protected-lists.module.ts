@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { ProtectedListsController } from '#src/protected-lists/protected-lists.controller.js';
-import { ProtectedListsRepository } from '#src/protected-lists/protected-lists.repository.js';
-import { ProtectedListsService } from '#src/protected-lists/protected-lists.service.js';
+import { ProtectedListsController } from '#src/publishing/protected-lists/protected-lists.controller.js';
+import { ProtectedListsRepository } from '#src/publishing/protected-lists/protected-lists.repository.js';
+import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 
 @Module({
   controllers: [ProtectedListsController],

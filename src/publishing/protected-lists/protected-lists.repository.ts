@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/common/pagination/cursor.js';
-import { keysetPage } from '#src/common/pagination/keyset-query.js';
-import type { ProtectedEntryInput, ProtectedEntryKind } from '#src/protected-lists/matcher.js';
+import type { Keyset } from '#src/platform/pagination/cursor.js';
+import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import type {
+  ProtectedEntryInput,
+  ProtectedEntryKind,
+} from '#src/publishing/protected-lists/matcher.js';
 import {
   ProtectedEntryEntity,
   ProtectedListEntity,
   type ProtectedListOrigin,
-} from '#src/protected-lists/protected-list.entity.js';
+} from '#src/publishing/protected-lists/protected-list.entity.js';
 
 export interface NewEntry {
   kind: ProtectedEntryKind;

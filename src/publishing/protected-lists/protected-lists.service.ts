@@ -1,15 +1,19 @@
 import { HttpStatus, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
-import { fieldChanges } from '#src/audit/field-changes.js';
-import type { Principal } from '#src/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/common/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/common/problem/problem.js';
-import { validationProblem } from '#src/common/problem/validation.js';
-import { notFound } from '#src/common/tenancy/tenant-scope.js';
-import { sqlState } from '#src/database/database-errors.js';
-import { canonicalize, canonicalizeUntyped, refusalReason } from '#src/indicators/canonical.js';
-import { BUILTIN_ENTRIES, BUILTIN_LIST_NAME } from '#src/protected-lists/builtin.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
+import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { validationProblem } from '#src/platform/problem/validation.js';
+import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { sqlState } from '#src/platform/database/database-errors.js';
+import {
+  canonicalize,
+  canonicalizeUntyped,
+  refusalReason,
+} from '#src/publishing/indicators/canonical.js';
+import { BUILTIN_ENTRIES, BUILTIN_LIST_NAME } from '#src/publishing/protected-lists/builtin.js';
 import {
   toEntryResponse,
   toListResponse,
@@ -22,14 +26,17 @@ import {
   type ProtectedEntryResponse,
   type ProtectedListResponse,
   type UpdateProtectedListRequest,
-} from '#src/protected-lists/dto/protected-list.dto.js';
-import { normalizeProtectedEntry, ProtectedMatcher } from '#src/protected-lists/matcher.js';
-import { parseMispWarninglist } from '#src/protected-lists/misp-warninglist.js';
-import type { ProtectedListEntity } from '#src/protected-lists/protected-list.entity.js';
+} from '#src/publishing/protected-lists/dto/protected-list.dto.js';
+import {
+  normalizeProtectedEntry,
+  ProtectedMatcher,
+} from '#src/publishing/protected-lists/matcher.js';
+import { parseMispWarninglist } from '#src/publishing/protected-lists/misp-warninglist.js';
+import type { ProtectedListEntity } from '#src/publishing/protected-lists/protected-list.entity.js';
 import {
   ProtectedListsRepository,
   type NewEntry,
-} from '#src/protected-lists/protected-lists.repository.js';
+} from '#src/publishing/protected-lists/protected-lists.repository.js';
 
 /** Serializes the start-up synchronization of the built-in list between instances. */
 const BUILTIN_LOCK = 0x70_72_6f_74; // 'prot'

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import type { ApiClientEntity } from '#src/api-clients/api-client.entity.js';
+import type { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
 
 export class CreateApiClientRequest {
   @ApiProperty({ format: 'uuid', description: 'The ISP the client belongs to' })

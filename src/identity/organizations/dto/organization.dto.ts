@@ -13,8 +13,8 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { ORGANIZATION_KINDS, type OrganizationKind } from '#src/auth/roles.js';
-import type { OrganizationEntity } from '#src/organizations/organization.entity.js';
+import { ORGANIZATION_KINDS, type OrganizationKind } from '#src/identity/auth/roles.js';
+import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 
 export class ContactsDto {
   @ApiPropertyOptional({ example: '+84 237 3852 000' })

@@ -16,9 +16,9 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { PASSWORD_MIN_LENGTH } from '#src/auth/passwords.js';
-import type { Role } from '#src/auth/roles.js';
-import type { UserEntity } from '#src/users/user.entity.js';
+import { PASSWORD_MIN_LENGTH } from '#src/identity/auth/passwords.js';
+import type { Role } from '#src/identity/auth/roles.js';
+import type { UserEntity } from '#src/identity/users/user.entity.js';
 
 export const PERSON_ROLES = ['admin', 'analyst', 'approver', 'isp_operator', 'auditor'] as const;
 

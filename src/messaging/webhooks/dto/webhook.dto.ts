@@ -15,16 +15,16 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { EVENT_TYPES, type EventType } from '#src/audit/audit.service.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { Omittable } from '#src/common/problem/validation.js';
+import { EVENT_TYPES, type EventType } from '#src/audit/trail/audit.service.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { Omittable } from '#src/platform/problem/validation.js';
 import {
   DELIVERY_STATUSES,
   type AttemptRow,
   type DeliveryRow,
   type DeliveryStatus,
   type SubscriptionRow,
-} from '#src/webhooks/webhooks.repository.js';
+} from '#src/messaging/webhooks/webhooks.repository.js';
 
 const URL_EXAMPLE = 'https://soc.isp.example/hooks/threat-exchange';
 

@@ -1,4 +1,4 @@
-import { AssignmentState } from '#src/assignments/dto/assignment-state.dto.js';
+import { AssignmentState } from '#src/obligations/assignments/dto/assignment-state.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -21,15 +21,15 @@ import {
   type ConfirmationStatus,
   type ItemOutcome,
   type Mechanism,
-} from '#src/assignments/confirmation-values.js';
+} from '#src/obligations/assignments/confirmation-values.js';
 import {
   ASSIGNMENT_STATUSES,
   ITEM_OPERATIONS,
   type AssignmentStatus,
-} from '#src/blocking-requests/blocking-request.entity.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { IsIsoDateTime, Lowercase, Omittable } from '#src/common/problem/validation.js';
-import { INDICATOR_TYPES } from '#src/indicators/canonical.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/validation.js';
+import { INDICATOR_TYPES } from '#src/publishing/indicators/canonical.js';
 
 export const MAX_CONFIRMATION_ITEMS = 100000;
 const SHA256_HEX = /^[0-9a-f]{64}$/;

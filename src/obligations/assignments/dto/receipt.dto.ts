@@ -11,7 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { booleanQuery } from '#src/assignments/dto/assignment.dto.js';
+import { booleanQuery } from '#src/obligations/assignments/dto/assignment.dto.js';
 import {
   HASH_CHECKS,
   MECHANISMS,
@@ -19,9 +19,9 @@ import {
   type HashCheck,
   type Mechanism,
   type ReceiptFormat,
-} from '#src/assignments/confirmation-values.js';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { IsIsoDateTime, Lowercase, Omittable } from '#src/common/problem/validation.js';
+} from '#src/obligations/assignments/confirmation-values.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/validation.js';
 
 export class CreateFeedReceipt {
   @ApiProperty({ minimum: 1, example: 4211, description: 'The feed version you deployed' })

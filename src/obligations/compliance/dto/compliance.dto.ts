@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { PDF_LANGUAGES, type PdfLanguage } from '#src/compliance/compliance-pdf.labels.js';
+import {
+  PDF_LANGUAGES,
+  type PdfLanguage,
+} from '#src/obligations/compliance/compliance-pdf.labels.js';
 
 /** Longest window one report may cover (days). */
 export const MAX_SPAN_DAYS = 366;

@@ -1,4 +1,4 @@
-import { Omittable } from '#src/common/problem/validation.js';
+import { Omittable } from '#src/platform/problem/validation.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -30,12 +30,15 @@ import {
   type RequestCategory,
   type RequestStatus,
   type Severity,
-} from '#src/blocking-requests/blocking-request.entity.js';
-import { CONFIRMATION_STATUSES, MECHANISMS } from '#src/assignments/confirmation-values.js';
-import { AssignmentState } from '#src/assignments/dto/assignment-state.dto.js';
-import { CreatedRangeQuery } from '#src/common/pagination/cursor.js';
-import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
-import { TLP_LEVELS, type Tlp } from '#src/indicators/indicator.entity.js';
+} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import {
+  CONFIRMATION_STATUSES,
+  MECHANISMS,
+} from '#src/obligations/assignments/confirmation-values.js';
+import { AssignmentState } from '#src/obligations/assignments/dto/assignment-state.dto.js';
+import { CreatedRangeQuery } from '#src/platform/pagination/cursor.js';
+import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
+import { TLP_LEVELS, type Tlp } from '#src/publishing/indicators/indicator.entity.js';
 
 export const MAX_ITEMS_PER_CALL = 100000;
 

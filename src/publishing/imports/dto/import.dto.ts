@@ -11,10 +11,17 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { PageQuery } from '#src/common/pagination/cursor.js';
-import { MAX_SOURCE, MAX_TAGS, TAG_PATTERN } from '#src/indicators/indicator-attributes.js';
-import { TLP_LEVELS, type Tlp } from '#src/indicators/indicator.entity.js';
-import { IMPORT_STATUSES, type ImportJobEntity } from '#src/imports/import-job.entity.js';
+import { PageQuery } from '#src/platform/pagination/cursor.js';
+import {
+  MAX_SOURCE,
+  MAX_TAGS,
+  TAG_PATTERN,
+} from '#src/publishing/indicators/indicator-attributes.js';
+import { TLP_LEVELS, type Tlp } from '#src/publishing/indicators/indicator.entity.js';
+import {
+  IMPORT_STATUSES,
+  type ImportJobEntity,
+} from '#src/publishing/imports/import-job.entity.js';
 
 /** One tag as everywhere else (TAG_PATTERN), up to MAX_TAGS of them separated by ";". */
 const TAG = TAG_PATTERN.source.replace(/^\^/, '').replace(/\$$/, '');

@@ -1,4 +1,4 @@
-import { Omittable } from '#src/common/problem/validation.js';
+import { Omittable } from '#src/platform/problem/validation.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -14,21 +14,21 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { CreatedRangeQuery } from '#src/common/pagination/cursor.js';
-import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
+import { CreatedRangeQuery } from '#src/platform/pagination/cursor.js';
+import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
 import {
   MAX_DESCRIPTION,
   MAX_SOURCE,
   MAX_TAGS,
   TAG_PATTERN,
-} from '#src/indicators/indicator-attributes.js';
+} from '#src/publishing/indicators/indicator-attributes.js';
 import {
   INDICATOR_STATUSES,
   TLP_LEVELS,
   type IndicatorEntity,
   type IndicatorStatus,
   type Tlp,
-} from '#src/indicators/indicator.entity.js';
+} from '#src/publishing/indicators/indicator.entity.js';
 
 class IndicatorAttributesDto {
   @ApiPropertyOptional({ enum: TLP_LEVELS, default: 'AMBER' })

@@ -1,4 +1,4 @@
-import { Omittable } from '#src/common/problem/validation.js';
+import { Omittable } from '#src/platform/problem/validation.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -15,7 +15,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { INDICATOR_TYPES, type IndicatorType } from '#src/indicators/canonical.js';
+import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
 import {
   PROTECTED_ENTRY_KINDS,
   PROTECTED_LIST_ORIGINS,
@@ -23,7 +23,7 @@ import {
   type ProtectedEntryKindColumn,
   type ProtectedListEntity,
   type ProtectedListOrigin,
-} from '#src/protected-lists/protected-list.entity.js';
+} from '#src/publishing/protected-lists/protected-list.entity.js';
 
 export const MAX_ENTRIES_PER_REQUEST = 10000;
 export const MAX_CHECK_VALUES = 100000;
