@@ -4,7 +4,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createApp } from '#src/app/app.factory.js';
 import { createLogger } from '#src/platform/logging/logger.js';
-import { AppConfig, ConfigError, loadConfig } from '#src/platform/config/config.js';
+import { loadConfig, type AppConfig } from '#src/app/config.js';
+import { ConfigError } from '#src/platform/config/config.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { resolveDatabase } from '#src/platform/database/database-url.js';
 import { renderMigration } from '#src/platform/database/migration-template.js';
@@ -73,10 +74,11 @@ async function withDatabase(
   config: AppConfig,
   work: (ds: Awaited<ReturnType<typeof createDataSource>>, url: string) => Promise<void>,
 ): Promise<void> {
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const { LOG_LEVEL } = config.platform;
+  const logger = createLogger(LOG_LEVEL === 'info' ? 'warn' : LOG_LEVEL);
   // Next to a running `npm start`, use its embedded database rather than refusing.
-  const target = await resolveDatabase(config, logger, { attachIfInUse: true });
-  const dataSource = await createDataSource(target.url, config);
+  const target = await resolveDatabase(config.platform, logger, { attachIfInUse: true });
+  const dataSource = await createDataSource(target.url, config.platform);
   try {
     await dataSource.initialize();
     await work(dataSource, target.url);
@@ -144,7 +146,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'seed:demo': {
-      if (config.NODE_ENV === 'production')
+      if (config.platform.NODE_ENV === 'production')
         fail('seed:demo refuses to run with NODE_ENV=production');
       const demoPassword = process.env.DEMO_PASSWORD || undefined;
       if (demoPassword !== undefined && demoPassword.length < PASSWORD_MIN_LENGTH) {
@@ -155,10 +157,11 @@ async function main(argv: string[]): Promise<void> {
         const seed = await seedDemo(ds, demoPassword);
         // The sample request goes through the application's own services.
         const app = await createApp({
-          config: Object.assign(new AppConfig(), config, {
-            EXPIRY_INTERVAL_S: 0,
-            ASSIGNMENT_SCHEDULER_INTERVAL_S: 0,
-          }),
+          config: {
+            ...config,
+            publishing: { ...config.publishing, EXPIRY_INTERVAL_S: 0 },
+            obligations: { ...config.obligations, ASSIGNMENT_SCHEDULER_INTERVAL_S: 0 },
+          },
           databaseUrl: url,
           logger: createLogger('warn'),
         });

@@ -16,7 +16,7 @@ import { REQUEST_ID_HEADER, requestIdFor } from '#src/platform/http/request-id.j
 import { ProblemFilter, sendProblem } from '#src/platform/problem/problem.filter.js';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
 import { createValidationPipe } from '#src/platform/problem/validation.js';
-import type { AppConfig } from '#src/platform/config/config.js';
+import type { AppConfig } from '#src/app/config.js';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/openapi.js';
 import { PROJECT_VERSION } from '#src/platform/project.js';
@@ -66,6 +66,7 @@ export interface CreateAppOptions {
  */
 export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
   const { config, logger } = options;
+  const { platform } = config;
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One line per request, written by the onResponse hook below.
@@ -74,7 +75,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       requestIdLogLabel: 'requestId',
     }),
     genReqId: requestIdFor,
-    bodyLimit: config.BODY_LIMIT_BYTES,
+    bodyLimit: platform.BODY_LIMIT_BYTES,
     // TAXII URLs end with a slash (`/taxii2/feeds/`); the rest of the API is indifferent.
     routerOptions: { ignoreTrailingSlash: true },
     // While closing, new requests get a problem+json 503 from the onRequest hook below.
@@ -98,7 +99,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
 
   // Only JSON bodies by default; streaming routes (bulk import) take JSON, CSV and text.
   fastify.removeContentTypeParser('text/plain');
-  installBodyParsing(fastify, config);
+  installBodyParsing(fastify, {
+    largeBodyLimitBytes: config.publishing.ITEMS_BODY_LIMIT_BYTES,
+  });
 
   let closing = false;
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -170,15 +173,15 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   if (!options.preview) app.get(IdempotencyHooks).install(fastify);
   app.useGlobalFilters(
     new ProblemFilter({
-      retryAfterSeconds: config.DB_UNAVAILABLE_RETRY_AFTER_S,
-      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      retryAfterSeconds: platform.DB_UNAVAILABLE_RETRY_AFTER_S,
+      bodyLimitBytes: platform.BODY_LIMIT_BYTES,
     }),
   );
   app.useGlobalPipes(createValidationPipe());
   // Per-route limits (routes opt in with @RouteConfig({ rateLimit: {} })), per client address.
   await app.register(fastifyRateLimit, {
     global: false,
-    max: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    max: config.identity.AUTH_RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
       new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {

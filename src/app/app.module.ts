@@ -13,7 +13,8 @@ import { ImportsModule } from '#src/publishing/imports/imports.module.js';
 import { IndicatorsModule } from '#src/publishing/indicators/indicators.module.js';
 import { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
 import { AuthModule } from '#src/identity/auth/auth.module.js';
-import { ConfigModule } from '#src/platform/config/config.module.js';
+import type { AppConfig } from '#src/app/config.js';
+import { ConfigModule } from '#src/app/config.module.js';
 import {
   DatabaseModule,
   type DatabaseModuleOptions,
@@ -24,7 +25,9 @@ import { HealthModule } from '#src/platform/health/health.module.js';
 import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
 import { WebhooksModule } from '#src/messaging/webhooks/webhooks.module.js';
 
-export interface AppModuleOptions extends DatabaseModuleOptions {
+export interface AppModuleOptions extends Omit<DatabaseModuleOptions, 'config'> {
+  /** Every section; the database reads the platform's. */
+  config: AppConfig;
   /** Extra modules (tests mount probe controllers this way). */
   extraImports?: ModuleMetadata['imports'];
   clock?: Clock;
@@ -39,7 +42,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(options.config),
         ClockModule.forRoot(options.clock),
-        DatabaseModule.forRoot(options),
+        DatabaseModule.forRoot({ ...options, config: options.config.platform }),
         AuditModule,
         AuthModule,
         IdempotencyModule,

@@ -113,7 +113,10 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
     const rounds = 4;
     // Besides the app's own sealer (every 200 ms), two more seal on demand all along, as other
     // instances would: one sealer at a time holds the head, whoever it is.
-    const sealers = [new AuditSealer(dataSource, t.config), new AuditSealer(dataSource, t.config)];
+    const sealers = [
+      new AuditSealer(dataSource, t.config.audit),
+      new AuditSealer(dataSource, t.config.audit),
+    ];
     let writing = true;
     const sealing = sealers.map(async (sealer) => {
       while (writing) {

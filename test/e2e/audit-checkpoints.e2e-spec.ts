@@ -24,7 +24,7 @@ import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import { ROLES, type Role } from '#src/identity/auth/roles.js';
 import { SystemClock } from '#src/platform/clock/clock.js';
 import { currentRequestContext } from '#src/platform/http/request-context.js';
-import { loadConfig } from '#src/platform/config/config.js';
+import { loadConfig } from '#src/app/config.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { PROJECT_ROOT } from '#src/platform/project.js';
@@ -414,7 +414,7 @@ describe('audit checkpoints on a database of their own', () => {
       DB_POOL_MAX: 2,
       DB_CONNECT_TIMEOUT_MS: 5000,
       DB_STATEMENT_TIMEOUT_MS: 0,
-      role: config.DB_APP_ROLE,
+      role: config.platform.DB_APP_ROLE,
     });
     await ds.initialize();
     try {
@@ -430,9 +430,9 @@ describe('audit checkpoints on a database of their own', () => {
       const service = new CheckpointsService(
         ds,
         keys,
-        new AuditSealer(ds, config),
+        new AuditSealer(ds, config.audit),
         new SystemClock(),
-        config,
+        config.audit,
       );
       const checkpoint = await service.runInterval();
       expect(checkpoint).toMatchObject({ v: 1, size: 0, head: '0'.repeat(64), keyId });
@@ -476,7 +476,7 @@ describe('audit checkpoints with the interval off, then on several instances', (
       expect(await count(ds)).toBe(0);
       const login = await request(t.server)
         .post('/api/v1/auth/login')
-        .send({ email: t.config.ADMIN_EMAIL, password: TEST_ADMIN_PASSWORD })
+        .send({ email: t.config.identity.ADMIN_EMAIL, password: TEST_ADMIN_PASSWORD })
         .expect(200);
       const admin = login.body.access_token as string;
       const latest = () =>

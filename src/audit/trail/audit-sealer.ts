@@ -10,7 +10,7 @@ import { DataSource } from 'typeorm';
 import { chainHash } from '#src/audit/trail/chain.js';
 import { EVENT_COLUMNS } from '#src/audit/trail/event-columns.js';
 import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { AuditConfig } from '#src/audit/audit.config.js';
 
 /** Pending events chained per transaction: SHA-256 only here (the digests came with them). */
 const BATCH = 5000;
@@ -44,7 +44,7 @@ export class AuditSealer
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(AuditConfig) private readonly config: AuditConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -16,7 +16,7 @@ import {
 } from '#src/audit/trail/chain.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { AuditConfig } from '#src/audit/audit.config.js';
 
 export type CheckpointReason = 'interval' | 'export' | 'verify';
 
@@ -75,7 +75,7 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
     private readonly keys: AuditKeysService,
     private readonly sealer: AuditSealer,
     private readonly clock: Clock,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(AuditConfig) private readonly config: AuditConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

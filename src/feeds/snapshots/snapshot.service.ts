@@ -10,7 +10,7 @@ import { dedicatedClient } from '#src/platform/database/data-source.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { FeedsConfig } from '#src/feeds/feeds.config.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 import {
   rpzHeader,
@@ -72,7 +72,7 @@ export class SnapshotService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly pulls: FeedPullRecorder,
-    private readonly config: AppConfig,
+    private readonly config: FeedsConfig,
     private readonly identity: DepartmentIdentityService,
   ) {}
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { ProblemException } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { PlatformConfig } from '#src/platform/config/platform.config.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 import { fixedObjects, type DepartmentIdentity } from '#src/feeds/snapshots/stix.js';
@@ -91,7 +91,7 @@ export class TaxiiService {
     private readonly taxii: TaxiiRepository,
     private readonly department: DepartmentIdentityService,
     private readonly pulls: FeedPullRecorder,
-    private readonly config: AppConfig,
+    private readonly config: PlatformConfig,
   ) {}
 
   /** §4.1 Server Discovery. */

@@ -19,7 +19,7 @@ import {
   LOGIN_CLIENT_ID,
   TokenService,
 } from '#src/identity/auth/token.service.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
 import type { UserEntity } from '#src/identity/users/user.entity.js';
@@ -42,7 +42,7 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   /**

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/trail/audit.service.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { UserEntity } from '#src/identity/users/user.entity.js';
 
@@ -23,7 +23,7 @@ export class BootstrapService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 
 const WINDOW_MS = 60_000;
 const MAX_ADDRESSES = 10_000;
@@ -16,7 +16,7 @@ const MAX_ADDRESSES = 10_000;
 export class FailedAttempts {
   private readonly windows = new Map<string, { start: number; failures: number }>();
 
-  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+  constructor(@Inject(IdentityConfig) private readonly config: IdentityConfig) {}
 
   /** Throws 429 while `address` is over the limit. */
   check(address: string): void {

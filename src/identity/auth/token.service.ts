@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import { KeysService, SIGNING_ALG } from '#src/identity/keys/keys.service.js';
 
 /** Claims of our access tokens (RFC 9068 profile, plus organization and roles). */
@@ -46,7 +46,7 @@ export const LOGIN_CLIENT_ID = 'threat-exchange-login';
 export class TokenService {
   constructor(
     private readonly keys: KeysService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   /** Signs an access token (ES256, `typ: at+jwt`, the active key's `kid`). */

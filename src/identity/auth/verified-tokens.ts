@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import { KeysService } from '#src/identity/keys/keys.service.js';
 
 const MAX_ENTRIES = 10_000;
@@ -27,7 +27,7 @@ export class VerifiedTokens {
 
   constructor(
     private readonly keys: KeysService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   remember(token: string, kid: string, claims: Record<string, unknown>): void {

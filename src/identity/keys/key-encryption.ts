@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AppConfig } from '#src/platform/config/config.js';
+import type { PlatformConfig } from '#src/platform/config/platform.config.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -18,7 +18,7 @@ export class KeyEncryption {
    * into KEY_ENCRYPTION_KEY_FILE, so that development needs no set-up.
    */
   static fromConfig(
-    config: Pick<AppConfig, 'KEY_ENCRYPTION_KEY' | 'KEY_ENCRYPTION_KEY_FILE' | 'NODE_ENV'>,
+    config: Pick<PlatformConfig, 'KEY_ENCRYPTION_KEY' | 'KEY_ENCRYPTION_KEY_FILE' | 'NODE_ENV'>,
   ): { encryption: KeyEncryption; generatedFile?: string } {
     if (config.KEY_ENCRYPTION_KEY) {
       return { encryption: new KeyEncryption(Buffer.from(config.KEY_ENCRYPTION_KEY, 'base64')) };

@@ -14,7 +14,8 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
+import { PlatformConfig } from '#src/platform/config/platform.config.js';
 import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
 import { KeysRepository } from '#src/identity/keys/keys.repository.js';
 import type { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
@@ -59,10 +60,11 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly keys: KeysRepository,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
+    @Inject(PlatformConfig) platform: PlatformConfig,
     private readonly audit: AuditService,
   ) {
-    const { encryption, generatedFile } = KeyEncryption.fromConfig(config);
+    const { encryption, generatedFile } = KeyEncryption.fromConfig(platform);
     this.encryption = encryption;
     if (generatedFile) {
       this.logger.warn(

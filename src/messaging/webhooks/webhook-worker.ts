@@ -12,7 +12,8 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/trail/audit.service.js';
 import { Clock } from '#src/platform/clock/clock.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { MessagingConfig } from '#src/messaging/messaging.config.js';
+import { PlatformConfig } from '#src/platform/config/platform.config.js';
 import { postPinned, type PostOutcome } from '#src/messaging/webhooks/webhook-http.js';
 import { WebhookSecrets } from '#src/messaging/webhooks/webhook-secrets.js';
 import { signatureHeaders } from '#src/messaging/webhooks/webhook-signature.js';
@@ -87,12 +88,13 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly secrets: WebhookSecrets,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(MessagingConfig) private readonly config: MessagingConfig,
+    @Inject(PlatformConfig) private readonly platform: PlatformConfig,
   ) {}
 
   /** WEBHOOK_POLL_INTERVAL_MS, or its default: 1000, off under NODE_ENV=test. */
   get pollIntervalMs(): number {
-    return this.config.WEBHOOK_POLL_INTERVAL_MS ?? (this.config.NODE_ENV === 'test' ? 0 : 1000);
+    return this.config.WEBHOOK_POLL_INTERVAL_MS ?? (this.platform.NODE_ENV === 'test' ? 0 : 1000);
   }
 
   onApplicationBootstrap(): void {

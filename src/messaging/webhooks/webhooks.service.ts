@@ -8,7 +8,7 @@ import { Clock } from '#src/platform/clock/clock.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
 import { notFound } from '#src/identity/tenancy/tenant-scope.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { MessagingConfig } from '#src/messaging/messaging.config.js';
 import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import {
   toDeliveryDetail,
@@ -67,7 +67,7 @@ export class WebhooksService {
     private readonly secrets: WebhookSecrets,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(MessagingConfig) private readonly config: MessagingConfig,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<WebhookResponse>> {

@@ -12,7 +12,7 @@ import {
   DeadlinesRepository,
   type ClaimedAssignment,
 } from '#src/obligations/compliance/deadlines.repository.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { ObligationsConfig } from '#src/obligations/obligations.config.js';
 
 const BATCH = 500;
 const MINUTE_MS = 60_000;
@@ -47,7 +47,7 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: ObligationsConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataSource, type MixedList } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
-import type { AppConfig } from '#src/platform/config/config.js';
+import type { PlatformConfig } from '#src/platform/config/platform.config.js';
 import { ENTITIES } from '#src/platform/database/entities.js';
 
 /**
@@ -37,7 +37,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<MixedList<Fu
 }
 
 export type DbSettings = Pick<
-  AppConfig,
+  PlatformConfig,
   'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'
 > & {
   /**

@@ -1,13 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { AppConfig } from '#src/platform/config/config.js';
+import { PlatformConfig } from '#src/platform/config/platform.config.js';
 import { dataSourceOptions } from '#src/platform/database/data-source.js';
 import { PinoTypeOrmLogger } from '#src/platform/database/typeorm-logger.js';
 
 export interface DatabaseModuleOptions {
   url: string;
-  config: AppConfig;
+  config: PlatformConfig;
   logger: Logger;
 }
 

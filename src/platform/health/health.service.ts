@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { PlatformConfig } from '#src/platform/config/platform.config.js';
 
 export interface HealthStatus {
   status: 'ok';
@@ -15,7 +15,7 @@ const READY_TIMEOUT_MS = 2000;
 export class HealthService {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(PlatformConfig) private readonly config: PlatformConfig,
   ) {}
 
   live(): HealthStatus {

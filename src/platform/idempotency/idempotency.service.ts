@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { ProblemException } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { PlatformConfig } from '#src/platform/config/platform.config.js';
 import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
 import {
   IdempotencyProblem,
@@ -56,7 +56,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly repository: IdempotencyRepository,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: PlatformConfig,
   ) {
     this.encryption = KeyEncryption.fromConfig(config).encryption;
   }

@@ -18,7 +18,7 @@ import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cu
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 import { notFound } from '#src/identity/tenancy/tenant-scope.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { PublishingConfig } from '#src/publishing/publishing.config.js';
 import {
   canonicalize,
   canonicalizeUntyped,
@@ -94,7 +94,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     private readonly dataSource: DataSource,
     private readonly imports: ImportsRepository,
     private readonly audit: AuditService,
-    private readonly config: AppConfig,
+    private readonly config: PublishingConfig,
   ) {}
 
   /** Imports whose process died (their connection's lock is free) are marked failed. */

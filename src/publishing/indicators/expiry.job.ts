@@ -8,7 +8,7 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/trail/audit.service.js';
 import { Clock } from '#src/platform/clock/clock.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { PublishingConfig } from '#src/publishing/publishing.config.js';
 import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
 
@@ -36,7 +36,7 @@ export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly feed: FeedWriter,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: PublishingConfig,
   ) {}
 
   onApplicationBootstrap(): void {
