@@ -38,14 +38,13 @@ import type {
   RejectedRow,
 } from '#src/publishing/imports/import-job.entity.js';
 import { ImportsRepository, INTERRUPTED } from '#src/publishing/imports/imports.repository.js';
+import { formatFromContentType, readRows } from '#src/publishing/imports/row-sources/read-rows.js';
 import {
-  formatFromContentType,
   ImportFormatError,
   ImportTooLargeError,
-  readRows,
   type ImportFormat,
   type RawRow,
-} from '#src/publishing/imports/row-source.js';
+} from '#src/publishing/imports/row-sources/row.js';
 
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;
