@@ -72,10 +72,23 @@ export interface Page<T> {
 
 /** Rows fetched with limit + 1 → the page, and the cursor of the next one if there is more. */
 export function toPage<E extends Keyset, T>(rows: E[], limit: number, map: (row: E) => T): Page<T> {
+  return pageOf(rows, limit, map, encodeCursor);
+}
+
+/**
+ * The same for a list keyed otherwise: the next page's cursor is `cursorOf` the page's last row
+ * (for instance the id of a list ordered by id).
+ */
+export function pageOf<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  cursorOf: (row: R) => string,
+): Page<T> {
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   const last = items.at(-1);
-  return { items: items.map(map), nextCursor: more && last ? encodeCursor(last) : null };
+  return { items: items.map(map), nextCursor: more && last ? cursorOf(last) : null };
 }
 
 /** A list operation: decode the cursor, fetch limit + 1 rows after it, map the page. */

@@ -185,6 +185,16 @@ export class IndicatorsRepository {
     return new Set(rows.map((r) => r.indicator_id));
   }
 
+  /** Of these ids, those of existing indicators. */
+  async existing(manager: EntityManager, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await manager.query<{ id: string }[]>(
+      `SELECT id FROM indicators WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   async insertOverride(
     manager: EntityManager,
     id: string,

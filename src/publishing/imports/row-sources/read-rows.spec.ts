@@ -1,14 +1,13 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
+import { formatFromContentType, readRows } from '#src/publishing/imports/row-sources/read-rows.js';
 import {
-  formatFromContentType,
   ImportFormatError,
   ImportTooLargeError,
-  readRows,
   type ImportFormat,
   type RawRow,
   type ReadRowsOptions,
-} from '#src/publishing/imports/row-source.js';
+} from '#src/publishing/imports/row-sources/row.js';
 
 const LIMITS: ReadRowsOptions = { maxRows: 1000, maxBytes: 1_000_000 };
 
