@@ -3,12 +3,12 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { dedicatedClient } from '#src/platform/database/data-source.js';
 import type { Principal } from '#src/identity/auth/principal.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { rateLimited } from '#src/platform/problem/problems.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 import { AppConfig } from '#src/platform/config/config.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
@@ -83,11 +83,10 @@ export class SnapshotService {
     acceptEncoding: string | undefined,
   ): Promise<Snapshot> {
     if (this.open_ >= MAX_CONCURRENT) {
-      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-        type: ProblemType.rateLimited,
-        detail: `${this.open_} snapshots are streaming from this instance; retry in a moment`,
-        headers: { 'retry-after': '5' },
-      });
+      throw rateLimited(
+        `${this.open_} snapshots are streaming from this instance; retry in a moment`,
+        5,
+      );
     }
     // A connection of its own: a long stream neither holds a pool slot nor meets the pool's
     // query timeout.

@@ -13,7 +13,7 @@ import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { httpProblem } from '#src/platform/problem/problems.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
@@ -94,9 +94,7 @@ export class ApiClientsService {
   async rotate(caller: Principal, id: string): Promise<ApiClientWithSecretResponse> {
     const client = await this.visible(caller, id);
     if (client.revokedAt) {
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        detail: 'A revoked client cannot get a new secret',
-      });
+      throw httpProblem(HttpStatus.CONFLICT, 'A revoked client cannot get a new secret');
     }
     const secret = newSecret();
     const secretHash = await hashSecret(secret);

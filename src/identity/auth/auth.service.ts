@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { unauthorized } from '#src/platform/problem/problems.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
 import { AuditService } from '#src/audit/trail/audit.service.js';
-import { unauthorized } from '#src/identity/auth/access.guard.js';
 import { parseBasic } from '#src/identity/auth/basic-auth.js';
 import type {
   ClientCredentialsRequest,

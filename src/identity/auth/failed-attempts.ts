@@ -1,5 +1,5 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { rateLimited } from '#src/platform/problem/problems.js';
 import { AppConfig } from '#src/platform/config/config.js';
 
 const WINDOW_MS = 60_000;
@@ -23,12 +23,11 @@ export class FailedAttempts {
     const window = this.current(address);
     if (!window || window.failures < this.config.AUTH_RATE_LIMIT_PER_MINUTE) return;
     const retryAfter = Math.max(1, Math.ceil((window.start + WINDOW_MS - Date.now()) / 1000));
-    throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-      type: ProblemType.rateLimited,
-      title: 'Too many failed attempts',
-      detail: `At most ${this.config.AUTH_RATE_LIMIT_PER_MINUTE} failed Basic authentications per minute from one address; retry after the given delay.`,
-      headers: { 'retry-after': String(retryAfter) },
-    });
+    throw rateLimited(
+      `At most ${this.config.AUTH_RATE_LIMIT_PER_MINUTE} failed Basic authentications per minute from one address; retry after the given delay.`,
+      retryAfter,
+      { title: 'Too many failed attempts' },
+    );
   }
 
   fail(address: string): void {

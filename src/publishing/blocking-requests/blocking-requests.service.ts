@@ -1,5 +1,4 @@
-import { invalidState } from '#src/platform/problem/problem.js';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
 import { fieldChanges } from '#src/audit/trail/field-changes.js';
@@ -28,8 +27,16 @@ import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { paginate, type Page } from '#src/platform/pagination/cursor.js';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
+import {
+  forbidden,
+  notFound,
+  conflict,
+  staleVersion,
+  invalidState,
+  unprocessable,
+} from '#src/platform/problem/problems.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound, tenantScope, type TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { tenantScope, type TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import { sqlState } from '#src/platform/database/database-errors.js';
 import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import {
@@ -41,19 +48,13 @@ import {
 } from '#src/publishing/indicators/canonical.js';
 import { TAG_PATTERN } from '#src/publishing/indicators/indicator-attributes.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
-import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 
 const MAX_REPORTED = 100;
 const HOUR_MS = 3600_000;
 
-function unprocessable(detail: string, extensions: Record<string, unknown> = {}): ProblemException {
-  return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-    type: ProblemType.validation,
-    title: 'The request cannot be published as it is',
-    detail,
-    extensions,
-  });
+function unpublishable(detail: string, extensions: Record<string, unknown> = {}): ProblemException {
+  return unprocessable(detail, { title: 'The request cannot be published as it is', extensions });
 }
 
 /**
@@ -212,10 +213,9 @@ export class BlockingRequestsService {
       })
       .catch((error: unknown) => {
         if (sqlState(error) === '23505') {
-          throw new ProblemException(HttpStatus.CONFLICT, {
-            type: ProblemType.conflict,
-            detail: `A blocking request with document number ${body.documentNumber} exists already`,
-          });
+          throw conflict(
+            `A blocking request with document number ${body.documentNumber} exists already`,
+          );
         }
         throw error;
       });
@@ -309,13 +309,14 @@ export class BlockingRequestsService {
       const all = [...new Set([...ids, ...ensured.ids])];
       const conflicting = await this.requests.withOtherOperation(manager, id, all, operation);
       if (conflicting.length > 0) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.conflict,
-          detail: `${conflicting.length === 100 ? 'At least 100' : conflicting.length} indicator(s) are in the request already with the other operation, e.g. ${conflicting[0].value}: remove them first`,
-          extensions: {
-            indicators: conflicting.map((c) => ({ id: c.indicator_id, value: c.value })),
+        throw conflict(
+          `${conflicting.length === 100 ? 'At least 100' : conflicting.length} indicator(s) are in the request already with the other operation, e.g. ${conflicting[0].value}: remove them first`,
+          {
+            extensions: {
+              indicators: conflicting.map((c) => ({ id: c.indicator_id, value: c.value })),
+            },
           },
-        });
+        );
       }
       const added = await this.requests.addItems(manager, id, all, operation);
       await this.save(manager, request, {});
@@ -358,7 +359,7 @@ export class BlockingRequestsService {
   ): Promise<BlockingRequestDetail> {
     await this.transition(id, body.version, ['draft'], async (manager, request) => {
       const items = await this.requests.allItems(manager, id);
-      if (items.length === 0) throw unprocessable('A request without items cannot be submitted');
+      if (items.length === 0) throw unpublishable('A request without items cannot be submitted');
       this.checkPublishable(request, items, this.clock.now());
       await this.save(manager, request, {
         status: 'pending_approval',
@@ -412,11 +413,10 @@ export class BlockingRequestsService {
     await this.transition(id, body.version, ['pending_approval'], async (manager, request) => {
       // Four eyes: whoever wrote or submitted the request cannot also sign it.
       if (request.submittedBy === caller.id || request.createdBy === caller.id) {
-        throw new ProblemException(HttpStatus.FORBIDDEN, {
-          type: ProblemType.twoPersonRule,
-          title: 'Two-person rule',
-          detail: `You ${request.submittedBy === caller.id ? 'submitted' : 'wrote'} this request: another approver must approve it`,
-        });
+        throw forbidden(
+          `You ${request.submittedBy === caller.id ? 'submitted' : 'wrote'} this request: another approver must approve it`,
+          { type: ProblemType.twoPersonRule, title: 'Two-person rule' },
+        );
       }
       // The feed lock first: item statuses are then read after any revocation or expiry that
       // committed before, and none can commit in between (they wait for this lock).
@@ -428,10 +428,10 @@ export class BlockingRequestsService {
       const targets = request.targetsAll
         ? await this.requests.allIspIds(manager)
         : request.targetOrganizationIds;
-      if (targets.length === 0) throw unprocessable('There is no ISP to address the request to');
+      if (targets.length === 0) throw unpublishable('There is no ISP to address the request to');
       const deadlineAt =
         request.deadlineAt ?? new Date(now.getTime() + request.deadlineHours * HOUR_MS);
-      if (deadlineAt <= now) throw unprocessable('The deadline has passed: change it first');
+      if (deadlineAt <= now) throw unpublishable('The deadline has passed: change it first');
       await this.save(manager, request, {
         status: 'published',
         approvedBy: caller.id,
@@ -588,7 +588,7 @@ export class BlockingRequestsService {
     const blocks = items.filter((i) => i.operation === 'block');
     const future = blocks.filter((i) => i.valid_from > now);
     if (future.length > 0) {
-      throw unprocessable(
+      throw unpublishable(
         `${future.length} block item(s) are not valid yet, e.g. ${future[0].value} (valid from ${future[0].valid_from.toISOString()}): publish them once they are`,
         { values: future.slice(0, MAX_REPORTED).map((i) => i.value) },
       );
@@ -598,7 +598,7 @@ export class BlockingRequestsService {
       (i) => i.status !== 'active' || (i.valid_until !== null && i.valid_until <= now),
     );
     if (inactive.length > 0) {
-      throw unprocessable(
+      throw unpublishable(
         `${inactive.length} block item(s) are expired or revoked, e.g. ${inactive[0].value}: remove them`,
         { values: inactive.slice(0, MAX_REPORTED).map((i) => i.value) },
       );
@@ -607,14 +607,14 @@ export class BlockingRequestsService {
       // Unblock items too: their values are shown to every ISP addressed.
       const red = items.filter((i) => i.tlp === 'RED');
       if (red.length > 0) {
-        throw unprocessable(
+        throw unpublishable(
           `TLP:RED indicators go only to named recipients: address the request to a list of ISPs, or change the TLP of ${red[0].value}`,
           { values: red.slice(0, MAX_REPORTED).map((i) => i.value) },
         );
       }
     }
     if (request.deadlineAt && request.deadlineAt <= now) {
-      throw unprocessable('The explicit deadline has passed: change it first');
+      throw unpublishable('The explicit deadline has passed: change it first');
     }
   }
 
@@ -635,20 +635,21 @@ export class BlockingRequestsService {
     );
     const refused = hits.filter((h) => !overridden.has(h.item.indicator_id));
     if (refused.length === 0) return;
-    throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-      type: ProblemType.protectedIndicator,
-      title: 'Protected indicators',
-      detail:
-        `${refused.length} block item(s) match a protected list, e.g. ${refused[0].item.value} (${refused[0].matches[0].reason}). ` +
+    throw unprocessable(
+      `${refused.length} block item(s) match a protected list, e.g. ${refused[0].item.value} (${refused[0].matches[0].reason}). ` +
         'Remove them, or have an approver record an override with a reason for each.',
-      extensions: {
-        protected: refused.slice(0, MAX_REPORTED).map((h) => ({
-          indicatorId: h.item.indicator_id,
-          value: h.item.value,
-          matches: h.matches,
-        })),
+      {
+        type: ProblemType.protectedIndicator,
+        title: 'Protected indicators',
+        extensions: {
+          protected: refused.slice(0, MAX_REPORTED).map((h) => ({
+            indicatorId: h.item.indicator_id,
+            value: h.item.value,
+            matches: h.matches,
+          })),
+        },
       },
-    });
+    );
   }
 
   private async existingIds(manager: EntityManager, ids: string[]): Promise<Set<string>> {
