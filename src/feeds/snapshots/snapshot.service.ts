@@ -25,6 +25,7 @@ import {
 } from '#src/feeds/snapshots/snapshot-sql.js';
 import { bundleHead, type DepartmentIdentity } from '#src/feeds/snapshots/stix.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
+import { Clock } from '#src/platform/clock/clock.js';
 
 /** Snapshots streaming at once from one instance (each holds a database connection). */
 const MAX_CONCURRENT = 8;
@@ -74,6 +75,7 @@ export class SnapshotService {
     private readonly pulls: FeedPullRecorder,
     private readonly config: AppConfig,
     private readonly identity: DepartmentIdentityService,
+    private readonly clock: Clock,
   ) {}
 
   async open(
@@ -164,7 +166,7 @@ export class SnapshotService {
     caller: Principal,
     department?: DepartmentIdentity,
   ): NodeJS.ReadWriteStream[] {
-    const generatedAt = new Date().toISOString();
+    const generatedAt = this.clock.now().toISOString();
     switch (format) {
       case 'txt':
         return [

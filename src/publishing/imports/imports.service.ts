@@ -46,6 +46,7 @@ import {
   type ImportFormat,
   type RawRow,
 } from '#src/publishing/imports/row-source.js';
+import { Clock } from '#src/platform/clock/clock.js';
 
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;
@@ -95,6 +96,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     private readonly imports: ImportsRepository,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   /** Imports whose process died (their connection's lock is free) are marked failed. */
@@ -152,7 +154,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       throw tooLarge(this.config.IMPORT_MAX_BYTES);
     }
     // A default expiry in the past would make every row that takes it fail the merge.
-    if (options.validUntil && options.validUntil.getTime() <= Date.now()) {
+    if (options.validUntil && options.validUntil <= this.clock.now()) {
       throw validationProblem([{ name: 'validUntil', reason: 'validUntil must be in the future' }]);
     }
     if (this.running.size >= this.config.IMPORT_MAX_CONCURRENT) {
@@ -312,7 +314,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     const copyDone = once(copy, 'finish');
     copyDone.catch(() => undefined);
     const rejectMode = job.mode === 'reject';
-    const now = new Date();
+    const now = this.clock.now();
     const defaultValidUntil =
       typeof job.defaults.validUntil === 'string' ? new Date(job.defaults.validUntil) : undefined;
     let batch: string[] = [];
