@@ -39,6 +39,25 @@ export default tseslint.config(
     },
   },
   {
+    // Time comes from the injected Clock (tests move it); durations from monotonicMs().
+    files: ['src/**/*.ts'],
+    ignores: ['src/platform/clock/**', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          "NewExpression[callee.name='Date'][arguments.length=0]",
+          "CallExpression[callee.name='Date']",
+        ].map((selector) => ({
+          selector,
+          message:
+            'Inject Clock (#src/platform/clock/clock.js) and ask it the time; for a duration or a timeout use monotonicMs().',
+        })),
+      ],
+    },
+  },
+  {
     // A migration made by migration:create starts with empty up/down bodies.
     files: ['migrations/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-vars': ['error', { args: 'none' }] },

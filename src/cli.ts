@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createApp } from '#src/app/app.factory.js';
+import { SystemClock } from '#src/platform/clock/clock.js';
 import { createLogger } from '#src/platform/logging/logger.js';
 import { loadConfig, type AppConfig } from '#src/app/config.js';
 import { ConfigError } from '#src/platform/config/config.js';
@@ -63,7 +64,7 @@ function migrationName(name: string | undefined): string {
 }
 
 async function writeMigration(name: string, up: string[], down: string[]): Promise<string> {
-  const timestamp = Date.now();
+  const timestamp = new SystemClock().now().getTime();
   const file = path.join(SOURCE_MIGRATIONS_DIR, `${timestamp}-${name}.ts`);
   await mkdir(SOURCE_MIGRATIONS_DIR, { recursive: true });
   await writeFile(file, renderMigration(`${name}${timestamp}`, up, down));

@@ -2,7 +2,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { Clock } from '#src/platform/clock/clock.js';
 import { installBodyParsing } from '#src/platform/http/body-parsing.js';
 import { runWithRequestContext } from '#src/platform/http/request-context.js';
-import { HttpStatus, type ModuleMetadata } from '@nestjs/common';
+import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -14,7 +14,7 @@ import { IdempotencyHooks } from '#src/platform/idempotency/idempotency.module.j
 import { PinoNestLogger } from '#src/platform/logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFor } from '#src/platform/http/request-id.js';
 import { ProblemFilter, sendProblem } from '#src/platform/problem/problem.filter.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { httpProblem, rateLimited, serviceUnavailable } from '#src/platform/problem/problems.js';
 import { createValidationPipe } from '#src/platform/problem/validation.js';
 import type { AppConfig } from '#src/app/config.js';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
@@ -85,7 +85,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
       void reply.header(REQUEST_ID_HEADER, request.id);
-      sendProblem(request, reply, new ProblemException(status, { detail: error.message }));
+      sendProblem(request, reply, httpProblem(status, error.message));
     },
   });
   const fastify = adapter.getInstance();
@@ -111,10 +111,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       sendProblem(
         request,
         reply,
-        new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-          detail: 'The service is shutting down; retry on another instance or in a moment.',
-          headers: { 'retry-after': '1' },
-        }),
+        serviceUnavailable(
+          'The service is shutting down; retry on another instance or in a moment.',
+          1,
+        ),
       );
       return;
     }
@@ -184,12 +184,11 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     max: config.identity.AUTH_RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
-      new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-        type: ProblemType.rateLimited,
-        title: 'Too many requests',
-        detail: `At most ${context.max} requests per minute to this operation; retry after the given delay.`,
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
-      }),
+      rateLimited(
+        `At most ${context.max} requests per minute to this operation; retry after the given delay.`,
+        Math.max(1, Math.ceil(context.ttl / 1000)),
+        { title: 'Too many requests' },
+      ),
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   setupOpenApi(app, buildOpenApiDocument(app, PROJECT_VERSION));

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { notFound } from '#src/platform/problem/problems.js';
 import type {
   AuditPublicKeysResponse,
   CheckpointPage,
@@ -9,7 +10,6 @@ import { encodeCheckpointHeader } from '#src/audit/trail/chain.js';
 import { CheckpointsService, type StoredCheckpoint } from '#src/audit/trail/checkpoints.service.js';
 import { DEFAULT_PAGE_SIZE, type PageQuery } from '#src/platform/pagination/cursor.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 
 /** The cursor of a checkpoint page: the last row's id, opaque (base64url of `[id]`). */
 export function encodeCheckpointCursor(id: string): string {

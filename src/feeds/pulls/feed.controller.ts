@@ -1,4 +1,5 @@
 import { Controller, Get, Headers, HttpStatus, Param, Query, Res } from '@nestjs/common';
+import { notFound } from '#src/platform/problem/problems.js';
 import {
   ApiHeader,
   ApiOkResponse,
@@ -20,7 +21,6 @@ import {
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
 import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/snapshots/snapshot-sql.js';
 import { parseTypes, SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 
 @ApiTags('Feeds')

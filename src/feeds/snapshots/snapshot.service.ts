@@ -3,12 +3,12 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { dedicatedClient } from '#src/platform/database/data-source.js';
 import type { Principal } from '#src/identity/auth/principal.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { rateLimited } from '#src/platform/problem/problems.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 import { FeedsConfig } from '#src/feeds/feeds.config.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
@@ -25,6 +25,7 @@ import {
 } from '#src/feeds/snapshots/snapshot-sql.js';
 import { bundleHead, type DepartmentIdentity } from '#src/feeds/snapshots/stix.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
+import { Clock } from '#src/platform/clock/clock.js';
 
 /** Snapshots streaming at once from one instance (each holds a database connection). */
 const MAX_CONCURRENT = 8;
@@ -74,6 +75,7 @@ export class SnapshotService {
     private readonly pulls: FeedPullRecorder,
     private readonly config: FeedsConfig,
     private readonly identity: DepartmentIdentityService,
+    private readonly clock: Clock,
   ) {}
 
   async open(
@@ -83,11 +85,10 @@ export class SnapshotService {
     acceptEncoding: string | undefined,
   ): Promise<Snapshot> {
     if (this.open_ >= MAX_CONCURRENT) {
-      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-        type: ProblemType.rateLimited,
-        detail: `${this.open_} snapshots are streaming from this instance; retry in a moment`,
-        headers: { 'retry-after': '5' },
-      });
+      throw rateLimited(
+        `${this.open_} snapshots are streaming from this instance; retry in a moment`,
+        5,
+      );
     }
     // A connection of its own: a long stream neither holds a pool slot nor meets the pool's
     // query timeout.
@@ -165,7 +166,7 @@ export class SnapshotService {
     caller: Principal,
     department?: DepartmentIdentity,
   ): NodeJS.ReadWriteStream[] {
-    const generatedAt = new Date().toISOString();
+    const generatedAt = this.clock.now().toISOString();
     switch (format) {
       case 'txt':
         return [

@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
 import { IdentityConfig } from '#src/identity/identity.config.js';
 import { KeysService, SIGNING_ALG } from '#src/identity/keys/keys.service.js';
+import { tokenTimeSeconds } from '#src/platform/clock/clock.js';
 
 /** Claims of our access tokens (RFC 9068 profile, plus organization and roles). */
 export interface AccessTokenClaims {
@@ -52,7 +53,7 @@ export class TokenService {
   /** Signs an access token (ES256, `typ: at+jwt`, the active key's `kid`). */
   async issueAccessToken(subject: TokenSubject): Promise<IssuedAccessToken> {
     const key = await this.keys.signingKey();
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(tokenTimeSeconds());
     const ttl = this.config.ACCESS_TOKEN_TTL_S;
     const jti = randomUUID();
     const accessToken = await new SignJWT({

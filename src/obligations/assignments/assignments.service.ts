@@ -1,5 +1,4 @@
-import { invalidState } from '#src/platform/problem/problem.js';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   AssignmentsRepository,
@@ -20,19 +19,21 @@ import { AuditService } from '#src/audit/trail/audit.service.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
-import { notFound, tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { type InvalidParam } from '#src/platform/problem/problem.js';
+import { notFound, invalidState, unprocessable } from '#src/platform/problem/problems.js';
+import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
 
 const MAX_REPORTED = 100;
 
 /** A well-formed body that the rules refuse: 422, each reason in `invalid-params`. */
 export function refused(params: InvalidParam[], extensions: Record<string, unknown> = {}) {
-  return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-    type: ProblemType.validation,
-    title: 'The statement cannot be accepted',
-    detail: params.length === 1 ? params[0].reason : params.map((p) => p.reason).join('; '),
-    extensions: { 'invalid-params': params, ...extensions },
-  });
+  return unprocessable(
+    params.length === 1 ? params[0].reason : params.map((p) => p.reason).join('; '),
+    {
+      title: 'The statement cannot be accepted',
+      extensions: { 'invalid-params': params, ...extensions },
+    },
+  );
 }
 
 export function toAssignmentResponse(a: AssignmentRow, now: Date): AssignmentResponse {

@@ -14,8 +14,7 @@ import { actorType, type Principal } from '#src/identity/auth/principal.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
 import { Clock } from '#src/platform/clock/clock.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { httpProblem, notFound } from '#src/platform/problem/problems.js';
 
 export interface ConfirmationInput {
   status: ConfirmationStatus;
@@ -153,9 +152,7 @@ export class ConfirmationWriter {
     const changes = { status: 'completed' as const, completedAt: now };
     if (!(await this.requests.updateIfVersion(manager, request.id, request.version, changes))) {
       // The request is locked by this transaction: its version cannot have moved.
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        detail: 'The request changed meanwhile; retry',
-      });
+      throw httpProblem(HttpStatus.CONFLICT, 'The request changed meanwhile; retry');
     }
     request.status = 'completed';
     request.version += 1;

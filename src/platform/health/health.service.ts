@@ -1,6 +1,7 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { ProblemType } from '#src/platform/problem/problem.js';
+import { serviceUnavailable } from '#src/platform/problem/problems.js';
 import { PlatformConfig } from '#src/platform/config/platform.config.js';
 
 export interface HealthStatus {
@@ -26,13 +27,15 @@ export class HealthService {
   async ready(): Promise<HealthStatus> {
     const up = await this.databaseAnswers();
     if (!up) {
-      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-        type: ProblemType.notReady,
-        title: 'The service is not ready',
-        detail: 'The database does not answer.',
-        extensions: { checks: { database: 'down' } },
-        headers: { 'retry-after': String(this.config.DB_UNAVAILABLE_RETRY_AFTER_S) },
-      });
+      throw serviceUnavailable(
+        'The database does not answer.',
+        this.config.DB_UNAVAILABLE_RETRY_AFTER_S,
+        {
+          type: ProblemType.notReady,
+          title: 'The service is not ready',
+          extensions: { checks: { database: 'down' } },
+        },
+      );
     }
     return { status: 'ok', checks: { database: 'up' } };
   }

@@ -1,5 +1,4 @@
-import { invalidState } from '#src/platform/problem/problem.js';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
 import { fieldChanges } from '#src/audit/trail/field-changes.js';
@@ -42,9 +41,10 @@ import {
 } from '#src/publishing/blocking-requests/publication-rules.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { pageOf, paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
+import { type InvalidParam } from '#src/platform/problem/problem.js';
+import { notFound, conflict, staleVersion, invalidState } from '#src/platform/problem/problems.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound, tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import { sqlState } from '#src/platform/database/database-errors.js';
 import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import {
@@ -56,7 +56,6 @@ import {
 } from '#src/publishing/indicators/canonical.js';
 import { TAG_PATTERN } from '#src/publishing/indicators/indicator-attributes.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
-import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 
 /**
@@ -144,10 +143,9 @@ export class BlockingRequestsService {
       })
       .catch((error: unknown) => {
         if (sqlState(error) === '23505') {
-          throw new ProblemException(HttpStatus.CONFLICT, {
-            type: ProblemType.conflict,
-            detail: `A blocking request with document number ${body.documentNumber} exists already`,
-          });
+          throw conflict(
+            `A blocking request with document number ${body.documentNumber} exists already`,
+          );
         }
         throw error;
       });
@@ -241,13 +239,14 @@ export class BlockingRequestsService {
       const all = [...new Set([...ids, ...ensured.ids])];
       const conflicting = await this.requests.withOtherOperation(manager, id, all, operation);
       if (conflicting.length > 0) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.conflict,
-          detail: `${conflicting.length === 100 ? 'At least 100' : conflicting.length} indicator(s) are in the request already with the other operation, e.g. ${conflicting[0].value}: remove them first`,
-          extensions: {
-            indicators: conflicting.map((c) => ({ id: c.indicator_id, value: c.value })),
+        throw conflict(
+          `${conflicting.length === 100 ? 'At least 100' : conflicting.length} indicator(s) are in the request already with the other operation, e.g. ${conflicting[0].value}: remove them first`,
+          {
+            extensions: {
+              indicators: conflicting.map((c) => ({ id: c.indicator_id, value: c.value })),
+            },
           },
-        });
+        );
       }
       const added = await this.requests.addItems(manager, id, all, operation);
       await this.save(manager, request, {});

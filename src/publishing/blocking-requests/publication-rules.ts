@@ -1,5 +1,8 @@
-import { HttpStatus } from '@nestjs/common';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { ProblemType, type ProblemException } from '#src/platform/problem/problem.js';
+import {
+  forbidden,
+  unprocessable as unprocessableProblem,
+} from '#src/platform/problem/problems.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 import type { ProtectedMatch, ProtectedMatcher } from '#src/publishing/protected-lists/matcher.js';
@@ -36,10 +39,8 @@ export function unprocessable(
   detail: string,
   extensions: Record<string, unknown> = {},
 ): ProblemException {
-  return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-    type: ProblemType.validation,
+  return unprocessableProblem(detail, {
     title: 'The request cannot be published as it is',
-    detail,
     extensions,
   });
 }
@@ -94,11 +95,10 @@ export function checkTwoPersonRule(
   approverId: string,
 ): void {
   if (request.submittedBy === approverId || request.createdBy === approverId) {
-    throw new ProblemException(HttpStatus.FORBIDDEN, {
-      type: ProblemType.twoPersonRule,
-      title: 'Two-person rule',
-      detail: `You ${request.submittedBy === approverId ? 'submitted' : 'wrote'} this request: another approver must approve it`,
-    });
+    throw forbidden(
+      `You ${request.submittedBy === approverId ? 'submitted' : 'wrote'} this request: another approver must approve it`,
+      { type: ProblemType.twoPersonRule, title: 'Two-person rule' },
+    );
   }
 }
 
@@ -133,18 +133,19 @@ export function protectedHits(
 export function checkOverrides(hits: readonly ProtectedHit[], overridden: Set<string>): void {
   const refused = hits.filter((h) => !overridden.has(h.item.indicator_id));
   if (refused.length === 0) return;
-  throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-    type: ProblemType.protectedIndicator,
-    title: 'Protected indicators',
-    detail:
-      `${refused.length} block item(s) match a protected list, e.g. ${refused[0].item.value} (${refused[0].matches[0].reason}). ` +
+  throw unprocessableProblem(
+    `${refused.length} block item(s) match a protected list, e.g. ${refused[0].item.value} (${refused[0].matches[0].reason}). ` +
       'Remove them, or have an approver record an override with a reason for each.',
-    extensions: {
-      protected: refused.slice(0, MAX_REPORTED).map((h) => ({
-        indicatorId: h.item.indicator_id,
-        value: h.item.value,
-        matches: h.matches,
-      })),
+    {
+      type: ProblemType.protectedIndicator,
+      title: 'Protected indicators',
+      extensions: {
+        protected: refused.slice(0, MAX_REPORTED).map((h) => ({
+          indicatorId: h.item.indicator_id,
+          value: h.item.value,
+          matches: h.matches,
+        })),
+      },
     },
-  });
+  );
 }

@@ -23,7 +23,7 @@ import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator
 import type { Principal } from '#src/identity/auth/principal.js';
 import { StreamBody, streamedBody } from '#src/platform/http/body-parsing.js';
 import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { httpProblem } from '#src/platform/problem/problems.js';
 import {
   ImportJobPage,
   ImportJobResponse,
@@ -63,9 +63,7 @@ export class ImportsController {
   ): Promise<ImportJobResponse> {
     const body = streamedBody(request);
     if (!body) {
-      throw new ProblemException(415, {
-        detail: 'Send the rows as application/json, text/csv or text/plain',
-      });
+      throw httpProblem(415, 'Send the rows as application/json, text/csv or text/plain');
     }
     const length =
       contentLength !== undefined && /^\d+$/.test(contentLength)

@@ -12,8 +12,8 @@ import { AuditService } from '#src/audit/trail/audit.service.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { httpProblem, badRequest, notFound, rateLimited } from '#src/platform/problem/problems.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 import { PublishingConfig } from '#src/publishing/publishing.config.js';
 import {
   canonicalize,
@@ -42,6 +42,7 @@ import {
   type ImportFormat,
   type RawRow,
 } from '#src/publishing/imports/row-sources/row.js';
+import { Clock } from '#src/platform/clock/clock.js';
 
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;
@@ -76,6 +77,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     private readonly loader: ImportLoader,
     private readonly audit: AuditService,
     private readonly config: PublishingConfig,
+    private readonly clock: Clock,
   ) {}
 
   /** Imports whose process died (their connection's lock is free) are marked failed. */
@@ -124,23 +126,23 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
   ): Promise<ImportJobResponse> {
     const format = formatFromContentType(contentType);
     if (format === undefined) {
-      throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, {
-        detail: 'Send application/json, text/csv or text/plain in UTF-8',
-      });
+      throw httpProblem(
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'Send application/json, text/csv or text/plain in UTF-8',
+      );
     }
     if (contentLength !== undefined && contentLength > this.config.IMPORT_MAX_BYTES) {
       throw tooLarge(this.config.IMPORT_MAX_BYTES);
     }
     // A default expiry in the past would make every row that takes it fail the merge.
-    if (options.validUntil && options.validUntil.getTime() <= Date.now()) {
+    if (options.validUntil && options.validUntil <= this.clock.now()) {
       throw validationProblem([{ name: 'validUntil', reason: 'validUntil must be in the future' }]);
     }
     if (this.running.size >= this.config.IMPORT_MAX_CONCURRENT) {
-      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-        type: ProblemType.rateLimited,
-        detail: `${this.running.size} imports are running on this instance (IMPORT_MAX_CONCURRENT); retry later`,
-        headers: { 'retry-after': '30' },
-      });
+      throw rateLimited(
+        `${this.running.size} imports are running on this instance (IMPORT_MAX_CONCURRENT); retry later`,
+        30,
+      );
     }
     const mode = options.mode ?? 'reject';
     // The job's connection takes the job's lock before the job exists, so that no instance can
@@ -192,18 +194,19 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       if (error instanceof ImportTooLargeError) throw tooLarge(this.config.IMPORT_MAX_BYTES);
       if (error instanceof ImportIdleError) {
         // The rest of the body will not be read: the connection closes after the answer.
-        throw new ProblemException(HttpStatus.REQUEST_TIMEOUT, {
-          detail: error.message,
+        throw httpProblem(HttpStatus.REQUEST_TIMEOUT, error.message, {
           headers: { connection: 'close' },
         });
       }
       if (error instanceof ImportFormatError) {
-        throw new ProblemException(HttpStatus.BAD_REQUEST, {
-          type: ProblemType.malformedBody,
-          title: 'The import body cannot be read',
-          detail: error.line === undefined ? error.message : `line ${error.line}: ${error.message}`,
-          extensions: { importId: job.id },
-        });
+        throw badRequest(
+          error.line === undefined ? error.message : `line ${error.line}: ${error.message}`,
+          {
+            type: ProblemType.malformedBody,
+            title: 'The import body cannot be read',
+            extensions: { importId: job.id },
+          },
+        );
       }
       throw error;
     }
@@ -262,7 +265,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     counted.on('close', () => clearTimeout(idle));
     const copy = session.copy();
     const rejectMode = job.mode === 'reject';
-    const now = new Date();
+    const now = this.clock.now();
     const defaultValidUntil =
       typeof job.defaults.validUntil === 'string' ? new Date(job.defaults.validUntil) : undefined;
     let nextProgress = PROGRESS_EVERY_ROWS;
@@ -436,8 +439,9 @@ class ImportIdleError extends Error {
 }
 
 function tooLarge(max: number): ProblemException {
-  return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, {
-    headers: { connection: 'close' },
-    detail: `An import body is at most ${max} bytes (IMPORT_MAX_BYTES); split the file`,
-  });
+  return httpProblem(
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    `An import body is at most ${max} bytes (IMPORT_MAX_BYTES); split the file`,
+    { headers: { connection: 'close' } },
+  );
 }
