@@ -8,7 +8,7 @@ import type {
   ItemOutcome,
   Mechanism,
 } from '#src/obligations/assignments/confirmation-values.js';
-import type { AssignmentStatus } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
 import type { Keyset } from '#src/platform/pagination/cursor.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import type { Queryable } from '#src/audit/trail/audit.service.js';

@@ -4,12 +4,12 @@ import { updateIfVersion } from '#src/platform/database/versioned-update.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   BlockingRequestEntity,
-  type AssignmentStatus,
   type ItemOperation,
   type RequestCategory,
   type RequestStatus,
   type Severity,
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
 import type { Keyset } from '#src/platform/pagination/cursor.js';
 import { keysetPage } from '#src/platform/pagination/keyset-query.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';

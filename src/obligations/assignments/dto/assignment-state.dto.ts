@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import {
   ASSIGNMENT_STATUSES,
   type AssignmentStatus,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+} from '#src/obligations/assignments/assignment.entity.js';
 
 /**
  * Where an assignment stands, as both the ISP (`GET /assignments`) and the Department (the
