@@ -44,6 +44,21 @@ export interface AssignmentFilter {
   organizationId?: string;
 }
 
+/** An assignment with what its latest confirmation says (the Department's view). */
+export interface AssignmentSummaryRow {
+  id: string;
+  organization_id: string;
+  status: AssignmentStatus;
+  deadline_at: Date;
+  acknowledged_at: Date | null;
+  applied_at: Date | null;
+  closed_at: Date | null;
+  confirmation_status: string | null;
+  confirmation_mechanism: string | null;
+  confirmation_reason: string | null;
+  confirmation_receipt_id: string | null;
+}
+
 export interface AssignmentItemRow {
   indicator_id: string;
   type: string;
@@ -193,6 +208,19 @@ export class AssignmentsRepository {
     );
   }
 
+  /** A request's assignments (the organization's only, when given), oldest first. */
+  summariesOfRequest(requestId: string, organizationId?: string): Promise<AssignmentSummaryRow[]> {
+    return this.dataSource.query(
+      `SELECT a.id, a.organization_id, a.status, a.deadline_at, a.acknowledged_at, a.applied_at,
+              a.closed_at, c.status AS confirmation_status, c.mechanism AS confirmation_mechanism,
+              c.reason AS confirmation_reason, c.receipt_id AS confirmation_receipt_id
+         FROM assignments a LEFT JOIN confirmations c ON c.id = a.last_confirmation_id
+        WHERE a.request_id = $1 AND ($2::uuid IS NULL OR a.organization_id = $2)
+        ORDER BY a.created_at, a.id`,
+      [requestId, organizationId ?? null],
+    );
+  }
+
   /** The assignment if the scope covers its organization. */
   async findVisible(
     id: string,
@@ -219,6 +247,47 @@ export class AssignmentsRepository {
     );
     if (!row) throw new Error(`assignment ${id} vanished`);
     return row;
+  }
+
+  /** The ISPs a published request was addressed to (one assignment each). */
+  async organizationIdsOfRequest(manager: EntityManager, requestId: string): Promise<string[]> {
+    const rows = await manager.query<{ organization_id: string }[]>(
+      `SELECT organization_id FROM assignments WHERE request_id = $1 ORDER BY organization_id`,
+      [requestId],
+    );
+    return rows.map((r) => r.organization_id);
+  }
+
+  /** Open assignments (not yet applied or rejected) of a withdrawn request are closed. */
+  async withdrawOpen(manager: EntityManager, requestId: string): Promise<void> {
+    await manager.query(
+      `UPDATE assignments SET status = 'withdrawn', version = version + 1, updated_at = now()
+        WHERE request_id = $1 AND status IN ${OPEN_STATUSES_SQL}`,
+      [requestId],
+    );
+  }
+
+  /**
+   * One assignment per ISP, after the feed changes of the publication (versions in
+   * (fromVersion, toVersion]): each records the last version written to its ISP's feed, or
+   * fromVersion when the ISP's feed needed no change (decision 0008).
+   */
+  async insertForPublication(
+    manager: EntityManager,
+    requestId: string,
+    organizationIds: string[],
+    deadlineAt: Date,
+    fromVersion: number,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO assignments (request_id, organization_id, deadline_at, feed_version)
+       SELECT $1, o, $3,
+              coalesce((SELECT max(c.version) FROM feed_changes c
+                         WHERE c.organization_id = o AND c.request_id = $1 AND c.version > $4),
+                       $4)
+         FROM unnest($2::uuid[]) AS u(o)`,
+      [requestId, organizationIds, deadlineAt, fromVersion],
+    );
   }
 
   /** The request's items, each with the latest outcome stated for it on this assignment. */

@@ -23,8 +23,7 @@ import type {
   VersionedAction,
   WithdrawRequest,
 } from '#src/publishing/blocking-requests/dto/blocking-request.dto.js';
-import { secondsBetween } from '#src/obligations/assignments/confirmation-values.js';
-import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
+import { RequestAssignments } from '#src/publishing/blocking-requests/request-assignments.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { paginate, type Page } from '#src/platform/pagination/cursor.js';
 import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
@@ -106,6 +105,7 @@ export class BlockingRequestsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly requests: BlockingRequestsRepository,
+    private readonly assignments: RequestAssignments,
     private readonly indicators: IndicatorsRepository,
     private readonly protectedLists: ProtectedListsService,
     private readonly feed: FeedWriter,
@@ -127,29 +127,13 @@ export class BlockingRequestsService {
     const audience = tenantScope(caller);
     const request = await this.requests.findVisible(id, audience);
     if (!request) throw notFound('blocking request');
-    const now = this.clock.now();
     const [assignments, history] = await Promise.all([
-      this.requests.assignments(id, audience.organizationId),
+      this.assignments.summaries(request, audience.organizationId),
       audience.organizationId === undefined ? this.requests.history(id) : Promise.resolve([]),
     ]);
     return {
       ...toRequestResponse(request, audience),
-      assignments: assignments.map((a) => ({
-        id: a.id,
-        organizationId: a.organization_id,
-        status: a.status,
-        deadlineAt: a.deadline_at.toISOString(),
-        overdue: isOverdue(a.status, a.deadline_at, now),
-        acknowledgedAt: a.acknowledged_at?.toISOString() ?? null,
-        appliedAt: a.applied_at?.toISOString() ?? null,
-        closedAt: a.closed_at?.toISOString() ?? null,
-        secondsToAcknowledge: secondsBetween(request.publishedAt, a.acknowledged_at),
-        secondsToApply: secondsBetween(request.publishedAt, a.applied_at),
-        lastConfirmationStatus: a.confirmation_status,
-        lastConfirmationMechanism: a.confirmation_mechanism,
-        lastConfirmationReason: a.confirmation_reason,
-        lastConfirmationReceiptId: a.confirmation_receipt_id,
-      })),
+      assignments,
       history: history.map((h) => ({
         from: h.from_status,
         to: h.to_status,
@@ -439,7 +423,7 @@ export class BlockingRequestsService {
         deadlineAt,
       });
       const feed = await this.feed.publish(manager, id, targets);
-      await this.requests.insertAssignments(manager, id, targets, deadlineAt, feed.fromVersion);
+      await this.assignments.open(manager, id, targets, deadlineAt, feed.fromVersion);
       await this.requests.addHistory(manager, id, 'pending_approval', 'published', caller.id, null);
       await this.outbox.enqueue(manager, {
         topic: 'request.published',
@@ -492,9 +476,8 @@ export class BlockingRequestsService {
           withdrawalReason: body.reason,
         });
         const feed = await this.feed.withdraw(manager, id);
-        await this.requests.withdrawAssignments(manager, id);
+        const holders = await this.assignments.withdraw(manager, id);
         await this.requests.addHistory(manager, id, from, 'withdrawn', caller.id, body.reason);
-        const holders = await this.requests.assignedOrganizationIds(manager, id);
         await this.outbox.enqueue(manager, {
           topic: 'request.withdrawn',
           aggregateId: id,
