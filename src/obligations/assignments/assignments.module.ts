@@ -3,7 +3,9 @@ import { AssignmentsController } from '#src/obligations/assignments/assignments.
 import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
 import { AssignmentsService } from '#src/obligations/assignments/assignments.service.js';
 import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
+import { ConfirmationsRepository } from '#src/obligations/assignments/confirmations.repository.js';
 import { ReceiptsController } from '#src/obligations/assignments/receipts.controller.js';
+import { ReceiptsRepository } from '#src/obligations/assignments/receipts.repository.js';
 import { ReceiptsService } from '#src/obligations/assignments/receipts.service.js';
 import { RequestAssignmentsService } from '#src/obligations/assignments/request-assignments.service.js';
 import { BlockingRequestsModule } from '#src/publishing/blocking-requests/blocking-requests.module.js';
@@ -21,6 +23,8 @@ import { RequestAssignments } from '#src/publishing/blocking-requests/request-as
   controllers: [AssignmentsController, ReceiptsController],
   providers: [
     AssignmentsRepository,
+    ConfirmationsRepository,
+    ReceiptsRepository,
     AssignmentsService,
     ConfirmationWriter,
     ReceiptsService,

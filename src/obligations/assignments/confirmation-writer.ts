@@ -4,6 +4,7 @@ import {
   AssignmentsRepository,
   type AssignmentRow,
 } from '#src/obligations/assignments/assignments.repository.js';
+import { ConfirmationsRepository } from '#src/obligations/assignments/confirmations.repository.js';
 import type {
   ConfirmationStatus,
   ItemOutcome,
@@ -49,6 +50,7 @@ export interface Locked {
 export class ConfirmationWriter {
   constructor(
     private readonly assignments: AssignmentsRepository,
+    private readonly confirmations: ConfirmationsRepository,
     private readonly requests: BlockingRequestsRepository,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
@@ -74,7 +76,7 @@ export class ConfirmationWriter {
     input: ConfirmationInput,
   ): Promise<string> {
     const now = this.clock.now();
-    const confirmationId = await this.assignments.insertConfirmation(manager, {
+    const confirmationId = await this.confirmations.insert(manager, {
       assignmentId: assignment.id,
       organizationId: assignment.organization_id,
       status: input.status,
@@ -89,9 +91,9 @@ export class ConfirmationWriter {
       at: now,
     });
     if (Array.isArray(input.items)) {
-      await this.assignments.insertItems(manager, confirmationId, input.items);
+      await this.confirmations.insertItems(manager, confirmationId, input.items);
     } else {
-      await this.assignments.insertItemsFromFeed(manager, confirmationId, {
+      await this.confirmations.insertItemsFromFeed(manager, confirmationId, {
         requestId: request.id,
         organizationId: assignment.organization_id,
         version: input.items.feedVersion,
