@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   AssignmentsRepository,
@@ -13,9 +13,8 @@ import type {
 import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
 import { actorType, type Principal } from '#src/identity/auth/principal.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
+import { PublishedRequests } from '#src/publishing/blocking-requests/published-requests.service.js';
 import { Clock } from '#src/platform/clock/clock.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
 import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 
 export interface ConfirmationInput {
@@ -51,7 +50,7 @@ export class ConfirmationWriter {
   constructor(
     private readonly assignments: AssignmentsRepository,
     private readonly confirmations: ConfirmationsRepository,
-    private readonly requests: BlockingRequestsRepository,
+    private readonly requests: PublishedRequests,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
@@ -63,7 +62,7 @@ export class ConfirmationWriter {
    * the completion check sees every other confirmation of the request.
    */
   async lock(manager: EntityManager, requestId: string, assignmentId: string): Promise<Locked> {
-    const request = await this.requests.lockById(manager, requestId);
+    const request = await this.requests.lock(manager, requestId);
     if (!request) throw notFound('assignment');
     const assignment = await this.assignments.lock(manager, assignmentId);
     return { request, assignment };
@@ -152,29 +151,6 @@ export class ConfirmationWriter {
     now: Date,
   ): Promise<void> {
     if ((await this.assignments.openCount(manager, request.id)) > 0) return;
-    const changes = { status: 'completed' as const, completedAt: now };
-    if (!(await this.requests.updateIfVersion(manager, request.id, request.version, changes))) {
-      // The request is locked by this transaction: its version cannot have moved.
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        detail: 'The request changed meanwhile; retry',
-      });
-    }
-    request.status = 'completed';
-    request.version += 1;
-    await this.requests.addHistory(
-      manager,
-      request.id,
-      'published',
-      'completed',
-      caller.id,
-      'Every assignment is closed',
-    );
-    await this.audit.record(manager, {
-      actor: caller,
-      action: 'blocking_request.complete',
-      objectType: 'blocking_request',
-      objectId: request.id,
-      summary: { from: 'published', to: 'completed' },
-    });
+    await this.requests.complete(manager, caller, request, now);
   }
 }
