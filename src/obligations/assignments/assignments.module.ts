@@ -15,7 +15,8 @@ import { RequestAssignments } from '#src/publishing/blocking-requests/request-as
 /**
  * The ISP side of assignments: acknowledgements, confirmations and feed receipts. Global so that
  * publishing's BlockingRequestsModule gets its RequestAssignments port without importing
- * obligations.
+ * obligations; AssignmentsRepository, the one writer of the assignments table, is exported for
+ * the deadline scheduler (compliance).
  */
 @Global()
 @Module({
@@ -30,6 +31,6 @@ import { RequestAssignments } from '#src/publishing/blocking-requests/request-as
     ReceiptsService,
     { provide: RequestAssignments, useClass: RequestAssignmentsService },
   ],
-  exports: [RequestAssignments],
+  exports: [RequestAssignments, AssignmentsRepository],
 })
 export class AssignmentsModule {}

@@ -10,7 +10,6 @@ import { CompliancePdfService } from '#src/obligations/compliance/compliance-pdf
 import { ComplianceRepository } from '#src/obligations/compliance/compliance.repository.js';
 import { ComplianceService } from '#src/obligations/compliance/compliance.service.js';
 import { DeadlineScheduler } from '#src/obligations/compliance/deadline.scheduler.js';
-import { DeadlinesRepository } from '#src/obligations/compliance/deadlines.repository.js';
 import { FeedModule } from '#src/feeds/pulls/feed.module.js';
 
 /** Deadlines (reminders, escalation) and the compliance report (JSON, CSV, PDF) over assignments. */
@@ -22,7 +21,6 @@ import { FeedModule } from '#src/feeds/pulls/feed.module.js';
     ComplianceService,
     CompliancePdfRepository,
     CompliancePdfService,
-    DeadlinesRepository,
     DeadlineScheduler,
   ],
   exports: [DeadlineScheduler],
