@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '#src/identity/auth/auth.module.js';
+import { AssignmentsModule } from '#src/obligations/assignments/assignments.module.js';
 import {
   ComplianceController,
   ComplianceCsvController,
@@ -14,7 +15,8 @@ import { FeedModule } from '#src/feeds/pulls/feed.module.js';
 
 /** Deadlines (reminders, escalation) and the compliance report (JSON, CSV, PDF) over assignments. */
 @Module({
-  imports: [AuthModule, FeedModule],
+  // AssignmentsModule: AssignmentsRepository, whose claims the DeadlineScheduler makes.
+  imports: [AuthModule, AssignmentsModule, FeedModule],
   controllers: [ComplianceController, CompliancePdfController, ComplianceCsvController],
   providers: [
     ComplianceRepository,
