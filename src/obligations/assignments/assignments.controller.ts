@@ -9,9 +9,16 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AssignmentsService } from '#src/obligations/assignments/assignments.service.js';
+import { AssignmentSummary } from '#src/obligations/assignments/dto/assignment-state.dto.js';
 import {
   AssignmentDetail,
   AssignmentListQuery,
@@ -28,6 +35,8 @@ import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;
 
 @ApiTags('Assignments')
+// The schema of a blocking request's `assignments` (publishing refers to it by name).
+@ApiExtraModels(AssignmentSummary)
 @Controller('assignments')
 export class AssignmentsController {
   constructor(private readonly assignments: AssignmentsService) {}

@@ -3,9 +3,12 @@ import { DataSource } from 'typeorm';
 import {
   AssignmentsRepository,
   type AssignmentRow,
+} from '#src/obligations/assignments/assignments.repository.js';
+import {
+  ConfirmationsRepository,
   type ConfirmationItemRow,
   type ConfirmationRow,
-} from '#src/obligations/assignments/assignments.repository.js';
+} from '#src/obligations/assignments/confirmations.repository.js';
 import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
 import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
 import type {
@@ -92,6 +95,7 @@ export class AssignmentsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsRepository,
+    private readonly confirmations: ConfirmationsRepository,
     private readonly writer: ConfirmationWriter,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -116,7 +120,7 @@ export class AssignmentsService {
     const now = this.clock.now();
     const [items, confirmations] = await Promise.all([
       this.assignments.items(a.request_id, a.id),
-      this.assignments.confirmations(a.id),
+      this.confirmations.forAssignment(a.id),
     ]);
     const byConfirmation = await this.itemsByConfirmation(confirmations.map((c) => c.id));
     return {
@@ -152,9 +156,9 @@ export class AssignmentsService {
   ): Promise<ConfirmationResponse> {
     const a = await this.assignments.findVisible(id, tenantScope(caller));
     if (!a) throw notFound('assignment');
-    const c = await this.assignments.confirmation(a.id, confirmationId);
+    const c = await this.confirmations.find(a.id, confirmationId);
     if (!c) throw notFound('confirmation');
-    return toConfirmationResponse(c, await this.assignments.confirmationItems([c.id]));
+    return toConfirmationResponse(c, await this.confirmations.items([c.id]));
   }
 
   /** pending → acknowledged; again: the same answer; closed or withdrawn: 409. */
@@ -246,11 +250,11 @@ export class AssignmentsService {
       });
       // The answer is read in the transaction: once it commits nothing can fail any more, so
       // a 5xx never releases an Idempotency-Key whose confirmation was written.
-      const written = await this.assignments.confirmation(visible.id, confirmationId, manager);
+      const written = await this.confirmations.find(visible.id, confirmationId, manager);
       if (!written) throw new Error(`confirmation ${confirmationId} vanished in its transaction`);
       return toConfirmationResponse(
         written,
-        await this.assignments.confirmationItems([confirmationId], manager),
+        await this.confirmations.items([confirmationId], manager),
       );
     });
   }
@@ -314,7 +318,7 @@ export class AssignmentsService {
   private async itemsByConfirmation(ids: string[]): Promise<Map<string, ConfirmationItemRow[]>> {
     const out = new Map<string, ConfirmationItemRow[]>();
     if (ids.length === 0) return out;
-    for (const row of await this.assignments.confirmationItems(ids)) {
+    for (const row of await this.confirmations.items(ids)) {
       const list = out.get(row.confirmation_id) ?? [];
       list.push(row);
       out.set(row.confirmation_id, list);

@@ -9,9 +9,9 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import {
-  DeadlinesRepository,
+  AssignmentsRepository,
   type ClaimedAssignment,
-} from '#src/obligations/compliance/deadlines.repository.js';
+} from '#src/obligations/assignments/assignments.repository.js';
 import { ObligationsConfig } from '#src/obligations/obligations.config.js';
 
 const BATCH = 500;
@@ -43,7 +43,7 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly deadlines: DeadlinesRepository,
+    private readonly assignments: AssignmentsRepository,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
@@ -82,7 +82,7 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
 
   private async remind(manager: EntityManager, now: Date, before: number): Promise<number> {
     if (before === 0) return 0;
-    const claimed = await this.deadlines.claimReminders(manager, now, before, BATCH);
+    const claimed = await this.assignments.claimReminders(manager, now, before, BATCH);
     for (const a of claimed) {
       const minutesLeft = Math.floor((a.deadline_at.getTime() - now.getTime()) / MINUTE_MS);
       await this.record(manager, a, now, {
@@ -96,7 +96,7 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async escalate(manager: EntityManager, now: Date, after: number): Promise<number> {
-    const claimed = await this.deadlines.claimEscalations(manager, now, after, BATCH);
+    const claimed = await this.assignments.claimEscalations(manager, now, after, BATCH);
     for (const a of claimed) {
       await this.record(manager, a, now, {
         action: 'assignment.escalate',

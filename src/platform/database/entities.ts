@@ -1,5 +1,5 @@
+import { AssignmentEntity } from '#src/obligations/assignments/assignment.entity.js';
 import {
-  AssignmentEntity,
   BlockingRequestEntity,
   BlockingRequestItemEntity,
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';

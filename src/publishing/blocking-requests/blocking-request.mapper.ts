@@ -1,17 +1,13 @@
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import type {
-  AssignmentSummaryRow,
   HistoryRow,
   ItemRow,
 } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
 import type {
-  AssignmentSummary,
   BlockingRequestResponse,
   RequestHistoryEntry,
   RequestItemResponse,
 } from '#src/publishing/blocking-requests/dto/blocking-request.dto.js';
-import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
-import { secondsBetween } from '#src/obligations/assignments/confirmation-values.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 
 /**
@@ -50,30 +46,6 @@ export function toRequestResponse(
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
     version: r.version,
-  };
-}
-
-/** One assignment of a request, with its timings from publication, as of `now`. */
-export function toAssignmentSummary(
-  a: AssignmentSummaryRow,
-  publishedAt: Date | null,
-  now: Date,
-): AssignmentSummary {
-  return {
-    id: a.id,
-    organizationId: a.organization_id,
-    status: a.status,
-    deadlineAt: a.deadline_at.toISOString(),
-    overdue: isOverdue(a.status, a.deadline_at, now),
-    acknowledgedAt: a.acknowledged_at?.toISOString() ?? null,
-    appliedAt: a.applied_at?.toISOString() ?? null,
-    closedAt: a.closed_at?.toISOString() ?? null,
-    secondsToAcknowledge: secondsBetween(publishedAt, a.acknowledged_at),
-    secondsToApply: secondsBetween(publishedAt, a.applied_at),
-    lastConfirmationStatus: a.confirmation_status,
-    lastConfirmationMechanism: a.confirmation_mechanism,
-    lastConfirmationReason: a.confirmation_reason,
-    lastConfirmationReceiptId: a.confirmation_receipt_id,
   };
 }
 

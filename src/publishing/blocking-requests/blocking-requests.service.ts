@@ -9,7 +9,6 @@ import type {
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
 import {
-  toAssignmentSummary,
   toHistoryEntry,
   toRequestItem,
   toRequestResponse,
@@ -39,6 +38,7 @@ import {
   publicationDeadline,
   type PublicationItem,
 } from '#src/publishing/blocking-requests/publication-rules.js';
+import { RequestAssignments } from '#src/publishing/blocking-requests/request-assignments.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { pageOf, paginate, type Page } from '#src/platform/pagination/cursor.js';
 import { type InvalidParam } from '#src/platform/problem/problem.js';
@@ -69,6 +69,7 @@ export class BlockingRequestsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly requests: BlockingRequestsRepository,
+    private readonly assignments: RequestAssignments,
     private readonly indicators: IndicatorsRepository,
     private readonly protectedLists: ProtectedListsService,
     private readonly feed: FeedWriter,
@@ -90,14 +91,13 @@ export class BlockingRequestsService {
     const audience = tenantScope(caller);
     const request = await this.requests.findVisible(id, audience);
     if (!request) throw notFound('blocking request');
-    const now = this.clock.now();
     const [assignments, history] = await Promise.all([
-      this.requests.assignments(id, audience.organizationId),
+      this.assignments.summaries(request, audience.organizationId),
       audience.organizationId === undefined ? this.requests.history(id) : Promise.resolve([]),
     ]);
     return {
       ...toRequestResponse(request, audience),
-      assignments: assignments.map((a) => toAssignmentSummary(a, request.publishedAt, now)),
+      assignments,
       history: history.map(toHistoryEntry),
     };
   }
@@ -361,7 +361,7 @@ export class BlockingRequestsService {
         deadlineAt,
       });
       const feed = await this.feed.publish(manager, id, targets);
-      await this.requests.insertAssignments(manager, id, targets, deadlineAt, feed.fromVersion);
+      await this.assignments.open(manager, id, targets, deadlineAt, feed.fromVersion);
       await this.requests.addHistory(manager, id, 'pending_approval', 'published', caller.id, null);
       await this.outbox.enqueue(manager, {
         topic: 'request.published',
@@ -414,9 +414,8 @@ export class BlockingRequestsService {
           withdrawalReason: body.reason,
         });
         const feed = await this.feed.withdraw(manager, id);
-        await this.requests.withdrawAssignments(manager, id);
+        const holders = await this.assignments.withdraw(manager, id);
         await this.requests.addHistory(manager, id, from, 'withdrawn', caller.id, body.reason);
-        const holders = await this.requests.assignedOrganizationIds(manager, id);
         await this.outbox.enqueue(manager, {
           topic: 'request.withdrawn',
           aggregateId: id,

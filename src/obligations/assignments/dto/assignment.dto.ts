@@ -24,9 +24,9 @@ import {
 } from '#src/obligations/assignments/confirmation-values.js';
 import {
   ASSIGNMENT_STATUSES,
-  ITEM_OPERATIONS,
   type AssignmentStatus,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+} from '#src/obligations/assignments/assignment.entity.js';
+import { ITEM_OPERATIONS } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import { PageQuery } from '#src/platform/pagination/cursor.js';
 import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/validation.js';
 import { INDICATOR_TYPES } from '#src/publishing/indicators/canonical.js';
