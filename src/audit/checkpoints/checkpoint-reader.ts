@@ -6,7 +6,7 @@ import type {
 } from '#src/audit/checkpoints/dto/audit-checkpoints.dto.js';
 import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
 import { encodeCheckpointHeader } from '#src/audit/trail/chain.js';
-import { CheckpointsService, type StoredCheckpoint } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner, type StoredCheckpoint } from '#src/audit/trail/checkpoint-signer.js';
 import { DEFAULT_PAGE_SIZE, type PageQuery } from '#src/platform/pagination/cursor.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 import { notFound } from '#src/identity/tenancy/tenant-scope.js';
@@ -47,12 +47,12 @@ function toResponse(c: StoredCheckpoint): CheckpointResponse {
 /**
  * The public side of the signed checkpoints: the keys that verify them (anyone), the stored
  * checkpoints (auditors, admins and ISPs, who compare them with the headers they kept), the
- * newest one. Reads only: checkpoints are made by CheckpointsService.
+ * newest one. Reads only: checkpoints are made by CheckpointSigner.
  */
 @Injectable()
-export class AuditCheckpointsService {
+export class CheckpointReader {
   constructor(
-    private readonly checkpoints: CheckpointsService,
+    private readonly checkpoints: CheckpointSigner,
     private readonly keys: AuditKeysService,
   ) {}
 

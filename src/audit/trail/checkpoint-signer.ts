@@ -65,8 +65,8 @@ const CHECKPOINT_LOCK = 7_340_213_008;
  * With the interval at 0 no checkpoint is made but on demand; the start only reads the newest.
  */
 @Injectable()
-export class CheckpointsService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(CheckpointsService.name);
+export class CheckpointSigner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(CheckpointSigner.name);
   private readonly job = new PeriodicRun('audit checkpoint', this.logger);
   private newest?: { checkpoint: SignedCheckpoint; header: string };
 

@@ -11,11 +11,11 @@ import {
   type ChainBreak,
   type SignedCheckpoint,
 } from '#src/audit/trail/chain.js';
-import { AuditChainRepository } from '#src/audit/search/audit-chain.repository.js';
+import { AuditChainRepository } from '#src/audit/verification/audit-chain.repository.js';
 import type {
   AuditVerification,
   AuditVerifyQuery,
-} from '#src/audit/search/dto/audit-verify.dto.js';
+} from '#src/audit/verification/dto/audit-verify.dto.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 
 /** Events read per query while walking; the next batch is read while one is walked. */
