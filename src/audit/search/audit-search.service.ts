@@ -10,30 +10,15 @@ import {
   type AuditKeyset,
   type AuditRow,
 } from '#src/audit/search/audit-search.repository.js';
-import { DEFAULT_PAGE_SIZE } from '#src/platform/pagination/cursor.js';
+import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
+import { DEFAULT_PAGE_SIZE, pageOf } from '#src/platform/pagination/cursor.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 
-const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-export function encodeAuditCursor(k: AuditKeyset): string {
-  return Buffer.from(JSON.stringify([k.at, k.id])).toString('base64url');
-}
-
-export function decodeAuditCursor(cursor: string | undefined): AuditKeyset | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at !== 'string' || !CURSOR_AT.test(at) || Number.isNaN(Date.parse(at))) {
-      throw new Error('bad cursor');
-    }
-    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) throw new Error('bad cursor');
-    return { at, id };
-  } catch {
-    throw validationProblem([
-      { name: 'cursor', reason: 'cursor is not a value returned as nextCursor' },
-    ]);
-  }
-}
+/** `["<at, microseconds>","<id>"]`: the keyset of the search's order, (at DESC, id DESC). */
+export const AUDIT_CURSOR = new CursorCodec<AuditKeyset>({
+  at: cursorPart.microsecondTime,
+  id: cursorPart.bigintId,
+});
 
 function toResponse(r: AuditRow): AuditEventResponse {
   return {
@@ -70,7 +55,7 @@ export class AuditSearchService {
     if (query.from && query.to && query.from.getTime() >= query.to.getTime()) {
       throw validationProblem([{ name: 'to', reason: 'to must be after from' }]);
     }
-    const after = decodeAuditCursor(query.cursor);
+    const after = AUDIT_CURSOR.decode(query.cursor);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.repository.search(
       {
@@ -85,12 +70,8 @@ export class AuditSearchService {
       after,
       limit,
     );
-    const more = rows.length > limit;
-    const items = more ? rows.slice(0, limit) : rows;
-    const last = items.at(-1);
-    return {
-      items: items.map(toResponse),
-      nextCursor: more && last ? encodeAuditCursor({ at: last.atText, id: last.id }) : null,
-    };
+    return pageOf(rows, limit, toResponse, (last) =>
+      AUDIT_CURSOR.encode({ at: last.atText, id: last.id }),
+    );
   }
 }
