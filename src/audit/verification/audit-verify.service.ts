@@ -151,18 +151,7 @@ export class AuditVerifyService {
 
   private heldCheckpoint(value: string): SignedCheckpoint & { id: string } {
     try {
-      const cp = decodeCheckpointHeader(value);
-      if (
-        !Number.isSafeInteger(cp.size) ||
-        cp.size < 0 ||
-        typeof cp.head !== 'string' ||
-        typeof cp.time !== 'string' ||
-        typeof cp.keyId !== 'string' ||
-        typeof cp.sig !== 'string'
-      ) {
-        throw new Error('not a checkpoint');
-      }
-      return { ...cp, id: 'given in the request' };
+      return { ...decodeCheckpointHeader(value), id: 'given in the request' };
     } catch {
       throw validationProblem([
         { name: 'checkpoint', reason: 'checkpoint is not an X-Audit-Checkpoint value' },
