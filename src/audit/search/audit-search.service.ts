@@ -8,8 +8,8 @@ import type {
 import {
   AuditSearchRepository,
   type AuditKeyset,
-  type AuditRow,
 } from '#src/audit/search/audit-search.repository.js';
+import type { AuditEventRow } from '#src/audit/trail/event-columns.js';
 import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
 import { DEFAULT_PAGE_SIZE, pageOf } from '#src/platform/pagination/cursor.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
@@ -20,21 +20,21 @@ export const AUDIT_CURSOR = new CursorCodec<AuditKeyset>({
   id: cursorPart.bigintId,
 });
 
-function toResponse(r: AuditRow): AuditEventResponse {
+function toResponse(r: AuditEventRow): AuditEventResponse {
   return {
     id: r.id,
-    seq: r.seq,
-    hash: r.hash,
+    seq: Number(r.seq),
+    hash: r.hash.toString('hex'),
     at: r.at.toISOString(),
-    actor: { type: r.actorType, id: r.actorId },
-    organizationId: r.organizationId,
+    actor: { type: r.actor_type, id: r.actor_id },
+    organizationId: r.organization_id,
     roles: r.roles,
     action: r.action,
-    objectType: r.objectType,
-    objectId: r.objectId,
+    objectType: r.object_type,
+    objectId: r.object_id,
     summary: r.summary,
-    requestId: r.requestId,
-    clientIp: r.clientIp,
+    requestId: r.request_id,
+    clientIp: r.client_ip,
   };
 }
 
@@ -71,7 +71,7 @@ export class AuditSearchService {
       limit,
     );
     return pageOf(rows, limit, toResponse, (last) =>
-      AUDIT_CURSOR.encode({ at: last.atText, id: last.id }),
+      AUDIT_CURSOR.encode({ at: `${last.at_micros}Z`, id: last.id }),
     );
   }
 }
