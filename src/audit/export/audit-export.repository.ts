@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   auditEventSelect,
+  chainTime,
   eventFields,
   type AuditEventRow,
 } from '#src/audit/trail/event-columns.js';
@@ -83,7 +84,8 @@ function toChainRow(r: SelectedRow): ChainRow {
     digest: r.digest.toString('hex'),
     hash: r.hash.toString('hex'),
   };
-  if (r.selected) row.fields = eventFields(r, r.at.toISOString());
+  // The time as stored, as the verification reads it: microseconds the chain never writes stay.
+  if (r.selected) row.fields = eventFields(r, chainTime(r.at_micros));
   return row;
 }
 
