@@ -4,6 +4,7 @@ import { AuditModule } from '#src/audit/trail/audit.module.js';
 import { AuditCheckpointsModule } from '#src/audit/checkpoints/audit-checkpoints.module.js';
 import { AuditExportModule } from '#src/audit/export/audit-export.module.js';
 import { AuditSearchModule } from '#src/audit/search/audit-search.module.js';
+import { AuditVerifyModule } from '#src/audit/verification/audit-verify.module.js';
 import { ClockModule, type Clock } from '#src/platform/clock/clock.js';
 import { BlockingRequestsModule } from '#src/publishing/blocking-requests/blocking-requests.module.js';
 import { ComplianceModule } from '#src/obligations/compliance/compliance.module.js';
@@ -59,6 +60,7 @@ export class AppModule {
         MetricsModule,
         WebhooksModule,
         AuditSearchModule,
+        AuditVerifyModule,
         AuditCheckpointsModule,
         AuditExportModule,
         ...(options.extraImports ?? []),

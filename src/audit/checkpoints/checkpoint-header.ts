@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 
 export const AUDIT_CHECKPOINT_HEADER = 'x-audit-checkpoint';
 
@@ -22,7 +22,7 @@ export function carriesCheckpoint(route: string | undefined): boolean {
  */
 @Injectable()
 export class CheckpointHeader {
-  constructor(private readonly checkpoints: CheckpointsService) {}
+  constructor(private readonly checkpoints: CheckpointSigner) {}
 
   install(fastify: FastifyInstance): void {
     fastify.addHook('onSend', (request, reply, payload, done) => {

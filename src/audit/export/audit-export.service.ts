@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import { AuditService } from '#src/audit/trail/audit.service.js';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 import { GENESIS_HASH, type SignedCheckpoint } from '#src/audit/trail/chain.js';
 import {
   AuditExportRepository,
@@ -46,7 +46,7 @@ export class AuditExportService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repository: AuditExportRepository,
-    private readonly checkpoints: CheckpointsService,
+    private readonly checkpoints: CheckpointSigner,
     private readonly keys: AuditKeysService,
     private readonly audit: AuditService,
     private readonly sealer: AuditSealer,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/trail/audit.service.js';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import {
@@ -40,7 +40,7 @@ export class CompliancePdfService {
     private readonly requests: CompliancePdfRepository,
     private readonly department: DepartmentIdentityService,
     private readonly audit: AuditService,
-    private readonly checkpoints: CheckpointsService,
+    private readonly checkpoints: CheckpointSigner,
     private readonly clock: Clock,
   ) {}
 

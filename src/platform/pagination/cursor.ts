@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
 
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -44,25 +44,18 @@ export interface Keyset {
   id: string;
 }
 
+/** The cursor of the lists keyed on (created_at, id): `["<ISO time, ms>","<uuid>"]`. */
+export const KEYSET_CURSOR = new CursorCodec<Keyset>({
+  createdAt: cursorPart.time,
+  id: cursorPart.uuid,
+});
+
 export function encodeCursor(k: Keyset): string {
-  return Buffer.from(JSON.stringify([k.createdAt.toISOString(), k.id])).toString('base64url');
+  return KEYSET_CURSOR.encode(k);
 }
 
 export function decodeCursor(cursor: string | undefined): Keyset | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
-      string,
-      string,
-    ];
-    const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
-    return { createdAt: date, id };
-  } catch {
-    throw validationProblem([
-      { name: 'cursor', reason: 'cursor is not a value returned as nextCursor' },
-    ]);
-  }
+  return KEYSET_CURSOR.decode(cursor);
 }
 
 export interface Page<T> {

@@ -20,7 +20,8 @@ import { AuditConfig } from '#src/audit/audit.config.js';
 
 export type CheckpointReason = 'interval' | 'export' | 'verify';
 
-interface CheckpointRow {
+/** A row of `audit_checkpoints` (`SELECT *`), as every reader of the table takes it. */
+export interface CheckpointRow {
   id: string;
   size: string;
   head: Buffer;
@@ -36,7 +37,8 @@ export interface StoredCheckpoint extends SignedCheckpoint {
   reason: CheckpointReason;
 }
 
-function fromRow(row: CheckpointRow): SignedCheckpoint {
+/** The signed statement a checkpoint row holds. */
+export function checkpointFromRow(row: CheckpointRow): SignedCheckpoint {
   return {
     v: CHAIN_FORMAT,
     size: Number(row.size),
@@ -65,8 +67,8 @@ const CHECKPOINT_LOCK = 7_340_213_008;
  * With the interval at 0 no checkpoint is made but on demand; the start only reads the newest.
  */
 @Injectable()
-export class CheckpointsService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(CheckpointsService.name);
+export class CheckpointSigner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(CheckpointSigner.name);
   private readonly job = new PeriodicRun('audit checkpoint', this.logger);
   private newest?: { checkpoint: SignedCheckpoint; header: string };
 
@@ -150,7 +152,7 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
            LEFT JOIN LATERAL (${NEWEST_SQL}) c ON true`,
       );
       if (latest !== undefined && latest.size !== null && latest.size === latest.head_seq) {
-        return fromRow(latest);
+        return checkpointFromRow(latest);
       }
       return this.sign('interval', manager);
     });
@@ -162,7 +164,7 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
   /** Reads the newest checkpoint (made by any instance) into memory; makes none. */
   async refresh(): Promise<SignedCheckpoint | undefined> {
     const [row] = await this.dataSource.query<CheckpointRow[]>(NEWEST_SQL);
-    if (row !== undefined) this.remember(fromRow(row));
+    if (row !== undefined) this.remember(checkpointFromRow(row));
     return this.latest();
   }
 
@@ -183,7 +185,7 @@ export class CheckpointsService implements OnApplicationBootstrap, OnApplication
         ORDER BY "id" DESC LIMIT $2`,
       [beforeId ?? null, limit],
     );
-    return rows.map((row) => ({ id: row.id, ...fromRow(row), reason: row.reason }));
+    return rows.map((row) => ({ id: row.id, ...checkpointFromRow(row), reason: row.reason }));
   }
 
   private remember(checkpoint: SignedCheckpoint): void {

@@ -7,27 +7,12 @@ import type {
 } from '#src/audit/checkpoints/dto/audit-checkpoints.dto.js';
 import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
 import { encodeCheckpointHeader } from '#src/audit/trail/chain.js';
-import { CheckpointsService, type StoredCheckpoint } from '#src/audit/trail/checkpoints.service.js';
-import { DEFAULT_PAGE_SIZE, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { CheckpointSigner, type StoredCheckpoint } from '#src/audit/trail/checkpoint-signer.js';
+import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
+import { DEFAULT_PAGE_SIZE, pageOf, type PageQuery } from '#src/platform/pagination/cursor.js';
 
-/** The cursor of a checkpoint page: the last row's id, opaque (base64url of `[id]`). */
-export function encodeCheckpointCursor(id: string): string {
-  return Buffer.from(JSON.stringify([id])).toString('base64url');
-}
-
-export function decodeCheckpointCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) throw new Error('bad cursor');
-    return id;
-  } catch {
-    throw validationProblem([
-      { name: 'cursor', reason: 'cursor is not a value returned as nextCursor' },
-    ]);
-  }
-}
+/** The cursor of a checkpoint page: `["<id>"]`, the last row's id (newest first, by id). */
+export const CHECKPOINT_CURSOR = new CursorCodec<{ id: string }>({ id: cursorPart.bigintId });
 
 function toResponse(c: StoredCheckpoint): CheckpointResponse {
   const { id, reason, ...signed } = c;
@@ -47,12 +32,12 @@ function toResponse(c: StoredCheckpoint): CheckpointResponse {
 /**
  * The public side of the signed checkpoints: the keys that verify them (anyone), the stored
  * checkpoints (auditors, admins and ISPs, who compare them with the headers they kept), the
- * newest one. Reads only: checkpoints are made by CheckpointsService.
+ * newest one. Reads only: checkpoints are made by CheckpointSigner.
  */
 @Injectable()
-export class AuditCheckpointsService {
+export class CheckpointReader {
   constructor(
-    private readonly checkpoints: CheckpointsService,
+    private readonly checkpoints: CheckpointSigner,
     private readonly keys: AuditKeysService,
   ) {}
 
@@ -77,16 +62,10 @@ export class AuditCheckpointsService {
 
   /** Newest first (by id), keyset pages on the id. */
   async list(query: PageQuery): Promise<CheckpointPage> {
-    const before = decodeCheckpointCursor(query.cursor);
+    const before = CHECKPOINT_CURSOR.decode(query.cursor)?.id;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.checkpoints.list(limit + 1, before);
-    const more = rows.length > limit;
-    const items = more ? rows.slice(0, limit) : rows;
-    const last = items.at(-1);
-    return {
-      items: items.map(toResponse),
-      nextCursor: more && last ? encodeCheckpointCursor(last.id) : null,
-    };
+    return pageOf(rows, limit, toResponse, (last) => CHECKPOINT_CURSOR.encode(last));
   }
 
   /** The newest stored checkpoint (the first of the list); makes none. */

@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuditEventFields, SignedCheckpoint } from '#src/audit/trail/chain.js';
-import { CHAIN_FORMAT } from '#src/audit/trail/chain.js';
-import { eventFields, type AuditEventColumns } from '#src/audit/trail/event-columns.js';
+import { checkpointFromRow, type CheckpointRow } from '#src/audit/trail/checkpoint-signer.js';
+import {
+  auditEventSelect,
+  chainTime,
+  eventFields,
+  type AuditEventRow,
+} from '#src/audit/trail/event-columns.js';
 
 /** An event as stored: its fields, place, digest and hash. */
 export interface StoredEvent {
@@ -12,22 +17,6 @@ export interface StoredEvent {
   hash: Buffer;
 }
 
-interface RawStoredEvent extends AuditEventColumns {
-  seq: string;
-  /** Microseconds, UTC, without the zone: what was stored, not rounded by a JS Date. */
-  at_text: string;
-  digest: Buffer;
-  hash: Buffer;
-}
-
-/**
- * The stored time as the chain writes it (milliseconds); a time with microseconds the chain
- * never writes is kept as it is, so that it shows as an altered event.
- */
-function chainTime(atText: string): string {
-  return `${atText.endsWith('000') ? atText.slice(0, -3) : atText}Z`;
-}
-
 /** Reads the chain for verification; never writes. */
 @Injectable()
 export class AuditChainRepository {
@@ -35,11 +24,8 @@ export class AuditChainRepository {
 
   /** Events with seq in (afterSeq, lastSeq], in seq order, at most `limit`. */
   async events(afterSeq: number, lastSeq: number, limit: number): Promise<StoredEvent[]> {
-    const rows = await this.dataSource.query<RawStoredEvent[]>(
-      `SELECT seq::text AS seq,
-              to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at_text,
-              actor_type, actor_id, organization_id, roles, action, object_type, object_id,
-              summary, request_id, client_ip, digest, hash
+    const rows = await this.dataSource.query<AuditEventRow[]>(
+      `SELECT ${auditEventSelect('e')}
          FROM audit_events e
         WHERE e.seq > $1 AND e.seq <= $2
         ORDER BY e.seq
@@ -48,7 +34,7 @@ export class AuditChainRepository {
     );
     return rows.map((r) => ({
       seq: Number(r.seq),
-      fields: eventFields(r, chainTime(r.at_text)),
+      fields: eventFields(r, chainTime(r.at_micros)),
       digest: r.digest,
       hash: r.hash,
     }));
@@ -79,24 +65,13 @@ export class AuditChainRepository {
     fromSeq: number,
     toSeq: number,
   ): Promise<(SignedCheckpoint & { id: string })[]> {
-    const rows = await this.dataSource.query<
-      { id: string; size: string; head: Buffer; time: Date; key_id: string; signature: Buffer }[]
-    >(
-      `SELECT c.id::text AS id, c.size::text AS size, c.head, c.time, c.key_id, c.signature
-         FROM audit_checkpoints c
+    const rows = await this.dataSource.query<CheckpointRow[]>(
+      `SELECT c.* FROM audit_checkpoints c
         WHERE c.size >= $1 AND c.size <= $2
         ORDER BY c.size, c.id`,
       [fromSeq, toSeq],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      v: CHAIN_FORMAT,
-      size: Number(r.size),
-      head: r.head.toString('hex'),
-      time: r.time.toISOString(),
-      keyId: r.key_id,
-      sig: r.signature.toString('base64url'),
-    }));
+    return rows.map((r) => ({ id: r.id, ...checkpointFromRow(r) }));
   }
 
   /** The checkpoint with the largest size, which a truncation would leave behind. */
