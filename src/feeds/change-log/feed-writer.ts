@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import {
+  advanceFeedVersion,
+  FEED_VERSION_TIME_SQL,
+  lockFeedVersion,
+  notifyFeedVersion,
+  readFeedVersion,
+} from '#src/feeds/change-log/feed-version.js';
 
 export type RemovalReason = 'withdrawal' | 'expiry' | 'revocation';
 
@@ -114,9 +121,8 @@ export class FeedWriter {
   }
 
   /** The last committed feed version. */
-  async currentVersion(manager: EntityManager): Promise<number> {
-    const [row] = await manager.query<{ last: string }[]>(`SELECT last FROM feed_version`);
-    return Number(row.last);
+  currentVersion(manager: EntityManager): Promise<number> {
+    return readFeedVersion(manager);
   }
 
   /**
@@ -127,7 +133,7 @@ export class FeedWriter {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('FeedWriter must run inside a transaction');
     }
-    await manager.query(`SELECT last FROM feed_version FOR UPDATE`);
+    await lockFeedVersion(manager);
   }
 
   private async begin(manager: EntityManager): Promise<void> {
@@ -157,17 +163,7 @@ export class FeedWriter {
       const version = await this.currentVersion(manager);
       return { fromVersion: version, toVersion: version, added: 0, removed: 0 };
     }
-    // An UPDATE answers [rows, affected count] through TypeORM. The change times continue from
-    // the last one, 1 µs apart, so that they increase strictly with the versions (TAXII pages
-    // by them: decision 0007).
-    const [rows] = await manager.query<[{ last: string }[], number]>(
-      `UPDATE feed_version
-          SET last = last + $1,
-              last_added_at = greatest(clock_timestamp(), last_added_at) + $1 * interval '1 microsecond'
-        RETURNING last`,
-      [total],
-    );
-    const toVersion = Number(rows[0].last);
+    const toVersion = await advanceFeedVersion(manager, total);
     const fromVersion = toVersion - total;
     // A removal revokes the STIX object of the activation it ends; an add is the indicator's
     // own object the first time it enters this ISP's feed, and a new one after a removal.
@@ -187,7 +183,7 @@ export class FeedWriter {
                    ELSE d.indicator_id END
          FROM (SELECT *, row_number() OVER (ORDER BY organization_id, indicator_id) AS n
                  FROM pg_temp.feed_delta) d
-         CROSS JOIN feed_version v`,
+         CROSS JOIN ${FEED_VERSION_TIME_SQL} v`,
       [fromVersion, total],
     );
     await manager.query(
@@ -203,7 +199,7 @@ export class FeedWriter {
       [fromVersion],
     );
     // Delivered at commit (and only then) to every instance's FeedVersionWatcher.
-    await manager.query(`SELECT pg_notify('feed_version', $1)`, [String(toVersion)]);
+    await notifyFeedVersion(manager, toVersion);
     return { fromVersion, toVersion, added: count.added, removed: count.removed };
   }
 }

@@ -11,6 +11,7 @@ import type { Principal } from '#src/identity/auth/principal.js';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
 import { validationProblem } from '#src/platform/problem/validation.js';
 import { FeedsConfig } from '#src/feeds/feeds.config.js';
+import { readFeedVersionOn } from '#src/feeds/change-log/feed-version.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 import {
   rpzHeader,
@@ -107,8 +108,7 @@ export class SnapshotService {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       // A snapshot of millions of rows may take longer than an API statement.
       await client.query(`SET LOCAL statement_timeout = 0`);
-      const { rows } = await client.query<{ last: string }>(`SELECT last FROM feed_version`);
-      const version = Number(rows[0].last);
+      const version = await readFeedVersionOn(client);
       const department = format === 'stix' ? await this.identity.load(client) : undefined;
       const sql = snapshotCopySql(format, caller.organizationId, types, department?.id);
       const copy = client.query(copyTo(sql));

@@ -12,6 +12,7 @@ import type { AssignmentStatus } from '#src/publishing/blocking-requests/blockin
 import type { Keyset } from '#src/platform/pagination/cursor.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import type { Queryable } from '#src/audit/trail/audit.service.js';
+import { readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 
 /** An assignment with the request fields its answers show. */
 export interface AssignmentRow {
@@ -404,8 +405,7 @@ export class AssignmentsRepository {
 
   /** The committed feed version (decision 0005). */
   async feedVersion(connection: Queryable = this.dataSource): Promise<number> {
-    const [row] = (await connection.query(`SELECT last FROM feed_version`)) as { last: string }[];
-    return Number(row.last);
+    return readFeedVersion(connection);
   }
 
   /** Whether a pull of the organization reached `version` or beyond. */
