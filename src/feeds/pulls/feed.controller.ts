@@ -18,7 +18,8 @@ import {
   FeedStatusResponse,
 } from '#src/feeds/pulls/dto/feed.dto.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
-import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/snapshots/snapshot-sql.js';
+import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
+import { snapshotResponseContent } from '#src/feeds/snapshots/formats/snapshot-formats.js';
 import { parseTypes, SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
 import { notFound } from '#src/identity/tenancy/tenant-scope.js';
 import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
@@ -74,14 +75,7 @@ export class FeedController {
   @ApiOkResponse({
     description: 'The snapshot',
     headers: { 'X-Feed-Version': { schema: { type: 'integer' } } },
-    content: {
-      'application/json': { schema: { type: 'object' } },
-      'application/x-ndjson': { schema: { type: 'string' } },
-      'text/csv': { schema: { type: 'string' } },
-      'text/plain': { schema: { type: 'string' } },
-      'text/dns': { schema: { type: 'string' } },
-      'application/stix+json;version=2.1': { schema: { type: 'object' } },
-    },
+    content: snapshotResponseContent(),
   })
   @ApiProblemResponses(400, 404)
   async snapshot(
