@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { FEED_TYPES, sqlList } from '#src/feeds/feed-vocabulary.js';
 import {
   advanceFeedVersion,
   FEED_VERSION_TIME_SQL,
@@ -11,7 +12,7 @@ import {
 export type RemovalReason = 'withdrawal' | 'expiry' | 'revocation';
 
 /** Types that go into network feeds; hashes are stored but never published to ISPs. */
-const FEED_TYPES = `('domain', 'ipv4', 'ipv6', 'cidr', 'url')`;
+const FEED_TYPES_SQL = sqlList(FEED_TYPES);
 
 export interface FeedWriteResult {
   /** Versions written: (fromVersion, toVersion]; equal when nothing changed. */
@@ -61,7 +62,7 @@ export class FeedWriter {
        SELECT i.indicator_id, o.id, $1
          FROM blocking_request_items i
          JOIN indicators n ON n.id = i.indicator_id
-              AND n.status = 'active' AND n.type IN ${FEED_TYPES}
+              AND n.status = 'active' AND n.type IN ${FEED_TYPES_SQL}
          CROSS JOIN unnest($2::uuid[]) AS o(id)
         WHERE i.request_id = $1 AND i.operation = 'block'
        ON CONFLICT DO NOTHING`,
@@ -72,7 +73,7 @@ export class FeedWriter {
        SELECT o.id, i.indicator_id, 'add', 'block', $1
          FROM blocking_request_items i
          JOIN indicators n ON n.id = i.indicator_id
-              AND n.status = 'active' AND n.type IN ${FEED_TYPES}
+              AND n.status = 'active' AND n.type IN ${FEED_TYPES_SQL}
          CROSS JOIN unnest($2::uuid[]) AS o(id)
         WHERE i.request_id = $1 AND i.operation = 'block'
           AND NOT EXISTS (SELECT 1 FROM feed_active a

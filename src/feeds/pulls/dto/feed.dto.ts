@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { FEED_TYPES } from '#src/feeds/feed-vocabulary.js';
 
 export const MAX_CHANGES_PAGE = 10000;
 export const DEFAULT_CHANGES_PAGE = 1000;
@@ -29,7 +30,7 @@ export class ChangesQuery {
 export class FeedChange {
   @ApiProperty({ description: 'Feed version of this change' }) version!: number;
   @ApiProperty({ enum: ['add', 'remove'] }) op!: 'add' | 'remove';
-  @ApiProperty({ enum: ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] }) type!: string;
+  @ApiProperty({ enum: FEED_TYPES }) type!: string;
   @ApiProperty({ description: 'Canonical value' }) value!: string;
   @ApiProperty({ format: 'uuid' }) indicatorId!: string;
   @ApiProperty({ enum: ['block', 'unblock', 'withdrawal', 'expiry', 'revocation'] })
