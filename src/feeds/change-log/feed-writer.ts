@@ -22,6 +22,21 @@ export interface FeedWriteResult {
   removed: number;
 }
 
+/** The version an ISP's feed reached with a publication. */
+export interface PublishedTo {
+  organizationId: string;
+  /**
+   * The last version of the publication's changes in this ISP's feed, or the version before the
+   * publication when its feed needed no change (decision 0008).
+   */
+  version: number;
+}
+
+export interface PublishResult extends FeedWriteResult {
+  /** One entry per ISP the request was published to, in the order given. */
+  publishedTo: PublishedTo[];
+}
+
 /**
  * The only writer of the feed: the change log (`feed_changes`), each ISP's active set
  * (`feed_active`) and why each entry is active (`feed_claims`, one row per published block
@@ -37,7 +52,7 @@ export class FeedWriter {
     manager: EntityManager,
     requestId: string,
     organizationIds: string[],
-  ): Promise<FeedWriteResult> {
+  ): Promise<PublishResult> {
     await this.begin(manager);
     // Unblock items end every claim on the indicator for these ISPs, then remove what was active.
     await manager.query(
@@ -80,7 +95,22 @@ export class FeedWriter {
                            WHERE a.organization_id = o.id AND a.indicator_id = i.indicator_id)`,
       [requestId, organizationIds],
     );
-    return this.commitDelta(manager);
+    const result = await this.commitDelta(manager);
+    // Every change in (fromVersion, toVersion] is this publication's (the lock is held).
+    const reached = new Map<string, number>();
+    if (result.toVersion > result.fromVersion) {
+      const rows = await manager.query<{ organization_id: string; version: string }[]>(
+        `SELECT organization_id, max(version) AS version FROM feed_changes
+          WHERE version > $1 AND version <= $2 GROUP BY organization_id`,
+        [result.fromVersion, result.toVersion],
+      );
+      for (const row of rows) reached.set(row.organization_id, Number(row.version));
+    }
+    const publishedTo = organizationIds.map((organizationId) => ({
+      organizationId,
+      version: reached.get(organizationId) ?? result.fromVersion,
+    }));
+    return { ...result, publishedTo };
   }
 
   /** A withdrawn request's claims end; what no other request still holds is removed. */

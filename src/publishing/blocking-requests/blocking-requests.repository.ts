@@ -14,6 +14,7 @@ import type { Keyset } from '#src/platform/pagination/cursor.js';
 import { keysetPage } from '#src/platform/pagination/keyset-query.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
+import type { PublishedTo } from '#src/feeds/change-log/feed-writer.js';
 
 export interface RequestFilter {
   status?: RequestStatus;
@@ -272,25 +273,24 @@ export class BlockingRequestsRepository {
   }
 
   /**
-   * One assignment per ISP, after the feed changes of the publication (versions in
-   * (fromVersion, toVersion]): each records the last version written to its ISP's feed, or
-   * fromVersion when the ISP's feed needed no change (decision 0008).
+   * One assignment per ISP the publication reached, recording the version its feed reached
+   * (decision 0008).
    */
   async insertAssignments(
     manager: EntityManager,
     requestId: string,
-    organizationIds: string[],
+    publishedTo: PublishedTo[],
     deadlineAt: Date,
-    fromVersion: number,
   ): Promise<void> {
     await manager.query(
       `INSERT INTO assignments (request_id, organization_id, deadline_at, feed_version)
-       SELECT $1, o, $3,
-              coalesce((SELECT max(c.version) FROM feed_changes c
-                         WHERE c.organization_id = o AND c.request_id = $1 AND c.version > $4),
-                       $4)
-         FROM unnest($2::uuid[]) AS u(o)`,
-      [requestId, organizationIds, deadlineAt, fromVersion],
+       SELECT $1, o, $3, v FROM unnest($2::uuid[], $4::bigint[]) AS u(o, v)`,
+      [
+        requestId,
+        publishedTo.map((p) => p.organizationId),
+        deadlineAt,
+        publishedTo.map((p) => p.version),
+      ],
     );
   }
 }
