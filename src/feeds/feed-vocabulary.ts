@@ -8,6 +8,13 @@
 export const FEED_TYPES = ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] as const;
 export type FeedType = (typeof FEED_TYPES)[number];
 
+/**
+ * Traffic Light Protocol 2.0 labels: how far an indicator may be shared, carried by every feed
+ * format (in STIX as the TLP 2.0 marking definitions).
+ */
+export const TLP_LEVELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as const;
+export type Tlp = (typeof TLP_LEVELS)[number];
+
 /** The snapshot formats (`GET /feed/snapshot.{format}`), each described in snapshots/formats/. */
 export const SNAPSHOT_FORMATS = ['json', 'ndjson', 'csv', 'txt', 'rpz', 'stix'] as const;
 export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
