@@ -8,6 +8,10 @@
 export const FEED_TYPES = ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] as const;
 export type FeedType = (typeof FEED_TYPES)[number];
 
+/** Why an entry entered or left an ISP's feed (`feed_changes.reason`). */
+export const CHANGE_REASONS = ['block', 'unblock', 'withdrawal', 'expiry', 'revocation'] as const;
+export type ChangeReason = (typeof CHANGE_REASONS)[number];
+
 /**
  * Traffic Light Protocol 2.0 labels: how far an indicator may be shared, carried by every feed
  * format (in STIX as the TLP 2.0 marking definitions).

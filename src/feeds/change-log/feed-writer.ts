@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { FEED_TYPES, sqlList } from '#src/feeds/feed-vocabulary.js';
+import { FEED_TYPES, sqlList, type ChangeReason } from '#src/feeds/feed-vocabulary.js';
 import {
   advanceFeedVersion,
   FEED_VERSION_TIME_SQL,
@@ -9,7 +9,8 @@ import {
   readFeedVersion,
 } from '#src/feeds/change-log/feed-version.js';
 
-export type RemovalReason = 'withdrawal' | 'expiry' | 'revocation';
+/** Why entries leave a feed other than by an unblock item. */
+export type RemovalReason = Exclude<ChangeReason, 'block' | 'unblock'>;
 
 /** Types that go into network feeds; hashes are stored but never published to ISPs. */
 const FEED_TYPES_SQL = sqlList(FEED_TYPES);
