@@ -66,7 +66,7 @@ export class FeedController {
   @Roles('isp_client', 'isp_operator')
   @ApiOperation({
     operationId: 'getFeedSnapshot',
-    summary: 'Your whole active set, streamed (json, ndjson, csv, txt, rpz, stix)',
+    summary: `Your whole active set, streamed (${SNAPSHOT_FORMATS.join(', ')})`,
     description:
       '`X-Feed-Version` is the version the snapshot is at: continue with `GET /feed/changes?after=` that version. Sorted by value; gzip with `Accept-Encoding: gzip`; `types=domain,ipv4,…` to filter. json: `{"version","generatedAt","indicators":[…]}`; ndjson: one object per line; csv: RFC 4180 with a header (type,value,tlp,version,valid_until,indicator_id); txt: one value per line after `#` comment lines; rpz: a DNS response policy zone (SOA serial = the version); stix: a STIX 2.1 bundle (identity, TLP 2.0 markings, indicators).',
   })
