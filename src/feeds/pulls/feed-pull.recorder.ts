@@ -3,11 +3,12 @@ import { DataSource } from 'typeorm';
 import { AuditService, type AuditEventInput } from '#src/audit/trail/audit.service.js';
 import { actorType, type Principal } from '#src/identity/auth/principal.js';
 import { Clock, monotonicMs } from '#src/platform/clock/clock.js';
+import type { PullFormat } from '#src/feeds/feed-vocabulary.js';
 import { currentRequestContext, type RequestContext } from '#src/platform/http/request-context.js';
 
 export interface FeedPull {
   principal: Principal;
-  format: string;
+  format: PullFormat;
   fromVersion: number | null;
   toVersion: number;
   status: number;

@@ -2,6 +2,7 @@ import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query
 import { OPEN_STATUSES_SQL, overdueSql } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PublishedTo } from '#src/feeds/change-log/feed-writer.js';
 import type {
   ConfirmationStatus,
   ItemOutcome,
@@ -190,25 +191,24 @@ export class AssignmentsRepository {
   }
 
   /**
-   * One assignment per ISP, after the feed changes of the publication (versions in
-   * (fromVersion, toVersion]): each records the last version written to its ISP's feed, or
-   * fromVersion when the ISP's feed needed no change (decision 0008).
+   * One assignment per ISP the publication reached, recording the version its feed reached
+   * (`FeedWriter.publish`'s `publishedTo`; decision 0008).
    */
   async insertForPublication(
     manager: EntityManager,
     requestId: string,
-    organizationIds: string[],
+    publishedTo: PublishedTo[],
     deadlineAt: Date,
-    fromVersion: number,
   ): Promise<void> {
     await manager.query(
       `INSERT INTO assignments (request_id, organization_id, deadline_at, feed_version)
-       SELECT $1, o, $3,
-              coalesce((SELECT max(c.version) FROM feed_changes c
-                         WHERE c.organization_id = o AND c.request_id = $1 AND c.version > $4),
-                       $4)
-         FROM unnest($2::uuid[]) AS u(o)`,
-      [requestId, organizationIds, deadlineAt, fromVersion],
+       SELECT $1, o, $3, v FROM unnest($2::uuid[], $4::bigint[]) AS u(o, v)`,
+      [
+        requestId,
+        publishedTo.map((p) => p.organizationId),
+        deadlineAt,
+        publishedTo.map((p) => p.version),
+      ],
     );
   }
 

@@ -5,6 +5,7 @@ import type { HashCheck, Mechanism } from '#src/obligations/assignments/confirma
 import type { Keyset } from '#src/platform/pagination/cursor.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import type { Queryable } from '#src/audit/trail/audit.service.js';
+import { readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 
 export interface ReceiptRow {
   id: string;
@@ -60,8 +61,7 @@ export class ReceiptsRepository {
 
   /** The committed feed version (decision 0005). */
   async feedVersion(connection: Queryable = this.dataSource): Promise<number> {
-    const [row] = (await connection.query(`SELECT last FROM feed_version`)) as { last: string }[];
-    return Number(row.last);
+    return readFeedVersion(connection);
   }
 
   /** Whether a pull of the organization reached `version` or beyond. */

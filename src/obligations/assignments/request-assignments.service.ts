@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { PublishedTo } from '#src/feeds/change-log/feed-writer.js';
 import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
 import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
 import { secondsBetween } from '#src/obligations/assignments/confirmation-values.js';
@@ -25,17 +26,10 @@ export class RequestAssignmentsService extends RequestAssignments {
   async open(
     manager: EntityManager,
     requestId: string,
-    organizationIds: string[],
+    publishedTo: PublishedTo[],
     deadlineAt: Date,
-    fromVersion: number,
   ): Promise<void> {
-    await this.assignments.insertForPublication(
-      manager,
-      requestId,
-      organizationIds,
-      deadlineAt,
-      fromVersion,
-    );
+    await this.assignments.insertForPublication(manager, requestId, publishedTo, deadlineAt);
   }
 
   async withdraw(manager: EntityManager, requestId: string): Promise<string[]> {

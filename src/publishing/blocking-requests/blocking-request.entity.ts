@@ -13,6 +13,7 @@ import {
 } from 'typeorm';
 import { IndicatorEntity } from '#src/publishing/indicators/indicator.entity.js';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import { RPZ_ACTIONS, type RpzAction } from '#src/feeds/feed-vocabulary.js';
 
 export const REQUEST_STATUSES = [
   'draft',
@@ -37,9 +38,9 @@ export type RequestCategory = (typeof REQUEST_CATEGORIES)[number];
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** What a DNS resolver answers for a blocked name. */
-export const DNS_ACTIONS = ['nxdomain', 'nodata', 'redirect'] as const;
-export type DnsAction = (typeof DNS_ACTIONS)[number];
+/** What a DNS resolver answers for a blocked name (the feed's RPZ actions). */
+export const DNS_ACTIONS = RPZ_ACTIONS;
+export type DnsAction = RpzAction;
 /** What a router does with a blocked address. */
 export const IP_ACTIONS = ['drop', 'null_route'] as const;
 export type IpAction = (typeof IP_ACTIONS)[number];

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FeedChangeLogModule } from '#src/feeds/change-log/feed-change-log.module.js';
 import { BlockingRequestsController } from '#src/publishing/blocking-requests/blocking-requests.controller.js';
 import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
 import { BlockingRequestsService } from '#src/publishing/blocking-requests/blocking-requests.service.js';
@@ -7,7 +8,7 @@ import { IndicatorsModule } from '#src/publishing/indicators/indicators.module.j
 import { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
 
 @Module({
-  imports: [IndicatorsModule, ProtectedListsModule],
+  imports: [FeedChangeLogModule, IndicatorsModule, ProtectedListsModule],
   controllers: [BlockingRequestsController],
   providers: [BlockingRequestsRepository, BlockingRequestsService, PublishedRequests],
   exports: [BlockingRequestsService, PublishedRequests],

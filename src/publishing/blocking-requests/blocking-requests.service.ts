@@ -361,7 +361,7 @@ export class BlockingRequestsService {
         deadlineAt,
       });
       const feed = await this.feed.publish(manager, id, targets);
-      await this.assignments.open(manager, id, targets, deadlineAt, feed.fromVersion);
+      await this.assignments.open(manager, id, feed.publishedTo, deadlineAt);
       await this.requests.addHistory(manager, id, 'pending_approval', 'published', caller.id, null);
       await this.outbox.enqueue(manager, {
         topic: 'request.published',

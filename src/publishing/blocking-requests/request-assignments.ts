@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { PublishedTo } from '#src/feeds/change-log/feed-writer.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 
 /**
@@ -15,15 +16,14 @@ export type AssignmentSummaryView = object;
  */
 export abstract class RequestAssignments {
   /**
-   * One assignment per ISP of a request being published, after the publication's feed changes
-   * (versions after `fromVersion`), due at `deadlineAt`.
+   * One assignment per ISP of a request being published, recording the version its feed
+   * reached with the publication (`FeedWriter.publish`'s `publishedTo`), due at `deadlineAt`.
    */
   abstract open(
     manager: EntityManager,
     requestId: string,
-    organizationIds: string[],
+    publishedTo: PublishedTo[],
     deadlineAt: Date,
-    fromVersion: number,
   ): Promise<void>;
 
   /** Closes the open assignments of a request being withdrawn; returns every ISP holding one. */
