@@ -26,7 +26,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '#src/app/app.factory.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
-import { AuditService, type Queryable } from '#src/audit/trail/audit.service.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { type Queryable } from '#src/platform/database/queryable.js';
 import { createLogger } from '#src/platform/logging/logger.js';
 import { loadConfig } from '#src/app/config.js';
 

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
 import { AssignmentsModule } from '#src/obligations/assignments/assignments.module.js';
 import { AuditModule } from '#src/audit/trail/audit.module.js';
+import { OutboxModule } from '#src/messaging/outbox/outbox.module.js';
 import { AuditCheckpointsModule } from '#src/audit/checkpoints/audit-checkpoints.module.js';
 import { AuditExportModule } from '#src/audit/export/audit-export.module.js';
 import { AuditSearchModule } from '#src/audit/search/audit-search.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         ClockModule.forRoot(options.clock),
         DatabaseModule.forRoot({ ...options, config: options.config.platform }),
         AuditModule,
+        OutboxModule,
         AuthModule,
         IdempotencyModule,
         ProtectedListsModule,

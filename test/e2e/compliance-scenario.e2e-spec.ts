@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { EVENT_TYPES } from '#src/audit/trail/audit.service.js';
+import { EVENT_TYPES } from '#src/messaging/outbox/outbox.service.js';
 import { ManualClock } from '#src/platform/clock/clock.js';
 import { DeadlineScheduler } from '#src/obligations/compliance/deadline.scheduler.js';
 import type { IspCompliance } from '#src/obligations/compliance/dto/compliance.dto.js';

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { OutboxService, type EventType } from '#src/audit/trail/audit.service.js';
+import { OutboxService, type EventType } from '#src/messaging/outbox/outbox.service.js';
 import { ManualClock } from '#src/platform/clock/clock.js';
 import { PROJECT_ROOT } from '#src/platform/project.js';
 import { WebhookResolver } from '#src/messaging/webhooks/webhook-url-guard.js';

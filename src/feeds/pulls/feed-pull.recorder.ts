@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService, type AuditEventInput } from '#src/audit/trail/audit.service.js';
+import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/audit-log.js';
 import { actorType, type Principal } from '#src/identity/auth/principal.js';
 import { Clock, monotonicMs } from '#src/platform/clock/clock.js';
 import type { PullFormat } from '#src/feeds/feed-vocabulary.js';
@@ -71,7 +71,7 @@ export class FeedPullRecorder implements OnApplicationShutdown {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 

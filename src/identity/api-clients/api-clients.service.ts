@@ -8,7 +8,7 @@ import {
   type ApiClientWithSecretResponse,
   type CreateApiClientRequest,
 } from '#src/identity/api-clients/dto/api-client.dto.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
@@ -30,7 +30,7 @@ export class ApiClientsService {
     private readonly dataSource: DataSource,
     private readonly clients: ApiClientsRepository,
     private readonly organizations: OrganizationsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly principals: PrincipalCache,
     private readonly clock: Clock,
   ) {}

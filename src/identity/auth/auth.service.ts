@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { unauthorized } from '#src/platform/problem/problems.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { parseBasic } from '#src/identity/auth/basic-auth.js';
 import type {
   ClientCredentialsRequest,
@@ -42,7 +42,7 @@ export class AuthService {
     private readonly clients: ApiClientsRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly tokens: TokenService,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     @Inject(IdentityConfig) private readonly config: IdentityConfig,
     private readonly clock: Clock,
   ) {}

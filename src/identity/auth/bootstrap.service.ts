@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { IdentityConfig } from '#src/identity/identity.config.js';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
@@ -22,7 +22,7 @@ export class BootstrapService implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 

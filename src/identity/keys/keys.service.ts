@@ -1,4 +1,4 @@
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { randomUUID } from 'node:crypto';
 import {
@@ -63,7 +63,7 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
     private readonly keys: KeysRepository,
     @Inject(IdentityConfig) private readonly config: IdentityConfig,
     @Inject(PlatformConfig) platform: PlatformConfig,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {
     const { encryption, generatedFile } = KeyEncryption.fromConfig(platform);

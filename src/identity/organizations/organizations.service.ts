@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
 import { conflict, staleVersion } from '#src/platform/problem/problems.js';
@@ -20,7 +20,7 @@ export class OrganizationsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly organizations: OrganizationsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<OrganizationResponse>> {

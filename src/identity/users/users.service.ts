@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
@@ -26,7 +26,7 @@ export class UsersService {
     private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
     private readonly organizations: OrganizationsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly principals: PrincipalCache,
   ) {}
 

@@ -10,7 +10,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { MessagingConfig } from '#src/messaging/messaging.config.js';
 import { PlatformConfig } from '#src/platform/config/platform.config.js';
@@ -86,7 +86,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly webhooks: WebhooksRepository,
     private readonly guard: WebhookUrlGuard,
     private readonly secrets: WebhookSecrets,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
     @Inject(MessagingConfig) private readonly config: MessagingConfig,
     @Inject(PlatformConfig) private readonly platform: PlatformConfig,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import type { Role } from '#src/identity/auth/roles.js';
 import { Clock } from '#src/platform/clock/clock.js';
@@ -68,7 +68,7 @@ export class WebhooksService {
     private readonly webhooks: WebhooksRepository,
     private readonly guard: WebhookUrlGuard,
     private readonly secrets: WebhookSecrets,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
     @Inject(MessagingConfig) private readonly config: MessagingConfig,
   ) {}

@@ -18,7 +18,7 @@ import type {
   ConfirmationResponse,
   CreateConfirmation,
 } from '#src/obligations/assignments/dto/assignment.dto.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { paginate, type Page } from '#src/platform/pagination/cursor.js';
@@ -97,7 +97,7 @@ export class AssignmentsService {
     private readonly assignments: AssignmentsRepository,
     private readonly confirmations: ConfirmationsRepository,
     private readonly writer: ConfirmationWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 

@@ -10,7 +10,8 @@ import type {
   ItemOutcome,
   Mechanism,
 } from '#src/obligations/assignments/confirmation-values.js';
-import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { OutboxService } from '#src/messaging/outbox/outbox.service.js';
 import { actorType, type Principal } from '#src/identity/auth/principal.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import { PublishedRequests } from '#src/publishing/blocking-requests/published-requests.service.js';
@@ -51,7 +52,7 @@ export class ConfirmationWriter {
     private readonly assignments: AssignmentsRepository,
     private readonly confirmations: ConfirmationsRepository,
     private readonly requests: PublishedRequests,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
   ) {}

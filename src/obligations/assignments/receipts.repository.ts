@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { HashCheck, Mechanism } from '#src/obligations/assignments/confirmation-values.js';
 import type { Keyset } from '#src/platform/pagination/cursor.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import type { Queryable } from '#src/audit/trail/audit.service.js';
+import type { Queryable } from '#src/platform/database/queryable.js';
 import { readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 
 export interface ReceiptRow {

@@ -16,7 +16,7 @@ import type {
   FeedReceiptResponse,
   SkippedAssignment,
 } from '#src/obligations/assignments/dto/receipt.dto.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { actorType, type Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { paginate, type Page } from '#src/platform/pagination/cursor.js';
@@ -54,7 +54,7 @@ export class ReceiptsService {
     private readonly receipts: ReceiptsRepository,
     private readonly writer: ConfirmationWriter,
     private readonly pulls: FeedPullRecorder,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 

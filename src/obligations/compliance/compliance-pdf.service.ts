@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
@@ -39,7 +39,7 @@ export class CompliancePdfService {
     private readonly figures: ComplianceRepository,
     private readonly requests: CompliancePdfRepository,
     private readonly department: DepartmentIdentityService,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly checkpoints: CheckpointSigner,
     private readonly clock: Clock,
   ) {}

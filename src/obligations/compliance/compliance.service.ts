@@ -2,7 +2,7 @@ import { parseIsoDateTime } from '#src/platform/problem/validation.js';
 import { toCsv } from '#src/platform/csv/csv.js';
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import type { InvalidParam } from '#src/platform/problem/problem.js';
@@ -105,7 +105,7 @@ export class ComplianceService {
   constructor(
     private readonly compliance: ComplianceRepository,
     private readonly pulls: FeedPullRecorder,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 

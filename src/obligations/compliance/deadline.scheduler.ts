@@ -6,7 +6,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { OutboxService } from '#src/messaging/outbox/outbox.service.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import {
   AssignmentsRepository,
@@ -44,7 +45,7 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
   constructor(
     private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
     private readonly config: ObligationsConfig,

@@ -2,7 +2,7 @@ import { toCsv } from '#src/platform/csv/csv.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { actorType, type Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { paginate, type Page } from '#src/platform/pagination/cursor.js';
@@ -61,7 +61,7 @@ export class SightingsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repository: SightingsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 

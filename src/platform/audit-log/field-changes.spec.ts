@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
 
 describe('fieldChanges', () => {
   it('lists the given fields whose value changed, as plain JSON', () => {

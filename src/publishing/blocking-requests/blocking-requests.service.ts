@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { OutboxService } from '#src/messaging/outbox/outbox.service.js';
+import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import type {
   BlockingRequestEntity,
@@ -73,7 +74,7 @@ export class BlockingRequestsService {
     private readonly indicators: IndicatorsRepository,
     private readonly protectedLists: ProtectedListsService,
     private readonly feed: FeedWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
   ) {}

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
@@ -15,7 +15,7 @@ import { httpProblem } from '#src/platform/problem/problems.js';
 export class PublishedRequests {
   constructor(
     private readonly requests: BlockingRequestsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The request, locked until the end of the transaction. */

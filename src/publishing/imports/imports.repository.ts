@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Queryable } from '#src/audit/trail/audit.service.js';
+import type { Queryable } from '#src/platform/database/queryable.js';
 import type { Keyset } from '#src/platform/pagination/cursor.js';
 import { keysetPage } from '#src/platform/pagination/keyset-query.js';
 import {

@@ -8,7 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
 import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
@@ -75,7 +75,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     private readonly dataSource: DataSource,
     private readonly imports: ImportsRepository,
     private readonly loader: ImportLoader,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly config: PublishingConfig,
     private readonly clock: Clock,
   ) {}

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { PublishingConfig } from '#src/publishing/publishing.config.js';
 import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
@@ -34,7 +34,7 @@ export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly dataSource: DataSource,
     private readonly indicators: IndicatorsRepository,
     private readonly feed: FeedWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly config: PublishingConfig,
   ) {}

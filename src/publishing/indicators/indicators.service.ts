@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { paginate, type Page } from '#src/platform/pagination/cursor.js';
@@ -44,7 +44,7 @@ export class IndicatorsService {
     private readonly dataSource: DataSource,
     private readonly indicators: IndicatorsRepository,
     private readonly feed: FeedWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly protectedLists: ProtectedListsService,
     private readonly clock: Clock,
   ) {}

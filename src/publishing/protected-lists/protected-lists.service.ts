@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
 import { ProblemException } from '#src/platform/problem/problem.js';
@@ -49,7 +49,7 @@ export class ProtectedListsService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly lists: ProtectedListsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The built-in list exists with exactly the entries of builtin.ts. */
