@@ -50,7 +50,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { scratchDatabase, sql } from '#bench/scratch-database.js';
 
 const { values: opts } = parseArgs({

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp } from '#src/app/app.factory.js';
+import { createApp, openApiDocument } from '#src/app/app.factory.js';
+import { ENTITIES } from '#src/app/entities.js';
 import { SystemClock } from '#src/platform/clock/clock.js';
 import { createLogger } from '#src/platform/logging/logger.js';
 import { loadConfig, type AppConfig } from '#src/app/config.js';
@@ -18,8 +19,7 @@ import {
 import { PASSWORD_MIN_LENGTH } from '#src/identity/auth/passwords.js';
 import { DEMO_DOCUMENT_NUMBER, seedDemoRequest } from '#src/app/demo/demo-request.js';
 import { describeSeed, seedDemo } from '#src/app/demo/seed-demo.js';
-import { buildOpenApiDocument } from '#src/platform/openapi/openapi.js';
-import { PROJECT_ROOT, PROJECT_VERSION } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 
 /**
  * Developer and CI commands that need the application's own code: migrations (on DATABASE_URL
@@ -79,7 +79,7 @@ async function withDatabase(
   const logger = createLogger(LOG_LEVEL === 'info' ? 'warn' : LOG_LEVEL);
   // Next to a running `npm start`, use its embedded database rather than refusing.
   const target = await resolveDatabase(config.platform, logger, { attachIfInUse: true });
-  const dataSource = await createDataSource(target.url, config.platform);
+  const dataSource = await createDataSource(target.url, { ...config.platform, entities: ENTITIES });
   try {
     await dataSource.initialize();
     await work(dataSource, target.url);
@@ -97,7 +97,7 @@ async function openApiText(config: AppConfig): Promise<string> {
     logger,
     preview: true,
   });
-  const text = `${JSON.stringify(buildOpenApiDocument(app, PROJECT_VERSION), null, 2)}\n`;
+  const text = `${JSON.stringify(openApiDocument(app), null, 2)}\n`;
   await app.close();
   return text;
 }

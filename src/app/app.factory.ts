@@ -2,12 +2,16 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { Clock } from '#src/platform/clock/clock.js';
 import { installBodyParsing } from '#src/platform/http/body-parsing.js';
 import { runWithRequestContext } from '#src/platform/http/request-context.js';
-import type { ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { CheckpointHeader } from '#src/audit/checkpoints/checkpoint-header.js';
+import {
+  CheckpointHeader,
+  documentAuditCheckpoint,
+} from '#src/audit/checkpoints/checkpoint-header.js';
 import { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
 import { AppModule } from '#src/app/app.module.js';
 import { IdempotencyHooks } from '#src/platform/idempotency/idempotency.module.js';
@@ -15,11 +19,13 @@ import { PinoNestLogger } from '#src/platform/logging/logger.js';
 import { REQUEST_ID_HEADER, requestIdFor } from '#src/platform/http/request-id.js';
 import { ProblemFilter, sendProblem } from '#src/platform/problem/problem.filter.js';
 import { httpProblem, rateLimited, serviceUnavailable } from '#src/platform/problem/problems.js';
+import { OAUTH_ERROR_DIALECT } from '#src/identity/auth/oauth-error.js';
+import { TAXII_ERROR_DIALECT } from '#src/feeds/taxii/taxii-media.js';
 import { createValidationPipe } from '#src/platform/problem/validation.js';
 import type { AppConfig } from '#src/app/config.js';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
 import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/openapi.js';
-import { PROJECT_VERSION } from '#src/platform/project.js';
+import { PROJECT_VERSION } from '#src/platform/project/project.js';
 
 export const API_PREFIX = 'api/v1';
 /** Platform routes that stay outside the versioned API prefix. */
@@ -60,6 +66,14 @@ export interface CreateAppOptions {
   preview?: boolean;
 }
 
+/** Errors answered in a protocol's own shape rather than problem+json: OAuth's, TAXII's. */
+const ERROR_DIALECTS = [OAUTH_ERROR_DIALECT, TAXII_ERROR_DIALECT];
+
+/** The OpenAPI document of `app`: the platform's, with what the contexts add. */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  return buildOpenApiDocument(app, PROJECT_VERSION, [documentAuditCheckpoint]);
+}
+
 /**
  * The application, fully configured but not listening: main.ts listens on it, the tests call
  * it as is, so both run the same hooks, filters, pipes and documentation.
@@ -85,7 +99,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
       void reply.header(REQUEST_ID_HEADER, request.id);
-      sendProblem(request, reply, httpProblem(status, error.message));
+      sendProblem(request, reply, httpProblem(status, error.message), ERROR_DIALECTS);
     },
   });
   const fastify = adapter.getInstance();
@@ -115,6 +129,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
           'The service is shutting down; retry on another instance or in a moment.',
           1,
         ),
+        ERROR_DIALECTS,
       );
       return;
     }
@@ -175,6 +190,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     new ProblemFilter({
       retryAfterSeconds: platform.DB_UNAVAILABLE_RETRY_AFTER_S,
       bodyLimitBytes: platform.BODY_LIMIT_BYTES,
+      dialects: ERROR_DIALECTS,
     }),
   );
   app.useGlobalPipes(createValidationPipe());
@@ -191,7 +207,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       ),
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
-  setupOpenApi(app, buildOpenApiDocument(app, PROJECT_VERSION));
+  setupOpenApi(app, openApiDocument(app));
   ROUTES.set(app, routes);
   if (!options.preview) {
     metrics = app.get(MetricsService);

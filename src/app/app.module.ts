@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common'
 import { AssignmentsModule } from '#src/obligations/assignments/assignments.module.js';
 import { AuditModule } from '#src/audit/trail/audit.module.js';
 import { OutboxModule } from '#src/messaging/outbox/outbox.module.js';
+import { ENTITIES } from '#src/app/entities.js';
 import { AuditCheckpointsModule } from '#src/audit/checkpoints/audit-checkpoints.module.js';
 import { AuditExportModule } from '#src/audit/export/audit-export.module.js';
 import { AuditSearchModule } from '#src/audit/search/audit-search.module.js';
@@ -27,7 +28,7 @@ import { HealthModule } from '#src/platform/health/health.module.js';
 import { MetricsModule } from '#src/platform/metrics/metrics.module.js';
 import { WebhooksModule } from '#src/messaging/webhooks/webhooks.module.js';
 
-export interface AppModuleOptions extends Omit<DatabaseModuleOptions, 'config'> {
+export interface AppModuleOptions extends Omit<DatabaseModuleOptions, 'config' | 'entities'> {
   /** Every section; the database reads the platform's. */
   config: AppConfig;
   /** Extra modules (tests mount probe controllers this way). */
@@ -44,7 +45,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(options.config),
         ClockModule.forRoot(options.clock),
-        DatabaseModule.forRoot({ ...options, config: options.config.platform }),
+        DatabaseModule.forRoot({ ...options, config: options.config.platform, entities: ENTITIES }),
         AuditModule,
         OutboxModule,
         AuthModule,

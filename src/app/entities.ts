@@ -16,8 +16,9 @@ import { OrganizationEntity } from '#src/identity/organizations/organization.ent
 import { UserEntity } from '#src/identity/users/user.entity.js';
 
 /**
- * Every TypeORM entity of the application. A feature adds its entities here; the migration
- * drift check compares exactly this list against `migrations/`.
+ * Every TypeORM entity of the application, listed by the composition root and handed to the
+ * database (DatabaseModule, the CLI's data source). A feature adds its entities here; the
+ * migration drift check compares exactly this list against `migrations/`.
  */
 export const ENTITIES: Function[] = [
   OrganizationEntity,

@@ -27,7 +27,7 @@ import { currentRequestContext } from '#src/platform/http/request-context.js';
 import { loadConfig } from '#src/app/config.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { TAXII_MEDIA_TYPE } from '#src/feeds/taxii/taxii-media.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';

@@ -23,7 +23,7 @@ import {
   verifyExport,
   type VerifiedExport,
 } from '#src/audit/offline-verifier/verify-export.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import {
   auditKeyPair,
   editManifest,

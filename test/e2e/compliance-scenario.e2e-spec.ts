@@ -12,7 +12,7 @@ import { ManualClock } from '#src/platform/clock/clock.js';
 import { DeadlineScheduler } from '#src/obligations/compliance/deadline.scheduler.js';
 import type { IspCompliance } from '#src/obligations/compliance/dto/compliance.dto.js';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { WebhookWorker } from '#src/messaging/webhooks/webhook-worker.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';

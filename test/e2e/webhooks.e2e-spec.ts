@@ -13,7 +13,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OutboxService, type EventType } from '#src/messaging/outbox/outbox.service.js';
 import { ManualClock } from '#src/platform/clock/clock.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { WebhookResolver } from '#src/messaging/webhooks/webhook-url-guard.js';
 import { WebhookWorker } from '#src/messaging/webhooks/webhook-worker.js';
 import { WebhooksRepository } from '#src/messaging/webhooks/webhooks.repository.js';

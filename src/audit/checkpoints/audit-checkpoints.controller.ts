@@ -7,7 +7,8 @@ import {
   CheckpointPage,
   CheckpointResponse,
 } from '#src/audit/checkpoints/dto/audit-checkpoints.dto.js';
-import { Public, Roles } from '#src/identity/auth/access.decorators.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { Public } from '#src/platform/http/access.js';
 import { ROLES } from '#src/identity/auth/roles.js';
 import { PageQuery } from '#src/platform/pagination/cursor.js';
 import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 
@@ -11,6 +12,32 @@ export const AUDIT_CHECKPOINT_HEADER = 'x-audit-checkpoint';
 export function carriesCheckpoint(route: string | undefined): boolean {
   if (route === undefined) return false;
   return route.startsWith('/api/v1/feed/') || route === '/taxii2' || route.startsWith('/taxii2/');
+}
+
+/**
+ * Feed and TAXII answers carry the latest signed audit checkpoint (CheckpointHeader, one hook
+ * for all of them): the header is documented here, once, on their 2xx and 304 responses.
+ */
+export function documentAuditCheckpoint(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!carriesCheckpoint(path)) continue;
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (!/^(2\d\d|304)$/.test(status) || !response || '$ref' in response) continue;
+        response.headers = {
+          ...response.headers,
+          'X-Audit-Checkpoint': {
+            description:
+              'The latest signed checkpoint of the audit trail: base64url of the JCS (RFC 8785) of {v, size, head, time, keyId, sig}; verify it with GET /api/v1/audit/public-key and keep it (docs/isp-integration.md). Absent until a first checkpoint exists.',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+          },
+        };
+      }
+    }
+  }
+  return document;
 }
 
 /**

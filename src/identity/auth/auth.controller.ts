@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { Public } from '#src/identity/auth/access.decorators.js';
+import { Public } from '#src/platform/http/access.js';
 import {
   ClientCredentialsRequest,
   LoginRequest,

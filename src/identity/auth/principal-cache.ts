@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  Global,
   Injectable,
   Logger,
   Module,
@@ -11,6 +12,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
 import { dedicatedClient } from '#src/platform/database/data-source.js';
 import { monotonicMs } from '#src/platform/clock/clock.js';
+import { CallerCacheStats } from '#src/platform/metrics/caller-cache-stats.js';
 
 /** The channel on which every change to a caller's state is announced, at commit. */
 export const PRINCIPAL_CHANGED = 'principal_changed';
@@ -331,5 +333,10 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   }
 }
 
-@Module({ providers: [PrincipalCache], exports: [PrincipalCache] })
+/** Global: the platform's metrics read the cache's figures through CallerCacheStats. */
+@Global()
+@Module({
+  providers: [PrincipalCache, { provide: CallerCacheStats, useExisting: PrincipalCache }],
+  exports: [PrincipalCache, CallerCacheStats],
+})
 export class PrincipalCacheModule {}

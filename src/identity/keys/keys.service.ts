@@ -16,7 +16,7 @@ import {
 } from '@nestjs/common';
 import { IdentityConfig } from '#src/identity/identity.config.js';
 import { PlatformConfig } from '#src/platform/config/platform.config.js';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
 import { KeysRepository } from '#src/identity/keys/keys.repository.js';
 import type { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
 import { Clock, monotonicMs } from '#src/platform/clock/clock.js';

@@ -5,7 +5,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataSource, type MixedList } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { PlatformConfig } from '#src/platform/config/platform.config.js';
-import { ENTITIES } from '#src/platform/database/entities.js';
 
 /**
  * `migrations/` at the top of the repository: the same relative path from `src/platform/database/`
@@ -45,6 +44,11 @@ export type DbSettings = Pick<
    * to the audit tables). Unset for the owner's connections: migrations, the CLI.
    */
   role?: string;
+  /**
+   * The TypeORM entities (the composition root's list, src/app/entities.ts): needed by the
+   * application, the migration drift check and the demo seed; none for migrations alone.
+   */
+  entities?: Function[];
 };
 
 /** libpq startup options that make a session act as `role` from its first statement. */
@@ -63,7 +67,7 @@ export async function dataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities: db.entities ?? [],
     migrations: await loadMigrations(),
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',

@@ -9,17 +9,19 @@ export interface DatabaseModuleOptions {
   url: string;
   config: PlatformConfig;
   logger: Logger;
+  /** Every entity of the application: the composition root's list (src/app/entities.ts). */
+  entities: Function[];
 }
 
 @Module({})
 export class DatabaseModule {
-  static forRoot({ url, config, logger }: DatabaseModuleOptions): DynamicModule {
+  static forRoot({ url, config, logger, entities }: DatabaseModuleOptions): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: async () => ({
-            ...(await dataSourceOptions(url, { ...config, role: config.DB_APP_ROLE })),
+            ...(await dataSourceOptions(url, { ...config, role: config.DB_APP_ROLE, entities })),
             logger: new PinoTypeOrmLogger(logger),
             logging: ['error', 'warn', 'migration'],
             // A database that is down at boot is retried a few times, then the start fails.

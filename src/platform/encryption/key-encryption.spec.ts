@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
 
 describe('KeyEncryption', () => {
   const enc = KeyEncryption.withKey(randomBytes(32));

@@ -7,12 +7,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '#src/identity/auth/principal.js';
 import { Clock } from '#src/platform/clock/clock.js';
 import { ProblemException } from '#src/platform/problem/problem.js';
 import { httpProblem, badRequest, unprocessable } from '#src/platform/problem/problems.js';
 import { PlatformConfig } from '#src/platform/config/platform.config.js';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
 import {
   IdempotencyProblem,
   parseIdempotencyKey,
@@ -38,6 +37,14 @@ interface Claim {
 }
 
 /** What a request's key decided: run the handler (holding the key), or replay. */
+/**
+ * The authenticated caller as idempotency needs it (identity's Principal, which the access
+ * guard sets as `request.user`, fits): keys are scoped to the caller's id.
+ */
+export interface IdempotencyCaller {
+  id: string;
+}
+
 export type Outcome = { kind: 'execute' } | { kind: 'replay' };
 
 /**
@@ -73,7 +80,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
 
   async begin(
     request: FastifyRequest,
-    caller: Principal,
+    caller: IdempotencyCaller,
     header: string | string[],
     streamed: boolean,
   ): Promise<Outcome> {

@@ -14,9 +14,7 @@ import {
   internalProblem,
   serviceUnavailable,
 } from '#src/platform/problem/problems.js';
-import { OAuthError } from '#src/identity/auth/oauth-error.js';
 import { isDatabaseUnavailable, sqlState } from '#src/platform/database/database-errors.js';
-import { isTaxiiRequest, sendTaxiiError } from '#src/feeds/taxii/taxii-media.js';
 
 interface FastifyLikeError {
   statusCode?: unknown;
@@ -25,18 +23,38 @@ interface FastifyLikeError {
 }
 
 /**
+ * An error shape other than problem+json, for a protocol that prescribes its own: the
+ * composition root installs each context's (identity's OAuth token errors, feeds' TAXII), so
+ * that this filter knows none of them.
+ */
+export interface ErrorDialect {
+  /** Answers an exception of the dialect's own kind as it is; true when it did. */
+  sendException?(exception: unknown, reply: FastifyReply): boolean;
+  /** Answers a problem in the dialect's shape when the request is one of its own; true when it did. */
+  sendProblem?(request: FastifyRequest, reply: FastifyReply, problem: ProblemException): boolean;
+}
+
+/**
  * The one place where errors become responses (RFC 9457 problem+json). Routes, Fastify's own
  * errors (body parser, limits, media type) and unknown routes all pass through here.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(private readonly options: { retryAfterSeconds: number; bodyLimitBytes: number }) {}
+  constructor(
+    private readonly options: {
+      retryAfterSeconds: number;
+      bodyLimitBytes: number;
+      dialects: readonly ErrorDialect[];
+    },
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (exception instanceof OAuthError) return sendOAuthError(reply, exception);
+    for (const dialect of this.options.dialects) {
+      if (dialect.sendException?.(exception, reply) === true) return;
+    }
     const problem = this.toProblemException(exception, request);
 
     if (problem.type === ProblemType.internal) {
@@ -44,7 +62,7 @@ export class ProblemFilter implements ExceptionFilter {
     } else if (problem.type === ProblemType.databaseUnavailable) {
       request.log.warn({ err: exception }, 'database unavailable');
     }
-    sendProblem(request, reply, problem);
+    sendProblem(request, reply, problem, this.options.dialects);
   }
 
   private toProblemException(exception: unknown, request: FastifyRequest): ProblemException {
@@ -104,25 +122,20 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-/** RFC 6749 §5.2: the token endpoint's own error shape. */
-function sendOAuthError(reply: FastifyReply, error: OAuthError): void {
-  if (reply.sent) return;
-  if (error.basicChallenge) void reply.header('www-authenticate', 'Basic realm="threat-exchange"');
-  void reply
-    .status(error.getStatus())
-    .header('cache-control', 'no-store')
-    .header('content-type', 'application/json; charset=utf-8')
-    .send(JSON.stringify({ error: error.error, error_description: error.description }));
-}
-
-/** Writes a problem as the response, with the request's path and id (RFC 9457 §3.1). */
+/**
+ * Writes a problem as the response, with the request's path and id (RFC 9457 §3.1), or in the
+ * shape of the first of `dialects` that claims the request.
+ */
 export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   problem: ProblemException,
+  dialects: readonly ErrorDialect[],
 ): void {
   if (reply.sent) return;
-  if (isTaxiiRequest(request)) return sendTaxiiError(request, reply, problem);
+  for (const dialect of dialects) {
+    if (dialect.sendProblem?.(request, reply, problem) === true) return;
+  }
   const body: ProblemDetails = {
     ...problem.toProblem(),
     instance: request.url,

@@ -8,8 +8,8 @@ import type { IndicatorAttributes } from '#src/publishing/indicators/indicator-a
 import {
   IndicatorEntity,
   type IndicatorStatus,
-  type Tlp,
 } from '#src/publishing/indicators/indicator.entity.js';
+import type { Tlp } from '#src/feeds/feed-vocabulary.js';
 
 export interface IndicatorFilter {
   type?: IndicatorType;

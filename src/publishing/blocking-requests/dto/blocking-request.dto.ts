@@ -34,7 +34,7 @@ import {
 import type { AssignmentSummaryView } from '#src/publishing/blocking-requests/request-assignments.js';
 import { CreatedRangeQuery } from '#src/platform/pagination/cursor.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
-import { TLP_LEVELS, type Tlp } from '#src/publishing/indicators/indicator.entity.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/feed-vocabulary.js';
 
 export const MAX_ITEMS_PER_CALL = 100000;
 

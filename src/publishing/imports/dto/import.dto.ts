@@ -17,7 +17,7 @@ import {
   MAX_TAGS,
   TAG_PATTERN,
 } from '#src/publishing/indicators/indicator-attributes.js';
-import { TLP_LEVELS, type Tlp } from '#src/publishing/indicators/indicator.entity.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/feed-vocabulary.js';
 import {
   IMPORT_STATUSES,
   type ImportJobEntity,

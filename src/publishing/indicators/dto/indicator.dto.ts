@@ -24,11 +24,10 @@ import {
 } from '#src/publishing/indicators/indicator-attributes.js';
 import {
   INDICATOR_STATUSES,
-  TLP_LEVELS,
   type IndicatorEntity,
   type IndicatorStatus,
-  type Tlp,
 } from '#src/publishing/indicators/indicator.entity.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/feed-vocabulary.js';
 
 class IndicatorAttributesDto {
   @ApiPropertyOptional({ enum: TLP_LEVELS, default: 'AMBER' })
