@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './eslint/context-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'reports/'] },
@@ -26,6 +27,12 @@ export default tseslint.config(
         { patterns: [{ group: ['../*', './*'], message: 'Import through #src/… or #test/…' }] },
       ],
     },
+  },
+  {
+    // Bounded contexts import each other downward, through their public entries: see the rule.
+    files: ['src/**/*.ts'],
+    plugins: { boundaries },
+    rules: { 'boundaries/context-imports': 'error' },
   },
   {
     // Tests: supertest bodies are `any` by design.
@@ -67,5 +74,11 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The lint's own plugin and tooling: plain Node scripts beside this file, outside src/.
+    files: ['eslint.config.js', 'eslint/**/*.js'],
+    languageOptions: { globals: { URL: 'readonly', console: 'readonly' } },
+    rules: { 'no-restricted-imports': 'off' },
   },
 );

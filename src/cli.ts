@@ -4,22 +4,22 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createApp, openApiDocument } from '#src/app/app.factory.js';
 import { ENTITIES } from '#src/app/entities.js';
-import { SystemClock } from '#src/platform/clock/clock.js';
-import { createLogger } from '#src/platform/logging/logger.js';
+import { SystemClock } from '#src/platform/clock/index.js';
+import { createLogger } from '#src/platform/logging/index.js';
 import { loadConfig, type AppConfig } from '#src/app/config.js';
-import { ConfigError } from '#src/platform/config/config.js';
-import { createDataSource } from '#src/platform/database/data-source.js';
-import { resolveDatabase } from '#src/platform/database/database-url.js';
-import { renderMigration } from '#src/platform/database/migration-template.js';
+import { ConfigError } from '#src/platform/config/index.js';
 import {
+  createDataSource,
+  resolveDatabase,
+  renderMigration,
   revertLastMigration,
   runMigrations,
   schemaDrift,
-} from '#src/platform/database/migrations.js';
-import { PASSWORD_MIN_LENGTH } from '#src/identity/auth/passwords.js';
+} from '#src/platform/database/index.js';
+import { PASSWORD_MIN_LENGTH } from '#src/identity/index.js';
 import { DEMO_DOCUMENT_NUMBER, seedDemoRequest } from '#src/app/demo/demo-request.js';
 import { describeSeed, seedDemo } from '#src/app/demo/seed-demo.js';
-import { PROJECT_ROOT } from '#src/platform/project/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/index.js';
 
 /**
  * Developer and CI commands that need the application's own code: migrations (on DATABASE_URL

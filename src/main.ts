@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { createApp } from '#src/app/app.factory.js';
-import { createLogger } from '#src/platform/logging/logger.js';
+import { createLogger } from '#src/platform/logging/index.js';
 import { loadConfig, type AppConfig } from '#src/app/config.js';
-import { ConfigError } from '#src/platform/config/config.js';
-import { createDataSource } from '#src/platform/database/data-source.js';
-import { resolveDatabase, type DatabaseTarget } from '#src/platform/database/database-url.js';
-import { runMigrations } from '#src/platform/database/migrations.js';
+import { ConfigError } from '#src/platform/config/index.js';
+import {
+  createDataSource,
+  resolveDatabase,
+  type DatabaseTarget,
+  runMigrations,
+} from '#src/platform/database/index.js';
 
 function readConfig(): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');

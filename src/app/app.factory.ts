@@ -1,31 +1,35 @@
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { Clock } from '#src/platform/clock/clock.js';
-import { installBodyParsing } from '#src/platform/http/body-parsing.js';
-import { runWithRequestContext } from '#src/platform/http/request-context.js';
+import type { Clock } from '#src/platform/clock/index.js';
+import {
+  installBodyParsing,
+  runWithRequestContext,
+  REQUEST_ID_HEADER,
+  requestIdFor,
+} from '#src/platform/http/index.js';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import {
-  CheckpointHeader,
-  documentAuditCheckpoint,
-} from '#src/audit/checkpoints/checkpoint-header.js';
-import { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
+import { CheckpointHeader, documentAuditCheckpoint } from '#src/audit/index.js';
+import { ConditionalPoll, TAXII_ERROR_DIALECT } from '#src/feeds/index.js';
 import { AppModule } from '#src/app/app.module.js';
-import { IdempotencyHooks } from '#src/platform/idempotency/idempotency.module.js';
-import { PinoNestLogger } from '#src/platform/logging/logger.js';
-import { REQUEST_ID_HEADER, requestIdFor } from '#src/platform/http/request-id.js';
-import { ProblemFilter, sendProblem } from '#src/platform/problem/problem.filter.js';
-import { httpProblem, rateLimited, serviceUnavailable } from '#src/platform/problem/problems.js';
-import { OAUTH_ERROR_DIALECT } from '#src/identity/auth/oauth-error.js';
-import { TAXII_ERROR_DIALECT } from '#src/feeds/taxii/taxii-media.js';
-import { createValidationPipe } from '#src/platform/problem/validation.js';
+import { IdempotencyHooks } from '#src/platform/idempotency/index.js';
+import { PinoNestLogger } from '#src/platform/logging/index.js';
+import {
+  ProblemFilter,
+  sendProblem,
+  httpProblem,
+  rateLimited,
+  serviceUnavailable,
+  createValidationPipe,
+} from '#src/platform/problem/index.js';
+import { OAUTH_ERROR_DIALECT } from '#src/identity/index.js';
 import type { AppConfig } from '#src/app/config.js';
-import { MetricsService } from '#src/platform/metrics/metrics.service.js';
-import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/openapi.js';
-import { PROJECT_VERSION } from '#src/platform/project/project.js';
+import { MetricsService } from '#src/platform/metrics/index.js';
+import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/index.js';
+import { PROJECT_VERSION } from '#src/platform/project/index.js';
 
 export const API_PREFIX = 'api/v1';
 /** Platform routes that stay outside the versioned API prefix. */

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { CONFIG_KEYS, CONFIG_SECTIONS, loadConfig } from '#src/app/config.js';
-import { ConfigError, configKeys } from '#src/platform/config/config.js';
-import { PROJECT_ROOT } from '#src/platform/project/project.js';
+import { ConfigError, configKeys } from '#src/platform/config/index.js';
+import { PROJECT_ROOT } from '#src/platform/project/index.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {

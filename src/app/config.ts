@@ -1,16 +1,17 @@
-import { AuditConfig } from '#src/audit/audit.config.js';
-import { FeedsConfig } from '#src/feeds/feeds.config.js';
-import { IdentityConfig } from '#src/identity/identity.config.js';
-import { MessagingConfig, messagingConfigProblems } from '#src/messaging/messaging.config.js';
-import { ObligationsConfig } from '#src/obligations/obligations.config.js';
+import { AuditConfig } from '#src/audit/index.js';
+import { FeedsConfig } from '#src/feeds/index.js';
+import { IdentityConfig } from '#src/identity/index.js';
+import { MessagingConfig, messagingConfigProblems } from '#src/messaging/index.js';
+import { ObligationsConfig } from '#src/obligations/index.js';
 import {
   ConfigError,
   configKeys,
   readSection,
   type ConfigSection,
-} from '#src/platform/config/config.js';
-import { PlatformConfig, platformConfigProblems } from '#src/platform/config/platform.config.js';
-import { PublishingConfig } from '#src/publishing/publishing.config.js';
+  PlatformConfig,
+  platformConfigProblems,
+} from '#src/platform/config/index.js';
+import { PublishingConfig } from '#src/publishing/index.js';
 
 /**
  * The configuration, one section per context: each context's providers inject their own

@@ -1,19 +1,19 @@
-import { AssignmentEntity } from '#src/obligations/assignments/assignment.entity.js';
+import { AssignmentEntity } from '#src/obligations/index.js';
 import {
   BlockingRequestEntity,
   BlockingRequestItemEntity,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import { ImportJobEntity } from '#src/publishing/imports/import-job.entity.js';
-import { IndicatorEntity } from '#src/publishing/indicators/indicator.entity.js';
-import {
+  ImportJobEntity,
+  IndicatorEntity,
   ProtectedEntryEntity,
   ProtectedListEntity,
-} from '#src/publishing/protected-lists/protected-list.entity.js';
-import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
-import { RefreshTokenEntity } from '#src/identity/auth/refresh-token.entity.js';
-import { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
-import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-import { UserEntity } from '#src/identity/users/user.entity.js';
+} from '#src/publishing/index.js';
+import {
+  ApiClientEntity,
+  RefreshTokenEntity,
+  SigningKeyEntity,
+  OrganizationEntity,
+  UserEntity,
+} from '#src/identity/index.js';
 
 /**
  * Every TypeORM entity of the application, listed by the composition root and handed to the

@@ -1,4 +1,4 @@
-import { IntInRange } from '#src/platform/config/config.js';
+import { IntInRange } from '#src/platform/config/index.js';
 
 /** The audit trail's settings: how often it is chained and checkpointed. */
 export class AuditConfig {

@@ -1,5 +1,5 @@
 import { Matches } from 'class-validator';
-import { IntInRange } from '#src/platform/config/config.js';
+import { IntInRange } from '#src/platform/config/index.js';
 
 /** The feeds' settings: the RPZ zone's records and SOA. */
 export class FeedsConfig {

@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MinLength } from 'class-validator';
-import { emptyToUndefined, IntInRange } from '#src/platform/config/config.js';
+import { emptyToUndefined, IntInRange } from '#src/platform/config/index.js';
 
 /** Identity's settings: access tokens, the first administrator, the login rate limit. */
 export class IdentityConfig {

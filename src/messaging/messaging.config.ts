@@ -1,7 +1,12 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
-import { emptyToUndefined, IntInRange, IsCidrList, toBool } from '#src/platform/config/config.js';
-import type { PlatformConfig } from '#src/platform/config/platform.config.js';
+import {
+  emptyToUndefined,
+  IntInRange,
+  IsCidrList,
+  toBool,
+  type PlatformConfig,
+} from '#src/platform/config/index.js';
 
 /** Messaging's settings: the webhook workers, deliveries and the URLs they may reach. */
 export class MessagingConfig {

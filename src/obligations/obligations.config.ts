@@ -1,4 +1,4 @@
-import { IntInRange } from '#src/platform/config/config.js';
+import { IntInRange } from '#src/platform/config/index.js';
 
 /** The obligations' settings: the deadline scheduler's reminders and escalations. */
 export class ObligationsConfig {

@@ -1,4 +1,4 @@
-import { IntInRange } from '#src/platform/config/config.js';
+import { IntInRange } from '#src/platform/config/index.js';
 
 /** Publishing's settings: bulk imports, large item bodies, the expiry job. */
 export class PublishingConfig {

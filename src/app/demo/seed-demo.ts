@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
-import { BOOTSTRAP_LOCK } from '#src/identity/auth/bootstrap.service.js';
-import { hashSecret } from '#src/identity/auth/passwords.js';
-import { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
-import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
-import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-import { UserEntity } from '#src/identity/users/user.entity.js';
-import { SystemClock, type Clock } from '#src/platform/clock/clock.js';
+import {
+  ApiClientEntity,
+  BOOTSTRAP_LOCK,
+  hashSecret,
+  notifyPrincipalChanged,
+  type OrganizationKind,
+  type Role,
+  OrganizationEntity,
+  UserEntity,
+} from '#src/identity/index.js';
+import { SystemClock, type Clock } from '#src/platform/clock/index.js';
 
 export interface DemoAccount {
   organization: string;

@@ -7,11 +7,10 @@ import {
   CheckpointPage,
   CheckpointResponse,
 } from '#src/audit/checkpoints/dto/audit-checkpoints.dto.js';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { Public } from '#src/platform/http/access.js';
-import { ROLES } from '#src/identity/auth/roles.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles, ROLES } from '#src/identity/index.js';
+import { Public } from '#src/platform/http/index.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Audit')
 @Controller('audit')

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { notFound } from '#src/platform/problem/problems.js';
+import { notFound } from '#src/platform/problem/index.js';
 import type {
   AuditPublicKeysResponse,
   CheckpointPage,
@@ -8,8 +8,13 @@ import type {
 import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
 import { encodeCheckpointHeader } from '#src/audit/trail/chain.js';
 import { CheckpointSigner, type StoredCheckpoint } from '#src/audit/trail/checkpoint-signer.js';
-import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
-import { DEFAULT_PAGE_SIZE, pageOf, type PageQuery } from '#src/platform/pagination/cursor.js';
+import {
+  CursorCodec,
+  cursorPart,
+  DEFAULT_PAGE_SIZE,
+  pageOf,
+  type PageQuery,
+} from '#src/platform/pagination/index.js';
 
 /** The cursor of a checkpoint page: `["<id>"]`, the last row's id (newest first, by id). */
 export const CHECKPOINT_CURSOR = new CursorCodec<{ id: string }>({ id: cursorPart.bigintId });

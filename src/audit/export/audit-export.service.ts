@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { notFound } from '#src/platform/problem/problems.js';
+import { notFound, validationProblem } from '#src/platform/problem/index.js';
 import { DataSource } from 'typeorm';
 import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
@@ -25,9 +25,8 @@ import {
   type ExportManifest,
 } from '#src/audit/export/export-format.js';
 import { ExportFiles } from '#src/audit/export/export-writer.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { actorType, type Principal } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /** An export ready to send: its file name and the ZIP, streamed from temporary files. */
 export interface AuditExportFile {

@@ -36,7 +36,7 @@ import {
   UNLISTED_FILES,
   type ExportManifest,
 } from '#src/audit/export/export-format.js';
-import { csvCellText } from '#src/platform/csv/csv.js';
+import { csvCellText } from '#src/platform/csv/index.js';
 
 /**
  * The offline verifier of audit exports (docs/audit.md#verifying-an-export): no database, no

@@ -2,8 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditSearchService } from '#src/audit/search/audit-search.service.js';
 import { AuditEventPage, AuditSearchQuery } from '#src/audit/search/dto/audit-search.dto.js';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles } from '#src/identity/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Audit')
 @Controller('audit')

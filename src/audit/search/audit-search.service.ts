@@ -10,9 +10,13 @@ import {
   type AuditKeyset,
 } from '#src/audit/search/audit-search.repository.js';
 import type { AuditEventRow } from '#src/audit/trail/event-columns.js';
-import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
-import { DEFAULT_PAGE_SIZE, pageOf } from '#src/platform/pagination/cursor.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import {
+  CursorCodec,
+  cursorPart,
+  DEFAULT_PAGE_SIZE,
+  pageOf,
+} from '#src/platform/pagination/index.js';
+import { validationProblem } from '#src/platform/problem/index.js';
 
 /** `["<at, microseconds>","<id>"]`: the keyset of the search's order, (at DESC, id DESC). */
 export const AUDIT_CURSOR = new CursorCodec<AuditKeyset>({

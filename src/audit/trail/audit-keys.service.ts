@@ -4,8 +4,8 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/trail/audit.service.js';
 import { auditKeyId, signDocument } from '#src/audit/trail/chain.js';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
-import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 
 /** Arbitrary constant key of the advisory lock under which the first audit key is made. */
 const AUDIT_KEY_LOCK = 7_340_213_007;

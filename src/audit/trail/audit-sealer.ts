@@ -9,9 +9,9 @@ import {
 import { DataSource } from 'typeorm';
 import { chainHash } from '#src/audit/trail/chain.js';
 import { EVENT_COLUMNS } from '#src/audit/trail/event-columns.js';
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import { AuditConfig } from '#src/audit/audit.config.js';
-import { monotonicMs } from '#src/platform/clock/clock.js';
+import { monotonicMs } from '#src/platform/clock/index.js';
 
 /** Pending events chained per transaction: SHA-256 only here (the digests came with them). */
 const BATCH = 5000;

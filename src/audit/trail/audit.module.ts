@@ -3,7 +3,7 @@ import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import { AuditService } from '#src/audit/trail/audit.service.js';
 import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 
 /**
  * The audit trail's writer (also as its port, `AuditLog`), its sealer, keys and checkpoints:

@@ -9,11 +9,11 @@ import {
 } from 'typeorm';
 import { eventDigest, type AuditEventFields } from '#src/audit/trail/chain.js';
 import { EVENT_COLUMNS, eventColumns } from '#src/audit/trail/event-columns.js';
-import { actorType } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/audit-log.js';
-import type { Queryable } from '#src/platform/database/queryable.js';
-import { currentRequestContext } from '#src/platform/http/request-context.js';
+import { actorType } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/index.js';
+import type { Queryable } from '#src/platform/database/index.js';
+import { currentRequestContext } from '#src/platform/http/index.js';
 
 /** An event waiting for its transaction's commit; `at` is given when it is written. */
 type PendingEvent = Omit<AuditEventFields, 'at'>;

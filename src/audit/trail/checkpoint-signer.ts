@@ -14,8 +14,8 @@ import {
   signCheckpoint,
   type SignedCheckpoint,
 } from '#src/audit/trail/chain.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import { AuditConfig } from '#src/audit/audit.config.js';
 
 export type CheckpointReason = 'interval' | 'export' | 'verify';

@@ -5,8 +5,8 @@ import {
   AuditVerification,
   AuditVerifyQuery,
 } from '#src/audit/verification/dto/audit-verify.dto.js';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles } from '#src/identity/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Audit')
 @Controller('audit')

@@ -16,7 +16,7 @@ import type {
   AuditVerification,
   AuditVerifyQuery,
 } from '#src/audit/verification/dto/audit-verify.dto.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { validationProblem } from '#src/platform/problem/index.js';
 
 /** Events read per query while walking; the next batch is read while one is walked. */
 const BATCH = 5000;

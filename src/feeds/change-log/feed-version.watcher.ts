@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { dedicatedClient } from '#src/platform/database/data-source.js';
+import { dedicatedClient } from '#src/platform/database/index.js';
 import { FEED_VERSION_CHANNEL, readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 
 const POLL_MS = 1000;

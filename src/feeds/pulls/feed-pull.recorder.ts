@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/audit-log.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock, monotonicMs } from '#src/platform/clock/clock.js';
+import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/index.js';
+import { actorType, type Principal } from '#src/identity/index.js';
+import { Clock, monotonicMs } from '#src/platform/clock/index.js';
 import type { PullFormat } from '#src/feeds/feed-vocabulary.js';
-import { currentRequestContext, type RequestContext } from '#src/platform/http/request-context.js';
+import { currentRequestContext, type RequestContext } from '#src/platform/http/index.js';
 
 export interface FeedPull {
   principal: Principal;

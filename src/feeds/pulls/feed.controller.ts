@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, HttpStatus, Param, Query, Res } from '@nestjs/common';
-import { notFound } from '#src/platform/problem/problems.js';
+import { notFound } from '#src/platform/problem/index.js';
 import {
   ApiHeader,
   ApiOkResponse,
@@ -10,9 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
 import {
   ChangesQuery,
   ChangesResponse,
@@ -22,7 +20,7 @@ import { FeedService } from '#src/feeds/pulls/feed.service.js';
 import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
 import { snapshotResponseContent } from '#src/feeds/snapshots/formats/snapshot-formats.js';
 import { parseTypes, SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Feeds')
 @Controller('feed')

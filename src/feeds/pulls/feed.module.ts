@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '#src/identity/auth/auth.module.js';
+import { AuthModule } from '#src/identity/index.js';
 import { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';

@@ -5,10 +5,9 @@ import { createGzip } from 'node:zlib';
 import { Injectable } from '@nestjs/common';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { dedicatedClient } from '#src/platform/database/data-source.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { rateLimited } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { dedicatedClient } from '#src/platform/database/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { rateLimited, validationProblem } from '#src/platform/problem/index.js';
 import { FeedsConfig } from '#src/feeds/feeds.config.js';
 import { readFeedVersionOn } from '#src/feeds/change-log/feed-version.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
@@ -17,7 +16,7 @@ import type { RpzSettings } from '#src/feeds/snapshots/rpz.js';
 import { SNAPSHOT_FORMAT_DESCRIPTIONS } from '#src/feeds/snapshots/formats/snapshot-formats.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /** Snapshots streaming at once from one instance (each holds a database connection). */
 const MAX_CONCURRENT = 8;

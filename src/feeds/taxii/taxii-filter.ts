@@ -1,5 +1,4 @@
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { badRequest } from '#src/platform/problem/problems.js';
+import { ProblemException, badRequest } from '#src/platform/problem/index.js';
 
 /** Page sizes (TAXII 2.1 §3 pagination: `limit`, then `next` while `more`). */
 export const DEFAULT_LIMIT = 1000;

@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ProblemException } from '#src/platform/problem/problem.js';
-import type { ErrorDialect } from '#src/platform/problem/problem.filter.js';
+import type { ProblemException, ErrorDialect } from '#src/platform/problem/index.js';
 
 /** TAXII 2.1 media types: TAXII resources, and the STIX 2.1 content they carry. */
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';

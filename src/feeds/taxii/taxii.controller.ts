@@ -20,10 +20,8 @@ import {
 } from '@nestjs/swagger';
 import type { ContentObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RolesOrBasic } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { httpProblem } from '#src/platform/problem/problems.js';
+import { RolesOrBasic, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { httpProblem } from '#src/platform/problem/index.js';
 import type { RawQuery } from '#src/feeds/taxii/taxii-filter.js';
 import { acceptsTaxii, TAXII_MEDIA_TYPE } from '#src/feeds/taxii/taxii-media.js';
 import { TaxiiService, type TaxiiAnswer } from '#src/feeds/taxii/taxii.service.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { httpProblem } from '#src/platform/problem/problems.js';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
+import type { Principal } from '#src/identity/index.js';
+import { httpProblem } from '#src/platform/problem/index.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 import { fixedObjects, type DepartmentIdentity } from '#src/feeds/snapshots/stix.js';

@@ -8,16 +8,15 @@ import {
   type ApiClientWithSecretResponse,
   type CreateApiClientRequest,
 } from '#src/identity/api-clients/dto/api-client.dto.js';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { httpProblem } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import { httpProblem, validationProblem } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /** 32 random bytes: the secret is only ever compared through its argon2id hash. */
 function newSecret(): string {

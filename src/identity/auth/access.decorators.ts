@@ -1,8 +1,8 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { Role } from '#src/identity/auth/roles.js';
-import { ACCESS_METADATA, type PublicAccess } from '#src/platform/http/access.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ACCESS_METADATA, type PublicAccess } from '#src/platform/http/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 /** What a route allows: anybody (@Public, platform/http), or callers holding one of the roles. */
 export type AccessRule = PublicAccess | { roles: Role[]; basic?: true };

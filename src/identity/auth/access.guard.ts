@@ -3,14 +3,13 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import type { AccessRule } from '#src/identity/auth/access.decorators.js';
-import { ACCESS_METADATA } from '#src/platform/http/access.js';
+import { ACCESS_METADATA } from '#src/platform/http/index.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { FailedAttempts } from '#src/identity/auth/failed-attempts.js';
 import { bearerToken } from '#src/identity/auth/jwt.strategy.js';
 import { PrincipalService, TokenRefused } from '#src/identity/auth/principal.service.js';
 import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { unauthorized, forbidden } from '#src/platform/problem/problems.js';
+import { ProblemException, unauthorized, forbidden } from '#src/platform/problem/index.js';
 
 /** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
 function detailFor(info: unknown): string {

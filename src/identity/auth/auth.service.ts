@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { unauthorized } from '#src/platform/problem/problems.js';
+import { unauthorized } from '#src/platform/problem/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import { parseBasic } from '#src/identity/auth/basic-auth.js';
 import type {
   ClientCredentialsRequest,
@@ -24,7 +24,7 @@ import type { OrganizationEntity } from '#src/identity/organizations/organizatio
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
 import type { UserEntity } from '#src/identity/users/user.entity.js';
 import { UsersRepository } from '#src/identity/users/users.repository.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /** Progressive lockout: from the 5th consecutive failure, 1 min, doubling, at most 1 h. */
 export const LOCKOUT = { lockAfter: 5, baseLockMs: 60_000, maxLockMs: 3_600_000 } as const;

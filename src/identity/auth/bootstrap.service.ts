@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { IdentityConfig } from '#src/identity/identity.config.js';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { rateLimited } from '#src/platform/problem/problems.js';
+import { rateLimited } from '#src/platform/problem/index.js';
 import { IdentityConfig } from '#src/identity/identity.config.js';
-import { monotonicMs } from '#src/platform/clock/clock.js';
+import { monotonicMs } from '#src/platform/clock/index.js';
 
 const WINDOW_MS = 60_000;
 const MAX_ADDRESSES = 10_000;

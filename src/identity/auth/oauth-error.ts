@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { ErrorDialect } from '#src/platform/problem/problem.filter.js';
+import type { ErrorDialect } from '#src/platform/problem/index.js';
 
 /** Error codes of RFC 6749 §5.2 used by the token endpoint. */
 export type OAuthErrorCode =

@@ -10,9 +10,9 @@ import {
 import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
-import { dedicatedClient } from '#src/platform/database/data-source.js';
-import { monotonicMs } from '#src/platform/clock/clock.js';
-import { CallerCacheStats } from '#src/platform/metrics/caller-cache-stats.js';
+import { dedicatedClient } from '#src/platform/database/index.js';
+import { monotonicMs } from '#src/platform/clock/index.js';
+import { CallerCacheStats } from '#src/platform/metrics/index.js';
 
 /** The channel on which every change to a caller's state is announced, at commit. */
 export const PRINCIPAL_CHANGED = 'principal_changed';

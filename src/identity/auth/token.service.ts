@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
 import { IdentityConfig } from '#src/identity/identity.config.js';
 import { KeysService, SIGNING_ALG } from '#src/identity/keys/keys.service.js';
-import { tokenTimeSeconds } from '#src/platform/clock/clock.js';
+import { tokenTimeSeconds } from '#src/platform/clock/index.js';
 
 /** Claims of our access tokens (RFC 9068 profile, plus organization and roles). */
 export interface AccessTokenClaims {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { IdentityConfig } from '#src/identity/identity.config.js';
-import { tokenTimeSeconds } from '#src/platform/clock/clock.js';
+import { tokenTimeSeconds } from '#src/platform/clock/index.js';
 import { KeysService } from '#src/identity/keys/keys.service.js';
 
 const MAX_ENTRIES = 10_000;

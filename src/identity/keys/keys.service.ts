@@ -1,4 +1,4 @@
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,11 +15,11 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { IdentityConfig } from '#src/identity/identity.config.js';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
-import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 import { KeysRepository } from '#src/identity/keys/keys.repository.js';
 import type { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
-import { Clock, monotonicMs } from '#src/platform/clock/clock.js';
+import { Clock, monotonicMs } from '#src/platform/clock/index.js';
 
 export const SIGNING_ALG = 'ES256';
 

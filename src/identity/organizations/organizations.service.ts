@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
 import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { conflict, staleVersion } from '#src/platform/problem/problems.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import { conflict, staleVersion } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
-import { sqlState } from '#src/platform/database/database-errors.js';
+import { sqlState } from '#src/platform/database/index.js';
 import {
   toOrganizationResponse,
   type CreateOrganizationRequest,

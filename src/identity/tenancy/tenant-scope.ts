@@ -1,5 +1,5 @@
 import type { Principal } from '#src/identity/auth/principal.js';
-import { notFound } from '#src/platform/problem/problems.js';
+import { notFound } from '#src/platform/problem/index.js';
 
 /**
  * Which organizations' records a caller may see: an ISP (its operators and clients) only its

@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { USER_ROLES_BY_KIND, type Role } from '#src/identity/auth/roles.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { conflict, staleVersion } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import { conflict, staleVersion, validationProblem } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '#src/platform/clock/clock.js';
-import type { Queryable } from '#src/platform/database/queryable.js';
+import { Clock } from '#src/platform/clock/index.js';
+import type { Queryable } from '#src/platform/database/index.js';
 
 /** The events organizations can subscribe to (webhooks). */
 export const EVENT_TYPES = [

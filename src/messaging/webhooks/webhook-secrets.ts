@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
-import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 import type { SubscriptionRow } from '#src/messaging/webhooks/webhooks.repository.js';
 
 /**

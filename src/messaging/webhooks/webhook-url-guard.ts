@@ -2,8 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 import { MessagingConfig } from '#src/messaging/messaging.config.js';
-import { parseCidrList } from '#src/platform/config/config.js';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
+import { parseCidrList, PlatformConfig } from '#src/platform/config/index.js';
 
 /** One address a host name resolves to. */
 export interface ResolvedAddress {

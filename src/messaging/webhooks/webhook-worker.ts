@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -10,10 +10,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 import { MessagingConfig } from '#src/messaging/messaging.config.js';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
 import { postPinned, type PostOutcome } from '#src/messaging/webhooks/webhook-http.js';
 import { WebhookSecrets } from '#src/messaging/webhooks/webhook-secrets.js';
 import { signatureHeaders } from '#src/messaging/webhooks/webhook-signature.js';

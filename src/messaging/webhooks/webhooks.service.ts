@@ -1,18 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import type { Role } from '#src/identity/auth/roles.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import type { Principal, Role } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
 import {
+  ProblemException,
   notFound,
   staleVersion,
   invalidState,
   unprocessable,
-} from '#src/platform/problem/problems.js';
+} from '#src/platform/problem/index.js';
 import { MessagingConfig } from '#src/messaging/messaging.config.js';
 import {
   toDeliveryDetail,

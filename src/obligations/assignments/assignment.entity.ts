@@ -10,8 +10,8 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
-import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-import { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import { OrganizationEntity } from '#src/identity/index.js';
+import { BlockingRequestEntity } from '#src/publishing/index.js';
 
 export const ASSIGNMENT_STATUSES = [
   'pending',

@@ -27,10 +27,8 @@ import {
   ConfirmationResponse,
   CreateConfirmation,
 } from '#src/obligations/assignments/dto/assignment.dto.js';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;
 

@@ -8,9 +8,8 @@ import { ReceiptsController } from '#src/obligations/assignments/receipts.contro
 import { ReceiptsRepository } from '#src/obligations/assignments/receipts.repository.js';
 import { ReceiptsService } from '#src/obligations/assignments/receipts.service.js';
 import { RequestAssignmentsService } from '#src/obligations/assignments/request-assignments.service.js';
-import { BlockingRequestsModule } from '#src/publishing/blocking-requests/blocking-requests.module.js';
-import { FeedModule } from '#src/feeds/pulls/feed.module.js';
-import { RequestAssignments } from '#src/publishing/blocking-requests/request-assignments.js';
+import { BlockingRequestsModule, RequestAssignments } from '#src/publishing/index.js';
+import { FeedModule } from '#src/feeds/index.js';
 
 /**
  * The ISP side of assignments: acknowledgements, confirmations and feed receipts. Global so that

@@ -1,15 +1,14 @@
-import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query.js';
+import { keysetOrderSql, keysetSql, type Keyset } from '#src/platform/pagination/index.js';
 import { OPEN_STATUSES_SQL, overdueSql } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { PublishedTo } from '#src/feeds/change-log/feed-writer.js';
+import type { PublishedTo } from '#src/feeds/index.js';
 import type {
   ConfirmationStatus,
   ItemOutcome,
 } from '#src/obligations/assignments/confirmation-values.js';
 import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import type { TenantScope } from '#src/identity/index.js';
 
 /** An assignment with the request fields its answers show. */
 export interface AssignmentRow {

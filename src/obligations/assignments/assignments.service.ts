@@ -18,13 +18,16 @@ import type {
   ConfirmationResponse,
   CreateConfirmation,
 } from '#src/obligations/assignments/dto/assignment.dto.js';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { type InvalidParam } from '#src/platform/problem/problem.js';
-import { notFound, invalidState, unprocessable } from '#src/platform/problem/problems.js';
-import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { type Principal, tenantScope } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  type InvalidParam,
+  notFound,
+  invalidState,
+  unprocessable,
+} from '#src/platform/problem/index.js';
 
 const MAX_REPORTED = 100;
 

@@ -1,4 +1,4 @@
-import { PULL_FORMATS, type PullFormat } from '#src/feeds/feed-vocabulary.js';
+import { PULL_FORMATS, type PullFormat } from '#src/feeds/index.js';
 
 /** What an ISP may state about an assignment (confirmations table). */
 export const CONFIRMATION_STATUSES = ['applied', 'partially_applied', 'rejected'] as const;

@@ -10,13 +10,12 @@ import type {
   ItemOutcome,
   Mechanism,
 } from '#src/obligations/assignments/confirmation-values.js';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { OutboxService } from '#src/messaging/outbox/outbox.service.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import { PublishedRequests } from '#src/publishing/blocking-requests/published-requests.service.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { notFound } from '#src/platform/problem/problems.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { OutboxService } from '#src/messaging/index.js';
+import { actorType, type Principal } from '#src/identity/index.js';
+import { type BlockingRequestEntity, PublishedRequests } from '#src/publishing/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { notFound } from '#src/platform/problem/index.js';
 
 export interface ConfirmationInput {
   status: ConfirmationStatus;

@@ -1,11 +1,10 @@
-import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query.js';
+import { keysetOrderSql, keysetSql, type Keyset } from '#src/platform/pagination/index.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { HashCheck, Mechanism } from '#src/obligations/assignments/confirmation-values.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import type { Queryable } from '#src/platform/database/queryable.js';
-import { readFeedVersion } from '#src/feeds/change-log/feed-version.js';
+import type { TenantScope } from '#src/identity/index.js';
+import type { Queryable } from '#src/platform/database/index.js';
+import { readFeedVersion } from '#src/feeds/index.js';
 
 export interface ReceiptRow {
   id: string;

@@ -16,12 +16,11 @@ import type {
   FeedReceiptResponse,
   SkippedAssignment,
 } from '#src/obligations/assignments/dto/receipt.dto.js';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { actorType, type Principal, tenantScope } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import { FeedPullRecorder } from '#src/feeds/index.js';
 
 function toReceiptResponse(r: ReceiptRow): FeedReceiptResponse {
   return {

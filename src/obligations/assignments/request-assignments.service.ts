@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { PublishedTo } from '#src/feeds/change-log/feed-writer.js';
+import type { PublishedTo } from '#src/feeds/index.js';
 import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
 import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
 import { secondsBetween } from '#src/obligations/assignments/confirmation-values.js';
 import type { AssignmentSummary } from '#src/obligations/assignments/dto/assignment-state.dto.js';
-import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import { RequestAssignments } from '#src/publishing/blocking-requests/request-assignments.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { type BlockingRequestEntity, RequestAssignments } from '#src/publishing/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /**
  * Publishing's port to the assignments (bound by AssignmentsModule): they are opened when a

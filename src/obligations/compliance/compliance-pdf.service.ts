@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { CheckpointSigner } from '#src/audit/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 import {
   renderCompliancePdf,
   type CompliancePdfData,
@@ -18,7 +18,7 @@ import {
   toIspCompliance,
 } from '#src/obligations/compliance/compliance.service.js';
 import type { CompliancePdfQuery } from '#src/obligations/compliance/dto/compliance.dto.js';
-import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
+import { DepartmentIdentityService } from '#src/feeds/index.js';
 
 export interface CompliancePdfFile {
   filename: string;

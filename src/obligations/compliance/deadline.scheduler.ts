@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import {
   Injectable,
   Logger,
@@ -6,9 +6,9 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { OutboxService } from '#src/messaging/outbox/outbox.service.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { OutboxService } from '#src/messaging/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 import {
   AssignmentsRepository,
   type ClaimedAssignment,

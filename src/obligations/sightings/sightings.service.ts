@@ -1,21 +1,22 @@
-import { toCsv } from '#src/platform/csv/csv.js';
+import { toCsv } from '#src/platform/csv/index.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { type InvalidParam } from '#src/platform/problem/problem.js';
-import { unprocessable } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { actorType, type Principal, tenantScope } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  type InvalidParam,
+  unprocessable,
+  validationProblem,
+} from '#src/platform/problem/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,
   refusalReason,
   type IndicatorType,
-} from '#src/publishing/indicators/canonical.js';
+} from '#src/publishing/index.js';
 import { canonicalNetwork } from '#src/obligations/sightings/network.js';
 import {
   MAX_SUMMARY_ROWS,

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { Queryable } from '#src/platform/database/queryable.js';
-import type { RequestContext } from '#src/platform/http/request-context.js';
+import type { Queryable } from '#src/platform/database/index.js';
+import type { RequestContext } from '#src/platform/http/index.js';
 
 /**
  * Who did something, as the audit trail records it: what every context's principal has

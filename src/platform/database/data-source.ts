@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataSource, type MixedList } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
-import type { PlatformConfig } from '#src/platform/config/platform.config.js';
+import type { PlatformConfig } from '#src/platform/config/index.js';
 
 /**
  * `migrations/` at the top of the repository: the same relative path from `src/platform/database/`

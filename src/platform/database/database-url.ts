@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { PlatformConfig } from '#src/platform/config/platform.config.js';
+import type { PlatformConfig } from '#src/platform/config/index.js';
 import { EmbeddedPostgres } from '#src/platform/database/embedded-postgres.js';
 
 export const EMBEDDED_DATABASE_NAME = 'threat_exchange';

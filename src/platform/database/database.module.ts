@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
 import { dataSourceOptions } from '#src/platform/database/data-source.js';
 import { PinoTypeOrmLogger } from '#src/platform/database/typeorm-logger.js';
 

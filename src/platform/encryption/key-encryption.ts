@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PlatformConfig } from '#src/platform/config/platform.config.js';
+import type { PlatformConfig } from '#src/platform/config/index.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

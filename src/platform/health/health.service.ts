@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ProblemType } from '#src/platform/problem/problem.js';
-import { serviceUnavailable } from '#src/platform/problem/problems.js';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
+import { ProblemType, serviceUnavailable } from '#src/platform/problem/index.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
 
 export interface HealthStatus {
   status: 'ok';

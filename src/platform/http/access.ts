@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiPublic } from '#src/platform/openapi/problem.schema.js';
+import { ApiPublic } from '#src/platform/openapi/index.js';
 
 /**
  * The metadata key of a route's access rule: @Public here, @Roles and the global guard that

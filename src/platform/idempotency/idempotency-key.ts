@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { badRequest } from '#src/platform/problem/problems.js';
+import { ProblemException, badRequest } from '#src/platform/problem/index.js';
 
 /** The request header (draft-ietf-httpapi-idempotency-key-header §2). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';

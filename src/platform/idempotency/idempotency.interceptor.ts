@@ -8,7 +8,7 @@ import { RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/comm
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, of, switchMap, type Observable } from 'rxjs';
-import { streamedBody } from '#src/platform/http/body-parsing.js';
+import { streamedBody } from '#src/platform/http/index.js';
 import { IDEMPOTENCY_KEY_HEADER } from '#src/platform/idempotency/idempotency-key.js';
 import {
   IdempotencyService,

@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import {
   HttpStatus,
   Injectable,
@@ -7,11 +7,15 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Clock } from '#src/platform/clock/clock.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { httpProblem, badRequest, unprocessable } from '#src/platform/problem/problems.js';
-import { PlatformConfig } from '#src/platform/config/platform.config.js';
-import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
+import { Clock } from '#src/platform/clock/index.js';
+import {
+  ProblemException,
+  httpProblem,
+  badRequest,
+  unprocessable,
+} from '#src/platform/problem/index.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 import {
   IdempotencyProblem,
   parseIdempotencyKey,

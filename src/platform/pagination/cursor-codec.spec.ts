@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
 import { KEYSET_CURSOR } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { ProblemException } from '#src/platform/problem/index.js';
 
 const raw = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -1,4 +1,4 @@
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { validationProblem } from '#src/platform/problem/index.js';
 
 /**
  * One part of a keyset as a cursor holds it: written as a string, read back strictly (undefined

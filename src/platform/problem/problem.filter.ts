@@ -14,7 +14,7 @@ import {
   internalProblem,
   serviceUnavailable,
 } from '#src/platform/problem/problems.js';
-import { isDatabaseUnavailable, sqlState } from '#src/platform/database/database-errors.js';
+import { isDatabaseUnavailable, sqlState } from '#src/platform/database/index.js';
 
 interface FastifyLikeError {
   statusCode?: unknown;

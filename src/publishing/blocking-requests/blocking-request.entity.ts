@@ -12,8 +12,8 @@ import {
   VersionColumn,
 } from 'typeorm';
 import { IndicatorEntity } from '#src/publishing/indicators/indicator.entity.js';
-import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-import { RPZ_ACTIONS, type RpzAction } from '#src/feeds/feed-vocabulary.js';
+import { OrganizationEntity } from '#src/identity/index.js';
+import { RPZ_ACTIONS, type RpzAction } from '#src/feeds/index.js';
 
 export const REQUEST_STATUSES = [
   'draft',

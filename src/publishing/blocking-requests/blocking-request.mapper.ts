@@ -8,7 +8,7 @@ import type {
   RequestHistoryEntry,
   RequestItemResponse,
 } from '#src/publishing/blocking-requests/dto/blocking-request.dto.js';
-import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import type { TenantScope } from '#src/identity/index.js';
 
 /**
  * The request as the caller may see it: an ISP learns neither which other ISPs it was addressed

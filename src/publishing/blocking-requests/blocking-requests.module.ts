@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { FeedChangeLogModule } from '#src/feeds/change-log/feed-change-log.module.js';
+import { FeedChangeLogModule } from '#src/feeds/index.js';
 import { BlockingRequestsController } from '#src/publishing/blocking-requests/blocking-requests.controller.js';
 import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
 import { BlockingRequestsService } from '#src/publishing/blocking-requests/blocking-requests.service.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { updateIfVersion } from '#src/platform/database/versioned-update.js';
+import { updateIfVersion } from '#src/platform/database/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   BlockingRequestEntity,
@@ -8,9 +8,8 @@ import {
   type RequestStatus,
   type Severity,
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
-import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
+import type { TenantScope } from '#src/identity/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export interface RequestFilter {

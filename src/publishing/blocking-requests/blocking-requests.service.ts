@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { OutboxService } from '#src/messaging/outbox/outbox.service.js';
-import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import { OutboxService } from '#src/messaging/index.js';
+import { type Principal, tenantScope } from '#src/identity/index.js';
 import type {
   BlockingRequestEntity,
   RequestStatus,
@@ -40,14 +39,18 @@ import {
   type PublicationItem,
 } from '#src/publishing/blocking-requests/publication-rules.js';
 import { RequestAssignments } from '#src/publishing/blocking-requests/request-assignments.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { pageOf, paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { type InvalidParam } from '#src/platform/problem/problem.js';
-import { notFound, conflict, staleVersion, invalidState } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import { sqlState } from '#src/platform/database/database-errors.js';
-import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { pageOf, paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  type InvalidParam,
+  notFound,
+  conflict,
+  staleVersion,
+  invalidState,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { sqlState } from '#src/platform/database/index.js';
+import { FeedWriter } from '#src/feeds/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { ProblemException } from '#src/platform/problem/index.js';
 import {
   checkAddressed,
   checkOverrides,

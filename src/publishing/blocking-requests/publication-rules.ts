@@ -1,8 +1,9 @@
-import { ProblemType, type ProblemException } from '#src/platform/problem/problem.js';
 import {
+  ProblemType,
+  type ProblemException,
   forbidden,
   unprocessable as unprocessableProblem,
-} from '#src/platform/problem/problems.js';
+} from '#src/platform/problem/index.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 import type { ProtectedMatch, ProtectedMatcher } from '#src/publishing/protected-lists/matcher.js';

@@ -1,10 +1,10 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import type { Principal } from '#src/identity/index.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
-import { httpProblem } from '#src/platform/problem/problems.js';
+import { httpProblem } from '#src/platform/problem/index.js';
 
 /**
  * What the ISPs' answers do to a published request, for obligations (publishing owns the

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { PublishedTo } from '#src/feeds/change-log/feed-writer.js';
+import type { PublishedTo } from '#src/feeds/index.js';
 import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 
 /**

@@ -3,8 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import type { Queryable } from '#src/platform/database/queryable.js';
-import { dedicatedClient } from '#src/platform/database/data-source.js';
+import { type Queryable, dedicatedClient } from '#src/platform/database/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 import type { IndicatorAttributes } from '#src/publishing/indicators/indicator-attributes.js';
 

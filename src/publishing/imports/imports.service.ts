@@ -8,12 +8,18 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { httpProblem, badRequest, notFound, rateLimited } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import {
+  ProblemException,
+  ProblemType,
+  httpProblem,
+  badRequest,
+  notFound,
+  rateLimited,
+  validationProblem,
+} from '#src/platform/problem/index.js';
 import { PublishingConfig } from '#src/publishing/publishing.config.js';
 import {
   canonicalize,
@@ -42,7 +48,7 @@ import {
   type ImportFormat,
   type RawRow,
 } from '#src/publishing/imports/row-sources/row.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;

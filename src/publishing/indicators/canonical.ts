@@ -1,7 +1,7 @@
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { parse as parseDomain } from 'tldts';
-import { FEED_TYPES } from '#src/feeds/feed-vocabulary.js';
+import { FEED_TYPES } from '#src/feeds/index.js';
 
 /** Indicator types: the feed types, and hashes (stored but never put into network feeds). */
 export const INDICATOR_TYPES = [...FEED_TYPES, 'md5', 'sha1', 'sha256'] as const;

@@ -8,7 +8,7 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
-import { TLP_LEVELS, type Tlp } from '#src/feeds/feed-vocabulary.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export const INDICATOR_STATUSES = ['active', 'expired', 'revoked'] as const;

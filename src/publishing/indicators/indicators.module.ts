@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { FeedChangeLogModule } from '#src/feeds/change-log/feed-change-log.module.js';
+import { FeedChangeLogModule } from '#src/feeds/index.js';
 import { ExpiryJob } from '#src/publishing/indicators/expiry.job.js';
 import { IndicatorsController } from '#src/publishing/indicators/indicators.controller.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';

@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { updateIfVersion } from '#src/platform/database/versioned-update.js';
+import { updateIfVersion } from '#src/platform/database/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 import type { IndicatorAttributes } from '#src/publishing/indicators/indicator-attributes.js';
 import {
   IndicatorEntity,
   type IndicatorStatus,
 } from '#src/publishing/indicators/indicator.entity.js';
-import type { Tlp } from '#src/feeds/feed-vocabulary.js';
+import type { Tlp } from '#src/feeds/index.js';
 
 export interface IndicatorFilter {
   type?: IndicatorType;

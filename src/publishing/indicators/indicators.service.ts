@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { notFound, conflict, staleVersion, invalidState } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  ProblemException,
+  notFound,
+  conflict,
+  staleVersion,
+  invalidState,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { FeedWriter } from '#src/feeds/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,

@@ -1,13 +1,17 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditLog } from '#src/platform/audit-log/audit-log.js';
-import { fieldChanges } from '#src/platform/audit-log/field-changes.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { notFound, conflict, invalidState, unprocessable } from '#src/platform/problem/problems.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { sqlState } from '#src/platform/database/database-errors.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import {
+  ProblemException,
+  notFound,
+  conflict,
+  invalidState,
+  unprocessable,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { sqlState } from '#src/platform/database/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,

@@ -16,8 +16,8 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { EVENT_TYPES, type EventType } from '#src/messaging/outbox/outbox.service.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { Omittable } from '#src/platform/problem/validation.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { Omittable } from '#src/platform/problem/index.js';
 import {
   DELIVERY_STATUSES,
   type AttemptRow,

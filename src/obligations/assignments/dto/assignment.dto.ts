@@ -26,10 +26,9 @@ import {
   ASSIGNMENT_STATUSES,
   type AssignmentStatus,
 } from '#src/obligations/assignments/assignment.entity.js';
-import { ITEM_OPERATIONS } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/validation.js';
-import { INDICATOR_TYPES } from '#src/publishing/indicators/canonical.js';
+import { ITEM_OPERATIONS, INDICATOR_TYPES } from '#src/publishing/index.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/index.js';
 
 export const MAX_CONFIRMATION_ITEMS = 100000;
 const SHA256_HEX = /^[0-9a-f]{64}$/;

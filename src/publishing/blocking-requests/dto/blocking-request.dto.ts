@@ -1,4 +1,4 @@
-import { Omittable } from '#src/platform/problem/validation.js';
+import { Omittable } from '#src/platform/problem/index.js';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -32,9 +32,9 @@ import {
   type Severity,
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import type { AssignmentSummaryView } from '#src/publishing/blocking-requests/request-assignments.js';
-import { CreatedRangeQuery } from '#src/platform/pagination/cursor.js';
+import { CreatedRangeQuery } from '#src/platform/pagination/index.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
-import { TLP_LEVELS, type Tlp } from '#src/feeds/feed-vocabulary.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
 
 export const MAX_ITEMS_PER_CALL = 100000;
 
