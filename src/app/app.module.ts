@@ -1,23 +1,12 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
-import { AssignmentsModule, ComplianceModule, SightingsModule } from '#src/obligations/index.js';
-import {
-  AuditModule,
-  AuditCheckpointsModule,
-  AuditExportModule,
-  AuditSearchModule,
-  AuditVerifyModule,
-} from '#src/audit/index.js';
-import { OutboxModule, WebhooksModule } from '#src/messaging/index.js';
+import { AuditModule } from '#src/audit/index.js';
 import { ENTITIES } from '#src/app/entities.js';
 import { ClockModule, type Clock } from '#src/platform/clock/index.js';
-import {
-  BlockingRequestsModule,
-  ImportsModule,
-  IndicatorsModule,
-  ProtectedListsModule,
-} from '#src/publishing/index.js';
-import { FeedModule, TaxiiModule } from '#src/feeds/index.js';
-import { AuthModule } from '#src/identity/index.js';
+import { FeedsModule } from '#src/feeds/index.js';
+import { IdentityModule } from '#src/identity/index.js';
+import { MessagingModule } from '#src/messaging/index.js';
+import { ObligationsModule } from '#src/obligations/index.js';
+import { PublishingModule } from '#src/publishing/index.js';
 import type { AppConfig } from '#src/app/config.js';
 import { ConfigModule } from '#src/app/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/platform/database/index.js';
@@ -33,7 +22,10 @@ export interface AppModuleOptions extends Omit<DatabaseModuleOptions, 'config' |
   clock?: Clock;
 }
 
-/** The feature modules of the service. A new feature module is listed here. */
+/**
+ * The service: the platform's modules and one module per bounded context (docs/architecture.md);
+ * a new feature module is listed in its context's module.
+ */
 @Module({})
 export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
@@ -43,26 +35,15 @@ export class AppModule {
         ConfigModule.forRoot(options.config),
         ClockModule.forRoot(options.clock),
         DatabaseModule.forRoot({ ...options, config: options.config.platform, entities: ENTITIES }),
-        AuditModule,
-        OutboxModule,
-        AuthModule,
         IdempotencyModule,
-        ProtectedListsModule,
-        IndicatorsModule,
-        BlockingRequestsModule,
-        AssignmentsModule,
-        ImportsModule,
-        FeedModule,
-        TaxiiModule,
-        ComplianceModule,
-        SightingsModule,
         HealthModule,
         MetricsModule,
-        WebhooksModule,
-        AuditSearchModule,
-        AuditVerifyModule,
-        AuditCheckpointsModule,
-        AuditExportModule,
+        IdentityModule,
+        AuditModule,
+        MessagingModule,
+        FeedsModule,
+        PublishingModule,
+        ObligationsModule,
         ...(options.extraImports ?? []),
       ],
     };

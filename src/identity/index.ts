@@ -20,6 +20,7 @@ export { ROLES } from '#src/identity/auth/roles.js';
 export type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
 export { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
 export { IdentityConfig } from '#src/identity/identity.config.js';
+export { IdentityModule } from '#src/identity/identity.module.js';
 export { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
 export { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 export { tenantScope } from '#src/identity/tenancy/tenant-scope.js';

@@ -4,6 +4,5 @@
  * eslint/context-entries.js; checked by boundaries/context-imports.
  */
 export { MessagingConfig, messagingConfigProblems } from '#src/messaging/messaging.config.js';
-export { OutboxModule } from '#src/messaging/outbox/outbox.module.js';
+export { MessagingModule } from '#src/messaging/messaging.module.js';
 export { OutboxService } from '#src/messaging/outbox/outbox.service.js';
-export { WebhooksModule } from '#src/messaging/webhooks/webhooks.module.js';

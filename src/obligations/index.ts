@@ -4,7 +4,5 @@
  * eslint/context-entries.js; checked by boundaries/context-imports.
  */
 export { AssignmentEntity } from '#src/obligations/assignments/assignment.entity.js';
-export { AssignmentsModule } from '#src/obligations/assignments/assignments.module.js';
-export { ComplianceModule } from '#src/obligations/compliance/compliance.module.js';
 export { ObligationsConfig } from '#src/obligations/obligations.config.js';
-export { SightingsModule } from '#src/obligations/sightings/sightings.module.js';
+export { ObligationsModule } from '#src/obligations/obligations.module.js';

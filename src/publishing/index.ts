@@ -14,7 +14,6 @@ export { BlockingRequestsService } from '#src/publishing/blocking-requests/block
 export { PublishedRequests } from '#src/publishing/blocking-requests/published-requests.service.js';
 export { RequestAssignments } from '#src/publishing/blocking-requests/request-assignments.js';
 export { ImportJobEntity } from '#src/publishing/imports/import-job.entity.js';
-export { ImportsModule } from '#src/publishing/imports/imports.module.js';
 export {
   INDICATOR_TYPES,
   canonicalCidr,
@@ -27,11 +26,10 @@ export {
 export type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 export { TAG_PATTERN } from '#src/publishing/indicators/indicator-attributes.js';
 export { IndicatorEntity } from '#src/publishing/indicators/indicator.entity.js';
-export { IndicatorsModule } from '#src/publishing/indicators/indicators.module.js';
 export { IndicatorsService } from '#src/publishing/indicators/indicators.service.js';
 export {
   ProtectedEntryEntity,
   ProtectedListEntity,
 } from '#src/publishing/protected-lists/protected-list.entity.js';
-export { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
 export { PublishingConfig } from '#src/publishing/publishing.config.js';
+export { PublishingModule } from '#src/publishing/publishing.module.js';

@@ -6,7 +6,7 @@ import { CheckpointHeader } from '#src/audit/checkpoints/checkpoint-header.js';
 /**
  * The public side of the signed checkpoints: the `X-Audit-Checkpoint` header of feed responses,
  * the audit public keys, the stored checkpoints. Making them is CheckpointSigner's (global
- * AuditModule).
+ * AuditTrailModule).
  */
 @Module({
   controllers: [AuditCheckpointsController],

@@ -3,7 +3,7 @@ import { AuditExportController } from '#src/audit/export/audit-export.controller
 import { AuditExportRepository } from '#src/audit/export/audit-export.repository.js';
 import { AuditExportService } from '#src/audit/export/audit-export.service.js';
 
-/** Verifiable exports of the audit trail; the keys, checkpoints and writer come from AuditModule. */
+/** Verifiable exports of the audit trail; the keys, checkpoints and writer come from AuditTrailModule. */
 @Module({
   controllers: [AuditExportController],
   providers: [AuditExportRepository, AuditExportService],

@@ -3,7 +3,7 @@ import { AuditSearchController } from '#src/audit/search/audit-search.controller
 import { AuditSearchRepository } from '#src/audit/search/audit-search.repository.js';
 import { AuditSearchService } from '#src/audit/search/audit-search.service.js';
 
-/** The auditor's read side of audit_events; the writer stays in the global AuditModule. */
+/** The auditor's read side of audit_events; the writer stays in the global AuditTrailModule. */
 @Module({
   controllers: [AuditSearchController],
   providers: [AuditSearchRepository, AuditSearchService],

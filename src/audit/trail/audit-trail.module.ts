@@ -20,4 +20,4 @@ import { AuditLog } from '#src/platform/audit-log/index.js';
   ],
   exports: [AuditService, AuditLog, AuditSealer, AuditKeysService, CheckpointSigner],
 })
-export class AuditModule {}
+export class AuditTrailModule {}

@@ -5,7 +5,7 @@ import { AuditVerifyService } from '#src/audit/verification/audit-verify.service
 
 /**
  * The online check of the stored chain (`GET /audit/verify`); the offline check of an export is
- * src/audit/offline-verifier. Reads only: the keys and the sealer come from AuditModule.
+ * src/audit/offline-verifier. Reads only: the keys and the sealer come from AuditTrailModule.
  */
 @Module({
   controllers: [AuditVerifyController],

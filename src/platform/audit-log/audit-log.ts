@@ -33,7 +33,7 @@ export interface AuditEventInput {
 
 /**
  * The audit trail as the other contexts see it (the port; the DI token): the audit context's
- * writer implements it and provides it globally (`AuditModule`), so that a context records
+ * writer implements it and provides it globally (`AuditTrailModule`), so that a context records
  * events without importing the audit context, which sits above identity.
  */
 export abstract class AuditLog {
