@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DataSource, EntityManager } from 'typeorm';
+import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
+import { DeadlinesRepository } from '#src/obligations/compliance/deadlines.repository.js';
+import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
+import { repositoryDataSource, rolledBack, Rows } from '#test/support/repository-db.js';
+
+/**
+ * Assignments (made at publication, one per ISP), confirmations and feed receipts, and the
+ * deadline scheduler's claims.
+ */
+describe('assignments, confirmations and deadlines', () => {
+  let ds: DataSource;
+  let rows: Rows;
+  let assignments: AssignmentsRepository;
+  let requests: BlockingRequestsRepository;
+  const deadlines = new DeadlinesRepository();
+  const writer = new FeedWriter();
+  let department: { id: string };
+  let creator: { id: string };
+
+  beforeAll(async () => {
+    ds = await repositoryDataSource();
+    rows = new Rows(ds);
+    assignments = new AssignmentsRepository(ds);
+    requests = new BlockingRequestsRepository(ds);
+    department = await rows.organization('department');
+    creator = await rows.user(department.id);
+  });
+  afterAll(async () => {
+    await ds.destroy();
+  });
+
+  /** Publishes to the ISPs as the service does: feed changes, then one assignment each. */
+  async function publishWithAssignments(requestId: string, isps: string[]) {
+    return ds.transaction(async (m) => {
+      const written = await writer.publish(m, requestId, isps);
+      await requests.insertAssignments(
+        m,
+        requestId,
+        isps,
+        new Date('2031-01-01Z'),
+        written.fromVersion,
+      );
+      return written;
+    });
+  }
+
+  it('each assignment records the last version written to its own ISP’s feed', async () => {
+    const [ispA, ispB] = [await rows.organization(), await rows.organization()];
+    const [x, y] = [await rows.indicator(), await rows.indicator()];
+    // ispB already carries y: the publication adds only x to its feed.
+    const earlier = await rows.request(department, creator.id, { items: [{ indicatorId: y.id }] });
+    await publishWithAssignments(earlier.id, [ispB.id]);
+    const request = await rows.request(department, creator.id, {
+      items: [{ indicatorId: x.id }, { indicatorId: y.id }],
+    });
+    const written = await publishWithAssignments(request.id, [ispA.id, ispB.id]);
+
+    const lastChange = async (isp: string, requestId: string) => {
+      const [row] = await ds.query<{ v: string | null }[]>(
+        `SELECT max(version) AS v FROM feed_changes WHERE organization_id = $1 AND request_id = $2`,
+        [isp, requestId],
+      );
+      return Number(row.v);
+    };
+    const feedVersionOf = async (requestId: string, isp: string) => {
+      const [summary] = await requests.assignments(requestId, isp);
+      return Number((await assignments.findVisible(summary.id, {}))!.feed_version);
+    };
+    expect(await feedVersionOf(request.id, ispA.id)).toBe(await lastChange(ispA.id, request.id));
+    expect(await feedVersionOf(request.id, ispB.id)).toBe(await lastChange(ispB.id, request.id));
+    expect(await lastChange(ispA.id, request.id)).toBeLessThanOrEqual(written.toVersion);
+    // An ISP whose feed needed no change holds the version the publication started from.
+    const noChange = await rows.request(department, creator.id, { items: [{ indicatorId: y.id }] });
+    const unchanged = await publishWithAssignments(noChange.id, [ispB.id]);
+    expect(unchanged.added).toBe(0);
+    expect(await feedVersionOf(noChange.id, ispB.id)).toBe(unchanged.fromVersion);
+    expect(await requests.assignedOrganizationIds(ds.manager, request.id)).toEqual(
+      [ispA.id, ispB.id].sort(),
+    );
+
+    // A second assignment for the same request and ISP is refused by the schema.
+    await expect(
+      ds.transaction((m) =>
+        requests.insertAssignments(m, request.id, [ispA.id], new Date(), written.fromVersion),
+      ),
+    ).rejects.toThrow(/assignments_request_org_key/);
+  });
+
+  it('a feed receipt’s items say what the ISP’s feed carried at that version', async () => {
+    const isp = await rows.organization();
+    const [carried, heldBack] = [
+      await rows.indicator(),
+      await rows.indicator({ type: 'sha1', value: randomBytes(20).toString('hex') }),
+    ];
+    const request = await rows.request(department, creator.id, {
+      items: [{ indicatorId: carried.id }, { indicatorId: heldBack.id }],
+    });
+    const written = await publishWithAssignments(request.id, [isp.id]);
+    const [assignment] = await requests.assignments(request.id, isp.id);
+
+    const items = await rolledBack(ds, async (m: EntityManager) => {
+      const confirmationId = await assignments.insertConfirmation(m, {
+        assignmentId: assignment.id,
+        organizationId: isp.id,
+        status: 'partially_applied',
+        reason: null,
+        appliedAt: new Date(),
+        mechanism: 'rpz',
+        evidence: null,
+        evidenceSha256: null,
+        receiptId: null,
+        actorType: 'user',
+        actorId: creator.id,
+        at: new Date(),
+      });
+      await assignments.insertItemsFromFeed(m, confirmationId, {
+        requestId: request.id,
+        organizationId: isp.id,
+        version: written.toVersion,
+      });
+      return m.query<{ indicator_id: string; outcome: string; reason: string | null }[]>(
+        `SELECT indicator_id, outcome, reason FROM confirmation_items WHERE confirmation_id = $1`,
+        [confirmationId],
+      );
+    });
+    const byId = new Map(items.map((i) => [i.indicator_id, i]));
+    expect(byId.get(carried.id)).toMatchObject({ outcome: 'applied', reason: null });
+    expect(byId.get(heldBack.id)).toMatchObject({
+      outcome: 'not_applicable',
+      reason: `not in your feed at version ${written.toVersion}`,
+    });
+  });
+
+  it('confirmations given at the same instant are still ordered as accepted', async () => {
+    const isp = await rows.organization();
+    const request = await rows.request(department, creator.id);
+    const assignment = await rows.assignment(request.id, isp.id);
+    const at = new Date('2031-01-01T00:00:00Z');
+    const times = await rolledBack(ds, async (m) => {
+      for (const status of ['rejected', 'applied', 'applied'] as const) {
+        await assignments.insertConfirmation(m, {
+          assignmentId: assignment.id,
+          organizationId: isp.id,
+          status,
+          reason: status === 'rejected' ? 'no' : null,
+          appliedAt: status === 'rejected' ? null : at,
+          mechanism: null,
+          evidence: null,
+          evidenceSha256: null,
+          receiptId: null,
+          actorType: 'user',
+          actorId: creator.id,
+          at,
+        });
+      }
+      return m.query<{ t: string }[]>(
+        `SELECT created_at::text AS t FROM confirmations WHERE assignment_id = $1 ORDER BY created_at`,
+        [assignment.id],
+      );
+    });
+    expect(new Set(times.map((r) => r.t)).size).toBe(3);
+  });
+
+  it('the schema refuses a rejection without a reason and an application without a time', async () => {
+    const isp = await rows.organization();
+    const request = await rows.request(department, creator.id);
+    const assignment = await rows.assignment(request.id, isp.id);
+    const base = {
+      assignmentId: assignment.id,
+      organizationId: isp.id,
+      mechanism: null,
+      evidence: null,
+      evidenceSha256: null,
+      receiptId: null,
+      actorType: 'user' as const,
+      actorId: creator.id,
+      at: new Date(),
+    };
+    await expect(
+      rolledBack(ds, (m) =>
+        assignments.insertConfirmation(m, {
+          ...base,
+          status: 'rejected',
+          reason: null,
+          appliedAt: null,
+        }),
+      ),
+    ).rejects.toThrow(/confirmations_reason_check/);
+    await expect(
+      rolledBack(ds, (m) =>
+        assignments.insertConfirmation(m, {
+          ...base,
+          status: 'applied',
+          reason: null,
+          appliedAt: null,
+        }),
+      ),
+    ).rejects.toThrow(/confirmations_applied_at_check/);
+  });
+
+  it('an ISP’s scope and a filter naming another organization find nothing', async () => {
+    const [ispA, ispB] = [await rows.organization(), await rows.organization()];
+    const request = await rows.request(department, creator.id);
+    const a = await rows.assignment(request.id, ispA.id);
+    await rows.assignment(request.id, ispB.id);
+    const now = new Date();
+    expect(
+      (
+        await assignments.listPage(
+          { requestId: request.id },
+          { organizationId: ispA.id },
+          now,
+          undefined,
+          10,
+        )
+      ).map((r) => r.id),
+    ).toEqual([a.id]);
+    expect(
+      await assignments.listPage(
+        { requestId: request.id, organizationId: ispB.id },
+        { organizationId: ispA.id },
+        now,
+        undefined,
+        10,
+      ),
+    ).toEqual([]);
+    expect(
+      await assignments.listPage({ requestId: request.id }, {}, now, undefined, 10),
+    ).toHaveLength(2);
+    expect(await assignments.findVisible(a.id, { organizationId: ispB.id })).toBeNull();
+  });
+
+  it('the open assignments a feed version covers, in request order', async () => {
+    const isp = await rows.organization();
+    const covered = await rows.request(department, creator.id);
+    const later = await rows.request(department, creator.id);
+    const draft = await rows.request(department, creator.id, { status: 'draft' });
+    const a = await rows.assignment(covered.id, isp.id, { feedVersion: 10 });
+    await rows.assignment(later.id, isp.id, { feedVersion: 12 });
+    await rows.assignment(draft.id, isp.id, { feedVersion: 5 });
+    const found = await assignments.coveredOpen(ds.manager, isp.id, 11);
+    expect(found.map((f) => f.id)).toEqual([a.id]);
+    expect(
+      (await assignments.coveredOpen(ds.manager, isp.id, 12)).map((f) => f.request_id),
+    ).toEqual([covered.id, later.id].sort());
+  });
+
+  describe('deadline claims', () => {
+    // Deadlines in 2001: nothing the tests beside these make is due then.
+    const NOW = new Date('2001-06-01T12:00:00Z');
+    const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
+
+    it('reminders: open, not reminded, deadline within the window; claimed once across concurrent schedulers', async () => {
+      const isp = await rows.organization();
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const request = await rows.request(department, creator.id);
+        ids.push((await rows.assignment(request.id, isp.id, { deadlineAt: minutes(10 + i) })).id);
+      }
+      const closedRequest = await rows.request(department, creator.id);
+      const closed = await rows.assignment(closedRequest.id, isp.id, {
+        deadlineAt: minutes(5),
+        status: 'applied',
+      });
+      const farRequest = await rows.request(department, creator.id);
+      const far = await rows.assignment(farRequest.id, isp.id, { deadlineAt: minutes(120) });
+
+      // Two schedulers at once, each in its own transaction: SKIP LOCKED splits the batch.
+      const [x, y] = await Promise.all([
+        ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 2)),
+        ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 2)),
+      ]);
+      const claimed = [...x, ...y].map((c) => c.id).filter((id) => ids.includes(id));
+      expect(new Set(claimed).size).toBe(claimed.length);
+      const rest = await ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 100));
+      const all = [...claimed, ...rest.map((c) => c.id)];
+      expect(all.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
+      expect(all).not.toContain(closed.id);
+      expect(all).not.toContain(far.id);
+      // In deadline order, with what the event names.
+      expect(x.map((c) => c.deadline_at.getTime())).toEqual(
+        [...x].map((c) => c.deadline_at.getTime()).sort((p, q) => p - q),
+      );
+      expect(x[0]).toMatchObject({ organization_id: isp.id, issued_by: department.id });
+      expect(await ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 100))).toEqual([]);
+    });
+
+    it('escalations: strictly past the deadline plus the grace', async () => {
+      const isp = await rows.organization();
+      const request = await rows.request(department, creator.id);
+      const atEdge = await rows.assignment(request.id, isp.id, { deadlineAt: minutes(-30) });
+      const otherRequest = await rows.request(department, creator.id);
+      const overdue = await rows.assignment(otherRequest.id, isp.id, { deadlineAt: minutes(-31) });
+      const claimed = await rolledBack(ds, (m) => deadlines.claimEscalations(m, NOW, 30, 100));
+      const ids = claimed.map((c) => c.id);
+      expect(ids).toContain(overdue.id);
+      expect(ids).not.toContain(atEdge.id);
+    });
+  });
+});
