@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import { AuditChainRepository } from '#src/audit/search/audit-chain.repository.js';
+import { AuditSearchRepository } from '#src/audit/search/audit-search.repository.js';
+import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { chainHash } from '#src/audit/trail/chain.js';
+import type { Principal } from '#src/identity/auth/principal.js';
+import { ManualClock } from '#src/platform/clock/clock.js';
+import type { AppConfig } from '#src/platform/config/config.js';
+import { repositoryDataSource, rolledBack, Rows } from '#test/support/repository-db.js';
+
+/**
+ * The audit trail's SQL: events written at commit to audit_pending, chained by the sealer,
+ * read by the search (keyset paging) and the chain check. Other tests write events at the
+ * same time: each test finds its own by a fresh object id.
+ */
+describe('audit trail (AuditService, AuditSealer, search and chain queries)', () => {
+  let ds: DataSource;
+  let audit: AuditService;
+  let sealer: AuditSealer;
+  let search: AuditSearchRepository;
+  let chain: AuditChainRepository;
+  let actor: Principal;
+  const clock = new ManualClock(new Date('2030-03-01T10:00:00.123Z'));
+
+  beforeAll(async () => {
+    ds = await repositoryDataSource();
+    audit = new AuditService(ds, clock);
+    audit.onModuleInit(); // subscribes to the data source's commits
+    // The periodic job is never started here: only flush() runs.
+    sealer = new AuditSealer(ds, { AUDIT_SEAL_INTERVAL_MS: 60_000 } as AppConfig);
+    search = new AuditSearchRepository(ds);
+    chain = new AuditChainRepository(ds);
+    const rows = new Rows(ds);
+    const org = await rows.organization('department');
+    const user = await rows.user(org.id, ['analyst']);
+    actor = {
+      kind: 'user',
+      id: user.id,
+      organizationId: org.id,
+      organizationKind: 'department',
+      roles: ['analyst'],
+      tokenId: randomUUID(),
+    };
+  });
+  afterAll(async () => {
+    await ds.destroy();
+  });
+
+  const event = (objectId: string, action = 'thing.update') => ({
+    actor,
+    action,
+    objectType: 'thing',
+    objectId,
+    summary: { n: 1 },
+    context: null,
+  });
+  const byObject = (objectId: string) => search.search({ objectId }, undefined, 100);
+
+  it('an event is written with its transaction, and only if it commits', async () => {
+    const kept = randomUUID();
+    const dropped = randomUUID();
+    await ds.transaction((m) => audit.record(m, event(kept)));
+    await rolledBack(ds, (m) => audit.record(m, event(dropped)));
+    await sealer.flush();
+    expect(await byObject(kept)).toHaveLength(1);
+    expect(await byObject(dropped)).toHaveLength(0);
+  });
+
+  it('events of a rolled-back savepoint are dropped, the rest of the transaction kept', async () => {
+    const outer = randomUUID();
+    const inner = randomUUID();
+    await ds.transaction(async (m) => {
+      await audit.record(m, event(outer));
+      await m
+        .transaction(async (nested) => {
+          await audit.record(nested, event(inner));
+          throw new Error('undo the savepoint');
+        })
+        .catch(() => undefined);
+    });
+    await sealer.flush();
+    expect(await byObject(outer)).toHaveLength(1);
+    expect(await byObject(inner)).toHaveLength(0);
+  });
+
+  it('concurrent writers and sealers leave a dense chain where each hash links to the previous', async () => {
+    const objectId = randomUUID();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        ds.transaction(async (m) => {
+          await audit.record(m, event(objectId, `thing.step_${i}`));
+          await audit.record(m, event(objectId, `thing.step_${i}`));
+        }),
+      ),
+    );
+    await Promise.all([sealer.flush(), sealer.flush(), sealer.flush()]);
+    const seqs = (await byObject(objectId)).map((e) => e.seq).sort((a, b) => a - b);
+    expect(seqs).toHaveLength(16);
+    expect(new Set(seqs).size).toBe(16);
+
+    const first = seqs[0];
+    const last = seqs.at(-1)!;
+    const stored = await chain.events(first, last, 10_000);
+    expect(stored.map((e) => e.seq)).toEqual(
+      Array.from({ length: last - first }, (_, i) => first + 1 + i),
+    );
+    let previous = (await chain.hashAt(first))!;
+    for (const e of stored) {
+      expect(e.hash.equals(chainHash(previous, e.digest))).toBe(true);
+      previous = e.hash;
+    }
+    const head = await chain.head();
+    expect(head.seq).toBeGreaterThanOrEqual(last);
+    expect(head.maxSeq).toBe(head.seq);
+  });
+
+  it('the search pages by (at, id) without loss when events share their time', async () => {
+    const objectId = randomUUID();
+    // One transaction, one clock reading: every event has the same `at`.
+    await ds.transaction(async (m) => {
+      for (let i = 0; i < 5; i++) await audit.record(m, event(objectId));
+    });
+    await sealer.flush();
+    const seen: string[] = [];
+    let after: { at: string; id: string } | undefined;
+    for (;;) {
+      const page = await search.search({ objectId }, after, 2);
+      seen.push(...page.slice(0, 2).map((e) => e.id));
+      if (page.length <= 2) break;
+      after = { at: page[1].atText, id: page[1].id };
+    }
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+    const all = await byObject(objectId);
+    expect(new Set(all.map((e) => e.atText)).size).toBe(1);
+    expect(all[0].atText).toBe('2030-03-01T10:00:00.123000Z');
+    expect(seen).toEqual(all.map((e) => e.id)); // newest first: id descending within one time
+  });
+
+  it('an action filter ending with a dot is a literal prefix (`_` is no wildcard)', async () => {
+    const objectId = randomUUID();
+    await ds.transaction(async (m) => {
+      await audit.record(m, event(objectId, 'thing_x.create'));
+      await audit.record(m, event(objectId, 'thingax.create'));
+    });
+    await sealer.flush();
+    const found = await search.search({ objectId, action: 'thing_x.' }, undefined, 10);
+    expect(found.map((e) => e.action)).toEqual(['thing_x.create']);
+  });
+
+  it('the service’s role cannot change or delete a chained event', async () => {
+    const objectId = randomUUID();
+    await ds.transaction((m) => audit.record(m, event(objectId)));
+    await sealer.flush();
+    const [stored] = await byObject(objectId);
+    await expect(
+      ds.query(`UPDATE audit_events SET summary = '{}' WHERE id = $1`, [stored.id]),
+    ).rejects.toThrow(/permission denied|append-only/);
+    await expect(ds.query(`DELETE FROM audit_events WHERE id = $1`, [stored.id])).rejects.toThrow(
+      /permission denied|append-only/,
+    );
+  });
+});
