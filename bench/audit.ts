@@ -84,7 +84,7 @@ import { createDataSource } from '#src/platform/database/data-source.js';
 import { runMigrations } from '#src/platform/database/migrations.js';
 import { PROJECT_ROOT } from '#src/platform/project.js';
 import type { AuditTimes } from '#bench/audit-service.js';
-import { scratchDatabase, sql } from '#bench/scratch-database.js';
+import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 
 const { values: opts } = parseArgs({
   options: {

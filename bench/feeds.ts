@@ -55,7 +55,7 @@ import {
   type SnapshotFormat,
 } from '#src/feeds/snapshots/snapshot-sql.js';
 import { PROJECT_ROOT } from '#src/platform/project.js';
-import { scratchDatabase, sql } from '#bench/scratch-database.js';
+import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 
 const { values: opts } = parseArgs({
   options: {

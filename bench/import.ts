@@ -39,7 +39,7 @@ import { loadConfig } from '#src/platform/config/config.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { runMigrations } from '#src/platform/database/migrations.js';
 import { BUILTIN_ENTRIES } from '#src/publishing/protected-lists/builtin.js';
-import { scratchDatabase, sql } from '#bench/scratch-database.js';
+import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const CHECK_VALUES = 100_000;
