@@ -99,23 +99,28 @@ export class Rows {
       targets?: string[];
       items?: { indicatorId: string; operation?: 'block' | 'unblock' }[];
       dnsAction?: 'nxdomain' | 'nodata' | 'redirect';
+      /** Default: now for a published request, none for a draft. */
+      publishedAt?: Date;
     } = {},
   ): Promise<{ id: string; documentNumber: string }> {
     const targets = options.targets ?? [];
+    const status = options.status ?? 'published';
     const request = await this.one<{ id: string; documentNumber: string }>(
       `INSERT INTO blocking_requests
          (document_number, title, legal_basis, category, severity, status, targets_all,
-          target_organization_ids, dns_action, issued_by, created_by)
-       VALUES ($1, 'Repository test', 'Test basis', 'malware', 'high', $2, $3, $4, $5, $6, $7)
+          target_organization_ids, dns_action, issued_by, created_by, published_at)
+       VALUES ($1, 'Repository test', 'Test basis', 'malware', 'high', $2, $3, $4, $5, $6, $7, $8)
        RETURNING id, document_number AS "documentNumber"`,
       [
         `RT-${unique()}`,
-        options.status ?? 'published',
+        status,
         targets.length === 0,
         targets,
         options.dnsAction ?? 'nxdomain',
         department.id,
         creatorId,
+        options.publishedAt ??
+          (status === 'draft' || status === 'pending_approval' ? null : new Date()),
       ],
     );
     for (const item of options.items ?? []) {
