@@ -249,6 +249,67 @@ describe('assignments, confirmations and deadlines', () => {
     ).toEqual([covered.id, later.id].sort());
   });
 
+  describe('feed receipts', () => {
+    const pull = (isp: string, version: number, status: number, sha256: string | null) =>
+      ds.query(
+        `INSERT INTO feed_pulls (organization_id, actor_type, actor_id, format, to_version, status, sha256)
+         VALUES ($1, 'user', $2, 'txt', $3, $4, $5)`,
+        [isp, creator.id, version, status, sha256],
+      );
+
+    it('a version was served when a pull reached it; a hash only for a full answer of that version and format', async () => {
+      const isp = await rows.organization();
+      const sha = randomBytes(32).toString('hex');
+      await pull(isp.id, 10, 200, sha);
+      await pull(isp.id, 12, 304, null);
+      await pull(isp.id, 20, 500, null);
+      expect(await assignments.served(isp.id, 12)).toBe(true);
+      expect(await assignments.served(isp.id, 13)).toBe(false); // the 500 served nothing
+      expect(await assignments.servedWithHash(isp.id, 10, 'txt', sha)).toBe(true);
+      expect(await assignments.servedWithHash(isp.id, 10, 'csv', sha)).toBe(false);
+      expect(await assignments.servedWithHash(isp.id, 12, 'txt', sha)).toBe(false);
+    });
+
+    it('receipts: version ≥ 1 and a hex SHA-256, listed newest first, flagged ones apart', async () => {
+      const isp = await rows.organization();
+      const receipt = (version: number, hashCheck: 'matched' | 'mismatch', sha256: string | null) =>
+        ds.transaction((m) =>
+          assignments.insertReceipt(m, {
+            organizationId: isp.id,
+            version,
+            format: 'txt',
+            appliedAt: new Date(),
+            mechanism: 'rpz',
+            evidence: null,
+            sha256,
+            hashCheck,
+            actorType: 'user',
+            actorId: creator.id,
+          }),
+        );
+      await expect(receipt(0, 'matched', null)).rejects.toThrow(/feed_receipts_version_check/);
+      await expect(receipt(1, 'matched', 'XYZ')).rejects.toThrow(/feed_receipts_sha256_check/);
+      const good = await receipt(1, 'matched', randomBytes(32).toString('hex'));
+      const flagged = await receipt(2, 'mismatch', randomBytes(32).toString('hex'));
+      await ds.transaction((m) => assignments.setReceiptCount(m, good.id, 3));
+      const scope = { organizationId: isp.id };
+      const all = await assignments.receiptsPage({}, scope, undefined, 10);
+      expect(all.map((r) => r.id)).toEqual([flagged.id, good.id]);
+      expect(all[1].assignments_confirmed).toBe(3);
+      expect(
+        (await assignments.receiptsPage({ flagged: true }, scope, undefined, 10)).map((r) => r.id),
+      ).toEqual([flagged.id]);
+      expect(
+        await assignments.receiptsPage(
+          { organizationId: isp.id },
+          { organizationId: department.id },
+          undefined,
+          10,
+        ),
+      ).toEqual([]);
+    });
+  });
+
   describe('deadline claims', () => {
     // Deadlines in 2001: nothing the tests beside these make is due then.
     const NOW = new Date('2001-06-01T12:00:00Z');
