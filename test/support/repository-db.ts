@@ -132,20 +132,35 @@ export class Rows {
     return request;
   }
 
+  /**
+   * An assignment. The deadline scheduler's marks (reminded_at, escalated_at) are set unless
+   * given as null: the schedulers of other tests, whose clocks may be anywhere, then never
+   * claim it.
+   */
   async assignment(
     requestId: string,
     organizationId: string,
-    options: { deadlineAt?: Date; status?: string; feedVersion?: number } = {},
+    options: {
+      deadlineAt?: Date;
+      status?: string;
+      feedVersion?: number;
+      remindedAt?: Date | null;
+      escalatedAt?: Date | null;
+    } = {},
   ): Promise<{ id: string }> {
+    const deadlineAt = options.deadlineAt ?? new Date(Date.now() + 86_400_000);
     return this.one(
-      `INSERT INTO assignments (request_id, organization_id, deadline_at, status, feed_version)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      `INSERT INTO assignments (request_id, organization_id, deadline_at, status, feed_version,
+                                reminded_at, escalated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
       [
         requestId,
         organizationId,
-        options.deadlineAt ?? new Date(Date.now() + 86_400_000),
+        deadlineAt,
         options.status ?? 'pending',
         options.feedVersion ?? 0,
+        options.remindedAt === undefined ? deadlineAt : options.remindedAt,
+        options.escalatedAt === undefined ? deadlineAt : options.escalatedAt,
       ],
     );
   }

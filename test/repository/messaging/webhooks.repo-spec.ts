@@ -2,20 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { WebhooksRepository } from '#src/messaging/webhooks/webhooks.repository.js';
-import { repositoryDataSource, rolledBack, Rows } from '#test/support/repository-db.js';
+import { repositoryDataSource, Rows } from '#test/support/repository-db.js';
 
 /**
- * Webhook subscriptions, the dispatcher (outbox → deliveries) and the deliverer's leases.
- * Deliveries here are due in 2001, and claims ask for what is due by then: the deliveries of
- * the tests running beside these (due now) are never taken.
+ * Webhook subscriptions, the dispatcher (outbox → deliveries) and the deliverer's leases. The
+ * webhook workers of tests running beside these claim every due delivery of an active
+ * subscription: here subscriptions start paused, are activated only just before a claim (whose
+ * lease then keeps the deliveries), and are deleted at the end of each test (their pending
+ * deliveries dead). Deliveries are due in 1984 and claims ask for what is due by then, so the
+ * deliveries of other tests (due now) are never taken.
  */
 describe('WebhooksRepository', () => {
   let ds: DataSource;
   let rows: Rows;
   let repo: WebhooksRepository;
   let creator: { id: string };
-  const LONG_AGO = new Date('2001-01-01T00:00:00Z');
-  const DUE_BY = new Date('2001-01-02T00:00:00Z');
+  const LONG_AGO = new Date('1984-01-01T00:00:00Z');
+  const DUE_BY = new Date('1984-01-02T00:00:00Z');
 
   beforeAll(async () => {
     ds = await repositoryDataSource();
@@ -28,8 +31,9 @@ describe('WebhooksRepository', () => {
     await ds.destroy();
   });
 
+  /** A paused subscription (see above). */
   async function subscription(organizationId: string, events = ['request.published']) {
-    return ds.transaction((m) =>
+    const made = await ds.transaction((m) =>
       repo.insertSubscription(m, {
         organizationId,
         url: 'https://receiver.example/hook',
@@ -39,7 +43,18 @@ describe('WebhooksRepository', () => {
         createdBy: creator.id,
       }),
     );
+    const paused = await ds.transaction((m) =>
+      repo.updateSubscriptionIfVersion(m, made.id, made.version, { active: false }),
+    );
+    return paused!;
   }
+
+  const activate = (s: { id: string }) =>
+    ds.query(`UPDATE webhook_subscriptions SET active = true WHERE id = $1`, [s.id]);
+  const remove = (...subscriptions: { id: string }[]) =>
+    Promise.all(
+      subscriptions.map((s) => ds.transaction((m) => repo.softDelete(m, s.id, new Date()))),
+    );
 
   async function delivery(s: { id: string; organizationId: string }): Promise<string> {
     const [row] = await ds.query<{ id: string }[]>(
@@ -56,40 +71,45 @@ describe('WebhooksRepository', () => {
       const isp = await rows.organization();
       const other = await rows.organization();
       const wants = await subscription(isp.id);
-      const paused = await subscription(isp.id);
-      await ds.transaction((m) =>
-        repo.updateSubscriptionIfVersion(m, paused.id, paused.version, { active: false }),
-      );
+      const alsoWants = await subscription(isp.id); // paused ones get deliveries too: they wait
       const otherTopic = await subscription(isp.id, ['assignment.overdue']);
       const notRecipient = await subscription(other.id);
-
-      const made = await rolledBack(ds, async (m) => {
-        const [message] = await m.query<{ id: string }[]>(
-          `INSERT INTO outbox (topic, aggregate_id, payload, recipients)
-           VALUES ('request.published', $1, '{"n":1}', $2) RETURNING id::text`,
-          [randomUUID(), [isp.id]],
-        );
-        // Every undispatched message is claimed (others' too: the transaction is rolled back).
-        await repo.dispatchBatch(m, 100_000, LONG_AGO);
-        const again = await repo.dispatchBatch(m, 100_000, LONG_AGO);
-        const deliveries = await m.query<{ subscription_id: string; payload: { data: unknown } }[]>(
+      const [message] = await ds.query<{ id: string }[]>(
+        `INSERT INTO outbox (topic, aggregate_id, payload, recipients)
+         VALUES ('request.published', $1, '{"n":1}', $2) RETURNING id::text`,
+        [randomUUID(), [isp.id]],
+      );
+      const deliveriesOf = () =>
+        ds.query<{ subscription_id: string; payload: { data: unknown } }[]>(
           `SELECT subscription_id, payload FROM webhook_deliveries WHERE outbox_id = $1`,
           [message.id],
         );
-        const [dispatched] = await m.query<{ dispatched_at: Date | null }[]>(
-          `SELECT dispatched_at FROM outbox WHERE id = $1`,
-          [message.id],
-        );
-        return { again, deliveries, dispatched };
-      });
+      // Dispatches every undispatched message, others' too (as the dispatcher of any instance
+      // would, at the same time), until ours is done.
+      const dispatchAll = async () => {
+        for (let i = 0; i < 50; i++) {
+          const done = await ds.transaction((m) => repo.dispatchBatch(m, 1000, new Date()));
+          if (done.messages === 0) return;
+        }
+      };
+      await dispatchAll();
 
-      expect(made.deliveries.map((d) => d.subscription_id).sort()).toEqual(
-        [wants.id, paused.id].sort(),
+      const made = await deliveriesOf();
+      expect(made.map((d) => d.subscription_id).sort()).toEqual([wants.id, alsoWants.id].sort());
+      expect(made[0].payload.data).toEqual({ n: 1 });
+      expect(made.map((d) => d.subscription_id)).not.toContain(otherTopic.id);
+      expect(made.map((d) => d.subscription_id)).not.toContain(notRecipient.id);
+      const [dispatched] = await ds.query<{ dispatched_at: Date | null }[]>(
+        `SELECT dispatched_at FROM outbox WHERE id = $1`,
+        [message.id],
       );
-      expect(made.deliveries[0].payload.data).toEqual({ n: 1 });
-      expect(made.dispatched.dispatched_at).toEqual(LONG_AGO);
-      expect(made.again).toEqual({ messages: 0, deliveries: 0 });
-      expect([otherTopic.id, notRecipient.id]).not.toContain(made.deliveries[0].subscription_id);
+      expect(dispatched.dispatched_at).toBeInstanceOf(Date);
+
+      // Dispatched again (a crash between the insert and the mark): no second delivery.
+      await ds.query(`UPDATE outbox SET dispatched_at = NULL WHERE id = $1`, [message.id]);
+      await dispatchAll();
+      expect(await deliveriesOf()).toHaveLength(2);
+      await remove(wants, alsoWants, otherTopic, notRecipient);
     });
   });
 
@@ -99,6 +119,7 @@ describe('WebhooksRepository', () => {
       const s = await subscription(isp.id);
       const ids = new Set<string>();
       for (let i = 0; i < 6; i++) ids.add(await delivery(s));
+      await activate(s);
 
       const [a, b] = await Promise.all([
         repo.claimDue(DUE_BY, 60_000, 'worker-a', 4),
@@ -119,6 +140,7 @@ describe('WebhooksRepository', () => {
       expect(mine(await repo.claimDue(DUE_BY, 60_000, 'worker-c', 10)).sort()).toEqual(
         [...claimedA].sort(),
       );
+      await remove(s);
     });
 
     it('skips deliveries not yet due, and those of paused or deleted subscriptions', async () => {
@@ -129,9 +151,7 @@ describe('WebhooksRepository', () => {
       const ofPaused = await delivery(paused);
       const ofDeleted = await delivery(deleted);
       const ofLive = await delivery(live);
-      await ds.transaction((m) =>
-        repo.updateSubscriptionIfVersion(m, paused.id, paused.version, { active: false }),
-      );
+      await activate(live);
       const stopped = await ds.transaction((m) => repo.softDelete(m, deleted.id, new Date()));
       expect(stopped).toBe(1);
 
@@ -147,6 +167,7 @@ describe('WebhooksRepository', () => {
         [ofDeleted],
       );
       expect(dead.status).toBe('dead');
+      await remove(paused, live);
     });
   });
 
@@ -155,6 +176,7 @@ describe('WebhooksRepository', () => {
       const isp = await rows.organization();
       const s = await subscription(isp.id);
       const id = await delivery(s);
+      await activate(s);
       const [claimed] = (await repo.claimDue(DUE_BY, 60_000, 'holder', 1000)).filter(
         (d) => d.id === id,
       );
@@ -167,7 +189,8 @@ describe('WebhooksRepository', () => {
         responseStatus: 500,
         error: 'server error',
       });
-      const retryAt = new Date('2001-01-01T01:00:00Z');
+      // Retried in 2099: due for no worker meanwhile.
+      const retryAt = new Date('2099-01-01T00:00:00Z');
 
       const byOther = await ds.transaction((m) =>
         repo.recordAttempt(m, attempt('intruder'), { status: 'pending', nextAttemptAt: retryAt }),
@@ -185,14 +208,21 @@ describe('WebhooksRepository', () => {
       >(`SELECT attempts, locked_by, next_attempt_at FROM webhook_deliveries WHERE id = $1`, [id]);
       expect(after[0]).toEqual({ attempts: 1, locked_by: null, next_attempt_at: retryAt });
 
-      // A succeeded delivery goes back to pending, due now, only through redeliver.
-      await repo.claimDue(DUE_BY, 60_000, 'holder', 1000);
-      await ds.transaction((m) =>
-        repo.recordAttempt(m, attempt('holder'), { status: 'succeeded', at: new Date() }),
-      );
-      const again = await ds.transaction((m) => repo.redeliver(m, id, LONG_AGO));
+      // Due again, claimed again, delivered: it goes back to pending only through redeliver.
+      await ds.query(`UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id = $1`, [
+        id,
+        LONG_AGO,
+      ]);
+      expect((await repo.claimDue(DUE_BY, 60_000, 'holder', 1000)).map((d) => d.id)).toContain(id);
+      expect(
+        await ds.transaction((m) =>
+          repo.recordAttempt(m, attempt('holder'), { status: 'succeeded', at: new Date() }),
+        ),
+      ).toBe(true);
+      const again = await ds.transaction((m) => repo.redeliver(m, id, retryAt));
       expect(again).toMatchObject({ status: 'pending', attempts: 0, deliveredAt: null });
-      expect(await ds.transaction((m) => repo.redeliver(m, id, LONG_AGO))).toBeNull();
+      expect(await ds.transaction((m) => repo.redeliver(m, id, retryAt))).toBeNull();
+      await remove(s);
     });
   });
 

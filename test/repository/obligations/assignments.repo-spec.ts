@@ -311,8 +311,9 @@ describe('assignments, confirmations and deadlines', () => {
   });
 
   describe('deadline claims', () => {
-    // Deadlines in 2001: nothing the tests beside these make is due then.
-    const NOW = new Date('2001-06-01T12:00:00Z');
+    // Deadlines in 1981, a year no other test uses; the rows here keep the mark (reminded_at or
+    // escalated_at) of the claim they are not about, so other tests' schedulers never take them.
+    const NOW = new Date('1981-06-01T12:00:00Z');
     const minutes = (n: number) => new Date(NOW.getTime() + n * 60_000);
 
     it('reminders: open, not reminded, deadline within the window; claimed once across concurrent schedulers', async () => {
@@ -320,15 +321,26 @@ describe('assignments, confirmations and deadlines', () => {
       const ids: string[] = [];
       for (let i = 0; i < 4; i++) {
         const request = await rows.request(department, creator.id);
-        ids.push((await rows.assignment(request.id, isp.id, { deadlineAt: minutes(10 + i) })).id);
+        ids.push(
+          (
+            await rows.assignment(request.id, isp.id, {
+              deadlineAt: minutes(10 + i),
+              remindedAt: null,
+            })
+          ).id,
+        );
       }
       const closedRequest = await rows.request(department, creator.id);
       const closed = await rows.assignment(closedRequest.id, isp.id, {
         deadlineAt: minutes(5),
         status: 'applied',
+        remindedAt: null,
       });
       const farRequest = await rows.request(department, creator.id);
-      const far = await rows.assignment(farRequest.id, isp.id, { deadlineAt: minutes(120) });
+      const far = await rows.assignment(farRequest.id, isp.id, {
+        deadlineAt: minutes(120),
+        remindedAt: null,
+      });
 
       // Two schedulers at once, each in its own transaction: SKIP LOCKED splits the batch.
       const [x, y] = await Promise.all([
@@ -351,12 +363,19 @@ describe('assignments, confirmations and deadlines', () => {
     });
 
     it('escalations: strictly past the deadline plus the grace', async () => {
-      const isp = await rows.organization();
-      const request = await rows.request(department, creator.id);
-      const atEdge = await rows.assignment(request.id, isp.id, { deadlineAt: minutes(-30) });
-      const otherRequest = await rows.request(department, creator.id);
-      const overdue = await rows.assignment(otherRequest.id, isp.id, { deadlineAt: minutes(-31) });
-      const claimed = await rolledBack(ds, (m) => deadlines.claimEscalations(m, NOW, 30, 100));
+      // Made and claimed in one transaction, rolled back: no other scheduler ever sees them.
+      const { claimed, atEdge, overdue } = await rolledBack(ds, async (m) => {
+        const inTx = new Rows(m);
+        const isp = await inTx.organization();
+        const assignment = async (deadlineAt: Date) =>
+          inTx.assignment((await inTx.request(department, creator.id)).id, isp.id, {
+            deadlineAt,
+            escalatedAt: null,
+          });
+        const atEdge = await assignment(minutes(-30));
+        const overdue = await assignment(minutes(-31));
+        return { claimed: await deadlines.claimEscalations(m, NOW, 30, 100), atEdge, overdue };
+      });
       const ids = claimed.map((c) => c.id);
       expect(ids).toContain(overdue.id);
       expect(ids).not.toContain(atEdge.id);

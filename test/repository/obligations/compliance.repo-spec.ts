@@ -22,8 +22,8 @@ describe('ComplianceRepository', () => {
     await ds.destroy();
   });
 
-  const PUBLISHED = new Date('2001-03-01T10:00:00Z');
-  const DEADLINE = new Date('2001-03-02T10:00:00Z');
+  const PUBLISHED = new Date('1982-03-01T10:00:00Z');
+  const DEADLINE = new Date('1982-03-02T10:00:00Z');
   const hours = (n: number) => new Date(PUBLISHED.getTime() + n * 3_600_000);
 
   /** A confirmation accepted at `at`, made the assignment's latest, with the status it gives. */
@@ -71,19 +71,19 @@ describe('ComplianceRepository', () => {
     await confirm(late, isp.id, 'applied', hours(30), hours(3));
     const rejected = await assignment();
     await confirm(rejected, isp.id, 'rejected', hours(2), null);
-    const overdue = await assignment('pending', new Date('2001-03-05T00:00:00Z'));
+    const overdue = await assignment('pending', new Date('1982-03-05T00:00:00Z'));
     await assignment('withdrawn');
-    await assignment('acknowledged', new Date('2001-04-01T00:00:00Z'));
+    await assignment('acknowledged', new Date('1982-04-01T00:00:00Z'));
     // Published outside the window: not counted.
     const outside = await rows.request(department, creator.id, {
-      publishedAt: new Date('2001-02-01T00:00:00Z'),
+      publishedAt: new Date('1982-02-01T00:00:00Z'),
     });
     await rows.assignment(outside.id, isp.id);
 
     const report = await repo.report(
-      new Date('2001-03-01T00:00:00Z'),
-      new Date('2001-03-02T00:00:00Z'),
-      new Date('2001-03-10T00:00:00Z'),
+      new Date('1982-03-01T00:00:00Z'),
+      new Date('1982-03-02T00:00:00Z'),
+      new Date('1982-03-10T00:00:00Z'),
     );
     const mine = report.find((r) => r.organization_id === isp.id);
     expect(mine).toMatchObject({
@@ -106,7 +106,7 @@ describe('ComplianceRepository', () => {
     ]);
     // Every ISP is listed, with zeros when it had nothing in the window.
     const idle = await rows.organization();
-    const again = await repo.report(new Date('2001-03-01Z'), new Date('2001-03-02Z'), new Date());
+    const again = await repo.report(new Date('1982-03-01Z'), new Date('1982-03-02Z'), new Date());
     expect(again.find((r) => r.organization_id === idle.id)).toMatchObject({
       assignments: 0,
       decided: 0,

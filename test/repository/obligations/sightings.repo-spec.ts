@@ -31,8 +31,8 @@ describe('SightingsRepository', () => {
     id: randomUUID(),
     indicatorId,
     count: 1,
-    firstSeen: new Date('2030-01-01T00:00:00Z'),
-    lastSeen: new Date('2030-01-02T00:00:00Z'),
+    firstSeen: new Date('1987-01-01T00:00:00Z'),
+    lastSeen: new Date('1987-01-02T00:00:00Z'),
     network: '198.51.100.0/24',
     customer: null,
     note: null,
@@ -82,8 +82,8 @@ describe('SightingsRepository', () => {
     await expect(
       insert(isp.id, [
         sighting(indicator.id, {
-          firstSeen: new Date('2030-01-02Z'),
-          lastSeen: new Date('2030-01-01Z'),
+          firstSeen: new Date('1987-01-02Z'),
+          lastSeen: new Date('1987-01-01Z'),
         }),
       ]),
     ).rejects.toThrow(/sightings_seen_check/);

@@ -11,7 +11,7 @@ import { repositoryDataSource } from '#test/support/repository-db.js';
 describe('IdempotencyRepository', () => {
   let ds: DataSource;
   let repo: IdempotencyRepository;
-  const T0 = new Date('2001-01-01T00:00:00Z');
+  const T0 = new Date('1983-01-01T00:00:00Z');
   const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
   beforeAll(async () => {

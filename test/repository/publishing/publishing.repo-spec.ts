@@ -77,13 +77,15 @@ describe('publishing repositories', () => {
     });
 
     it('an expiry run skips the due indicators another run holds, and takes the oldest first', async () => {
-      // Due in 2099: the expiry jobs of the tests beside these, on today's clock, leave them be.
+      // Due in 1970, a time before every other test's indicators: the runs here, at 1970-01-03,
+      // lock none of theirs (an expiry job of theirs that ran meanwhile could take ours, not
+      // the other way round).
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) {
-        ids.push((await rows.indicator({ validUntil: new Date(`2099-06-01T00:00:0${i}Z`) })).id);
+        ids.push((await rows.indicator({ validUntil: new Date(`1970-01-02T00:00:0${i}Z`) })).id);
       }
-      const notDue = await rows.indicator({ validUntil: new Date('2099-07-01T00:00:00Z') });
-      const now = new Date('2099-06-02T00:00:00Z');
+      const notDue = await rows.indicator({ validUntil: new Date('1970-01-04T00:00:00Z') });
+      const now = new Date('1970-01-03T00:00:00Z');
       const held = ids.slice(0, 3);
       const runner = ds.createQueryRunner();
       await runner.connect();
@@ -102,6 +104,10 @@ describe('publishing repositories', () => {
       const all = await rolledBack(ds, (m) => repo.lockDueForExpiry(m, now, 10_000_000));
       expect(all.filter((id) => ids.includes(id))).toEqual(ids);
       expect(all).not.toContain(notDue.id);
+      // Revoked: no longer due for the expiry jobs of other tests.
+      await ds.transaction((m) =>
+        repo.transition(m, [...ids, notDue.id], 'active', 'revoked', 'test done', null),
+      );
     });
 
     it('lists a page by keyset, filtered by a literal value prefix', async () => {
