@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './eslint/context-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'reports/'] },
@@ -28,6 +29,12 @@ export default tseslint.config(
     },
   },
   {
+    // Bounded contexts import each other downward, through their public entries: see the rule.
+    files: ['src/**/*.ts'],
+    plugins: { boundaries },
+    rules: { 'boundaries/context-imports': 'error' },
+  },
+  {
     // Tests: supertest bodies are `any` by design.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {
@@ -36,6 +43,25 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    // Time comes from the injected Clock (tests move it); durations from monotonicMs().
+    files: ['src/**/*.ts'],
+    ignores: ['src/platform/clock/**', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          "NewExpression[callee.name='Date'][arguments.length=0]",
+          "CallExpression[callee.name='Date']",
+        ].map((selector) => ({
+          selector,
+          message:
+            'Inject Clock (#src/platform/clock/clock.js) and ask it the time; for a duration or a timeout use monotonicMs().',
+        })),
+      ],
     },
   },
   {
@@ -48,5 +74,11 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The lint's own plugin and tooling: plain Node scripts beside this file, outside src/.
+    files: ['eslint.config.js', 'eslint/**/*.js'],
+    languageOptions: { globals: { URL: 'readonly', console: 'readonly' } },
+    rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -26,9 +26,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '#src/app/app.factory.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
-import { AuditService, type Queryable } from '#src/audit/trail/audit.service.js';
+import { AuditService } from '#src/audit/trail/audit.service.js';
+import { type Queryable } from '#src/platform/database/queryable.js';
 import { createLogger } from '#src/platform/logging/logger.js';
-import { loadConfig } from '#src/platform/config/config.js';
+import { loadConfig } from '#src/app/config.js';
 
 export interface AuditTimes {
   /** Audited transactions (one write each) and the events they wrote. */
@@ -97,7 +98,11 @@ async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is required');
   const config = loadConfig(process.env);
-  const app = await createApp({ config, databaseUrl: url, logger: createLogger(config.LOG_LEVEL) });
+  const app = await createApp({
+    config,
+    databaseUrl: url,
+    logger: createLogger(config.platform.LOG_LEVEL),
+  });
   if (mode === 'off') switchOff(app);
   const times = mode === 'on' && process.env.BENCH_AUDIT_PROFILE === '1' ? instrument(app) : null;
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -82,7 +82,7 @@ import {
 import { eventFields, type AuditEventColumns } from '#src/audit/trail/event-columns.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { runMigrations } from '#src/platform/database/migrations.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import type { AuditTimes } from '#bench/audit-service.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import {

@@ -48,13 +48,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import {
-  FEED_TYPES,
-  SNAPSHOT_FORMATS,
-  snapshotCopySql,
-  type SnapshotFormat,
-} from '#src/feeds/snapshots/snapshot-sql.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
+import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';

@@ -34,7 +34,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createApp } from '#src/app/app.factory.js';
 import { createLogger } from '#src/platform/logging/logger.js';
-import { loadConfig } from '#src/platform/config/config.js';
+import { loadConfig } from '#src/app/config.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { runMigrations } from '#src/platform/database/migrations.js';
 import { BUILTIN_ENTRIES } from '#src/publishing/protected-lists/builtin.js';

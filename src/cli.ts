@@ -2,22 +2,24 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createApp } from '#src/app/app.factory.js';
-import { createLogger } from '#src/platform/logging/logger.js';
-import { AppConfig, ConfigError, loadConfig } from '#src/platform/config/config.js';
-import { createDataSource } from '#src/platform/database/data-source.js';
-import { resolveDatabase } from '#src/platform/database/database-url.js';
-import { renderMigration } from '#src/platform/database/migration-template.js';
+import { createApp, openApiDocument } from '#src/app/app.factory.js';
+import { ENTITIES } from '#src/app/entities.js';
+import { SystemClock } from '#src/platform/clock/index.js';
+import { createLogger } from '#src/platform/logging/index.js';
+import { loadConfig, type AppConfig } from '#src/app/config.js';
+import { ConfigError } from '#src/platform/config/index.js';
 import {
+  createDataSource,
+  resolveDatabase,
+  renderMigration,
   revertLastMigration,
   runMigrations,
   schemaDrift,
-} from '#src/platform/database/migrations.js';
-import { PASSWORD_MIN_LENGTH } from '#src/identity/auth/passwords.js';
+} from '#src/platform/database/index.js';
+import { PASSWORD_MIN_LENGTH } from '#src/identity/index.js';
 import { DEMO_DOCUMENT_NUMBER, seedDemoRequest } from '#src/app/demo/demo-request.js';
 import { describeSeed, seedDemo } from '#src/app/demo/seed-demo.js';
-import { buildOpenApiDocument } from '#src/platform/openapi/openapi.js';
-import { PROJECT_ROOT, PROJECT_VERSION } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/index.js';
 
 /**
  * Developer and CI commands that need the application's own code: migrations (on DATABASE_URL
@@ -62,7 +64,7 @@ function migrationName(name: string | undefined): string {
 }
 
 async function writeMigration(name: string, up: string[], down: string[]): Promise<string> {
-  const timestamp = Date.now();
+  const timestamp = new SystemClock().now().getTime();
   const file = path.join(SOURCE_MIGRATIONS_DIR, `${timestamp}-${name}.ts`);
   await mkdir(SOURCE_MIGRATIONS_DIR, { recursive: true });
   await writeFile(file, renderMigration(`${name}${timestamp}`, up, down));
@@ -73,10 +75,11 @@ async function withDatabase(
   config: AppConfig,
   work: (ds: Awaited<ReturnType<typeof createDataSource>>, url: string) => Promise<void>,
 ): Promise<void> {
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const { LOG_LEVEL } = config.platform;
+  const logger = createLogger(LOG_LEVEL === 'info' ? 'warn' : LOG_LEVEL);
   // Next to a running `npm start`, use its embedded database rather than refusing.
-  const target = await resolveDatabase(config, logger, { attachIfInUse: true });
-  const dataSource = await createDataSource(target.url, config);
+  const target = await resolveDatabase(config.platform, logger, { attachIfInUse: true });
+  const dataSource = await createDataSource(target.url, { ...config.platform, entities: ENTITIES });
   try {
     await dataSource.initialize();
     await work(dataSource, target.url);
@@ -94,7 +97,7 @@ async function openApiText(config: AppConfig): Promise<string> {
     logger,
     preview: true,
   });
-  const text = `${JSON.stringify(buildOpenApiDocument(app, PROJECT_VERSION), null, 2)}\n`;
+  const text = `${JSON.stringify(openApiDocument(app), null, 2)}\n`;
   await app.close();
   return text;
 }
@@ -144,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'seed:demo': {
-      if (config.NODE_ENV === 'production')
+      if (config.platform.NODE_ENV === 'production')
         fail('seed:demo refuses to run with NODE_ENV=production');
       const demoPassword = process.env.DEMO_PASSWORD || undefined;
       if (demoPassword !== undefined && demoPassword.length < PASSWORD_MIN_LENGTH) {
@@ -155,10 +158,11 @@ async function main(argv: string[]): Promise<void> {
         const seed = await seedDemo(ds, demoPassword);
         // The sample request goes through the application's own services.
         const app = await createApp({
-          config: Object.assign(new AppConfig(), config, {
-            EXPIRY_INTERVAL_S: 0,
-            ASSIGNMENT_SCHEDULER_INTERVAL_S: 0,
-          }),
+          config: {
+            ...config,
+            publishing: { ...config.publishing, EXPIRY_INTERVAL_S: 0 },
+            obligations: { ...config.obligations, ASSIGNMENT_SCHEDULER_INTERVAL_S: 0 },
+          },
           databaseUrl: url,
           logger: createLogger('warn'),
         });

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { createApp } from '#src/app/app.factory.js';
-import { createLogger } from '#src/platform/logging/logger.js';
-import { ConfigError, loadConfig, type AppConfig } from '#src/platform/config/config.js';
-import { createDataSource } from '#src/platform/database/data-source.js';
-import { resolveDatabase, type DatabaseTarget } from '#src/platform/database/database-url.js';
-import { runMigrations } from '#src/platform/database/migrations.js';
+import { createLogger } from '#src/platform/logging/index.js';
+import { loadConfig, type AppConfig } from '#src/app/config.js';
+import { ConfigError } from '#src/platform/config/index.js';
+import {
+  createDataSource,
+  resolveDatabase,
+  type DatabaseTarget,
+  runMigrations,
+} from '#src/platform/database/index.js';
 
 function readConfig(): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -22,7 +26,8 @@ function readConfig(): AppConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger(config.LOG_LEVEL);
+  const { platform } = config;
+  const logger = createLogger(platform.LOG_LEVEL);
   // A stray rejection is a bug to log, not a reason to drop every in-flight request.
   process.on('unhandledRejection', (reason) =>
     logger.error({ err: reason }, 'unhandled rejection'),
@@ -30,10 +35,10 @@ async function main(): Promise<void> {
 
   let database: DatabaseTarget | undefined;
   try {
-    database = await resolveDatabase(config, logger);
-    if (config.DB_MIGRATIONS_RUN) {
+    database = await resolveDatabase(platform, logger);
+    if (platform.DB_MIGRATIONS_RUN) {
       // Before the application starts: its modules read their tables as they initialise.
-      const dataSource = await createDataSource(database.url, { ...config, DB_POOL_MAX: 1 });
+      const dataSource = await createDataSource(database.url, { ...platform, DB_POOL_MAX: 1 });
       await dataSource.initialize();
       try {
         const applied = await runMigrations(dataSource);
@@ -43,7 +48,7 @@ async function main(): Promise<void> {
       }
     }
     const app = await createApp({ config, databaseUrl: database.url, logger });
-    await app.listen({ port: config.PORT, host: config.HOST });
+    await app.listen({ port: platform.PORT, host: platform.HOST });
     logger.info({ url: await app.getUrl(), docs: `${await app.getUrl()}/api/docs` }, 'listening');
 
     let stopping = false;
@@ -52,9 +57,9 @@ async function main(): Promise<void> {
       stopping = true;
       logger.info({ signal }, 'shutting down: draining in-flight requests');
       const timer = setTimeout(() => {
-        logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
+        logger.error({ timeoutMs: platform.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
         process.exit(1);
-      }, config.SHUTDOWN_TIMEOUT_MS);
+      }, platform.SHUTDOWN_TIMEOUT_MS);
       timer.unref();
       // app.close(): stop accepting, finish in-flight requests, then close the pool.
       app

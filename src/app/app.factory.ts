@@ -1,25 +1,35 @@
 import fastifyRateLimit from '@fastify/rate-limit';
-import type { Clock } from '#src/platform/clock/clock.js';
-import { installBodyParsing } from '#src/platform/http/body-parsing.js';
-import { runWithRequestContext } from '#src/platform/http/request-context.js';
-import { HttpStatus, type ModuleMetadata } from '@nestjs/common';
+import type { Clock } from '#src/platform/clock/index.js';
+import {
+  installBodyParsing,
+  runWithRequestContext,
+  REQUEST_ID_HEADER,
+  requestIdFor,
+} from '#src/platform/http/index.js';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { CheckpointHeader } from '#src/audit/checkpoints/checkpoint-header.js';
-import { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
+import { CheckpointHeader, documentAuditCheckpoint } from '#src/audit/index.js';
+import { ConditionalPoll, TAXII_ERROR_DIALECT } from '#src/feeds/index.js';
 import { AppModule } from '#src/app/app.module.js';
-import { IdempotencyHooks } from '#src/platform/idempotency/idempotency.module.js';
-import { PinoNestLogger } from '#src/platform/logging/logger.js';
-import { REQUEST_ID_HEADER, requestIdFor } from '#src/platform/http/request-id.js';
-import { ProblemFilter, sendProblem } from '#src/platform/problem/problem.filter.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { createValidationPipe } from '#src/platform/problem/validation.js';
-import type { AppConfig } from '#src/platform/config/config.js';
-import { MetricsService } from '#src/platform/metrics/metrics.service.js';
-import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/openapi.js';
-import { PROJECT_VERSION } from '#src/platform/project.js';
+import { IdempotencyHooks } from '#src/platform/idempotency/index.js';
+import { PinoNestLogger } from '#src/platform/logging/index.js';
+import {
+  ProblemFilter,
+  sendProblem,
+  httpProblem,
+  rateLimited,
+  serviceUnavailable,
+  createValidationPipe,
+} from '#src/platform/problem/index.js';
+import { OAUTH_ERROR_DIALECT } from '#src/identity/index.js';
+import type { AppConfig } from '#src/app/config.js';
+import { MetricsService } from '#src/platform/metrics/index.js';
+import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/index.js';
+import { PROJECT_VERSION } from '#src/platform/project/index.js';
 
 export const API_PREFIX = 'api/v1';
 /** Platform routes that stay outside the versioned API prefix. */
@@ -60,12 +70,21 @@ export interface CreateAppOptions {
   preview?: boolean;
 }
 
+/** Errors answered in a protocol's own shape rather than problem+json: OAuth's, TAXII's. */
+const ERROR_DIALECTS = [OAUTH_ERROR_DIALECT, TAXII_ERROR_DIALECT];
+
+/** The OpenAPI document of `app`: the platform's, with what the contexts add. */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  return buildOpenApiDocument(app, PROJECT_VERSION, [documentAuditCheckpoint]);
+}
+
 /**
  * The application, fully configured but not listening: main.ts listens on it, the tests call
  * it as is, so both run the same hooks, filters, pipes and documentation.
  */
 export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
   const { config, logger } = options;
+  const { platform } = config;
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One line per request, written by the onResponse hook below.
@@ -74,7 +93,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       requestIdLogLabel: 'requestId',
     }),
     genReqId: requestIdFor,
-    bodyLimit: config.BODY_LIMIT_BYTES,
+    bodyLimit: platform.BODY_LIMIT_BYTES,
     // TAXII URLs end with a slash (`/taxii2/feeds/`); the rest of the API is indifferent.
     routerOptions: { ignoreTrailingSlash: true },
     // While closing, new requests get a problem+json 503 from the onRequest hook below.
@@ -84,7 +103,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
       void reply.header(REQUEST_ID_HEADER, request.id);
-      sendProblem(request, reply, new ProblemException(status, { detail: error.message }));
+      sendProblem(request, reply, httpProblem(status, error.message), ERROR_DIALECTS);
     },
   });
   const fastify = adapter.getInstance();
@@ -98,7 +117,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
 
   // Only JSON bodies by default; streaming routes (bulk import) take JSON, CSV and text.
   fastify.removeContentTypeParser('text/plain');
-  installBodyParsing(fastify, config);
+  installBodyParsing(fastify, {
+    largeBodyLimitBytes: config.publishing.ITEMS_BODY_LIMIT_BYTES,
+  });
 
   let closing = false;
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -108,10 +129,11 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       sendProblem(
         request,
         reply,
-        new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-          detail: 'The service is shutting down; retry on another instance or in a moment.',
-          headers: { 'retry-after': '1' },
-        }),
+        serviceUnavailable(
+          'The service is shutting down; retry on another instance or in a moment.',
+          1,
+        ),
+        ERROR_DIALECTS,
       );
       return;
     }
@@ -170,26 +192,26 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   if (!options.preview) app.get(IdempotencyHooks).install(fastify);
   app.useGlobalFilters(
     new ProblemFilter({
-      retryAfterSeconds: config.DB_UNAVAILABLE_RETRY_AFTER_S,
-      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      retryAfterSeconds: platform.DB_UNAVAILABLE_RETRY_AFTER_S,
+      bodyLimitBytes: platform.BODY_LIMIT_BYTES,
+      dialects: ERROR_DIALECTS,
     }),
   );
   app.useGlobalPipes(createValidationPipe());
   // Per-route limits (routes opt in with @RouteConfig({ rateLimit: {} })), per client address.
   await app.register(fastifyRateLimit, {
     global: false,
-    max: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    max: config.identity.AUTH_RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
-      new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-        type: ProblemType.rateLimited,
-        title: 'Too many requests',
-        detail: `At most ${context.max} requests per minute to this operation; retry after the given delay.`,
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
-      }),
+      rateLimited(
+        `At most ${context.max} requests per minute to this operation; retry after the given delay.`,
+        Math.max(1, Math.ceil(context.ttl / 1000)),
+        { title: 'Too many requests' },
+      ),
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
-  setupOpenApi(app, buildOpenApiDocument(app, PROJECT_VERSION));
+  setupOpenApi(app, openApiDocument(app));
   ROUTES.set(app, routes);
   if (!options.preview) {
     metrics = app.get(MetricsService);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { routesOf } from '#src/app/app.factory.js';
 import { ROLES, type Role } from '#src/identity/auth/roles.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { Factories } from '#test/support/factories.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import { AuditService } from '#src/audit/trail/audit.service.js';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 import {
   encodeCheckpointHeader,
   eventDigest,
@@ -113,7 +113,10 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
     const rounds = 4;
     // Besides the app's own sealer (every 200 ms), two more seal on demand all along, as other
     // instances would: one sealer at a time holds the head, whoever it is.
-    const sealers = [new AuditSealer(dataSource, t.config), new AuditSealer(dataSource, t.config)];
+    const sealers = [
+      new AuditSealer(dataSource, t.config.audit),
+      new AuditSealer(dataSource, t.config.audit),
+    ];
     let writing = true;
     const sealing = sealers.map(async (sealer) => {
       while (writing) {
@@ -522,7 +525,7 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
     });
 
     it('names a tail truncated after a checkpoint, even with the head row moved back', async () => {
-      const checkpoints = t.app.get(CheckpointsService);
+      const checkpoints = t.app.get(CheckpointSigner);
       const signed: SignedCheckpoint = await checkpoints.create('interval');
       await createIndicators(3);
       // Chained before the tampering (a sealer moving them meanwhile would race it).
@@ -560,7 +563,7 @@ describe('audit chain: append-only, dense under concurrency, verified, tamper-ev
     });
 
     it('names a rewritten history that a signed checkpoint covers', async () => {
-      const checkpoints = t.app.get(CheckpointsService);
+      const checkpoints = t.app.get(CheckpointSigner);
       const signed = await checkpoints.create('interval');
       // A full rewrite from event 2 on: every digest and hash recomputed, so the walk itself is
       // consistent; only the signed head tells.

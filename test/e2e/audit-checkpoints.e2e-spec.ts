@@ -18,16 +18,16 @@ import {
   signCheckpoint,
   type SignedCheckpoint,
 } from '#src/audit/trail/chain.js';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import { ROLES, type Role } from '#src/identity/auth/roles.js';
 import { SystemClock } from '#src/platform/clock/clock.js';
 import { currentRequestContext } from '#src/platform/http/request-context.js';
-import { loadConfig } from '#src/platform/config/config.js';
+import { loadConfig } from '#src/app/config.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { TAXII_MEDIA_TYPE } from '#src/feeds/taxii/taxii-media.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
@@ -187,7 +187,7 @@ describe('audit checkpoints', () => {
         expect(new Date(key.createdAt).toISOString()).toBe(key.createdAt);
       }
       // The signing key is the one the service signs with now.
-      expect(active.keyId).toBe(t.app.get(CheckpointsService).latest()?.keyId);
+      expect(active.keyId).toBe(t.app.get(CheckpointSigner).latest()?.keyId);
       // One key by its id; an unknown or malformed id is a problem.
       const one = await request(t.server)
         .get(`/api/v1/audit/public-key?keyId=${active.keyId}`)
@@ -218,7 +218,7 @@ describe('audit checkpoints', () => {
       expect(gzip.headers['content-encoding']).toBe('gzip');
       await verified(gzip);
       // What the instance holds in memory, as is.
-      expect(json.headers[HEADER]).toBe(t.app.get(CheckpointsService).latestHeader());
+      expect(json.headers[HEADER]).toBe(t.app.get(CheckpointSigner).latestHeader());
     });
 
     it('is on the change feed’s 200, the route’s 304 and the early 304, which still asks the database nothing', async () => {
@@ -284,7 +284,7 @@ describe('audit checkpoints', () => {
       const before = await verified(await feed('/api/v1/feed/snapshot.txt').expect(200));
       await someEvent(t);
       await someEvent(t);
-      const made = await t.app.get(CheckpointsService).runInterval();
+      const made = await t.app.get(CheckpointSigner).runInterval();
       const after = await verified(await feed('/api/v1/feed/snapshot.txt').expect(200));
       expect(after).toEqual(made);
       expect(after.size).toBeGreaterThanOrEqual(before.size + 2);
@@ -293,7 +293,7 @@ describe('audit checkpoints', () => {
     });
 
     it('does not verify when signed by another key, or when altered', () => {
-      const current = t.app.get(CheckpointsService).latest()!;
+      const current = t.app.get(CheckpointSigner).latest()!;
       const ours = createPublicKey(keys[0].pem);
       const { privateKey } = generateKeyPairSync('ed25519');
       const { sig: _sig, ...statement } = current;
@@ -345,7 +345,7 @@ describe('audit checkpoints', () => {
     });
 
     it('pages newest first without repeats; each item verifies and carries its header', async () => {
-      const service = t.app.get(CheckpointsService);
+      const service = t.app.get(CheckpointSigner);
       for (let i = 0; i < 3; i++) await service.create('verify');
       const first = (await list('?limit=2').expect(200)).body as CheckpointPage;
       expect(first.items).toHaveLength(2);
@@ -414,7 +414,7 @@ describe('audit checkpoints on a database of their own', () => {
       DB_POOL_MAX: 2,
       DB_CONNECT_TIMEOUT_MS: 5000,
       DB_STATEMENT_TIMEOUT_MS: 0,
-      role: config.DB_APP_ROLE,
+      role: config.platform.DB_APP_ROLE,
     });
     await ds.initialize();
     try {
@@ -427,12 +427,12 @@ describe('audit checkpoints on a database of their own', () => {
         [keyId, publicKey.export({ format: 'pem', type: 'spki' })],
       );
       const keys = { signing: () => ({ keyId, privateKey }) } as unknown as AuditKeysService;
-      const service = new CheckpointsService(
+      const service = new CheckpointSigner(
         ds,
         keys,
-        new AuditSealer(ds, config),
+        new AuditSealer(ds, config.audit),
         new SystemClock(),
-        config,
+        config.audit,
       );
       const checkpoint = await service.runInterval();
       expect(checkpoint).toMatchObject({ v: 1, size: 0, head: '0'.repeat(64), keyId });
@@ -476,7 +476,7 @@ describe('audit checkpoints with the interval off, then on several instances', (
       expect(await count(ds)).toBe(0);
       const login = await request(t.server)
         .post('/api/v1/auth/login')
-        .send({ email: t.config.ADMIN_EMAIL, password: TEST_ADMIN_PASSWORD })
+        .send({ email: t.config.identity.ADMIN_EMAIL, password: TEST_ADMIN_PASSWORD })
         .expect(200);
       const admin = login.body.access_token as string;
       const latest = () =>
@@ -497,7 +497,7 @@ describe('audit checkpoints with the interval off, then on several instances', (
         .expect(200);
       expect(before.headers[HEADER]).toBeUndefined();
 
-      const made = await t.app.get(CheckpointsService).runInterval();
+      const made = await t.app.get(CheckpointSigner).runInterval();
       const after = await request(t.server)
         .get('/api/v1/feed/changes?after=0')
         .set('authorization', `Bearer ${token}`)
@@ -518,9 +518,9 @@ describe('audit checkpoints with the interval off, then on several instances', (
     ]);
     try {
       const ds = a.app.get(DataSource);
-      const [ca, cb] = [a, b].map((x) => x.app.get(CheckpointsService)) as [
-        CheckpointsService,
-        CheckpointsService,
+      const [ca, cb] = [a, b].map((x) => x.app.get(CheckpointSigner)) as [
+        CheckpointSigner,
+        CheckpointSigner,
       ];
       // Both read the newest at start (made by the previous test's app).
       expect(ca.latest()).toEqual(cb.latest());
@@ -566,9 +566,9 @@ describe('audit checkpoints with the interval off, then on several instances', (
     ]);
     try {
       const ds = a.app.get(DataSource);
-      const [ca, cb] = [a, b].map((x) => x.app.get(CheckpointsService)) as [
-        CheckpointsService,
-        CheckpointsService,
+      const [ca, cb] = [a, b].map((x) => x.app.get(CheckpointSigner)) as [
+        CheckpointSigner,
+        CheckpointSigner,
       ];
       const headSize = async () =>
         Number((await ds.query<{ seq: string }[]>(`SELECT "seq" FROM "audit_head"`))[0].seq);

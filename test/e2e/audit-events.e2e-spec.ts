@@ -828,7 +828,7 @@ describe('audit events: coverage and atomicity', () => {
         ]),
       );
       expect(rows.find((r) => r.action === 'user.create')?.summary).toMatchObject({
-        email: first.config.ADMIN_EMAIL,
+        email: first.config.identity.ADMIN_EMAIL,
         roles: ['admin'],
         bootstrap: true,
       });

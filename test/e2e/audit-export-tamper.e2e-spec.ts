@@ -127,6 +127,19 @@ describe('exports of an audit trail tampered with in the database', () => {
     );
   });
 
+  it('a time moved by microseconds: the exported time no longer gives its digest', async () => {
+    const events = await newEvents(3);
+    await tamper(() =>
+      owner(`UPDATE audit_events SET at = at + interval '7 microseconds' WHERE seq = $1`, [
+        events[1].seq,
+      ]),
+    );
+    const zip = await exportFrom(events[0].at);
+    expect(await failureOf(zip)).toBe(
+      `events.jsonl line 2: event ${events[1].seq} was altered: its content does not match its digest`,
+    );
+  });
+
   it('a deleted row: a gap in the chain', async () => {
     const events = await newEvents(3);
     await tamper(() => owner(`DELETE FROM audit_events WHERE seq = $1`, [events[1].seq]));

@@ -23,7 +23,7 @@ import {
   verifyExport,
   type VerifiedExport,
 } from '#src/audit/offline-verifier/verify-export.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import {
   auditKeyPair,
   editManifest,
@@ -47,7 +47,7 @@ type Json = Record<string, unknown>;
 
 /** The package's command (package.json "bin"); it runs the build, dist/. */
 const BIN = path.join(PROJECT_ROOT, 'bin', 'threat-exchange.js');
-const BUILT_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'audit-verify', 'cli.js');
+const BUILT_CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'audit', 'offline-verifier', 'cli.js');
 
 /** Runs a command; its exit code and output (never throws on a non-zero exit). */
 function runCommand(

@@ -35,7 +35,11 @@ describe('identity: login, lockout, refresh rotation, client credentials, keys',
       const { payload, protectedHeader } = await jwtVerify(
         res.body.access_token,
         createLocalJWKSet(jwks.body),
-        { issuer: t.config.JWT_ISSUER, audience: t.config.JWT_AUDIENCE, algorithms: ['ES256'] },
+        {
+          issuer: t.config.identity.JWT_ISSUER,
+          audience: t.config.identity.JWT_AUDIENCE,
+          algorithms: ['ES256'],
+        },
       );
       expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
       expect(payload).toMatchObject({

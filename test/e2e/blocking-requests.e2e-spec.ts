@@ -152,6 +152,26 @@ describe('blocking requests: lifecycle, two-person rule, publication, withdrawal
     }
   });
 
+  it('pages the items of a request by indicator id, the last id as the cursor', async () => {
+    const id = (await flow.draft([ispA.org.id])).id as string;
+    await flow.addValues(id, [unprotected.domain(), unprotected.domain(), unprotected.ipv4()]);
+    type ItemPage = { items: { indicatorId: string }[]; nextCursor: string | null };
+    const page = async (query: Record<string, unknown>): Promise<ItemPage> =>
+      (await flow.raw('get', `/${id}/items`, staff.analyst).query(query).expect(200))
+        .body as ItemPage;
+    const all = (await page({})).items.map((i) => i.indicatorId);
+    expect(all).toHaveLength(3);
+    expect(all).toEqual([...all].sort());
+    const first = await page({ limit: 2 });
+    expect(first.items.map((i) => i.indicatorId)).toEqual(all.slice(0, 2));
+    expect(first.nextCursor).toBe(all[1]);
+    const second = await page({ limit: 2, cursor: first.nextCursor });
+    expect(second).toEqual({
+      items: [expect.objectContaining({ indicatorId: all[2] })],
+      nextCursor: null,
+    });
+  });
+
   it('refuses approval by the person who submitted (two-person rule), in the service and the database', async () => {
     const draft = await flow.draft([ispA.org.id]);
     const id = draft.id as string;

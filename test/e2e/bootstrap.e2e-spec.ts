@@ -25,10 +25,12 @@ describe('first start on an empty database', () => {
       const ds = a.app.get(DataSource);
       expect(await ds.getRepository(OrganizationEntity).count()).toBe(1);
       const admins = await ds.getRepository(UserEntity).find();
-      expect(admins.map((u) => [u.email, u.roles])).toEqual([[a.config.ADMIN_EMAIL, ['admin']]]);
+      expect(admins.map((u) => [u.email, u.roles])).toEqual([
+        [a.config.identity.ADMIN_EMAIL, ['admin']],
+      ]);
       const login = await request(a.server)
         .post('/api/v1/auth/login')
-        .send({ email: a.config.ADMIN_EMAIL, password: TEST_ADMIN_PASSWORD })
+        .send({ email: a.config.identity.ADMIN_EMAIL, password: TEST_ADMIN_PASSWORD })
         .expect(200);
       expect(login.body.access_token).toBeDefined();
     } finally {
@@ -46,7 +48,7 @@ describe('first start on an empty database', () => {
         expect(password).toBeDefined();
         await request(t.server)
           .post('/api/v1/auth/login')
-          .send({ email: t.config.ADMIN_EMAIL, password })
+          .send({ email: t.config.identity.ADMIN_EMAIL, password })
           .expect(200);
       } finally {
         await t.close();

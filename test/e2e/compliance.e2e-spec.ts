@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ASSIGNMENT_STATUSES } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import { ASSIGNMENT_STATUSES } from '#src/obligations/assignments/assignment.entity.js';
 import { isOverdue, overdueSql } from '#src/obligations/assignments/assignment-status.js';
 import { ManualClock } from '#src/platform/clock/clock.js';
 import type { IspCompliance } from '#src/obligations/compliance/dto/compliance.dto.js';

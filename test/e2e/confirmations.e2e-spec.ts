@@ -1,7 +1,7 @@
 import { ownerQuery } from '#test/support/database-urls.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
+import { ConfirmationsRepository } from '#src/obligations/assignments/confirmations.repository.js';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ManualClock } from '#src/platform/clock/clock.js';
@@ -557,10 +557,10 @@ describe('assignments, confirmations and feed receipts', () => {
     const id = r.of(a.org.id);
     // Any read of a confirmation outside a transaction fails (as if the pool broke just after
     // the commit): an answer built after the commit would be a 5xx, releasing the key.
-    const repository = t.app.get(AssignmentsRepository);
-    const original = repository.confirmation.bind(repository);
+    const repository = t.app.get(ConfirmationsRepository);
+    const original = repository.find.bind(repository);
     const spy = jest
-      .spyOn(repository, 'confirmation')
+      .spyOn(repository, 'find')
       .mockImplementation((assignmentId, confirmationId, manager) =>
         manager
           ? original(assignmentId, confirmationId, manager)

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { KeyEncryption } from '#src/platform/encryption/key-encryption.js';
 import { KeysService } from '#src/identity/keys/keys.service.js';
 import { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
 import { Factories } from '#test/support/factories.js';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { buildOpenApiDocument } from '#src/platform/openapi/openapi.js';
-import { PROJECT_ROOT, PROJECT_VERSION } from '#src/platform/project.js';
+import { openApiDocument } from '#src/app/app.factory.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 describe('health, metrics and API documentation', () => {
@@ -69,11 +69,11 @@ describe('health, metrics and API documentation', () => {
     const committed = JSON.parse(
       readFileSync(path.join(PROJECT_ROOT, 'docs', 'openapi.json'), 'utf8'),
     );
-    expect(committed).toEqual(buildOpenApiDocument(t.app, PROJECT_VERSION));
+    expect(committed).toEqual(openApiDocument(t.app));
   });
 
   it('documents every operation with an operationId, a summary and its problem responses', () => {
-    const doc = buildOpenApiDocument(t.app, PROJECT_VERSION);
+    const doc = openApiDocument(t.app);
     for (const [route, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         const operation = op as {

@@ -5,7 +5,7 @@ import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js'
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Role } from '#src/identity/auth/roles.js';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';

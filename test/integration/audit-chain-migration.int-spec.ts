@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { ChainWalk } from '#src/audit/trail/chain.js';
-import { AuditChainRepository } from '#src/audit/search/audit-chain.repository.js';
+import { AuditChainRepository } from '#src/audit/verification/audit-chain.repository.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { runMigrations } from '#src/platform/database/migrations.js';
 import { freshDatabase } from '#test/support/database-urls.js';

@@ -8,7 +8,7 @@ import {
   type QueryRunner,
 } from 'typeorm';
 import { createDataSource, dataSourceOptions } from '#src/platform/database/data-source.js';
-import { ENTITIES } from '#src/platform/database/entities.js';
+import { ENTITIES } from '#src/app/entities.js';
 import {
   revertLastMigration,
   runMigrations,
@@ -47,7 +47,7 @@ describe('migrations on a real PostgreSQL', () => {
   let ds: DataSource;
 
   beforeAll(async () => {
-    ds = await createDataSource(testDatabaseUrl(), DB);
+    ds = await createDataSource(testDatabaseUrl(), { ...DB, entities: ENTITIES });
     await ds.initialize();
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
 import { verifySecret } from '#src/identity/auth/passwords.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
+import { ENTITIES } from '#src/app/entities.js';
 import { describeSeed, seedDemo } from '#src/app/demo/seed-demo.js';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { UserEntity } from '#src/identity/users/user.entity.js';
@@ -16,6 +17,7 @@ describe('npm run seed:demo', () => {
       DB_POOL_MAX: 2,
       DB_CONNECT_TIMEOUT_MS: 5000,
       DB_STATEMENT_TIMEOUT_MS: 0,
+      entities: ENTITIES,
     });
     await ds.initialize();
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { AssignmentStatus } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
 import type { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import { unprotected } from '#test/support/requests.js';
 

@@ -11,7 +11,8 @@ import {
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { Public, Roles } from '#src/identity/auth/access.decorators.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { Public } from '#src/platform/http/access.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 
 export class ProbeContact {

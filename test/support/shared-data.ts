@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from '@jest/globals';
-import { PROJECT_ROOT } from '#src/platform/project.js';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
 
 /** The real MISP warninglists in the reference material next to the checkout. */
 export const MISP_LISTS_DIR = path.resolve(

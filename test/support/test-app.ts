@@ -5,7 +5,7 @@ import type { Clock } from '#src/platform/clock/clock.js';
 import { createApp } from '#src/app/app.factory.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import { createLogger } from '#src/platform/logging/logger.js';
-import { loadConfig, type AppConfig } from '#src/platform/config/config.js';
+import { loadConfig, type AppConfig } from '#src/app/config.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 
 /** Every test app of a run shares the database, hence its signing keys and this key. */
@@ -69,7 +69,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = await createApp({
     config,
     databaseUrl: options.databaseUrl ?? testDatabaseUrl(),
-    logger: createLogger(config.LOG_LEVEL, logs.stream),
+    logger: createLogger(config.platform.LOG_LEVEL, logs.stream),
     extraImports: options.extraImports,
     clock: options.clock,
   });

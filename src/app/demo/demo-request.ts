@@ -1,10 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Principal } from '#src/identity/auth/principal.js';
-import type { Role } from '#src/identity/auth/roles.js';
-import { BlockingRequestsService } from '#src/publishing/blocking-requests/blocking-requests.service.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { IndicatorsService } from '#src/publishing/indicators/indicators.service.js';
+import type { Principal, Role } from '#src/identity/index.js';
+import { BlockingRequestsService, IndicatorsService } from '#src/publishing/index.js';
+import { ProblemException } from '#src/platform/problem/index.js';
 
 export const DEMO_DOCUMENT_NUMBER = 'DEMO-001/STTTT-ATTT';
 

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
-import { BOOTSTRAP_LOCK } from '#src/identity/auth/bootstrap.service.js';
-import { hashSecret } from '#src/identity/auth/passwords.js';
-import { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
-import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
-import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-import { UserEntity } from '#src/identity/users/user.entity.js';
+import {
+  ApiClientEntity,
+  BOOTSTRAP_LOCK,
+  hashSecret,
+  notifyPrincipalChanged,
+  type OrganizationKind,
+  type Role,
+  OrganizationEntity,
+  UserEntity,
+} from '#src/identity/index.js';
+import { SystemClock, type Clock } from '#src/platform/clock/index.js';
 
 export interface DemoAccount {
   organization: string;
@@ -99,7 +103,12 @@ const UNCHANGED = '(unchanged: set DEMO_PASSWORD to reset it)';
  * an existing one keeps its credential unless `password` is given, and is never re-enabled or
  * un-revoked. An e-mail or client id that exists outside its demo organization is an error.
  */
-export async function seedDemo(dataSource: DataSource, password?: string): Promise<DemoSeed> {
+export async function seedDemo(
+  dataSource: DataSource,
+  password?: string,
+  clock: Clock = new SystemClock(),
+): Promise<DemoSeed> {
+  const now = clock.now();
   return dataSource.transaction(async (manager) => {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
     const orgIds = new Map<string, string>();
@@ -120,6 +129,7 @@ export async function seedDemo(dataSource: DataSource, password?: string): Promi
         manager,
         { ...c, organizationId: orgIds.get(c.shortCode) ?? '' },
         password,
+        now,
       );
       clients.push({ organization: c.shortCode, clientId: c.clientId, clientSecret: printed });
     }
@@ -168,6 +178,7 @@ async function upsertClient(
   manager: EntityManager,
   c: { organizationId: string; clientId: string; name: string },
   password: string | undefined,
+  now: Date,
 ): Promise<string> {
   const repo = manager.getRepository(ApiClientEntity);
   const found = await repo.findOneBy({ clientId: c.clientId });
@@ -180,7 +191,7 @@ async function upsertClient(
     if (password === undefined) return UNCHANGED;
     await repo.update(
       { id: found.id },
-      { secretHash: await hashSecret(password), secretRotatedAt: new Date() },
+      { secretHash: await hashSecret(password), secretRotatedAt: now },
     );
     // A running service drops the verified old secret at commit (PrincipalCache).
     await notifyPrincipalChanged(manager, `client:${found.id}`);
@@ -188,7 +199,7 @@ async function upsertClient(
   }
   const secret = password ?? generate();
   await repo.save(
-    repo.create({ ...c, secretHash: await hashSecret(secret), secretRotatedAt: new Date() }),
+    repo.create({ ...c, secretHash: await hashSecret(secret), secretRotatedAt: now }),
   );
   return secret;
 }

@@ -1,21 +1,21 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditCheckpointsService } from '#src/audit/checkpoints/audit-checkpoints.service.js';
+import { CheckpointReader } from '#src/audit/checkpoints/checkpoint-reader.js';
 import {
   AuditPublicKeyQuery,
   AuditPublicKeysResponse,
   CheckpointPage,
   CheckpointResponse,
 } from '#src/audit/checkpoints/dto/audit-checkpoints.dto.js';
-import { Public, Roles } from '#src/identity/auth/access.decorators.js';
-import { ROLES } from '#src/identity/auth/roles.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles, ROLES } from '#src/identity/index.js';
+import { Public } from '#src/platform/http/index.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Audit')
 @Controller('audit')
 export class AuditCheckpointsController {
-  constructor(private readonly audit: AuditCheckpointsService) {}
+  constructor(private readonly reader: CheckpointReader) {}
 
   @Get('public-key')
   @Public()
@@ -29,7 +29,7 @@ export class AuditCheckpointsController {
   @ApiOkResponse({ type: AuditPublicKeysResponse })
   @ApiProblemResponses(400, 404)
   publicKeys(@Query() query: AuditPublicKeyQuery): Promise<AuditPublicKeysResponse> {
-    return this.audit.publicKeys(query.keyId);
+    return this.reader.publicKeys(query.keyId);
   }
 
   @Get('checkpoints')
@@ -43,7 +43,7 @@ export class AuditCheckpointsController {
   @ApiOkResponse({ type: CheckpointPage })
   @ApiProblemResponses(400)
   list(@Query() query: PageQuery): Promise<CheckpointPage> {
-    return this.audit.list(query);
+    return this.reader.list(query);
   }
 
   @Get('checkpoints/latest')
@@ -56,6 +56,6 @@ export class AuditCheckpointsController {
   @ApiOkResponse({ type: CheckpointResponse })
   @ApiProblemResponses(404)
   latest(): Promise<CheckpointResponse> {
-    return this.audit.latest();
+    return this.reader.latest();
   }
 }

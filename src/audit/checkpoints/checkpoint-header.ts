@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 
 export const AUDIT_CHECKPOINT_HEADER = 'x-audit-checkpoint';
 
@@ -14,6 +15,32 @@ export function carriesCheckpoint(route: string | undefined): boolean {
 }
 
 /**
+ * Feed and TAXII answers carry the latest signed audit checkpoint (CheckpointHeader, one hook
+ * for all of them): the header is documented here, once, on their 2xx and 304 responses.
+ */
+export function documentAuditCheckpoint(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!carriesCheckpoint(path)) continue;
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (!/^(2\d\d|304)$/.test(status) || !response || '$ref' in response) continue;
+        response.headers = {
+          ...response.headers,
+          'X-Audit-Checkpoint': {
+            description:
+              'The latest signed checkpoint of the audit trail: base64url of the JCS (RFC 8785) of {v, size, head, time, keyId, sig}; verify it with GET /api/v1/audit/public-key and keep it (docs/isp-integration.md). Absent until a first checkpoint exists.',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+          },
+        };
+      }
+    }
+  }
+  return document;
+}
+
+/**
  * `X-Audit-Checkpoint` on every answer of the feed routes (2xx and 304, streamed snapshots,
  * the conditional poll's early 304 included), from memory: one Fastify `onSend` hook, which
  * runs before the status line and headers are written whoever sends (a route, a streamed body,
@@ -22,7 +49,7 @@ export function carriesCheckpoint(route: string | undefined): boolean {
  */
 @Injectable()
 export class CheckpointHeader {
-  constructor(private readonly checkpoints: CheckpointsService) {}
+  constructor(private readonly checkpoints: CheckpointSigner) {}
 
   install(fastify: FastifyInstance): void {
     fastify.addHook('onSend', (request, reply, payload, done) => {

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { eventFields, type AuditEventColumns } from '#src/audit/trail/event-columns.js';
+import {
+  auditEventSelect,
+  chainTime,
+  eventFields,
+  type AuditEventRow,
+} from '#src/audit/trail/event-columns.js';
 import type { ChainRow } from '#src/audit/export/export-writer.js';
 
 /** Which events an export selects (AND of what is given). */
@@ -11,12 +16,10 @@ export interface ExportSelection {
   blockingRequestId?: string;
 }
 
-/** A row of the chain; the event's columns are there (not null) only when it is selected. */
-type RawChainRow = {
-  seq: string;
-  digest: string;
-  hash: string;
-} & (({ selected: true; at: Date } & AuditEventColumns) | { selected: false });
+/** A row of the chain; the event's own columns are there (not null) only when it is selected. */
+type SelectedRow =
+  | (AuditEventRow & { selected: true })
+  | (Pick<AuditEventRow, 'seq' | 'digest' | 'hash'> & { selected: false });
 
 /** Rows fetched from the cursor at a time: a few MB, whatever the size of the trail. */
 const FETCH_ROWS = 2000;
@@ -75,9 +78,14 @@ function selectionSql(selection: ExportSelection, params: unknown[]): string {
   return and.length ? `COALESCE(${and.join(' AND ')}, false)` : 'true';
 }
 
-function toChainRow(r: RawChainRow): ChainRow {
-  const row: ChainRow = { seq: Number(r.seq), digest: r.digest, hash: r.hash };
-  if (r.selected) row.fields = eventFields(r, r.at.toISOString());
+function toChainRow(r: SelectedRow): ChainRow {
+  const row: ChainRow = {
+    seq: Number(r.seq),
+    digest: r.digest.toString('hex'),
+    hash: r.hash.toString('hex'),
+  };
+  // The time as stored, as the verification reads it: microseconds the chain never writes stay.
+  if (r.selected) row.fields = eventFields(r, chainTime(r.at_micros));
   return row;
 }
 
@@ -160,19 +168,7 @@ export class AuditExportRepository {
     const selected = selectionSql(selection, params);
     await manager.query(
       `DECLARE audit_export NO SCROLL CURSOR FOR
-       SELECT e.seq::text AS seq, encode(e.digest, 'hex') AS digest,
-              encode(e.hash, 'hex') AS hash, s.selected,
-              CASE WHEN s.selected THEN e.at END AS at,
-              CASE WHEN s.selected THEN e.actor_type END AS actor_type,
-              CASE WHEN s.selected THEN e.actor_id END AS actor_id,
-              CASE WHEN s.selected THEN e.organization_id END AS organization_id,
-              CASE WHEN s.selected THEN e.roles END AS roles,
-              CASE WHEN s.selected THEN e.action END AS action,
-              CASE WHEN s.selected THEN e.object_type END AS object_type,
-              CASE WHEN s.selected THEN e.object_id END AS object_id,
-              CASE WHEN s.selected THEN e.summary END AS summary,
-              CASE WHEN s.selected THEN e.request_id END AS request_id,
-              CASE WHEN s.selected THEN e.client_ip END AS client_ip
+       SELECT ${auditEventSelect('e', 's.selected')}, s.selected
          FROM audit_events e
         CROSS JOIN LATERAL (SELECT ${selected} AS selected) s
         WHERE e.seq BETWEEN $1 AND $2
@@ -181,7 +177,7 @@ export class AuditExportRepository {
     );
     try {
       for (;;) {
-        const rows = await manager.query<RawChainRow[]>(`FETCH ${FETCH_ROWS} FROM audit_export`);
+        const rows = await manager.query<SelectedRow[]>(`FETCH ${FETCH_ROWS} FROM audit_export`);
         if (rows.length > 0) await write(rows.map(toChainRow));
         if (rows.length < FETCH_ROWS) break;
       }

@@ -2,11 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream';
 import { Injectable } from '@nestjs/common';
+import { notFound, validationProblem } from '#src/platform/problem/index.js';
 import { DataSource } from 'typeorm';
 import { AuditKeysService } from '#src/audit/trail/audit-keys.service.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import { AuditService } from '#src/audit/trail/audit.service.js';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
+import { CheckpointSigner } from '#src/audit/trail/checkpoint-signer.js';
 import { GENESIS_HASH, type SignedCheckpoint } from '#src/audit/trail/chain.js';
 import {
   AuditExportRepository,
@@ -24,10 +25,8 @@ import {
   type ExportManifest,
 } from '#src/audit/export/export-format.js';
 import { ExportFiles } from '#src/audit/export/export-writer.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { actorType, type Principal } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /** An export ready to send: its file name and the ZIP, streamed from temporary files. */
 export interface AuditExportFile {
@@ -46,7 +45,7 @@ export class AuditExportService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repository: AuditExportRepository,
-    private readonly checkpoints: CheckpointsService,
+    private readonly checkpoints: CheckpointSigner,
     private readonly keys: AuditKeysService,
     private readonly audit: AuditService,
     private readonly sealer: AuditSealer,

@@ -25,7 +25,7 @@ import {
   type ExportManifest,
   type ManifestFile,
 } from '#src/audit/export/export-format.js';
-import { csvRows, toCsv } from '#src/platform/csv/csv.js';
+import { csvRows, toCsv } from '#src/platform/csv/index.js';
 
 /** One event of the chain as the export reads it: with its fields when it was selected. */
 export interface ChainRow {

@@ -1,7 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { decodeCheckpointHeader, type SignedCheckpoint } from '#src/audit/trail/chain.js';
+import {
+  decodeCheckpointHeader,
+  parseCheckpoint,
+  type SignedCheckpoint,
+} from '#src/audit/trail/chain.js';
 import {
   UsageError,
   VerificationFailure,
@@ -65,28 +69,13 @@ export async function loadPublicKey(value: string): Promise<KeyObject> {
 export async function loadCheckpoint(value: string): Promise<SignedCheckpoint> {
   const isFile = (await stat(value).catch(() => undefined))?.isFile() ?? false;
   const text = (isFile ? await readFile(value, 'utf8') : value).trim();
-  let checkpoint: unknown;
   try {
-    checkpoint = text.startsWith('{') ? JSON.parse(text) : decodeCheckpointHeader(text);
+    return text.startsWith('{') ? parseCheckpoint(JSON.parse(text)) : decodeCheckpointHeader(text);
   } catch {
-    checkpoint = undefined;
-  }
-  const c = checkpoint as Partial<SignedCheckpoint> | undefined;
-  if (
-    c?.v !== 1 ||
-    !Number.isSafeInteger(c.size) ||
-    typeof c.head !== 'string' ||
-    !/^[0-9a-f]{64}$/.test(c.head) ||
-    typeof c.time !== 'string' ||
-    typeof c.keyId !== 'string' ||
-    typeof c.sig !== 'string'
-  ) {
     throw new UsageError(
       '--checkpoint: not a signed checkpoint (an X-Audit-Checkpoint value or its JSON)',
     );
   }
-  const { v, size, head, time, keyId, sig } = c;
-  return { v, size: size!, head, time, keyId, sig };
 }
 
 function describeFilters(filters: VerifiedExport['filters']): string {

@@ -13,6 +13,7 @@ import {
   ChainWalk,
   checkpointSignatureValid,
   documentSignatureValid,
+  parseCheckpoint,
   type AuditEventFields,
   type ChainBreak,
   type SignedCheckpoint,
@@ -35,7 +36,7 @@ import {
   UNLISTED_FILES,
   type ExportManifest,
 } from '#src/audit/export/export-format.js';
-import { csvCellText } from '#src/platform/csv/csv.js';
+import { csvCellText } from '#src/platform/csv/index.js';
 
 /**
  * The offline verifier of audit exports (docs/audit.md#verifying-an-export): no database, no
@@ -231,17 +232,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isCheckpoint(value: unknown): value is SignedCheckpoint {
-  return (
-    isObject(value) &&
-    value.v === 1 &&
-    Number.isSafeInteger(value.size) &&
-    (value.size as number) >= 0 &&
-    typeof value.head === 'string' &&
-    HEX64.test(value.head) &&
-    typeof value.time === 'string' &&
-    typeof value.keyId === 'string' &&
-    typeof value.sig === 'string'
-  );
+  try {
+    parseCheckpoint(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The parts of a signed manifest the verifier relies on; anything else is a bad manifest. */

@@ -2,18 +2,13 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditSearchService } from '#src/audit/search/audit-search.service.js';
 import { AuditEventPage, AuditSearchQuery } from '#src/audit/search/dto/audit-search.dto.js';
-import { AuditVerification, AuditVerifyQuery } from '#src/audit/search/dto/audit-verify.dto.js';
-import { AuditVerifyService } from '#src/audit/search/audit-verify.service.js';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles } from '#src/identity/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Audit')
 @Controller('audit')
 export class AuditSearchController {
-  constructor(
-    private readonly audit: AuditSearchService,
-    private readonly verifier: AuditVerifyService,
-  ) {}
+  constructor(private readonly audit: AuditSearchService) {}
 
   @Get('events')
   @Roles('auditor', 'admin')
@@ -27,19 +22,5 @@ export class AuditSearchController {
   @ApiProblemResponses(400)
   search(@Query() query: AuditSearchQuery): Promise<AuditEventPage> {
     return this.audit.search(query);
-  }
-
-  @Get('verify')
-  @Roles('auditor', 'admin')
-  @ApiOperation({
-    operationId: 'verifyAuditTrail',
-    summary: 'Verify the audit chain, whole or a range (auditors and Department admins)',
-    description:
-      "Chains every event committed before the request first, then recomputes each event's digest (SHA-256 of its RFC 8785 canonical JSON) and each link (SHA-256 of the previous hash and the digest), checks every signed checkpoint in the range (its Ed25519 signature and the hash at its size) and, for the whole chain, that the head row and the largest checkpoint agree with its end. Stops at the first break and names it (`firstBreak`). `valid: false` is still a 200: the verification itself succeeded. A range is anchored at the stored hash of the event before it. docs/audit.md#verification.",
-  })
-  @ApiOkResponse({ type: AuditVerification })
-  @ApiProblemResponses(400)
-  verify(@Query() query: AuditVerifyQuery): Promise<AuditVerification> {
-    return this.verifier.verify(query);
   }
 }

@@ -8,48 +8,37 @@ import type {
 import {
   AuditSearchRepository,
   type AuditKeyset,
-  type AuditRow,
 } from '#src/audit/search/audit-search.repository.js';
-import { DEFAULT_PAGE_SIZE } from '#src/platform/pagination/cursor.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import type { AuditEventRow } from '#src/audit/trail/event-columns.js';
+import {
+  CursorCodec,
+  cursorPart,
+  DEFAULT_PAGE_SIZE,
+  pageOf,
+} from '#src/platform/pagination/index.js';
+import { validationProblem } from '#src/platform/problem/index.js';
 
-const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/** `["<at, microseconds>","<id>"]`: the keyset of the search's order, (at DESC, id DESC). */
+export const AUDIT_CURSOR = new CursorCodec<AuditKeyset>({
+  at: cursorPart.microsecondTime,
+  id: cursorPart.bigintId,
+});
 
-export function encodeAuditCursor(k: AuditKeyset): string {
-  return Buffer.from(JSON.stringify([k.at, k.id])).toString('base64url');
-}
-
-export function decodeAuditCursor(cursor: string | undefined): AuditKeyset | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at !== 'string' || !CURSOR_AT.test(at) || Number.isNaN(Date.parse(at))) {
-      throw new Error('bad cursor');
-    }
-    if (typeof id !== 'string' || !/^[1-9]\d{0,18}$/.test(id)) throw new Error('bad cursor');
-    return { at, id };
-  } catch {
-    throw validationProblem([
-      { name: 'cursor', reason: 'cursor is not a value returned as nextCursor' },
-    ]);
-  }
-}
-
-function toResponse(r: AuditRow): AuditEventResponse {
+function toResponse(r: AuditEventRow): AuditEventResponse {
   return {
     id: r.id,
-    seq: r.seq,
-    hash: r.hash,
+    seq: Number(r.seq),
+    hash: r.hash.toString('hex'),
     at: r.at.toISOString(),
-    actor: { type: r.actorType, id: r.actorId },
-    organizationId: r.organizationId,
+    actor: { type: r.actor_type, id: r.actor_id },
+    organizationId: r.organization_id,
     roles: r.roles,
     action: r.action,
-    objectType: r.objectType,
-    objectId: r.objectId,
+    objectType: r.object_type,
+    objectId: r.object_id,
     summary: r.summary,
-    requestId: r.requestId,
-    clientIp: r.clientIp,
+    requestId: r.request_id,
+    clientIp: r.client_ip,
   };
 }
 
@@ -70,7 +59,7 @@ export class AuditSearchService {
     if (query.from && query.to && query.from.getTime() >= query.to.getTime()) {
       throw validationProblem([{ name: 'to', reason: 'to must be after from' }]);
     }
-    const after = decodeAuditCursor(query.cursor);
+    const after = AUDIT_CURSOR.decode(query.cursor);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.repository.search(
       {
@@ -85,12 +74,8 @@ export class AuditSearchService {
       after,
       limit,
     );
-    const more = rows.length > limit;
-    const items = more ? rows.slice(0, limit) : rows;
-    const last = items.at(-1);
-    return {
-      items: items.map(toResponse),
-      nextCursor: more && last ? encodeAuditCursor({ at: last.atText, id: last.id }) : null,
-    };
+    return pageOf(rows, limit, toResponse, (last) =>
+      AUDIT_CURSOR.encode({ at: `${last.at_micros}Z`, id: last.id }),
+    );
   }
 }

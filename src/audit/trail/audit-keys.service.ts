@@ -4,8 +4,8 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/trail/audit.service.js';
 import { auditKeyId, signDocument } from '#src/audit/trail/chain.js';
-import { AppConfig } from '#src/platform/config/config.js';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 
 /** Arbitrary constant key of the advisory lock under which the first audit key is made. */
 const AUDIT_KEY_LOCK = 7_340_213_007;
@@ -46,7 +46,7 @@ export class AuditKeysService implements OnModuleInit {
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(AppConfig) config: AppConfig,
+    @Inject(PlatformConfig) config: PlatformConfig,
     private readonly audit: AuditService,
   ) {
     this.encryption = KeyEncryption.fromConfig(config).encryption;

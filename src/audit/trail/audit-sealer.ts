@@ -9,8 +9,9 @@ import {
 import { DataSource } from 'typeorm';
 import { chainHash } from '#src/audit/trail/chain.js';
 import { EVENT_COLUMNS } from '#src/audit/trail/event-columns.js';
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
+import { AuditConfig } from '#src/audit/audit.config.js';
+import { monotonicMs } from '#src/platform/clock/index.js';
 
 /** Pending events chained per transaction: SHA-256 only here (the digests came with them). */
 const BATCH = 5000;
@@ -44,7 +45,7 @@ export class AuditSealer
 
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(AuditConfig) private readonly config: AuditConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -89,7 +90,7 @@ export class AuditSealer
    * sealing resumes, rather than a warning every interval.
    */
   private async sealWaiting(): Promise<void> {
-    const now = Date.now();
+    const now = monotonicMs();
     if (this.failing !== undefined && now < this.failing.retryAt) return;
     try {
       const [waiting] = await this.dataSource.query<unknown[]>(

@@ -9,32 +9,11 @@ import {
 } from 'typeorm';
 import { eventDigest, type AuditEventFields } from '#src/audit/trail/chain.js';
 import { EVENT_COLUMNS, eventColumns } from '#src/audit/trail/event-columns.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { currentRequestContext, type RequestContext } from '#src/platform/http/request-context.js';
-
-/** A connection that runs SQL: a TypeORM EntityManager or QueryRunner, or a `pg` client. */
-export interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
-
-/** Who did it: a caller, or the service itself (scheduled jobs, bootstrap). */
-export type Actor = Principal | 'system';
-
-export interface AuditEventInput {
-  actor: Actor;
-  /** Dotted verb, e.g. `blocking_request.approve`. */
-  action: string;
-  objectType: string;
-  objectId: string | null;
-  /** A short before/after summary: plain JSON, never secrets. */
-  summary?: Record<string, unknown>;
-  /**
-   * The request behind the event when it is recorded after the request (buffered feed pulls):
-   * captured at request time; null for none. Omitted: the current request's, if any.
-   */
-  context?: RequestContext | null;
-}
+import { actorType } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/index.js';
+import type { Queryable } from '#src/platform/database/index.js';
+import { currentRequestContext } from '#src/platform/http/index.js';
 
 /** An event waiting for its transaction's commit; `at` is given when it is written. */
 type PendingEvent = Omit<AuditEventFields, 'at'>;
@@ -54,7 +33,8 @@ function depthOf(runner: QueryRunner): number {
 }
 
 /**
- * The one place state changes are recorded (docs/decisions/0012-audit-trail.md).
+ * The one place state changes are recorded (docs/decisions/0012-audit-trail.md); the other
+ * contexts reach it through its port, `AuditLog` (src/platform/audit-log/).
  *
  * `record(manager, …)` inside a transaction buffers the event; just before that transaction
  * commits (TypeORM's BeforeTransactionCommit), its events are written to `audit_pending` with
@@ -64,13 +44,15 @@ function depthOf(runner: QueryRunner): number {
  * events (seq and hash) in a transaction of its own, within AUDIT_SEAL_INTERVAL_MS.
  */
 @Injectable()
-export class AuditService implements EntitySubscriberInterface, OnModuleInit {
+export class AuditService extends AuditLog implements EntitySubscriberInterface, OnModuleInit {
   private readonly pending = new WeakMap<QueryRunner, Buffered[]>();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    super();
+  }
 
   onModuleInit(): void {
     if (!this.dataSource.subscribers.includes(this)) this.dataSource.subscribers.push(this);
@@ -170,49 +152,5 @@ export class AuditService implements EntitySubscriberInterface, OnModuleInit {
         params,
       );
     }
-  }
-}
-
-/** The events organizations can subscribe to (webhooks). */
-export const EVENT_TYPES = [
-  'request.published',
-  'request.withdrawn',
-  'assignment.reminder',
-  'assignment.overdue',
-  'confirmation.received',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export interface OutboxMessage {
-  topic: EventType;
-  /** The object the event is about (a request, an assignment…). */
-  aggregateId: string | null;
-  /** What subscribers receive; nothing a recipient may not see. */
-  payload: Record<string, unknown>;
-  /** The organizations allowed to receive it (their webhook subscriptions get a delivery). */
-  recipients: string[];
-}
-
-/**
- * Events to deliver after commit: written in the transaction of the change they describe
- * (transactional outbox), fanned out to webhook subscriptions by the dispatcher.
- */
-@Injectable()
-export class OutboxService {
-  constructor(private readonly clock: Clock) {}
-
-  /** `created_at` is the application clock's now: the event's `timestamp` in deliveries. */
-  async enqueue(connection: Queryable, message: OutboxMessage): Promise<void> {
-    await connection.query(
-      `INSERT INTO outbox (topic, aggregate_id, payload, recipients, created_at)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [
-        message.topic,
-        message.aggregateId,
-        JSON.stringify(message.payload),
-        [...new Set(message.recipients)],
-        this.clock.now(),
-      ],
-    );
   }
 }

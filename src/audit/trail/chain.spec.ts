@@ -11,6 +11,7 @@ import {
   eventBytes,
   eventDigest,
   GENESIS_HASH,
+  parseCheckpoint,
   signCheckpoint,
   type AuditEventFields,
 } from '#src/audit/trail/chain.js';
@@ -169,5 +170,47 @@ describe('checkpoints', () => {
     const header = encodeCheckpointHeader(signed);
     expect(header).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodeCheckpointHeader(header)).toEqual(signed);
+  });
+
+  describe('parseCheckpoint', () => {
+    const signed = {
+      v: 1 as const,
+      size: 0,
+      head: '0'.repeat(64),
+      time: '2026-11-28T10:00:00.000Z',
+      keyId: 'k1',
+      sig: 'c2ln',
+    };
+
+    it('picks the six signed fields of a checkpoint, and nothing else', () => {
+      expect(parseCheckpoint({ ...signed, id: '7', reason: 'interval' })).toEqual(signed);
+      const header = Buffer.from(JSON.stringify({ ...signed, extra: true })).toString('base64url');
+      expect(decodeCheckpointHeader(header)).toEqual(signed);
+    });
+
+    it.each([
+      ['null', null],
+      ['an array', [signed]],
+      ['a string', 'checkpoint'],
+      ['another format', { ...signed, v: 2 }],
+      ['a size as text', { ...signed, size: '0' }],
+      ['a negative size', { ...signed, size: -1 }],
+      ['a fractional size', { ...signed, size: 1.5 }],
+      ['an unsafe size', { ...signed, size: 2 ** 53 }],
+      ['a head in uppercase', { ...signed, head: 'A'.repeat(64) }],
+      ['a short head', { ...signed, head: '0'.repeat(63) }],
+      ['no time', { ...signed, time: undefined }],
+      ['no key id', { ...signed, keyId: 1 }],
+      ['no signature', { ...signed, sig: null }],
+    ])('refuses %s', (_, value) => {
+      expect(() => parseCheckpoint(value)).toThrow(TypeError);
+    });
+
+    it('refuses a header that is not base64url JSON', () => {
+      expect(() => decodeCheckpointHeader('bm90IGpzb24')).toThrow();
+      expect(() => decodeCheckpointHeader(Buffer.from('[]').toString('base64url'))).toThrow(
+        TypeError,
+      );
+    });
   });
 });

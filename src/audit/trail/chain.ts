@@ -141,8 +141,40 @@ export function encodeCheckpointHeader(checkpoint: SignedCheckpoint): string {
   return Buffer.from(canonicalJson(checkpoint)).toString('base64url');
 }
 
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * A signed checkpoint from outside (an `X-Audit-Checkpoint` value, an export's manifest, a file
+ * given to the offline verifier): its six fields checked and picked (nothing else is signed);
+ * throws a TypeError when it is not one. The one parser of the verification endpoint, the
+ * export verifier and its command. The signature is not checked here.
+ */
+export function parseCheckpoint(value: unknown): SignedCheckpoint {
+  const c = (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}) as {
+    [K in keyof SignedCheckpoint]?: unknown;
+  };
+  const { size, head, time, keyId, sig } = c;
+  if (
+    c.v !== CHAIN_FORMAT ||
+    typeof size !== 'number' ||
+    !Number.isSafeInteger(size) ||
+    size < 0 ||
+    typeof head !== 'string' ||
+    !HEX64.test(head) ||
+    typeof time !== 'string' ||
+    typeof keyId !== 'string' ||
+    typeof sig !== 'string'
+  ) {
+    throw new TypeError(
+      'not a signed audit checkpoint: {v: 1, size, head (64 hex digits), time, keyId, sig}',
+    );
+  }
+  return { v: CHAIN_FORMAT, size, head, time, keyId, sig };
+}
+
+/** The signed checkpoint of an `X-Audit-Checkpoint` value; throws when it holds none. */
 export function decodeCheckpointHeader(value: string): SignedCheckpoint {
-  return JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as SignedCheckpoint;
+  return parseCheckpoint(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
 }
 
 /** Signs any JSON document (an export manifest): Ed25519 over its JCS, base64url. */

@@ -6,7 +6,8 @@ import {
 } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
-import { dedicatedClient } from '#src/platform/database/data-source.js';
+import { dedicatedClient } from '#src/platform/database/index.js';
+import { FEED_VERSION_CHANNEL, readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 
 const POLL_MS = 1000;
 
@@ -38,8 +39,7 @@ export class FeedVersionWatcher implements OnApplicationBootstrap, OnApplication
 
   /** Reads the committed version now. */
   async refresh(): Promise<number> {
-    const [row] = await this.dataSource.query<{ last: string }[]>(`SELECT last FROM feed_version`);
-    this.observe(Number(row.last));
+    this.observe(await readFeedVersion(this.dataSource));
     return this.version;
   }
 
@@ -76,9 +76,9 @@ export class FeedVersionWatcher implements OnApplicationBootstrap, OnApplication
     });
     try {
       await client.connect();
-      await client.query('LISTEN feed_version');
+      await client.query(`LISTEN ${FEED_VERSION_CHANNEL}`);
     } catch (error) {
-      this.log.debug(`LISTEN feed_version failed, retrying: ${String(error)}`);
+      this.log.debug(`LISTEN ${FEED_VERSION_CHANNEL} failed, retrying: ${String(error)}`);
       retry();
     }
   }

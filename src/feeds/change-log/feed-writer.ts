@@ -1,10 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { FEED_TYPES, sqlList, type ChangeReason } from '#src/feeds/feed-vocabulary.js';
+import {
+  advanceFeedVersion,
+  FEED_VERSION_TIME_SQL,
+  lockFeedVersion,
+  notifyFeedVersion,
+  readFeedVersion,
+} from '#src/feeds/change-log/feed-version.js';
 
-export type RemovalReason = 'withdrawal' | 'expiry' | 'revocation';
+/** Why entries leave a feed other than by an unblock item. */
+export type RemovalReason = Exclude<ChangeReason, 'block' | 'unblock'>;
 
 /** Types that go into network feeds; hashes are stored but never published to ISPs. */
-const FEED_TYPES = `('domain', 'ipv4', 'ipv6', 'cidr', 'url')`;
+const FEED_TYPES_SQL = sqlList(FEED_TYPES);
 
 export interface FeedWriteResult {
   /** Versions written: (fromVersion, toVersion]; equal when nothing changed. */
@@ -12,6 +21,21 @@ export interface FeedWriteResult {
   toVersion: number;
   added: number;
   removed: number;
+}
+
+/** The version an ISP's feed reached with a publication. */
+export interface PublishedTo {
+  organizationId: string;
+  /**
+   * The last version of the publication's changes in this ISP's feed, or the version before the
+   * publication when its feed needed no change (decision 0008).
+   */
+  version: number;
+}
+
+export interface PublishResult extends FeedWriteResult {
+  /** One entry per ISP the request was published to, in the order given. */
+  publishedTo: PublishedTo[];
 }
 
 /**
@@ -29,7 +53,7 @@ export class FeedWriter {
     manager: EntityManager,
     requestId: string,
     organizationIds: string[],
-  ): Promise<FeedWriteResult> {
+  ): Promise<PublishResult> {
     await this.begin(manager);
     // Unblock items end every claim on the indicator for these ISPs, then remove what was active.
     await manager.query(
@@ -54,7 +78,7 @@ export class FeedWriter {
        SELECT i.indicator_id, o.id, $1
          FROM blocking_request_items i
          JOIN indicators n ON n.id = i.indicator_id
-              AND n.status = 'active' AND n.type IN ${FEED_TYPES}
+              AND n.status = 'active' AND n.type IN ${FEED_TYPES_SQL}
          CROSS JOIN unnest($2::uuid[]) AS o(id)
         WHERE i.request_id = $1 AND i.operation = 'block'
        ON CONFLICT DO NOTHING`,
@@ -65,14 +89,29 @@ export class FeedWriter {
        SELECT o.id, i.indicator_id, 'add', 'block', $1
          FROM blocking_request_items i
          JOIN indicators n ON n.id = i.indicator_id
-              AND n.status = 'active' AND n.type IN ${FEED_TYPES}
+              AND n.status = 'active' AND n.type IN ${FEED_TYPES_SQL}
          CROSS JOIN unnest($2::uuid[]) AS o(id)
         WHERE i.request_id = $1 AND i.operation = 'block'
           AND NOT EXISTS (SELECT 1 FROM feed_active a
                            WHERE a.organization_id = o.id AND a.indicator_id = i.indicator_id)`,
       [requestId, organizationIds],
     );
-    return this.commitDelta(manager);
+    const result = await this.commitDelta(manager);
+    // Every change in (fromVersion, toVersion] is this publication's (the lock is held).
+    const reached = new Map<string, number>();
+    if (result.toVersion > result.fromVersion) {
+      const rows = await manager.query<{ organization_id: string; version: string }[]>(
+        `SELECT organization_id, max(version) AS version FROM feed_changes
+          WHERE version > $1 AND version <= $2 GROUP BY organization_id`,
+        [result.fromVersion, result.toVersion],
+      );
+      for (const row of rows) reached.set(row.organization_id, Number(row.version));
+    }
+    const publishedTo = organizationIds.map((organizationId) => ({
+      organizationId,
+      version: reached.get(organizationId) ?? result.fromVersion,
+    }));
+    return { ...result, publishedTo };
   }
 
   /** A withdrawn request's claims end; what no other request still holds is removed. */
@@ -114,9 +153,8 @@ export class FeedWriter {
   }
 
   /** The last committed feed version. */
-  async currentVersion(manager: EntityManager): Promise<number> {
-    const [row] = await manager.query<{ last: string }[]>(`SELECT last FROM feed_version`);
-    return Number(row.last);
+  currentVersion(manager: EntityManager): Promise<number> {
+    return readFeedVersion(manager);
   }
 
   /**
@@ -127,7 +165,7 @@ export class FeedWriter {
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('FeedWriter must run inside a transaction');
     }
-    await manager.query(`SELECT last FROM feed_version FOR UPDATE`);
+    await lockFeedVersion(manager);
   }
 
   private async begin(manager: EntityManager): Promise<void> {
@@ -157,17 +195,7 @@ export class FeedWriter {
       const version = await this.currentVersion(manager);
       return { fromVersion: version, toVersion: version, added: 0, removed: 0 };
     }
-    // An UPDATE answers [rows, affected count] through TypeORM. The change times continue from
-    // the last one, 1 µs apart, so that they increase strictly with the versions (TAXII pages
-    // by them: decision 0007).
-    const [rows] = await manager.query<[{ last: string }[], number]>(
-      `UPDATE feed_version
-          SET last = last + $1,
-              last_added_at = greatest(clock_timestamp(), last_added_at) + $1 * interval '1 microsecond'
-        RETURNING last`,
-      [total],
-    );
-    const toVersion = Number(rows[0].last);
+    const toVersion = await advanceFeedVersion(manager, total);
     const fromVersion = toVersion - total;
     // A removal revokes the STIX object of the activation it ends; an add is the indicator's
     // own object the first time it enters this ISP's feed, and a new one after a removal.
@@ -187,7 +215,7 @@ export class FeedWriter {
                    ELSE d.indicator_id END
          FROM (SELECT *, row_number() OVER (ORDER BY organization_id, indicator_id) AS n
                  FROM pg_temp.feed_delta) d
-         CROSS JOIN feed_version v`,
+         CROSS JOIN ${FEED_VERSION_TIME_SQL} v`,
       [fromVersion, total],
     );
     await manager.query(
@@ -203,7 +231,7 @@ export class FeedWriter {
       [fromVersion],
     );
     // Delivered at commit (and only then) to every instance's FeedVersionWatcher.
-    await manager.query(`SELECT pg_notify('feed_version', $1)`, [String(toVersion)]);
+    await notifyFeedVersion(manager, toVersion);
     return { fromVersion, toVersion, added: count.added, removed: count.removed };
   }
 }

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bearerToken } from '#src/identity/auth/jwt.strategy.js';
-import { PrincipalService } from '#src/identity/auth/principal.service.js';
-import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
+import { bearerToken, PrincipalService, VerifiedTokens } from '#src/identity/index.js';
 import { DEFAULT_CHANGES_PAGE, MAX_CHANGES_PAGE } from '#src/feeds/pulls/dto/feed.dto.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
 

@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService, type AuditEventInput } from '#src/audit/trail/audit.service.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { currentRequestContext, type RequestContext } from '#src/platform/http/request-context.js';
+import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/index.js';
+import { actorType, type Principal } from '#src/identity/index.js';
+import { Clock, monotonicMs } from '#src/platform/clock/index.js';
+import type { PullFormat } from '#src/feeds/feed-vocabulary.js';
+import { currentRequestContext, type RequestContext } from '#src/platform/http/index.js';
 
 export interface FeedPull {
   principal: Principal;
-  format: string;
+  format: PullFormat;
   fromVersion: number | null;
   toVersion: number;
   status: number;
@@ -70,14 +71,14 @@ export class FeedPullRecorder implements OnApplicationShutdown {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
   record(pull: FeedPull): void {
     this.buffer.push({ ...pull, at: this.clock.now(), context: currentRequestContext() ?? null });
     if (this.buffer.length > MAX_HELD) this.drop(this.buffer.length - MAX_HELD);
-    if (this.buffer.length >= MAX_BUFFER && !this.urgent && Date.now() >= this.retryAt) {
+    if (this.buffer.length >= MAX_BUFFER && !this.urgent && monotonicMs() >= this.retryAt) {
       this.urgent = true;
       void this.flush().finally(() => (this.urgent = false));
     } else {
@@ -129,7 +130,7 @@ export class FeedPullRecorder implements OnApplicationShutdown {
         // Back in front, in order; the next try comes later (or with the next caller's flush).
         this.buffer.unshift(...batch);
         this.failedFlushes++;
-        this.retryAt = Date.now() + RETRY_MS;
+        this.retryAt = monotonicMs() + RETRY_MS;
         this.log.warn(
           `Could not record ${this.buffer.length} feed pull(s) and their audit events (retrying in ${RETRY_MS / 1000} s): ${String(error)}`,
         );

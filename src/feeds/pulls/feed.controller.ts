@@ -1,4 +1,5 @@
 import { Controller, Get, Headers, HttpStatus, Param, Query, Res } from '@nestjs/common';
+import { notFound } from '#src/platform/problem/index.js';
 import {
   ApiHeader,
   ApiOkResponse,
@@ -9,19 +10,17 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
 import {
   ChangesQuery,
   ChangesResponse,
   FeedStatusResponse,
 } from '#src/feeds/pulls/dto/feed.dto.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
-import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/snapshots/snapshot-sql.js';
+import { SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
+import { snapshotResponseContent } from '#src/feeds/snapshots/formats/snapshot-formats.js';
 import { parseTypes, SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Feeds')
 @Controller('feed')
@@ -65,7 +64,7 @@ export class FeedController {
   @Roles('isp_client', 'isp_operator')
   @ApiOperation({
     operationId: 'getFeedSnapshot',
-    summary: 'Your whole active set, streamed (json, ndjson, csv, txt, rpz, stix)',
+    summary: `Your whole active set, streamed (${SNAPSHOT_FORMATS.join(', ')})`,
     description:
       '`X-Feed-Version` is the version the snapshot is at: continue with `GET /feed/changes?after=` that version. Sorted by value; gzip with `Accept-Encoding: gzip`; `types=domain,ipv4,…` to filter. json: `{"version","generatedAt","indicators":[…]}`; ndjson: one object per line; csv: RFC 4180 with a header (type,value,tlp,version,valid_until,indicator_id); txt: one value per line after `#` comment lines; rpz: a DNS response policy zone (SOA serial = the version); stix: a STIX 2.1 bundle (identity, TLP 2.0 markings, indicators).',
   })
@@ -74,14 +73,7 @@ export class FeedController {
   @ApiOkResponse({
     description: 'The snapshot',
     headers: { 'X-Feed-Version': { schema: { type: 'integer' } } },
-    content: {
-      'application/json': { schema: { type: 'object' } },
-      'application/x-ndjson': { schema: { type: 'string' } },
-      'text/csv': { schema: { type: 'string' } },
-      'text/plain': { schema: { type: 'string' } },
-      'text/dns': { schema: { type: 'string' } },
-      'application/stix+json;version=2.1': { schema: { type: 'object' } },
-    },
+    content: snapshotResponseContent(),
   })
   @ApiProblemResponses(400, 404)
   async snapshot(

@@ -1,26 +1,25 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '#src/identity/auth/auth.module.js';
+import { AuthModule } from '#src/identity/index.js';
 import { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
-import { FeedVersionWatcher } from '#src/feeds/change-log/feed-version.watcher.js';
+import { FeedChangeLogModule } from '#src/feeds/change-log/feed-change-log.module.js';
 import { FeedController } from '#src/feeds/pulls/feed.controller.js';
 import { FeedRepository } from '#src/feeds/pulls/feed.repository.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
 import { SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, FeedChangeLogModule],
   controllers: [FeedController],
   providers: [
     ConditionalPoll,
     DepartmentIdentityService,
     FeedRepository,
     FeedService,
-    FeedVersionWatcher,
     FeedPullRecorder,
     SnapshotService,
   ],
-  exports: [ConditionalPoll, FeedVersionWatcher, DepartmentIdentityService, FeedPullRecorder],
+  exports: [ConditionalPoll, FeedChangeLogModule, DepartmentIdentityService, FeedPullRecorder],
 })
 export class FeedModule {}

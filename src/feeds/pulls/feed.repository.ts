@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 
 export interface ChangeRow {
   version: string;
@@ -39,8 +40,7 @@ export class FeedRepository {
 
   /** The committed version: every change at or below it is committed (decision 0005). */
   async watermark(): Promise<number> {
-    const [row] = await this.dataSource.query<{ last: string }[]>(`SELECT last FROM feed_version`);
-    return Number(row.last);
+    return readFeedVersion(this.dataSource);
   }
 
   /** An ISP's changes in (after, upTo], in version order, at most `limit` (+1 to tell more). */

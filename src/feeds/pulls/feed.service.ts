@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import type { Principal } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { validationProblem } from '#src/platform/problem/index.js';
 import {
   DEFAULT_CHANGES_PAGE,
   type ChangesQuery,

@@ -1,7 +1,5 @@
 import ipaddr from 'ipaddr.js';
-
-/** The request actions as RPZ policy targets (RFC draft-vixie-dnsop-dns-rpz, BIND ARM §RPZ). */
-export type RpzAction = 'nxdomain' | 'nodata' | 'redirect';
+import type { RpzAction } from '#src/feeds/feed-vocabulary.js';
 
 export interface RpzSettings {
   ttl: number;
@@ -13,7 +11,10 @@ export interface RpzSettings {
 
 const fqdn = (name: string): string => (name.endsWith('.') ? name : `${name}.`);
 
-/** The CNAME target of an action: `.` NXDOMAIN, `*.` NODATA, the notice host for redirect. */
+/**
+ * A request's action as an RPZ policy target (RFC draft-vixie-dnsop-dns-rpz, BIND ARM §RPZ), the
+ * CNAME target: `.` NXDOMAIN, `*.` NODATA, the notice host for redirect.
+ */
 export function rpzTarget(action: RpzAction, settings: RpzSettings): string {
   if (action === 'nxdomain') return '.';
   if (action === 'nodata') return '*.';

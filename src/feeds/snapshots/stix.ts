@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Tlp } from '#src/publishing/indicators/indicator.entity.js';
+import type { Tlp } from '#src/feeds/feed-vocabulary.js';
 
 /**
  * STIX 2.1 for the feeds (OASIS STIX 2.1, docs/decisions/0007-stix-and-taxii.md). The indicator

@@ -1,5 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { ProblemException, badRequest } from '#src/platform/problem/index.js';
 
 /** Page sizes (TAXII 2.1 §3 pagination: `limit`, then `next` while `more`). */
 export const DEFAULT_LIMIT = 1000;
@@ -25,10 +24,7 @@ export interface TaxiiFilter {
 export type RawQuery = Record<string, string | string[] | undefined>;
 
 function bad(parameter: string, reason: string): ProblemException {
-  return new ProblemException(HttpStatus.BAD_REQUEST, {
-    title: 'Invalid filter parameter',
-    detail: `${parameter}: ${reason}`,
-  });
+  return badRequest(`${parameter}: ${reason}`, { title: 'Invalid filter parameter' });
 }
 
 /** Comma-separated values; a repeated parameter counts as one more list. */

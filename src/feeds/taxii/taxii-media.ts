@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ProblemException } from '#src/platform/problem/problem.js';
+import type { ProblemException, ErrorDialect } from '#src/platform/problem/index.js';
 
 /** TAXII 2.1 media types: TAXII resources, and the STIX 2.1 content they carry. */
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
@@ -68,3 +68,12 @@ export function sendTaxiiError(
     .header('content-type', TAXII_MEDIA_TYPE)
     .send(Buffer.from(JSON.stringify(body))); // a Buffer: the media type goes out as set
 }
+
+/** Problems of /taxii2/ requests answered as TAXII errors: installed by app.factory. */
+export const TAXII_ERROR_DIALECT: ErrorDialect = {
+  sendProblem(request, reply, problem) {
+    if (!isTaxiiRequest(request)) return false;
+    sendTaxiiError(request, reply, problem);
+    return true;
+  },
+};

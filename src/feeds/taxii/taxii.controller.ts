@@ -20,10 +20,8 @@ import {
 } from '@nestjs/swagger';
 import type { ContentObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RolesOrBasic } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { RolesOrBasic, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { httpProblem } from '#src/platform/problem/index.js';
 import type { RawQuery } from '#src/feeds/taxii/taxii-filter.js';
 import { acceptsTaxii, TAXII_MEDIA_TYPE } from '#src/feeds/taxii/taxii-media.js';
 import { TaxiiService, type TaxiiAnswer } from '#src/feeds/taxii/taxii.service.js';
@@ -34,9 +32,10 @@ export class TaxiiAcceptGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const accept = context.switchToHttp().getRequest<FastifyRequest>().headers.accept;
     if (acceptsTaxii(accept)) return true;
-    throw new ProblemException(HttpStatus.NOT_ACCEPTABLE, {
-      detail: `This server answers ${TAXII_MEDIA_TYPE}; the request accepts only ${accept ?? ''}`,
-    });
+    throw httpProblem(
+      HttpStatus.NOT_ACCEPTABLE,
+      `This server answers ${TAXII_MEDIA_TYPE}; the request accepts only ${accept ?? ''}`,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { COMMITTED_FEED_VERSION_SQL } from '#src/feeds/change-log/feed-version.js';
 import { sqlTimestampUs, stixIndicatorSql } from '#src/feeds/snapshots/stix.js';
 import type { TaxiiFilter } from '#src/feeds/taxii/taxii-filter.js';
 
@@ -89,7 +90,7 @@ export class TaxiiRepository {
               ${sqlTimestampUs('c.added_at')} AS date_added ${object}
          FROM feed_changes c
          JOIN indicators i ON i.id = c.indicator_id
-         CROSS JOIN (SELECT last FROM feed_version) w
+         CROSS JOIN ${COMMITTED_FEED_VERSION_SQL} w
         WHERE c.organization_id = $1 AND c.version > $2 AND c.version <= w.last
           ${where.map((w) => `AND ${w}`).join(' ')}
         ORDER BY c.version
@@ -103,7 +104,7 @@ export class TaxiiRepository {
     const rows = await this.dataSource.query<unknown[]>(
       `SELECT 1 FROM feed_changes
         WHERE organization_id = $1 AND stix_id = $2
-          AND version <= (SELECT last FROM feed_version) LIMIT 1`,
+          AND version <= ${COMMITTED_FEED_VERSION_SQL} LIMIT 1`,
       [organizationId, stixId],
     );
     return rows.length > 0;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import type { Principal } from '#src/identity/index.js';
+import { httpProblem } from '#src/platform/problem/index.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 import { fixedObjects, type DepartmentIdentity } from '#src/feeds/snapshots/stix.js';
@@ -42,10 +42,6 @@ export interface TaxiiAnswer {
 /** A resource without date headers (discovery, API root, collections). */
 function resource(body: Record<string, unknown>): TaxiiAnswer {
   return { body: JSON.stringify(body) };
-}
-
-function notFound(what: string): ProblemException {
-  return new ProblemException(HttpStatus.NOT_FOUND, { detail: what });
 }
 
 /** `2026-01-02T03:04:05.678Z` + k µs, as a microsecond TAXII timestamp. */
@@ -91,7 +87,7 @@ export class TaxiiService {
     private readonly taxii: TaxiiRepository,
     private readonly department: DepartmentIdentityService,
     private readonly pulls: FeedPullRecorder,
-    private readonly config: AppConfig,
+    private readonly config: PlatformConfig,
   ) {}
 
   /** §4.1 Server Discovery. */
@@ -207,7 +203,12 @@ export class TaxiiService {
       collectionId === caller.organizationId && isUuid(collectionId)
         ? await this.taxii.collection(collectionId)
         : undefined;
-    if (!own) throw notFound(`No collection ${collectionId} is readable with these credentials`);
+    if (!own) {
+      throw httpProblem(
+        HttpStatus.NOT_FOUND,
+        `No collection ${collectionId} is readable with these credentials`,
+      );
+    }
     return own;
   }
 
@@ -216,7 +217,7 @@ export class TaxiiService {
     const fixed = fixedEntries(department).some((e) => e.id === objectId);
     const [uuid] = indicatorUuids([objectId]);
     if (fixed || (uuid && (await this.taxii.exists(caller.organizationId, uuid)))) return;
-    throw notFound(`No object ${objectId} in this collection`);
+    throw httpProblem(HttpStatus.NOT_FOUND, `No object ${objectId} in this collection`);
   }
 
   /** The fixed objects the filter keeps, then feed changes, up to the limit. */

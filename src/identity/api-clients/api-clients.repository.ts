@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
 import { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 
 @Injectable()
@@ -24,10 +23,13 @@ export class ApiClientsRepository {
 
   async insert(
     manager: EntityManager,
-    client: Pick<ApiClientEntity, 'organizationId' | 'clientId' | 'name' | 'secretHash'>,
+    client: Pick<
+      ApiClientEntity,
+      'organizationId' | 'clientId' | 'name' | 'secretHash' | 'secretRotatedAt'
+    >,
   ): Promise<ApiClientEntity> {
     const repo = manager.getRepository(ApiClientEntity);
-    return repo.save(repo.create({ ...client, secretRotatedAt: new Date() }));
+    return repo.save(repo.create(client));
   }
 
   listPage(
@@ -43,10 +45,15 @@ export class ApiClientsRepository {
   }
 
   /** A new secret hash; notifies principal_changed in the transaction. */
-  async replaceSecret(manager: EntityManager, id: string, secretHash: string): Promise<boolean> {
+  async replaceSecret(
+    manager: EntityManager,
+    id: string,
+    secretHash: string,
+    rotatedAt: Date,
+  ): Promise<boolean> {
     const result = await manager
       .getRepository(ApiClientEntity)
-      .update({ id }, { secretHash, secretRotatedAt: new Date() });
+      .update({ id }, { secretHash, secretRotatedAt: rotatedAt });
     const changed = (result.affected ?? 0) > 0;
     if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
     return changed;

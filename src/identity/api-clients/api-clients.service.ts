@@ -8,15 +8,15 @@ import {
   type ApiClientWithSecretResponse,
   type CreateApiClientRequest,
 } from '#src/identity/api-clients/dto/api-client.dto.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import { httpProblem, validationProblem } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /** 32 random bytes: the secret is only ever compared through its argon2id hash. */
 function newSecret(): string {
@@ -29,8 +29,9 @@ export class ApiClientsService {
     private readonly dataSource: DataSource,
     private readonly clients: ApiClientsRepository,
     private readonly organizations: OrganizationsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly principals: PrincipalCache,
+    private readonly clock: Clock,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<ApiClientResponse>> {
@@ -73,6 +74,7 @@ export class ApiClientsService {
         clientId: `isp-${organization.shortCode.toLowerCase()}-${randomBytes(4).toString('hex')}`,
         name: request.name,
         secretHash,
+        secretRotatedAt: this.clock.now(),
       });
       await this.audit.record(manager, {
         actor: caller,
@@ -94,16 +96,15 @@ export class ApiClientsService {
   async rotate(caller: Principal, id: string): Promise<ApiClientWithSecretResponse> {
     const client = await this.visible(caller, id);
     if (client.revokedAt) {
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        detail: 'A revoked client cannot get a new secret',
-      });
+      throw httpProblem(HttpStatus.CONFLICT, 'A revoked client cannot get a new secret');
     }
     const secret = newSecret();
     const secretHash = await hashSecret(secret);
     // The old secret stops working at once, in every instance (PrincipalCache).
     await this.principals.propagate(`client:${client.id}`, () =>
       this.dataSource.transaction(async (manager) => {
-        if (!(await this.clients.replaceSecret(manager, client.id, secretHash))) return false;
+        if (!(await this.clients.replaceSecret(manager, client.id, secretHash, this.clock.now())))
+          return false;
         await this.audit.record(manager, {
           actor: caller,
           action: 'api_client.rotate',

@@ -1,16 +1,15 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { Role } from '#src/identity/auth/roles.js';
-import { ApiProblemResponses, ApiPublic } from '#src/platform/openapi/problem.schema.js';
+import { ACCESS_METADATA, type PublicAccess } from '#src/platform/http/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
-export const ACCESS_METADATA = 'access';
-
-/** What a route allows: anybody, or callers holding one of the roles. */
-export type AccessRule = { public: true } | { roles: Role[]; basic?: true };
+/** What a route allows: anybody (@Public, platform/http), or callers holding one of the roles. */
+export type AccessRule = PublicAccess | { roles: Role[]; basic?: true };
 
 /**
  * Declares who may call a route: callers with at least one of `roles` (a valid bearer token
- * is required). Every route carries @Roles or @Public; the global guard refuses the others.
+ * is required). Every route carries @Roles or @Public (src/platform/http/access.ts); the global guard refuses the others.
  */
 export function Roles(...roles: Role[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -30,13 +29,5 @@ export function RolesOrBasic(...roles: Role[]): MethodDecorator & ClassDecorator
     SetMetadata(ACCESS_METADATA, { roles, basic: true } satisfies AccessRule),
     ApiBearerAuth('bearer'),
     ApiBasicAuth('basic'),
-  );
-}
-
-/** Declares a route open to anonymous callers. */
-export function Public(): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    SetMetadata(ACCESS_METADATA, { public: true } satisfies AccessRule),
-    ApiPublic(),
   );
 }

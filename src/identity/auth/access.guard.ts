@@ -1,14 +1,15 @@
-import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { ACCESS_METADATA, type AccessRule } from '#src/identity/auth/access.decorators.js';
+import type { AccessRule } from '#src/identity/auth/access.decorators.js';
+import { ACCESS_METADATA } from '#src/platform/http/index.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { FailedAttempts } from '#src/identity/auth/failed-attempts.js';
 import { bearerToken } from '#src/identity/auth/jwt.strategy.js';
 import { PrincipalService, TokenRefused } from '#src/identity/auth/principal.service.js';
 import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { ProblemException, unauthorized, forbidden } from '#src/platform/problem/index.js';
 
 /** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
 function detailFor(info: unknown): string {
@@ -29,14 +30,6 @@ function detailFor(info: unknown): string {
 }
 
 const BASIC_OR_BEARER = 'Basic realm="threat-exchange", charset="UTF-8", Bearer';
-
-export function unauthorized(detail: string): ProblemException {
-  return new ProblemException(HttpStatus.UNAUTHORIZED, {
-    type: ProblemType.unauthorized,
-    detail,
-    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-  });
-}
 
 /**
  * The global guard: every route is closed unless it says who may call it (@Public or
@@ -69,9 +62,7 @@ export class AccessGuard extends AuthGuard('jwt') {
     const principal = request.user;
     const allowed = rule?.roles ?? [];
     if (!principal || !principal.roles.some((r) => allowed.includes(r))) {
-      throw new ProblemException(HttpStatus.FORBIDDEN, {
-        detail: 'Your roles do not allow this operation',
-      });
+      throw forbidden('Your roles do not allow this operation');
     }
     return true;
   }
@@ -114,12 +105,9 @@ export class AccessGuard extends AuthGuard('jwt') {
         await this.authenticateBearer(context, request);
       }
     } catch (error) {
+      // Every 401 here comes from unauthorized(): the same problem, naming both schemes.
       if (error instanceof ProblemException && error.getStatus() === 401) {
-        throw new ProblemException(HttpStatus.UNAUTHORIZED, {
-          type: error.type,
-          detail: error.detail,
-          headers: { 'www-authenticate': BASIC_OR_BEARER },
-        });
+        throw unauthorized(error.detail, BASIC_OR_BEARER);
       }
       throw error;
     }

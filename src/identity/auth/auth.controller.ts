@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { Public } from '#src/identity/auth/access.decorators.js';
+import { Public } from '#src/platform/http/index.js';
 import {
   ClientCredentialsRequest,
   LoginRequest,
@@ -17,7 +17,7 @@ import {
   TokenResponse,
 } from '#src/identity/auth/auth.dto.js';
 import { AuthService } from '#src/identity/auth/auth.service.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 /** Login, refresh and token requests count against AUTH_RATE_LIMIT_PER_MINUTE per address. */
 const RATE_LIMITED = { rateLimit: {} };

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { unauthorized } from '#src/platform/problem/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { unauthorized } from '#src/identity/auth/access.guard.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import { parseBasic } from '#src/identity/auth/basic-auth.js';
 import type {
   ClientCredentialsRequest,
@@ -19,11 +19,12 @@ import {
   LOGIN_CLIENT_ID,
   TokenService,
 } from '#src/identity/auth/token.service.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
 import type { UserEntity } from '#src/identity/users/user.entity.js';
 import { UsersRepository } from '#src/identity/users/users.repository.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 /** Progressive lockout: from the 5th consecutive failure, 1 min, doubling, at most 1 h. */
 export const LOCKOUT = { lockAfter: 5, baseLockMs: 60_000, maxLockMs: 3_600_000 } as const;
@@ -41,8 +42,9 @@ export class AuthService {
     private readonly clients: ApiClientsRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly tokens: TokenService,
-    private readonly audit: AuditService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly audit: AuditLog,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -55,7 +57,7 @@ export class AuthService {
     const user = await this.users.findByEmail(request.email);
     const passwordOk = await verifySecret(user?.passwordHash, request.password);
     if (!user) throw unauthorized(LOGIN_FAILED);
-    const locked = user.lockedUntil !== null && user.lockedUntil.getTime() > Date.now();
+    const locked = user.lockedUntil !== null && user.lockedUntil > this.clock.now();
     if (!passwordOk || locked || user.disabled) {
       await this.loginFailed(
         user,
@@ -99,9 +101,9 @@ export class AuthService {
           };
         }
         if (token.revokedAt) return { refused: 'The refresh token was revoked' };
-        if (token.expiresAt.getTime() <= Date.now())
+        if (token.expiresAt <= this.clock.now())
           return { refused: 'The refresh token has expired' };
-        await this.refreshTokens.markSpent(manager, token.id);
+        await this.refreshTokens.markSpent(manager, token.id, this.clock.now());
         const user = await this.users.findById(token.userId, manager);
         const organization =
           user && (await this.organizations.findById(user.organizationId, manager));
@@ -301,7 +303,7 @@ export class AuthService {
       familyId,
       userId: user.id,
       tokenHash: refresh.hash,
-      expiresAt: new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_S * 1000),
+      expiresAt: new Date(this.clock.now().getTime() + this.config.REFRESH_TOKEN_TTL_S * 1000),
     });
     return {
       jti: issued.jti,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { UserEntity } from '#src/identity/users/user.entity.js';
 
@@ -22,8 +22,8 @@ export class BootstrapService implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly audit: AuditLog,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

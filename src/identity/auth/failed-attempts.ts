@@ -1,6 +1,7 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { rateLimited } from '#src/platform/problem/index.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
+import { monotonicMs } from '#src/platform/clock/index.js';
 
 const WINDOW_MS = 60_000;
 const MAX_ADDRESSES = 10_000;
@@ -16,34 +17,33 @@ const MAX_ADDRESSES = 10_000;
 export class FailedAttempts {
   private readonly windows = new Map<string, { start: number; failures: number }>();
 
-  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+  constructor(@Inject(IdentityConfig) private readonly config: IdentityConfig) {}
 
   /** Throws 429 while `address` is over the limit. */
   check(address: string): void {
     const window = this.current(address);
     if (!window || window.failures < this.config.AUTH_RATE_LIMIT_PER_MINUTE) return;
-    const retryAfter = Math.max(1, Math.ceil((window.start + WINDOW_MS - Date.now()) / 1000));
-    throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-      type: ProblemType.rateLimited,
-      title: 'Too many failed attempts',
-      detail: `At most ${this.config.AUTH_RATE_LIMIT_PER_MINUTE} failed Basic authentications per minute from one address; retry after the given delay.`,
-      headers: { 'retry-after': String(retryAfter) },
-    });
+    const retryAfter = Math.max(1, Math.ceil((window.start + WINDOW_MS - monotonicMs()) / 1000));
+    throw rateLimited(
+      `At most ${this.config.AUTH_RATE_LIMIT_PER_MINUTE} failed Basic authentications per minute from one address; retry after the given delay.`,
+      retryAfter,
+      { title: 'Too many failed attempts' },
+    );
   }
 
   fail(address: string): void {
-    const window = this.current(address) ?? { start: Date.now(), failures: 0 };
+    const window = this.current(address) ?? { start: monotonicMs(), failures: 0 };
     window.failures++;
     this.windows.set(address, window);
     if (this.windows.size > MAX_ADDRESSES) {
-      const now = Date.now();
+      const now = monotonicMs();
       for (const [key, w] of this.windows) if (now - w.start >= WINDOW_MS) this.windows.delete(key);
     }
   }
 
   private current(address: string) {
     const window = this.windows.get(address);
-    if (window && Date.now() - window.start >= WINDOW_MS) {
+    if (window && monotonicMs() - window.start >= WINDOW_MS) {
       this.windows.delete(address);
       return undefined;
     }

@@ -4,7 +4,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { PrincipalService, TokenRefused } from '#src/identity/auth/principal.service.js';
 import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import { KeysService, SIGNING_ALG } from '#src/identity/keys/keys.service.js';
 
 /** The bearer token of a request (the same extraction passport-jwt does). */
@@ -32,7 +32,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     keys: KeysService,
     private readonly principals: PrincipalService,
     private readonly verified: VerifiedTokens,
-    @Inject(AppConfig) config: AppConfig,
+    @Inject(IdentityConfig) config: IdentityConfig,
   ) {
     super({
       jwtFromRequest: bearerToken,

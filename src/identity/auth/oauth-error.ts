@@ -1,4 +1,6 @@
 import { HttpException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { ErrorDialect } from '#src/platform/problem/index.js';
 
 /** Error codes of RFC 6749 §5.2 used by the token endpoint. */
 export type OAuthErrorCode =
@@ -24,3 +26,23 @@ export class OAuthError extends HttpException {
     super({ error, error_description: description }, status);
   }
 }
+
+/** RFC 6749 §5.2: the token endpoint's own error shape. */
+function sendOAuthError(reply: FastifyReply, error: OAuthError): void {
+  if (reply.sent) return;
+  if (error.basicChallenge) void reply.header('www-authenticate', 'Basic realm="threat-exchange"');
+  void reply
+    .status(error.getStatus())
+    .header('cache-control', 'no-store')
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ error: error.error, error_description: error.description }));
+}
+
+/** OAuth errors answered in their own shape: installed in the ProblemFilter by app.factory. */
+export const OAUTH_ERROR_DIALECT: ErrorDialect = {
+  sendException(exception, reply) {
+    if (!(exception instanceof OAuthError)) return false;
+    sendOAuthError(reply, exception);
+    return true;
+  },
+};

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  Global,
   Injectable,
   Logger,
   Module,
@@ -9,7 +10,9 @@ import {
 import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
-import { dedicatedClient } from '#src/platform/database/data-source.js';
+import { dedicatedClient } from '#src/platform/database/index.js';
+import { monotonicMs } from '#src/platform/clock/index.js';
+import { CallerCacheStats } from '#src/platform/metrics/index.js';
 
 /** The channel on which every change to a caller's state is announced, at commit. */
 export const PRINCIPAL_CHANGED = 'principal_changed';
@@ -99,7 +102,7 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   private generation = 0;
   private listener: Listener | undefined;
   private listening = false;
-  private heardAt = 0;
+  private heardAt = Number.NEGATIVE_INFINITY;
   private pid: number | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -110,7 +113,7 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
 
   /** Whether cached entries may be used now. */
   get trusted(): boolean {
-    return this.listening && Date.now() - this.heardAt < HEARTBEAT_TIMEOUT_MS;
+    return this.listening && monotonicMs() - this.heardAt < HEARTBEAT_TIMEOUT_MS;
   }
 
   /** The backend pid of the LISTEN connection while it is up (tests and diagnostics). */
@@ -212,7 +215,7 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   private get(key: string): CachedState | undefined {
     const entry = this.entries.get(key);
     if (!entry || !this.trusted) return undefined;
-    if (entry.expiresAt <= Date.now()) {
+    if (entry.expiresAt <= monotonicMs()) {
       this.remove(key);
       return undefined;
     }
@@ -224,7 +227,7 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
 
   private store(key: string, tag: PrincipalKey, value: CachedState): void {
     this.remove(key);
-    this.entries.set(key, { value, tag, expiresAt: Date.now() + MAX_AGE_MS });
+    this.entries.set(key, { value, tag, expiresAt: monotonicMs() + MAX_AGE_MS });
     const keys = this.byTag.get(tag) ?? new Set();
     keys.add(key);
     this.byTag.set(tag, keys);
@@ -265,7 +268,7 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private received(payload: string): void {
-    this.heardAt = Date.now();
+    this.heardAt = monotonicMs();
     if (payload.startsWith('ping:')) return;
     if (isPrincipalKey(payload)) this.evict(payload);
     else this.clear(); // not understood: the safe reading is "anything may have changed"
@@ -305,7 +308,7 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
       // Notifications sent before LISTEN took effect are lost: start from nothing.
       this.clear();
       this.pid = row?.pid;
-      this.heardAt = Date.now();
+      this.heardAt = monotonicMs();
       this.listening = true;
       this.log.log(`LISTEN ${PRINCIPAL_CHANGED}: caching callers`);
     } catch (error) {
@@ -317,7 +320,7 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   private beat(): void {
     const listener = this.listener;
     if (!listener || !this.listening) return;
-    if (Date.now() - this.heardAt >= HEARTBEAT_TIMEOUT_MS) {
+    if (monotonicMs() - this.heardAt >= HEARTBEAT_TIMEOUT_MS) {
       listener.lost('no heartbeat');
       return;
     }
@@ -330,5 +333,10 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
   }
 }
 
-@Module({ providers: [PrincipalCache], exports: [PrincipalCache] })
+/** Global: the platform's metrics read the cache's figures through CallerCacheStats. */
+@Global()
+@Module({
+  providers: [PrincipalCache, { provide: CallerCacheStats, useExisting: PrincipalCache }],
+  exports: [PrincipalCache, CallerCacheStats],
+})
 export class PrincipalCacheModule {}

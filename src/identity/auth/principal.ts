@@ -15,6 +15,6 @@ export interface Principal {
 /** How a principal is recorded in actor_type columns (audit events, pulls, confirmations, …). */
 export type ActorType = 'user' | 'api_client';
 
-export function actorType(principal: Principal): ActorType {
+export function actorType(principal: Pick<Principal, 'kind'>): ActorType {
   return principal.kind === 'user' ? 'user' : 'api_client';
 }

@@ -25,8 +25,8 @@ export class RefreshTokensRepository {
       .getOne();
   }
 
-  async markSpent(manager: EntityManager, id: string): Promise<void> {
-    await manager.getRepository(RefreshTokenEntity).update({ id }, { spentAt: new Date() });
+  async markSpent(manager: EntityManager, id: string, at: Date): Promise<void> {
+    await manager.getRepository(RefreshTokenEntity).update({ id }, { spentAt: at });
   }
 
   /** Revokes the tokens of a session (a family) not revoked yet; returns how many. */

@@ -2,8 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
 import { KeysService, SIGNING_ALG } from '#src/identity/keys/keys.service.js';
+import { tokenTimeSeconds } from '#src/platform/clock/index.js';
 
 /** Claims of our access tokens (RFC 9068 profile, plus organization and roles). */
 export interface AccessTokenClaims {
@@ -46,13 +47,13 @@ export const LOGIN_CLIENT_ID = 'threat-exchange-login';
 export class TokenService {
   constructor(
     private readonly keys: KeysService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   /** Signs an access token (ES256, `typ: at+jwt`, the active key's `kid`). */
   async issueAccessToken(subject: TokenSubject): Promise<IssuedAccessToken> {
     const key = await this.keys.signingKey();
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(tokenTimeSeconds());
     const ttl = this.config.ACCESS_TOKEN_TTL_S;
     const jti = randomUUID();
     const accessToken = await new SignJWT({

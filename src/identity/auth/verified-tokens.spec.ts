@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import type { AppConfig } from '#src/platform/config/config.js';
+import type { IdentityConfig } from '#src/identity/identity.config.js';
 import type { KeysService } from '#src/identity/keys/keys.service.js';
 import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
 
@@ -7,7 +7,7 @@ const NOW_S = 1_800_000_000;
 
 function tokens(verifies: (kid: string) => boolean = () => true): VerifiedTokens {
   const keys = { stillVerifies: verifies } as unknown as KeysService;
-  const config = { JWT_CLOCK_TOLERANCE_S: 30 } as unknown as AppConfig;
+  const config = { JWT_CLOCK_TOLERANCE_S: 30 } as unknown as IdentityConfig;
   return new VerifiedTokens(keys, config);
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '#src/platform/config/config.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
+import { tokenTimeSeconds } from '#src/platform/clock/index.js';
 import { KeysService } from '#src/identity/keys/keys.service.js';
 
 const MAX_ENTRIES = 10_000;
@@ -27,7 +28,7 @@ export class VerifiedTokens {
 
   constructor(
     private readonly keys: KeysService,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   remember(token: string, kid: string, claims: Record<string, unknown>): void {
@@ -51,7 +52,7 @@ export class VerifiedTokens {
     const key = digest(token);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    const now = Date.now() / 1000;
+    const now = tokenTimeSeconds();
     const tolerance = this.config.JWT_CLOCK_TOLERANCE_S;
     if (
       now >= entry.exp + tolerance ||

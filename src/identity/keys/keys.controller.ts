@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public, Roles } from '#src/identity/auth/access.decorators.js';
+import { Roles } from '#src/identity/auth/access.decorators.js';
+import { Public } from '#src/platform/http/index.js';
 import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { JwksResponse, KeyResponse } from '#src/identity/keys/keys.dto.js';

@@ -1,4 +1,4 @@
-import { AuditService } from '#src/audit/trail/audit.service.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { randomUUID } from 'node:crypto';
 import {
@@ -14,10 +14,12 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { AppConfig } from '#src/platform/config/config.js';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { IdentityConfig } from '#src/identity/identity.config.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 import { KeysRepository } from '#src/identity/keys/keys.repository.js';
 import type { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
+import { Clock, monotonicMs } from '#src/platform/clock/index.js';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -54,15 +56,17 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
   private readonly encryption: KeyEncryption;
   private signing?: SigningKey;
   private verifying = new Map<string, CachedKey>();
-  private loadedAt = 0;
+  private loadedAt = Number.NEGATIVE_INFINITY;
   private refresher: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly keys: KeysRepository,
-    @Inject(AppConfig) private readonly config: AppConfig,
-    private readonly audit: AuditService,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
+    @Inject(PlatformConfig) platform: PlatformConfig,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {
-    const { encryption, generatedFile } = KeyEncryption.fromConfig(config);
+    const { encryption, generatedFile } = KeyEncryption.fromConfig(platform);
     this.encryption = encryption;
     if (generatedFile) {
       this.logger.warn(
@@ -99,7 +103,7 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
 
   /** The key new tokens are signed with. */
   async signingKey(): Promise<SigningKey> {
-    if (!this.signing || Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+    if (!this.signing || monotonicMs() - this.loadedAt > REFRESH_MS) await this.reload();
     if (!this.signing) throw new Error('no active signing key');
     return this.signing;
   }
@@ -110,11 +114,12 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
    * than REFRESH_MS, which the background re-read every REFRESH_MS / 2 normally prevents.
    */
   async verificationKey(kid: string): Promise<string | undefined> {
-    if (Date.now() - this.loadedAt > REFRESH_MS || !this.verifying.has(kid)) {
-      if (Date.now() - this.loadedAt > 1000) await this.reload();
+    if (monotonicMs() - this.loadedAt > REFRESH_MS || !this.verifying.has(kid)) {
+      if (monotonicMs() - this.loadedAt > 1000) await this.reload();
     }
     const key = this.verifying.get(kid);
-    if (!key || (key.verifyUntil && key.verifyUntil.getTime() <= Date.now())) return undefined;
+    if (!key || (key.verifyUntil && key.verifyUntil.getTime() <= this.clock.now().getTime()))
+      return undefined;
     return key.publicPem;
   }
 
@@ -124,18 +129,18 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
    */
   stillVerifies(kid: string): boolean {
     const key = this.verifying.get(kid);
-    if (!key || Date.now() - this.loadedAt > REFRESH_MS) return false;
-    return !key.verifyUntil || key.verifyUntil.getTime() > Date.now();
+    if (!key || monotonicMs() - this.loadedAt > REFRESH_MS) return false;
+    return !key.verifyUntil || key.verifyUntil.getTime() > this.clock.now().getTime();
   }
 
   /** The JSON Web Key Set of every key that may still verify a token (RFC 7517 §5). */
   async jwks(): Promise<{ keys: Record<string, unknown>[] }> {
-    const keys = await this.keys.listVerifiable(new Date());
+    const keys = await this.keys.listVerifiable(this.clock.now());
     return { keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })) };
   }
 
   async list(): Promise<KeySummary[]> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     return (await this.keys.listAll()).map((k) => summary(k, now));
   }
 
@@ -144,7 +149,7 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
    * access-token lifetime plus the clock tolerance and the re-read interval.
    */
   async rotate(caller?: Principal): Promise<KeySummary> {
-    const now = new Date();
+    const now = this.clock.now();
     const created = await this.keys.withActiveKeyLocked(async (active, manager) => {
       if (active) {
         // Other instances may sign with it until they re-read the keys (REFRESH_MS).
@@ -184,7 +189,7 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
 
   /** Re-reads the keys now (they are also re-read every minute, and on an unknown kid). */
   async reload(): Promise<void> {
-    const keys = await this.keys.listVerifiable(new Date());
+    const keys = await this.keys.listVerifiable(this.clock.now());
     const verifying = new Map<string, CachedKey>();
     for (const k of keys) {
       const pem = createPublicKey({ key: k.publicJwk, format: 'jwk' }).export({
@@ -205,7 +210,7 @@ export class KeysService implements OnModuleInit, OnApplicationShutdown {
         }
       : undefined;
     this.verifying = verifying;
-    this.loadedAt = Date.now();
+    this.loadedAt = monotonicMs();
   }
 }
 

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { Roles } from '#src/identity/auth/access.decorators.js';
 import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
 import type { Principal } from '#src/identity/auth/principal.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
 import {
   CreateOrganizationRequest,
   OrganizationPage,
@@ -11,7 +11,7 @@ import {
   UpdateOrganizationRequest,
 } from '#src/identity/organizations/dto/organization.dto.js';
 import { OrganizationsService } from '#src/identity/organizations/organizations.service.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 const EVERYONE = ['admin', 'analyst', 'approver', 'isp_operator', 'isp_client', 'auditor'] as const;
 

@@ -1,12 +1,11 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
 import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import { conflict, staleVersion } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
-import { sqlState } from '#src/platform/database/database-errors.js';
+import { sqlState } from '#src/platform/database/index.js';
 import {
   toOrganizationResponse,
   type CreateOrganizationRequest,
@@ -20,7 +19,7 @@ export class OrganizationsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly organizations: OrganizationsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<OrganizationResponse>> {
@@ -66,10 +65,9 @@ export class OrganizationsService {
       return toOrganizationResponse(org);
     } catch (error) {
       if (sqlState(error) === '23505') {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.conflict,
-          detail: `An organization with short code ${request.shortCode.toUpperCase()} exists already`,
-        });
+        throw conflict(
+          `An organization with short code ${request.shortCode.toUpperCase()} exists already`,
+        );
       }
       throw error;
     }
@@ -103,12 +101,4 @@ export class OrganizationsService {
     if (!changed) throw staleVersion('organization');
     return this.get(caller, id);
   }
-}
-
-export function staleVersion(what: string): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, {
-    type: ProblemType.conflict,
-    title: 'The record has changed',
-    detail: `The ${what} was changed since you read it: read it again and reapply your change`,
-  });
 }

@@ -1,6 +1,5 @@
-import { HttpStatus } from '@nestjs/common';
 import type { Principal } from '#src/identity/auth/principal.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { notFound } from '#src/platform/problem/index.js';
 
 /**
  * Which organizations' records a caller may see: an ISP (its operators and clients) only its
@@ -14,11 +13,6 @@ export interface TenantScope {
 
 export function tenantScope(principal: Principal): TenantScope {
   return principal.organizationKind === 'isp' ? { organizationId: principal.organizationId } : {};
-}
-
-/** The one answer for a record that does not exist or that the caller may not see. */
-export function notFound(what: string): ProblemException {
-  return new ProblemException(HttpStatus.NOT_FOUND, { detail: `No such ${what}` });
 }
 
 /**

@@ -3,8 +3,8 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { Roles } from '#src/identity/auth/access.decorators.js';
 import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
 import type { Principal } from '#src/identity/auth/principal.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 import {
   CreateUserRequest,
   UpdateUserRequest,

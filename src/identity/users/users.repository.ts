@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 import { UserEntity } from '#src/identity/users/user.entity.js';
 

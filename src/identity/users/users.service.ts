@@ -1,18 +1,15 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { USER_ROLES_BY_KIND, type Role } from '#src/identity/auth/roles.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import { conflict, staleVersion, validationProblem } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
-import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import {
   toUserResponse,
   type CreateUserRequest,
@@ -27,7 +24,7 @@ export class UsersService {
     private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
     private readonly organizations: OrganizationsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly principals: PrincipalCache,
   ) {}
 
@@ -59,10 +56,7 @@ export class UsersService {
     }
     checkRolesFit(organization, request.roles);
     if (await this.users.findByEmail(request.email)) {
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        type: ProblemType.conflict,
-        detail: `A user with e-mail ${request.email.toLowerCase()} exists already`,
-      });
+      throw conflict(`A user with e-mail ${request.email.toLowerCase()} exists already`);
     }
     const passwordHash = await hashSecret(request.password);
     const user = await this.dataSource.transaction(async (manager) => {

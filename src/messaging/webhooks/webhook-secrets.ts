@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '#src/platform/config/config.js';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 import type { SubscriptionRow } from '#src/messaging/webhooks/webhooks.repository.js';
 
 /**
@@ -11,7 +11,7 @@ import type { SubscriptionRow } from '#src/messaging/webhooks/webhooks.repositor
 export class WebhookSecrets {
   private readonly encryption: KeyEncryption;
 
-  constructor(@Inject(AppConfig) config: AppConfig) {
+  constructor(@Inject(PlatformConfig) config: PlatformConfig) {
     this.encryption = KeyEncryption.fromConfig(config).encryption;
   }
 

@@ -1,7 +1,8 @@
 import { Resolver } from 'node:dns/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
-import { AppConfig, parseCidrList } from '#src/platform/config/config.js';
+import { MessagingConfig } from '#src/messaging/messaging.config.js';
+import { parseCidrList, PlatformConfig } from '#src/platform/config/index.js';
 
 /** One address a host name resolves to. */
 export interface ResolvedAddress {
@@ -23,7 +24,7 @@ const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
 export class WebhookResolver {
   private readonly tryTimeoutMs: number;
 
-  constructor(@Inject(AppConfig) config: AppConfig) {
+  constructor(@Inject(MessagingConfig) config: MessagingConfig) {
     this.tryTimeoutMs = Math.max(50, Math.floor(config.WEBHOOK_TIMEOUT_MS / 4));
   }
 
@@ -236,12 +237,13 @@ export class WebhookUrlGuard {
   private readonly timeoutMs: number;
 
   constructor(
-    @Inject(AppConfig) config: AppConfig,
+    @Inject(MessagingConfig) config: MessagingConfig,
+    @Inject(PlatformConfig) platform: PlatformConfig,
     private readonly resolver: WebhookResolver,
   ) {
     this.timeoutMs = config.WEBHOOK_TIMEOUT_MS;
     this.policy = {
-      allowHttp: config.WEBHOOK_ALLOW_HTTP || config.NODE_ENV === 'development',
+      allowHttp: config.WEBHOOK_ALLOW_HTTP || platform.NODE_ENV === 'development',
       allowedCidrs: parseCidrList(config.WEBHOOK_ALLOWED_PRIVATE_CIDRS),
     };
   }

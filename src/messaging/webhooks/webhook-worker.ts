@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -10,9 +10,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { MessagingConfig } from '#src/messaging/messaging.config.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
 import { postPinned, type PostOutcome } from '#src/messaging/webhooks/webhook-http.js';
 import { WebhookSecrets } from '#src/messaging/webhooks/webhook-secrets.js';
 import { signatureHeaders } from '#src/messaging/webhooks/webhook-signature.js';
@@ -85,14 +86,15 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     private readonly webhooks: WebhooksRepository,
     private readonly guard: WebhookUrlGuard,
     private readonly secrets: WebhookSecrets,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(MessagingConfig) private readonly config: MessagingConfig,
+    @Inject(PlatformConfig) private readonly platform: PlatformConfig,
   ) {}
 
   /** WEBHOOK_POLL_INTERVAL_MS, or its default: 1000, off under NODE_ENV=test. */
   get pollIntervalMs(): number {
-    return this.config.WEBHOOK_POLL_INTERVAL_MS ?? (this.config.NODE_ENV === 'test' ? 0 : 1000);
+    return this.config.WEBHOOK_POLL_INTERVAL_MS ?? (this.platform.NODE_ENV === 'test' ? 0 : 1000);
   }
 
   onApplicationBootstrap(): void {

@@ -17,11 +17,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 import {
   CreateWebhookRequest,
   DeliveryDetailResponse,

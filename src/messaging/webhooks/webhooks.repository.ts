@@ -1,7 +1,6 @@
-import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query.js';
+import { keysetOrderSql, keysetSql, type Keyset } from '#src/platform/pagination/index.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'dead';
 export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'dead'];

@@ -1,15 +1,17 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import type { Role } from '#src/identity/auth/roles.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
-import { AppConfig } from '#src/platform/config/config.js';
-import { staleVersion } from '#src/identity/organizations/organizations.service.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import type { Principal, Role } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import {
+  ProblemException,
+  notFound,
+  staleVersion,
+  invalidState,
+  unprocessable,
+} from '#src/platform/problem/index.js';
+import { MessagingConfig } from '#src/messaging/messaging.config.js';
 import {
   toDeliveryDetail,
   toDeliveryResponse,
@@ -49,10 +51,9 @@ function webhookScope(caller: Principal): { organizationId?: string } {
 }
 
 function refused(error: UrlRefused): ProblemException {
-  return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
+  return unprocessable(`The webhook URL is refused: ${error.message}`, {
     type: WEBHOOK_URL_REFUSED,
     title: 'The webhook URL is refused',
-    detail: `The webhook URL is refused: ${error.message}`,
     extensions: { 'invalid-params': [{ name: 'url', reason: error.message }] },
   });
 }
@@ -65,9 +66,9 @@ export class WebhooksService {
     private readonly webhooks: WebhooksRepository,
     private readonly guard: WebhookUrlGuard,
     private readonly secrets: WebhookSecrets,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(MessagingConfig) private readonly config: MessagingConfig,
   ) {}
 
   async list(caller: Principal, query: PageQuery): Promise<Page<WebhookResponse>> {
@@ -225,11 +226,10 @@ export class WebhooksService {
     return this.dataSource.transaction(async (manager) => {
       const row = await this.webhooks.redeliver(manager, deliveryId, this.clock.now());
       if (!row) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.invalidState,
-          title: 'The delivery is still pending',
-          detail: 'Only a dead or succeeded delivery can be redelivered; this one is pending',
-        });
+        throw invalidState(
+          'Only a dead or succeeded delivery can be redelivered; this one is pending',
+          { title: 'The delivery is still pending' },
+        );
       }
       await this.audit.record(manager, {
         actor: caller,
@@ -292,11 +292,9 @@ export class WebhooksService {
  * drop the secret the receiver may still be using (decision 0009).
  */
 function rotationInOverlap(): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, {
-    type: ProblemType.invalidState,
-    title: 'A rotation is still in its overlap',
-    detail:
-      'The previous secret still signs until previousSecretExpiresAt; rotate again after that ' +
+  return invalidState(
+    'The previous secret still signs until previousSecretExpiresAt; rotate again after that ' +
       '(or, if a secret leaked, delete the subscription and create a new one)',
-  });
+    { title: 'A rotation is still in its overlap' },
+  );
 }

@@ -1,4 +1,4 @@
-import type { AssignmentStatus } from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
 
 /**
  * One definition of "open" and "overdue" for an assignment, in TypeScript and in SQL. Overdue is

@@ -9,9 +9,16 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AssignmentsService } from '#src/obligations/assignments/assignments.service.js';
+import { AssignmentSummary } from '#src/obligations/assignments/dto/assignment-state.dto.js';
 import {
   AssignmentDetail,
   AssignmentListQuery,
@@ -20,14 +27,14 @@ import {
   ConfirmationResponse,
   CreateConfirmation,
 } from '#src/obligations/assignments/dto/assignment.dto.js';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;
 
 @ApiTags('Assignments')
+// The schema of a blocking request's `assignments` (publishing refers to it by name).
+@ApiExtraModels(AssignmentSummary)
 @Controller('assignments')
 export class AssignmentsController {
   constructor(private readonly assignments: AssignmentsService) {}

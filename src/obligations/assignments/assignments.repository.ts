@@ -1,17 +1,14 @@
-import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query.js';
+import { keysetOrderSql, keysetSql, type Keyset } from '#src/platform/pagination/index.js';
 import { OPEN_STATUSES_SQL, overdueSql } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PublishedTo } from '#src/feeds/index.js';
 import type {
   ConfirmationStatus,
-  HashCheck,
   ItemOutcome,
-  Mechanism,
 } from '#src/obligations/assignments/confirmation-values.js';
-import type { AssignmentStatus } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import type { Queryable } from '#src/audit/trail/audit.service.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
+import type { TenantScope } from '#src/identity/index.js';
 
 /** An assignment with the request fields its answers show. */
 export interface AssignmentRow {
@@ -44,6 +41,32 @@ export interface AssignmentFilter {
   organizationId?: string;
 }
 
+/** An assignment with what its latest confirmation says (the Department's view). */
+export interface AssignmentSummaryRow {
+  id: string;
+  organization_id: string;
+  status: AssignmentStatus;
+  deadline_at: Date;
+  acknowledged_at: Date | null;
+  applied_at: Date | null;
+  closed_at: Date | null;
+  confirmation_status: string | null;
+  confirmation_mechanism: string | null;
+  confirmation_reason: string | null;
+  confirmation_receipt_id: string | null;
+}
+
+/** An assignment the scheduler claimed, with what its event names. */
+export interface ClaimedAssignment {
+  id: string;
+  request_id: string;
+  organization_id: string;
+  deadline_at: Date;
+  document_number: string;
+  /** The Department organization that issued the request. */
+  issued_by: string;
+}
+
 export interface AssignmentItemRow {
   indicator_id: string;
   type: string;
@@ -53,102 +76,16 @@ export interface AssignmentItemRow {
   outcome_reason: string | null;
 }
 
-export interface ConfirmationRow {
-  id: string;
-  assignment_id: string;
-  organization_id: string;
-  status: ConfirmationStatus;
-  reason: string | null;
-  applied_at: Date | null;
-  mechanism: Mechanism | null;
-  evidence: string | null;
-  evidence_sha256: string | null;
-  receipt_id: string | null;
-  actor_type: string;
-  actor_id: string;
-  created_at: Date;
-}
-
-export interface ConfirmationItemRow {
-  confirmation_id: string;
-  indicator_id: string;
-  outcome: ItemOutcome;
-  reason: string | null;
-}
-
-export interface NewConfirmation {
-  assignmentId: string;
-  organizationId: string;
-  status: ConfirmationStatus;
-  reason: string | null;
-  appliedAt: Date | null;
-  mechanism: Mechanism | null;
-  evidence: string | null;
-  evidenceSha256: string | null;
-  receiptId: string | null;
-  actorType: 'user' | 'api_client';
-  actorId: string;
-  /** When it was accepted (the application clock). */
-  at: Date;
-}
-
-export interface ReceiptRow {
-  id: string;
-  organization_id: string;
-  version: string;
-  format: string;
-  applied_at: Date;
-  mechanism: string;
-  evidence: string | null;
-  sha256: string | null;
-  hash_check: HashCheck;
-  assignments_confirmed: number;
-  created_at: Date;
-}
-
-export interface NewReceipt {
-  organizationId: string;
-  version: number;
-  format: string;
-  appliedAt: Date;
-  mechanism: Mechanism;
-  evidence: string | null;
-  sha256: string | null;
-  hashCheck: HashCheck;
-  actorType: 'user' | 'api_client';
-  actorId: string;
-}
-
-export interface ReceiptFilter {
-  organizationId?: string;
-  flagged?: boolean;
-}
-
 const ASSIGNMENT_COLUMNS = `a.id, a.request_id, a.organization_id, a.status, a.deadline_at,
   a.acknowledged_at, a.applied_at, a.closed_at, a.last_confirmation_id, a.feed_version,
   a.created_at, a.updated_at, r.document_number, r.title, r.legal_basis,
   r.status AS request_status, r.published_at, r.deadline_at AS request_deadline_at, r.item_count,
   r.issued_by`;
 
-const CONFIRMATION_COLUMNS = `id, assignment_id, organization_id, status, reason, applied_at,
-  mechanism, evidence, evidence_sha256, receipt_id, actor_type, actor_id, created_at`;
-
-const RECEIPT_FIELDS = [
-  'id',
-  'organization_id',
-  'version',
-  'format',
-  'applied_at',
-  'mechanism',
-  'evidence',
-  'sha256',
-  'hash_check',
-  'assignments_confirmed',
-  'created_at',
-];
-const RECEIPT_COLUMNS = RECEIPT_FIELDS.join(', ');
-
-/** Assignments, their confirmations (appended, never updated) and feed receipts. */
+/**
+ * The assignments table: opened at publication, updated by acknowledgements, confirmations and
+ * withdrawal, marked by the deadline scheduler.
+ */
 @Injectable()
 export class AssignmentsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -193,6 +130,19 @@ export class AssignmentsRepository {
     );
   }
 
+  /** A request's assignments (the organization's only, when given), oldest first. */
+  summariesOfRequest(requestId: string, organizationId?: string): Promise<AssignmentSummaryRow[]> {
+    return this.dataSource.query(
+      `SELECT a.id, a.organization_id, a.status, a.deadline_at, a.acknowledged_at, a.applied_at,
+              a.closed_at, c.status AS confirmation_status, c.mechanism AS confirmation_mechanism,
+              c.reason AS confirmation_reason, c.receipt_id AS confirmation_receipt_id
+         FROM assignments a LEFT JOIN confirmations c ON c.id = a.last_confirmation_id
+        WHERE a.request_id = $1 AND ($2::uuid IS NULL OR a.organization_id = $2)
+        ORDER BY a.created_at, a.id`,
+      [requestId, organizationId ?? null],
+    );
+  }
+
   /** The assignment if the scope covers its organization. */
   async findVisible(
     id: string,
@@ -221,6 +171,46 @@ export class AssignmentsRepository {
     return row;
   }
 
+  /** The ISPs a published request was addressed to (one assignment each). */
+  async organizationIdsOfRequest(manager: EntityManager, requestId: string): Promise<string[]> {
+    const rows = await manager.query<{ organization_id: string }[]>(
+      `SELECT organization_id FROM assignments WHERE request_id = $1 ORDER BY organization_id`,
+      [requestId],
+    );
+    return rows.map((r) => r.organization_id);
+  }
+
+  /** Open assignments (not yet applied or rejected) of a withdrawn request are closed. */
+  async withdrawOpen(manager: EntityManager, requestId: string): Promise<void> {
+    await manager.query(
+      `UPDATE assignments SET status = 'withdrawn', version = version + 1, updated_at = now()
+        WHERE request_id = $1 AND status IN ${OPEN_STATUSES_SQL}`,
+      [requestId],
+    );
+  }
+
+  /**
+   * One assignment per ISP the publication reached, recording the version its feed reached
+   * (`FeedWriter.publish`'s `publishedTo`; decision 0008).
+   */
+  async insertForPublication(
+    manager: EntityManager,
+    requestId: string,
+    publishedTo: PublishedTo[],
+    deadlineAt: Date,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO assignments (request_id, organization_id, deadline_at, feed_version)
+       SELECT $1, o, $3, v FROM unnest($2::uuid[], $4::bigint[]) AS u(o, v)`,
+      [
+        requestId,
+        publishedTo.map((p) => p.organizationId),
+        deadlineAt,
+        publishedTo.map((p) => p.version),
+      ],
+    );
+  }
+
   /** The request's items, each with the latest outcome stated for it on this assignment. */
   items(requestId: string, assignmentId: string): Promise<AssignmentItemRow[]> {
     return this.dataSource.query(
@@ -238,40 +228,6 @@ export class AssignmentsRepository {
     );
   }
 
-  /** Every confirmation of the assignment, oldest first. */
-  confirmations(assignmentId: string): Promise<ConfirmationRow[]> {
-    return this.dataSource.query(
-      `SELECT ${CONFIRMATION_COLUMNS} FROM confirmations WHERE assignment_id = $1
-        ORDER BY created_at, id`,
-      [assignmentId],
-    );
-  }
-
-  async confirmation(
-    assignmentId: string,
-    confirmationId: string,
-    manager?: EntityManager,
-  ): Promise<ConfirmationRow | null> {
-    const rows = await (manager ?? this.dataSource.manager).query<ConfirmationRow[]>(
-      `SELECT ${CONFIRMATION_COLUMNS} FROM confirmations WHERE assignment_id = $1 AND id = $2`,
-      [assignmentId, confirmationId],
-    );
-    return rows[0] ?? null;
-  }
-
-  confirmationItems(
-    confirmationIds: string[],
-    manager?: EntityManager,
-  ): Promise<ConfirmationItemRow[]> {
-    return (manager ?? this.dataSource.manager).query(
-      `SELECT ci.confirmation_id, ci.indicator_id, ci.outcome, ci.reason
-         FROM confirmation_items ci JOIN indicators n ON n.id = ci.indicator_id
-        WHERE ci.confirmation_id = ANY($1::uuid[])
-        ORDER BY n.value, ci.indicator_id`,
-      [confirmationIds],
-    );
-  }
-
   /** Of these indicator ids, those that are items of the request. */
   async itemsOfRequest(
     manager: EntityManager,
@@ -284,83 +240,6 @@ export class AssignmentsRepository {
       [requestId, indicatorIds],
     );
     return new Set(rows.map((r) => r.indicator_id));
-  }
-
-  async insertConfirmation(manager: EntityManager, c: NewConfirmation): Promise<string> {
-    // The application clock's time (like closed_at), taken under the assignment's lock and kept
-    // strictly after the assignment's previous confirmation, so the history's order is the
-    // order in which confirmations were accepted.
-    const [row] = await manager.query<{ id: string }[]>(
-      `INSERT INTO confirmations (assignment_id, organization_id, status, reason, applied_at,
-                                  mechanism, evidence, evidence_sha256, receipt_id, actor_type,
-                                  actor_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-               greatest($12::timestamptz, (SELECT max(created_at) + interval '1 microsecond'
-                                             FROM confirmations WHERE assignment_id = $1)))
-       RETURNING id`,
-      [
-        c.assignmentId,
-        c.organizationId,
-        c.status,
-        c.reason,
-        c.appliedAt,
-        c.mechanism,
-        c.evidence,
-        c.evidenceSha256,
-        c.receiptId,
-        c.actorType,
-        c.actorId,
-        c.at,
-      ],
-    );
-    return row.id;
-  }
-
-  async insertItems(
-    manager: EntityManager,
-    confirmationId: string,
-    items: { indicatorId: string; outcome: ItemOutcome; reason: string | null }[],
-  ): Promise<void> {
-    if (items.length === 0) return;
-    await manager.query(
-      `INSERT INTO confirmation_items (confirmation_id, indicator_id, outcome, reason)
-       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])`,
-      [
-        confirmationId,
-        items.map((i) => i.indicatorId),
-        items.map((i) => i.outcome),
-        items.map((i) => i.reason),
-      ],
-    );
-  }
-
-  /**
-   * A feed receipt's items: applied for what the ISP's feed carried at `version` (a block item
-   * whose indicator's latest change up to `version` was an add, an unblock item whose was not),
-   * not_applicable with the reason for the others (held back, or not in that version yet).
-   */
-  async insertItemsFromFeed(
-    manager: EntityManager,
-    confirmationId: string,
-    feed: { requestId: string; organizationId: string; version: number },
-  ): Promise<void> {
-    await manager.query(
-      `INSERT INTO confirmation_items (confirmation_id, indicator_id, outcome, reason)
-       SELECT $1, i.indicator_id,
-              CASE WHEN x.carried THEN 'applied' ELSE 'not_applicable' END,
-              CASE WHEN x.carried THEN NULL
-                   WHEN i.operation = 'block' THEN 'not in your feed at version ' || $4::text
-                   ELSE 'still in your feed at version ' || $4::text END
-         FROM blocking_request_items i
-        CROSS JOIN LATERAL (
-          SELECT coalesce((SELECT c.op FROM feed_changes c
-                            WHERE c.organization_id = $3 AND c.indicator_id = i.indicator_id
-                              AND c.version <= $4
-                            ORDER BY c.version DESC LIMIT 1), 'remove')
-                 = CASE i.operation WHEN 'block' THEN 'add' ELSE 'remove' END AS carried) x
-        WHERE i.request_id = $2`,
-      [confirmationId, feed.requestId, feed.organizationId, feed.version],
-    );
   }
 
   /** The assignment shows what the latest confirmation says; closed_at is set once. */
@@ -400,40 +279,6 @@ export class AssignmentsRepository {
     return row.n;
   }
 
-  // Feed receipts.
-
-  /** The committed feed version (decision 0005). */
-  async feedVersion(connection: Queryable = this.dataSource): Promise<number> {
-    const [row] = (await connection.query(`SELECT last FROM feed_version`)) as { last: string }[];
-    return Number(row.last);
-  }
-
-  /** Whether a pull of the organization reached `version` or beyond. */
-  async served(organizationId: string, version: number): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM feed_pulls
-        WHERE organization_id = $1 AND to_version >= $2 AND status IN (200, 304) LIMIT 1`,
-      [organizationId, version],
-    );
-    return rows.length > 0;
-  }
-
-  /** Whether a body with this hash was served to the organization at this version and format. */
-  async servedWithHash(
-    organizationId: string,
-    version: number,
-    format: string,
-    sha256: string,
-  ): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM feed_pulls
-        WHERE organization_id = $1 AND to_version = $2 AND format = $3 AND sha256 = $4
-          AND status = 200 LIMIT 1`,
-      [organizationId, version, format, sha256],
-    );
-    return rows.length > 0;
-  }
-
   /**
    * The organization's open assignments whose publication was complete in its feed at
    * `version`, in request order (the lock order of every writer here), with the latest
@@ -454,59 +299,70 @@ export class AssignmentsRepository {
     );
   }
 
-  async insertReceipt(manager: EntityManager, r: NewReceipt): Promise<ReceiptRow> {
-    const [row] = await manager.query<ReceiptRow[]>(
-      `INSERT INTO feed_receipts (organization_id, version, format, applied_at, mechanism, evidence,
-                                  sha256, hash_check, actor_type, actor_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       RETURNING ${RECEIPT_COLUMNS}`,
-      [
-        r.organizationId,
-        r.version,
-        r.format,
-        r.appliedAt,
-        r.mechanism,
-        r.evidence,
-        r.sha256,
-        r.hashCheck,
-        r.actorType,
-        r.actorId,
-      ],
-    );
-    return row;
-  }
+  // The deadline scheduler's claims. Each marks a batch of due assignments and returns them, in
+  // one statement: rows are locked with FOR UPDATE SKIP LOCKED and re-checked after the lock, so
+  // an assignment is claimed once across runs, restarts and instances. `now` is the
+  // application's clock, never SQL now(). The version column is left alone: the marks are the
+  // scheduler's bookkeeping, not a change an ISP's optimistic update should trip on.
 
-  async setReceiptCount(manager: EntityManager, id: string, count: number): Promise<void> {
-    await manager.query(`UPDATE feed_receipts SET assignments_confirmed = $2 WHERE id = $1`, [
-      id,
-      count,
-    ]);
-  }
-
-  receiptsPage(
-    filter: ReceiptFilter,
-    scope: TenantScope,
-    after: Keyset | undefined,
+  /** Open, not yet reminded, deadline in (now, now + before]. */
+  claimReminders(
+    manager: EntityManager,
+    now: Date,
+    beforeMinutes: number,
     limit: number,
-  ): Promise<ReceiptRow[]> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    for (const org of [scope.organizationId, filter.organizationId]) {
-      if (org === undefined) continue;
-      params.push(org);
-      where.push(`f.organization_id = $${params.length}`);
-    }
-    if (filter.flagged !== undefined) {
-      where.push(filter.flagged ? `f.hash_check = 'mismatch'` : `f.hash_check <> 'mismatch'`);
-    }
-    where.push(keysetSql('f', after, params));
-    params.push(limit + 1);
-    return this.dataSource.query(
-      `SELECT ${RECEIPT_FIELDS.map((f) => `f.${f}`).join(', ')} FROM feed_receipts f
-        WHERE ${where.join(' AND ')}
-        ORDER BY ${keysetOrderSql('f')}
-        LIMIT $${params.length}`,
+  ): Promise<ClaimedAssignment[]> {
+    return this.claimMark(
+      manager,
+      'reminded_at',
+      `a.reminded_at IS NULL AND a.deadline_at > $1
+         AND a.deadline_at <= $1::timestamptz + make_interval(mins => $2::int)`,
+      [now, beforeMinutes, limit],
+    );
+  }
+
+  /** Open, not yet escalated, deadline + after < now (overdue: strictly past the deadline). */
+  claimEscalations(
+    manager: EntityManager,
+    now: Date,
+    afterMinutes: number,
+    limit: number,
+  ): Promise<ClaimedAssignment[]> {
+    return this.claimMark(
+      manager,
+      'escalated_at',
+      `a.escalated_at IS NULL
+         AND a.deadline_at + make_interval(mins => $2::int) < $1::timestamptz`,
+      [now, afterMinutes, limit],
+    );
+  }
+
+  private async claimMark(
+    manager: EntityManager,
+    mark: 'reminded_at' | 'escalated_at',
+    due: string,
+    params: [Date, number, number],
+  ): Promise<ClaimedAssignment[]> {
+    const [rows] = await manager.query<[ClaimedAssignment[], number]>(
+      `WITH due AS (
+         SELECT a.id FROM assignments a
+          WHERE a.status IN ${OPEN_STATUSES_SQL} AND ${due}
+          ORDER BY a.deadline_at, a.id
+          LIMIT $3
+          FOR UPDATE OF a SKIP LOCKED)
+       UPDATE assignments a SET ${mark} = $1
+         FROM due, blocking_requests r
+        WHERE a.id = due.id AND r.id = a.request_id
+       RETURNING a.id, a.request_id, a.organization_id, a.deadline_at, r.document_number,
+                 r.issued_by`,
       params,
+    );
+    // RETURNING follows the plan, not the CTE's ORDER BY: events are written in deadline, id
+    // order (uuid order is the order of its lower-case text).
+    return rows.sort(
+      (x, y) =>
+        x.deadline_at.getTime() - y.deadline_at.getTime() ||
+        (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
     );
   }
 }

@@ -1,12 +1,14 @@
-import { invalidState } from '#src/platform/problem/problem.js';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   AssignmentsRepository,
   type AssignmentRow,
+} from '#src/obligations/assignments/assignments.repository.js';
+import {
+  ConfirmationsRepository,
   type ConfirmationItemRow,
   type ConfirmationRow,
-} from '#src/obligations/assignments/assignments.repository.js';
+} from '#src/obligations/assignments/confirmations.repository.js';
 import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
 import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
 import type {
@@ -16,23 +18,28 @@ import type {
   ConfirmationResponse,
   CreateConfirmation,
 } from '#src/obligations/assignments/dto/assignment.dto.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
-import { notFound, tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { type Principal, tenantScope } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  type InvalidParam,
+  notFound,
+  invalidState,
+  unprocessable,
+} from '#src/platform/problem/index.js';
 
 const MAX_REPORTED = 100;
 
 /** A well-formed body that the rules refuse: 422, each reason in `invalid-params`. */
 export function refused(params: InvalidParam[], extensions: Record<string, unknown> = {}) {
-  return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-    type: ProblemType.validation,
-    title: 'The statement cannot be accepted',
-    detail: params.length === 1 ? params[0].reason : params.map((p) => p.reason).join('; '),
-    extensions: { 'invalid-params': params, ...extensions },
-  });
+  return unprocessable(
+    params.length === 1 ? params[0].reason : params.map((p) => p.reason).join('; '),
+    {
+      title: 'The statement cannot be accepted',
+      extensions: { 'invalid-params': params, ...extensions },
+    },
+  );
 }
 
 export function toAssignmentResponse(a: AssignmentRow, now: Date): AssignmentResponse {
@@ -91,8 +98,9 @@ export class AssignmentsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsRepository,
+    private readonly confirmations: ConfirmationsRepository,
     private readonly writer: ConfirmationWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
@@ -115,7 +123,7 @@ export class AssignmentsService {
     const now = this.clock.now();
     const [items, confirmations] = await Promise.all([
       this.assignments.items(a.request_id, a.id),
-      this.assignments.confirmations(a.id),
+      this.confirmations.forAssignment(a.id),
     ]);
     const byConfirmation = await this.itemsByConfirmation(confirmations.map((c) => c.id));
     return {
@@ -151,9 +159,9 @@ export class AssignmentsService {
   ): Promise<ConfirmationResponse> {
     const a = await this.assignments.findVisible(id, tenantScope(caller));
     if (!a) throw notFound('assignment');
-    const c = await this.assignments.confirmation(a.id, confirmationId);
+    const c = await this.confirmations.find(a.id, confirmationId);
     if (!c) throw notFound('confirmation');
-    return toConfirmationResponse(c, await this.assignments.confirmationItems([c.id]));
+    return toConfirmationResponse(c, await this.confirmations.items([c.id]));
   }
 
   /** pending → acknowledged; again: the same answer; closed or withdrawn: 409. */
@@ -245,11 +253,11 @@ export class AssignmentsService {
       });
       // The answer is read in the transaction: once it commits nothing can fail any more, so
       // a 5xx never releases an Idempotency-Key whose confirmation was written.
-      const written = await this.assignments.confirmation(visible.id, confirmationId, manager);
+      const written = await this.confirmations.find(visible.id, confirmationId, manager);
       if (!written) throw new Error(`confirmation ${confirmationId} vanished in its transaction`);
       return toConfirmationResponse(
         written,
-        await this.assignments.confirmationItems([confirmationId], manager),
+        await this.confirmations.items([confirmationId], manager),
       );
     });
   }
@@ -313,7 +321,7 @@ export class AssignmentsService {
   private async itemsByConfirmation(ids: string[]): Promise<Map<string, ConfirmationItemRow[]>> {
     const out = new Map<string, ConfirmationItemRow[]>();
     if (ids.length === 0) return out;
-    for (const row of await this.assignments.confirmationItems(ids)) {
+    for (const row of await this.confirmations.items(ids)) {
       const list = out.get(row.confirmation_id) ?? [];
       list.push(row);
       out.set(row.confirmation_id, list);

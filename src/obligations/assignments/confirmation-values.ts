@@ -1,3 +1,5 @@
+import { PULL_FORMATS, type PullFormat } from '#src/feeds/index.js';
+
 /** What an ISP may state about an assignment (confirmations table). */
 export const CONFIRMATION_STATUSES = ['applied', 'partially_applied', 'rejected'] as const;
 export type ConfirmationStatus = (typeof CONFIRMATION_STATUSES)[number];
@@ -11,17 +13,8 @@ export const ITEM_OUTCOMES = ['applied', 'failed', 'not_applicable'] as const;
 export type ItemOutcome = (typeof ITEM_OUTCOMES)[number];
 
 /** Feed formats a receipt may name: the snapshot formats, the change log and TAXII. */
-export const RECEIPT_FORMATS = [
-  'json',
-  'ndjson',
-  'csv',
-  'txt',
-  'rpz',
-  'stix',
-  'changes',
-  'taxii',
-] as const;
-export type ReceiptFormat = (typeof RECEIPT_FORMATS)[number];
+export const RECEIPT_FORMATS = PULL_FORMATS;
+export type ReceiptFormat = PullFormat;
 
 /** How a receipt's sha256 compares with what was served (decision 0008). */
 export const HASH_CHECKS = ['matched', 'mismatch', 'not_given'] as const;

@@ -1,21 +1,21 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   AssignmentsRepository,
   type AssignmentRow,
 } from '#src/obligations/assignments/assignments.repository.js';
+import { ConfirmationsRepository } from '#src/obligations/assignments/confirmations.repository.js';
 import type {
   ConfirmationStatus,
   ItemOutcome,
   Mechanism,
 } from '#src/obligations/assignments/confirmation-values.js';
-import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import type { BlockingRequestEntity } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { OutboxService } from '#src/messaging/index.js';
+import { actorType, type Principal } from '#src/identity/index.js';
+import { type BlockingRequestEntity, PublishedRequests } from '#src/publishing/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { notFound } from '#src/platform/problem/index.js';
 
 export interface ConfirmationInput {
   status: ConfirmationStatus;
@@ -49,8 +49,9 @@ export interface Locked {
 export class ConfirmationWriter {
   constructor(
     private readonly assignments: AssignmentsRepository,
-    private readonly requests: BlockingRequestsRepository,
-    private readonly audit: AuditService,
+    private readonly confirmations: ConfirmationsRepository,
+    private readonly requests: PublishedRequests,
+    private readonly audit: AuditLog,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
   ) {}
@@ -61,7 +62,7 @@ export class ConfirmationWriter {
    * the completion check sees every other confirmation of the request.
    */
   async lock(manager: EntityManager, requestId: string, assignmentId: string): Promise<Locked> {
-    const request = await this.requests.lockById(manager, requestId);
+    const request = await this.requests.lock(manager, requestId);
     if (!request) throw notFound('assignment');
     const assignment = await this.assignments.lock(manager, assignmentId);
     return { request, assignment };
@@ -74,7 +75,7 @@ export class ConfirmationWriter {
     input: ConfirmationInput,
   ): Promise<string> {
     const now = this.clock.now();
-    const confirmationId = await this.assignments.insertConfirmation(manager, {
+    const confirmationId = await this.confirmations.insert(manager, {
       assignmentId: assignment.id,
       organizationId: assignment.organization_id,
       status: input.status,
@@ -89,9 +90,9 @@ export class ConfirmationWriter {
       at: now,
     });
     if (Array.isArray(input.items)) {
-      await this.assignments.insertItems(manager, confirmationId, input.items);
+      await this.confirmations.insertItems(manager, confirmationId, input.items);
     } else {
-      await this.assignments.insertItemsFromFeed(manager, confirmationId, {
+      await this.confirmations.insertItemsFromFeed(manager, confirmationId, {
         requestId: request.id,
         organizationId: assignment.organization_id,
         version: input.items.feedVersion,
@@ -150,29 +151,6 @@ export class ConfirmationWriter {
     now: Date,
   ): Promise<void> {
     if ((await this.assignments.openCount(manager, request.id)) > 0) return;
-    const changes = { status: 'completed' as const, completedAt: now };
-    if (!(await this.requests.updateIfVersion(manager, request.id, request.version, changes))) {
-      // The request is locked by this transaction: its version cannot have moved.
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        detail: 'The request changed meanwhile; retry',
-      });
-    }
-    request.status = 'completed';
-    request.version += 1;
-    await this.requests.addHistory(
-      manager,
-      request.id,
-      'published',
-      'completed',
-      caller.id,
-      'Every assignment is closed',
-    );
-    await this.audit.record(manager, {
-      actor: caller,
-      action: 'blocking_request.complete',
-      objectType: 'blocking_request',
-      objectId: request.id,
-      summary: { from: 'published', to: 'completed' },
-    });
+    await this.requests.complete(manager, caller, request, now);
   }
 }

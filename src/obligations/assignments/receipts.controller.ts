@@ -7,10 +7,8 @@ import {
   FeedReceiptPage,
 } from '#src/obligations/assignments/dto/receipt.dto.js';
 import { ReceiptsService } from '#src/obligations/assignments/receipts.service.js';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 @ApiTags('Feeds')
 @Controller('feed/receipts')

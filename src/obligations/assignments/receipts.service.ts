@@ -1,10 +1,11 @@
 import { OPEN_STATUSES } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
 import {
-  AssignmentsRepository,
+  ReceiptsRepository,
   type ReceiptRow,
-} from '#src/obligations/assignments/assignments.repository.js';
+} from '#src/obligations/assignments/receipts.repository.js';
 import { refused } from '#src/obligations/assignments/assignments.service.js';
 import type { HashCheck } from '#src/obligations/assignments/confirmation-values.js';
 import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
@@ -15,12 +16,11 @@ import type {
   FeedReceiptResponse,
   SkippedAssignment,
 } from '#src/obligations/assignments/dto/receipt.dto.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { actorType, type Principal, tenantScope } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import { FeedPullRecorder } from '#src/feeds/index.js';
 
 function toReceiptResponse(r: ReceiptRow): FeedReceiptResponse {
   return {
@@ -50,9 +50,10 @@ export class ReceiptsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly assignments: AssignmentsRepository,
+    private readonly receipts: ReceiptsRepository,
     private readonly writer: ConfirmationWriter,
     private readonly pulls: FeedPullRecorder,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
@@ -61,8 +62,8 @@ export class ReceiptsService {
     return paginate(
       query,
       (after, limit) =>
-        this.assignments
-          .receiptsPage(query, scope, after, limit)
+        this.receipts
+          .listPage(query, scope, after, limit)
           .then((rows) => rows.map((r) => ({ ...r, createdAt: r.created_at }))),
       (r) => toReceiptResponse(r),
     );
@@ -81,7 +82,7 @@ export class ReceiptsService {
     }
     // Pulls are recorded in batches: what this instance served must be in the table first.
     await this.pulls.flush();
-    const current = await this.assignments.feedVersion();
+    const current = await this.receipts.feedVersion();
     if (body.version > current) {
       throw refused([
         {
@@ -90,7 +91,7 @@ export class ReceiptsService {
         },
       ]);
     }
-    if (!(await this.assignments.served(org, body.version))) {
+    if (!(await this.receipts.served(org, body.version))) {
       throw refused([
         {
           name: 'version',
@@ -101,7 +102,7 @@ export class ReceiptsService {
     const hashCheck: HashCheck =
       body.sha256 === undefined
         ? 'not_given'
-        : (await this.assignments.servedWithHash(org, body.version, body.format, body.sha256))
+        : (await this.receipts.servedWithHash(org, body.version, body.format, body.sha256))
           ? 'matched'
           : 'mismatch';
     const { receipt, confirmed, skipped } = await this.dataSource.transaction(async (manager) => {
@@ -115,7 +116,7 @@ export class ReceiptsService {
           assignmentId: c.id,
           reason: `published at ${c.published_at.toISOString()}, after appliedAt: confirm it on its own`,
         }));
-      const inserted = await this.assignments.insertReceipt(manager, {
+      const inserted = await this.receipts.insert(manager, {
         organizationId: org,
         version: body.version,
         format: body.format,
@@ -145,7 +146,7 @@ export class ReceiptsService {
         });
         ids.push(c.id);
       }
-      await this.assignments.setReceiptCount(manager, inserted.id, ids.length);
+      await this.receipts.setConfirmedCount(manager, inserted.id, ids.length);
       await this.audit.record(manager, {
         actor: caller,
         action: 'feed_receipt.create',

@@ -1,7 +1,5 @@
-import type {
-  AssignmentStatus,
-  RequestStatus,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
+import type { RequestStatus } from '#src/publishing/index.js';
 
 /** The languages of the compliance PDF. */
 export const PDF_LANGUAGES = ['vi', 'en'] as const;

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type {
-  AssignmentStatus,
-  RequestStatus,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
+import type { RequestStatus } from '#src/publishing/index.js';
 import {
   APPLIED_STATUSES_SQL as APPLIED,
   overdueSql,

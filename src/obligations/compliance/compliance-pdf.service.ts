@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { CheckpointsService } from '#src/audit/trail/checkpoints.service.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { CheckpointSigner } from '#src/audit/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 import {
   renderCompliancePdf,
   type CompliancePdfData,
@@ -18,7 +18,7 @@ import {
   toIspCompliance,
 } from '#src/obligations/compliance/compliance.service.js';
 import type { CompliancePdfQuery } from '#src/obligations/compliance/dto/compliance.dto.js';
-import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
+import { DepartmentIdentityService } from '#src/feeds/index.js';
 
 export interface CompliancePdfFile {
   filename: string;
@@ -39,8 +39,8 @@ export class CompliancePdfService {
     private readonly figures: ComplianceRepository,
     private readonly requests: CompliancePdfRepository,
     private readonly department: DepartmentIdentityService,
-    private readonly audit: AuditService,
-    private readonly checkpoints: CheckpointsService,
+    private readonly audit: AuditLog,
+    private readonly checkpoints: CheckpointSigner,
     private readonly clock: Clock,
   ) {}
 

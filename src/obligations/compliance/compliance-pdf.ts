@@ -1,9 +1,7 @@
 import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
-import type {
-  AssignmentStatus,
-  RequestStatus,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+import type { AssignmentStatus } from '#src/obligations/assignments/assignment.entity.js';
+import type { RequestStatus } from '#src/publishing/index.js';
 import {
   CHECKPOINT_LABEL,
   PDF_LABELS,

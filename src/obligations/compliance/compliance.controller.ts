@@ -1,4 +1,4 @@
-import { csvDownloadHeaders } from '#src/platform/csv/csv.js';
+import { csvDownloadHeaders } from '#src/platform/csv/index.js';
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import {
   ApiExtraModels,
@@ -9,9 +9,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
 import { CompliancePdfService } from '#src/obligations/compliance/compliance-pdf.service.js';
 import { ComplianceService } from '#src/obligations/compliance/compliance.service.js';
 import {
@@ -20,7 +18,7 @@ import {
   ComplianceReport,
   ComplianceReportQuery,
 } from '#src/obligations/compliance/dto/compliance.dto.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;
 const CSV_DESCRIPTION =

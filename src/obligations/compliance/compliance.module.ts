@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '#src/identity/auth/auth.module.js';
+import { AuthModule } from '#src/identity/index.js';
+import { AssignmentsModule } from '#src/obligations/assignments/assignments.module.js';
 import {
   ComplianceController,
   ComplianceCsvController,
@@ -10,19 +11,18 @@ import { CompliancePdfService } from '#src/obligations/compliance/compliance-pdf
 import { ComplianceRepository } from '#src/obligations/compliance/compliance.repository.js';
 import { ComplianceService } from '#src/obligations/compliance/compliance.service.js';
 import { DeadlineScheduler } from '#src/obligations/compliance/deadline.scheduler.js';
-import { DeadlinesRepository } from '#src/obligations/compliance/deadlines.repository.js';
-import { FeedModule } from '#src/feeds/pulls/feed.module.js';
+import { FeedModule } from '#src/feeds/index.js';
 
 /** Deadlines (reminders, escalation) and the compliance report (JSON, CSV, PDF) over assignments. */
 @Module({
-  imports: [AuthModule, FeedModule],
+  // AssignmentsModule: AssignmentsRepository, whose claims the DeadlineScheduler makes.
+  imports: [AuthModule, AssignmentsModule, FeedModule],
   controllers: [ComplianceController, CompliancePdfController, ComplianceCsvController],
   providers: [
     ComplianceRepository,
     ComplianceService,
     CompliancePdfRepository,
     CompliancePdfService,
-    DeadlinesRepository,
     DeadlineScheduler,
   ],
   exports: [DeadlineScheduler],

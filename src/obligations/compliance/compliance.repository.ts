@@ -6,7 +6,7 @@ import {
   OPEN_STATUSES_SQL as OPEN,
   overdueSql,
 } from '#src/obligations/assignments/assignment-status.js';
-import { pendingChangesSql } from '#src/feeds/pulls/feed.repository.js';
+import { pendingChangesSql } from '#src/feeds/index.js';
 
 export interface RejectionRow {
   assignmentId: string;

@@ -1,12 +1,14 @@
-import { parseIsoDateTime } from '#src/platform/problem/validation.js';
-import { toCsv } from '#src/platform/csv/csv.js';
+import {
+  parseIsoDateTime,
+  type InvalidParam,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { toCsv } from '#src/platform/csv/index.js';
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import type { InvalidParam } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 import {
   ComplianceRepository,
   type ComplianceRow,
@@ -18,7 +20,7 @@ import {
   type ComplianceReport,
   type IspCompliance,
 } from '#src/obligations/compliance/dto/compliance.dto.js';
-import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { FeedPullRecorder } from '#src/feeds/index.js';
 
 const DAY_MS = 86_400_000;
 /** A date-time must say its offset: a bare local time means a different instant per server. */
@@ -105,7 +107,7 @@ export class ComplianceService {
   constructor(
     private readonly compliance: ComplianceRepository,
     private readonly pulls: FeedPullRecorder,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 

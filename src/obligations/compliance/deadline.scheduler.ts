@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import {
   Injectable,
   Logger,
@@ -6,13 +6,14 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
-import { Clock } from '#src/platform/clock/clock.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { OutboxService } from '#src/messaging/index.js';
+import { Clock } from '#src/platform/clock/index.js';
 import {
-  DeadlinesRepository,
+  AssignmentsRepository,
   type ClaimedAssignment,
-} from '#src/obligations/compliance/deadlines.repository.js';
-import { AppConfig } from '#src/platform/config/config.js';
+} from '#src/obligations/assignments/assignments.repository.js';
+import { ObligationsConfig } from '#src/obligations/obligations.config.js';
 
 const BATCH = 500;
 const MINUTE_MS = 60_000;
@@ -43,11 +44,11 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly deadlines: DeadlinesRepository,
-    private readonly audit: AuditService,
+    private readonly assignments: AssignmentsRepository,
+    private readonly audit: AuditLog,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: ObligationsConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -82,7 +83,7 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
 
   private async remind(manager: EntityManager, now: Date, before: number): Promise<number> {
     if (before === 0) return 0;
-    const claimed = await this.deadlines.claimReminders(manager, now, before, BATCH);
+    const claimed = await this.assignments.claimReminders(manager, now, before, BATCH);
     for (const a of claimed) {
       const minutesLeft = Math.floor((a.deadline_at.getTime() - now.getTime()) / MINUTE_MS);
       await this.record(manager, a, now, {
@@ -96,7 +97,7 @@ export class DeadlineScheduler implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async escalate(manager: EntityManager, now: Date, after: number): Promise<number> {
-    const claimed = await this.deadlines.claimEscalations(manager, now, after, BATCH);
+    const claimed = await this.assignments.claimEscalations(manager, now, after, BATCH);
     for (const a of claimed) {
       await this.record(manager, a, now, {
         action: 'assignment.escalate',

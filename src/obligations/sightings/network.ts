@@ -3,7 +3,7 @@ import {
   canonicalIpv4,
   canonicalIpv6,
   refusalReason,
-} from '#src/publishing/indicators/canonical.js';
+} from '#src/publishing/index.js';
 
 /** An IP address (as a host network) or an aligned CIDR, canonical (ipaddr.js via canonical.ts). */
 export function canonicalNetwork(

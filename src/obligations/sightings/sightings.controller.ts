@@ -1,4 +1,4 @@
-import { csvDownloadHeaders } from '#src/platform/csv/csv.js';
+import { csvDownloadHeaders } from '#src/platform/csv/index.js';
 import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -8,10 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 import {
   CreateSightingsRequest,
   SightingListQuery,

@@ -1,9 +1,8 @@
-import { keysetOrderSql, keysetSql } from '#src/platform/pagination/keyset-query.js';
+import { keysetOrderSql, keysetSql, type Keyset } from '#src/platform/pagination/index.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
+import type { TenantScope } from '#src/identity/index.js';
+import type { IndicatorType } from '#src/publishing/index.js';
 
 export interface SightingRow extends Keyset {
   id: string;

@@ -1,20 +1,22 @@
-import { toCsv } from '#src/platform/csv/csv.js';
+import { toCsv } from '#src/platform/csv/index.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { actorType, type Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { actorType, type Principal, tenantScope } from '#src/identity/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  type InvalidParam,
+  unprocessable,
+  validationProblem,
+} from '#src/platform/problem/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,
   refusalReason,
   type IndicatorType,
-} from '#src/publishing/indicators/canonical.js';
+} from '#src/publishing/index.js';
 import { canonicalNetwork } from '#src/obligations/sightings/network.js';
 import {
   MAX_SUMMARY_ROWS,
@@ -60,7 +62,7 @@ export class SightingsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repository: SightingsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
@@ -98,12 +100,10 @@ export class SightingsService {
         }
       });
       if (unknown.length > 0) {
-        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-          type: ProblemType.validation,
-          title: 'Unknown indicators',
-          detail: `${unknown.length} sighting(s) name an indicator your feed has not carried, e.g. ${unknown[0].name}; nothing was recorded.`,
-          extensions: { 'invalid-params': unknown },
-        });
+        throw unprocessable(
+          `${unknown.length} sighting(s) name an indicator your feed has not carried, e.g. ${unknown[0].name}; nothing was recorded.`,
+          { title: 'Unknown indicators', extensions: { 'invalid-params': unknown } },
+        );
       }
       const actor = { type: actorType(caller), id: caller.id };
       await this.repository.insert(manager, caller.organizationId, actor, resolved);

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataSource, type MixedList } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
-import type { AppConfig } from '#src/platform/config/config.js';
-import { ENTITIES } from '#src/platform/database/entities.js';
+import type { PlatformConfig } from '#src/platform/config/index.js';
 
 /**
  * `migrations/` at the top of the repository: the same relative path from `src/platform/database/`
@@ -37,7 +36,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<MixedList<Fu
 }
 
 export type DbSettings = Pick<
-  AppConfig,
+  PlatformConfig,
   'DB_POOL_MAX' | 'DB_CONNECT_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'
 > & {
   /**
@@ -45,6 +44,11 @@ export type DbSettings = Pick<
    * to the audit tables). Unset for the owner's connections: migrations, the CLI.
    */
   role?: string;
+  /**
+   * The TypeORM entities (the composition root's list, src/app/entities.ts): needed by the
+   * application, the migration drift check and the demo seed; none for migrations alone.
+   */
+  entities?: Function[];
 };
 
 /** libpq startup options that make a session act as `role` from its first statement. */
@@ -63,7 +67,7 @@ export async function dataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities: db.entities ?? [],
     migrations: await loadMigrations(),
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AppConfig } from '#src/platform/config/config.js';
+import type { PlatformConfig } from '#src/platform/config/index.js';
 import { EmbeddedPostgres } from '#src/platform/database/embedded-postgres.js';
 
 export const EMBEDDED_DATABASE_NAME = 'threat_exchange';
@@ -12,7 +12,7 @@ export interface DatabaseTarget {
 
 /** DATABASE_URL when set; otherwise the embedded PostgreSQL in EMBEDDED_PG_DIR, started now. */
 export async function resolveDatabase(
-  config: AppConfig,
+  config: PlatformConfig,
   logger: Logger,
   options: { attachIfInUse?: boolean } = {},
 ): Promise<DatabaseTarget> {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '#src/identity/auth/access.decorators.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { Public } from '#src/platform/http/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 import { HealthResponse } from '#src/platform/health/health.dto.js';
 import { HealthService } from '#src/platform/health/health.service.js';
 

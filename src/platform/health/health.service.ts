@@ -1,7 +1,7 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { ProblemType, serviceUnavailable } from '#src/platform/problem/index.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
 
 export interface HealthStatus {
   status: 'ok';
@@ -15,7 +15,7 @@ const READY_TIMEOUT_MS = 2000;
 export class HealthService {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(PlatformConfig) private readonly config: PlatformConfig,
   ) {}
 
   live(): HealthStatus {
@@ -26,13 +26,15 @@ export class HealthService {
   async ready(): Promise<HealthStatus> {
     const up = await this.databaseAnswers();
     if (!up) {
-      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-        type: ProblemType.notReady,
-        title: 'The service is not ready',
-        detail: 'The database does not answer.',
-        extensions: { checks: { database: 'down' } },
-        headers: { 'retry-after': String(this.config.DB_UNAVAILABLE_RETRY_AFTER_S) },
-      });
+      throw serviceUnavailable(
+        'The database does not answer.',
+        this.config.DB_UNAVAILABLE_RETRY_AFTER_S,
+        {
+          type: ProblemType.notReady,
+          title: 'The service is not ready',
+          extensions: { checks: { database: 'down' } },
+        },
+      );
     }
     return { status: 'ok', checks: { database: 'up' } };
   }

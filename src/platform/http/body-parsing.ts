@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppConfig } from '#src/platform/config/config.js';
 
 /** Media types a streaming route accepts; the handler reads the body itself. */
 export const STREAM_MEDIA_TYPES = ['application/json', 'text/csv', 'text/plain'] as const;
@@ -22,17 +21,23 @@ interface BodyRouteConfig {
 export const StreamBody = (extra: Record<string, unknown> = {}): MethodDecorator =>
   RouteConfig({ ...extra, streamBody: true });
 
-/** The route takes JSON bodies up to ITEMS_BODY_LIMIT_BYTES instead of BODY_LIMIT_BYTES. */
+/**
+ * The route takes JSON bodies up to `largeBodyLimitBytes` (ITEMS_BODY_LIMIT_BYTES, publishing's)
+ * instead of BODY_LIMIT_BYTES.
+ */
 export const LargeJsonBody = (): MethodDecorator => RouteConfig({ largeBody: true });
 
 /**
  * Streaming routes: a preParsing hook notes the request's media type and routes its body to a
  * pass-through parser; other routes keep Fastify's JSON parser and limit.
  */
-export function installBodyParsing(fastify: FastifyInstance, config: AppConfig): void {
+export function installBodyParsing(
+  fastify: FastifyInstance,
+  limits: { largeBodyLimitBytes: number },
+): void {
   fastify.addHook('onRoute', (route) => {
     const routeConfig = route.config as BodyRouteConfig | undefined;
-    if (routeConfig?.largeBody) route.bodyLimit = config.ITEMS_BODY_LIMIT_BYTES;
+    if (routeConfig?.largeBody) route.bodyLimit = limits.largeBodyLimitBytes;
   });
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
     const routeConfig = request.routeOptions.config as BodyRouteConfig;

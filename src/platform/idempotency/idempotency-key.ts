@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpStatus } from '@nestjs/common';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { ProblemException, badRequest } from '#src/platform/problem/index.js';
 
 /** The request header (draft-ietf-httpapi-idempotency-key-header §2). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -21,11 +20,7 @@ export const MAX_KEY_LENGTH = 255;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 function invalidKey(detail: string): ProblemException {
-  return new ProblemException(HttpStatus.BAD_REQUEST, {
-    type: IdempotencyProblem.invalid,
-    title: 'Invalid Idempotency-Key',
-    detail,
-  });
+  return badRequest(detail, { type: IdempotencyProblem.invalid, title: 'Invalid Idempotency-Key' });
 }
 
 /**

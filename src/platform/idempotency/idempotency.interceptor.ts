@@ -8,10 +8,12 @@ import { RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/comm
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, of, switchMap, type Observable } from 'rxjs';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { streamedBody } from '#src/platform/http/body-parsing.js';
+import { streamedBody } from '#src/platform/http/index.js';
 import { IDEMPOTENCY_KEY_HEADER } from '#src/platform/idempotency/idempotency-key.js';
-import { IdempotencyService } from '#src/platform/idempotency/idempotency.service.js';
+import {
+  IdempotencyService,
+  type IdempotencyCaller,
+} from '#src/platform/idempotency/idempotency.service.js';
 
 const API_PATH = '/api/v1/';
 
@@ -28,7 +30,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<FastifyRequest & { user?: IdempotencyCaller }>();
     const header = request.headers[IDEMPOTENCY_KEY_HEADER];
     const caller = request.user;
     if (

@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import {
   HttpStatus,
   Injectable,
@@ -7,11 +7,15 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
-import { AppConfig } from '#src/platform/config/config.js';
-import { KeyEncryption } from '#src/identity/keys/key-encryption.js';
+import { Clock } from '#src/platform/clock/index.js';
+import {
+  ProblemException,
+  httpProblem,
+  badRequest,
+  unprocessable,
+} from '#src/platform/problem/index.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { KeyEncryption } from '#src/platform/encryption/index.js';
 import {
   IdempotencyProblem,
   parseIdempotencyKey,
@@ -37,6 +41,14 @@ interface Claim {
 }
 
 /** What a request's key decided: run the handler (holding the key), or replay. */
+/**
+ * The authenticated caller as idempotency needs it (identity's Principal, which the access
+ * guard sets as `request.user`, fits): keys are scoped to the caller's id.
+ */
+export interface IdempotencyCaller {
+  id: string;
+}
+
 export type Outcome = { kind: 'execute' } | { kind: 'replay' };
 
 /**
@@ -56,7 +68,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly repository: IdempotencyRepository,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: PlatformConfig,
   ) {
     this.encryption = KeyEncryption.fromConfig(config).encryption;
   }
@@ -72,18 +84,16 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
 
   async begin(
     request: FastifyRequest,
-    caller: Principal,
+    caller: IdempotencyCaller,
     header: string | string[],
     streamed: boolean,
   ): Promise<Outcome> {
     const key = parseIdempotencyKey(header);
     if (streamed) {
-      throw new ProblemException(HttpStatus.BAD_REQUEST, {
-        type: IdempotencyProblem.invalid,
-        title: 'Idempotency-Key not supported here',
-        detail:
-          'A streamed upload cannot be fingerprinted; send it without Idempotency-Key (an import adds no indicator twice, see docs/isp-integration.md).',
-      });
+      throw badRequest(
+        'A streamed upload cannot be fingerprinted; send it without Idempotency-Key (an import adds no indicator twice, see docs/isp-integration.md).',
+        { type: IdempotencyProblem.invalid, title: 'Idempotency-Key not supported here' },
+      );
     }
     const requestHash = requestFingerprint(request.method, request.url, request.body);
     // A claim lost to a release in between (the other request failed) is tried again.
@@ -106,11 +116,10 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
       const row = await this.repository.find(caller.id, key);
       if (!row) continue;
       if (!row.requestHash.equals(requestHash)) {
-        throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-          type: IdempotencyProblem.reused,
-          title: 'Idempotency-Key reused',
-          detail: `This Idempotency-Key was used for a different request (${row.method} ${row.path}, or another body); use a new key for a new request.`,
-        });
+        throw unprocessable(
+          `This Idempotency-Key was used for a different request (${row.method} ${row.path}, or another body); use a new key for a new request.`,
+          { type: IdempotencyProblem.reused, title: 'Idempotency-Key reused' },
+        );
       }
       if (row.response) {
         this.replays.set(request.raw, {
@@ -197,13 +206,15 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
 }
 
 function inFlight(retryAfterSeconds: number): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, {
-    type: IdempotencyProblem.inFlight,
-    title: 'Request with this Idempotency-Key in progress',
-    detail:
-      'A request with this Idempotency-Key is still being processed; retry after the given delay to get its answer.',
-    headers: { 'retry-after': String(retryAfterSeconds) },
-  });
+  return httpProblem(
+    HttpStatus.CONFLICT,
+    'A request with this Idempotency-Key is still being processed; retry after the given delay to get its answer.',
+    {
+      type: IdempotencyProblem.inFlight,
+      title: 'Request with this Idempotency-Key in progress',
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    },
+  );
 }
 
 /** The payload as bytes, or undefined for a stream (which cannot be stored). */

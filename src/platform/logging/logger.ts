@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from '#src/platform/config/config.js';
+import type { LogLevel } from '#src/platform/config/index.js';
 
 /**
  * The process's one logger: JSON lines on stdout (pino), ISO times, level as a label.

@@ -2,7 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
 import { MetricsService } from '#src/platform/metrics/metrics.service.js';
-import { Public } from '#src/identity/auth/access.decorators.js';
+import { Public } from '#src/platform/http/index.js';
 
 @ApiTags('Platform')
 @Public()

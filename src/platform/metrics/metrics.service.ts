@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
+import { CallerCacheStats } from '#src/platform/metrics/caller-cache-stats.js';
 
 export interface HttpObservation {
   method: string;
@@ -23,7 +23,7 @@ export class MetricsService {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
 
-  constructor(dataSource: DataSource, principals: PrincipalCache) {
+  constructor(dataSource: DataSource, principals: CallerCacheStats) {
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'http_requests_total',

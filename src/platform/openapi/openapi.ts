@@ -5,7 +5,6 @@ import {
   type HeadersObject,
   type OpenAPIObject,
 } from '@nestjs/swagger';
-import { carriesCheckpoint } from '#src/audit/checkpoints/checkpoint-header.js';
 import { ProblemSchema } from '#src/platform/openapi/problem.schema.js';
 
 export const OPENAPI_UI_PATH = 'api/docs';
@@ -71,34 +70,18 @@ function addIdempotencyKey(document: OpenAPIObject): OpenAPIObject {
   return document;
 }
 
-/**
- * Feed and TAXII answers carry the latest signed audit checkpoint (CheckpointHeader, one hook
- * for all of them): the header is documented here, once, on their 2xx and 304 responses.
- */
-function addAuditCheckpoint(document: OpenAPIObject): OpenAPIObject {
-  for (const [path, item] of Object.entries(document.paths)) {
-    if (!carriesCheckpoint(path)) continue;
-    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
-      const op = item[method];
-      if (!op) continue;
-      for (const [status, response] of Object.entries(op.responses)) {
-        if (!/^(2\d\d|304)$/.test(status) || !response || '$ref' in response) continue;
-        response.headers = {
-          ...response.headers,
-          'X-Audit-Checkpoint': {
-            description:
-              'The latest signed checkpoint of the audit trail: base64url of the JCS (RFC 8785) of {v, size, head, time, keyId, sig}; verify it with GET /api/v1/audit/public-key and keep it (docs/isp-integration.md). Absent until a first checkpoint exists.',
-            schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
-          },
-        };
-      }
-    }
-  }
-  return document;
-}
+/** What a context adds to the document, once for many routes (the audit checkpoint header). */
+export type OpenApiAddition = (document: OpenAPIObject) => OpenAPIObject;
 
-/** The OpenAPI 3 document of the running application; `docs/openapi.json` is this, committed. */
-export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
+/**
+ * The OpenAPI 3 document of the running application, with the contexts' `additions` applied
+ * last, in order (the composition root's list); `docs/openapi.json` is this, committed.
+ */
+export function buildOpenApiDocument(
+  app: INestApplication,
+  version: string,
+  additions: readonly OpenApiAddition[],
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Threat-indicator exchange API')
     .setDescription(
@@ -140,7 +123,10 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     extraModels: [ProblemSchema],
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
   });
-  return addAuditCheckpoint(addIdempotencyKey(addCommonResponses(document)));
+  return additions.reduce(
+    (doc, addition) => addition(doc),
+    addIdempotencyKey(addCommonResponses(document)),
+  );
 }
 
 /** Swagger UI at /api/docs and the JSON document at /api/openapi.json. */

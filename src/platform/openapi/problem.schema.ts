@@ -7,7 +7,7 @@ import {
   ApiSecurity,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { statusTitle } from '#src/platform/problem/problem.js';
+import { statusTitle } from '#src/platform/problem/index.js';
 
 export class InvalidParamSchema {
   @ApiProperty({ example: 'contacts[0].email', description: 'Path of the offending field' })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { validationProblem } from '#src/platform/problem/validation.js';
+import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
 
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -44,25 +44,18 @@ export interface Keyset {
   id: string;
 }
 
+/** The cursor of the lists keyed on (created_at, id): `["<ISO time, ms>","<uuid>"]`. */
+export const KEYSET_CURSOR = new CursorCodec<Keyset>({
+  createdAt: cursorPart.time,
+  id: cursorPart.uuid,
+});
+
 export function encodeCursor(k: Keyset): string {
-  return Buffer.from(JSON.stringify([k.createdAt.toISOString(), k.id])).toString('base64url');
+  return KEYSET_CURSOR.encode(k);
 }
 
 export function decodeCursor(cursor: string | undefined): Keyset | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
-      string,
-      string,
-    ];
-    const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
-    return { createdAt: date, id };
-  } catch {
-    throw validationProblem([
-      { name: 'cursor', reason: 'cursor is not a value returned as nextCursor' },
-    ]);
-  }
+  return KEYSET_CURSOR.decode(cursor);
 }
 
 export interface Page<T> {
@@ -72,10 +65,23 @@ export interface Page<T> {
 
 /** Rows fetched with limit + 1 → the page, and the cursor of the next one if there is more. */
 export function toPage<E extends Keyset, T>(rows: E[], limit: number, map: (row: E) => T): Page<T> {
+  return pageOf(rows, limit, map, encodeCursor);
+}
+
+/**
+ * The same for a list keyed otherwise: the next page's cursor is `cursorOf` the page's last row
+ * (for instance the id of a list ordered by id).
+ */
+export function pageOf<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  cursorOf: (row: R) => string,
+): Page<T> {
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   const last = items.at(-1);
-  return { items: items.map(map), nextCursor: more && last ? encodeCursor(last) : null };
+  return { items: items.map(map), nextCursor: more && last ? cursorOf(last) : null };
 }
 
 /** A list operation: decode the cursor, fetch limit + 1 rows after it, map the page. */

@@ -1,10 +1,4 @@
-import {
-  Catch,
-  HttpException,
-  HttpStatus,
-  type ArgumentsHost,
-  type ExceptionFilter,
-} from '@nestjs/common';
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -13,9 +7,14 @@ import {
   statusTitle,
   type ProblemDetails,
 } from '#src/platform/problem/problem.js';
-import { OAuthError } from '#src/identity/auth/oauth-error.js';
-import { isDatabaseUnavailable, sqlState } from '#src/platform/database/database-errors.js';
-import { isTaxiiRequest, sendTaxiiError } from '#src/feeds/taxii/taxii-media.js';
+import {
+  badRequest,
+  conflict,
+  httpProblem,
+  internalProblem,
+  serviceUnavailable,
+} from '#src/platform/problem/problems.js';
+import { isDatabaseUnavailable, sqlState } from '#src/platform/database/index.js';
 
 interface FastifyLikeError {
   statusCode?: unknown;
@@ -24,18 +23,38 @@ interface FastifyLikeError {
 }
 
 /**
+ * An error shape other than problem+json, for a protocol that prescribes its own: the
+ * composition root installs each context's (identity's OAuth token errors, feeds' TAXII), so
+ * that this filter knows none of them.
+ */
+export interface ErrorDialect {
+  /** Answers an exception of the dialect's own kind as it is; true when it did. */
+  sendException?(exception: unknown, reply: FastifyReply): boolean;
+  /** Answers a problem in the dialect's shape when the request is one of its own; true when it did. */
+  sendProblem?(request: FastifyRequest, reply: FastifyReply, problem: ProblemException): boolean;
+}
+
+/**
  * The one place where errors become responses (RFC 9457 problem+json). Routes, Fastify's own
  * errors (body parser, limits, media type) and unknown routes all pass through here.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(private readonly options: { retryAfterSeconds: number; bodyLimitBytes: number }) {}
+  constructor(
+    private readonly options: {
+      retryAfterSeconds: number;
+      bodyLimitBytes: number;
+      dialects: readonly ErrorDialect[];
+    },
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (exception instanceof OAuthError) return sendOAuthError(reply, exception);
+    for (const dialect of this.options.dialects) {
+      if (dialect.sendException?.(exception, reply) === true) return;
+    }
     const problem = this.toProblemException(exception, request);
 
     if (problem.type === ProblemType.internal) {
@@ -43,7 +62,7 @@ export class ProblemFilter implements ExceptionFilter {
     } else if (problem.type === ProblemType.databaseUnavailable) {
       request.log.warn({ err: exception }, 'database unavailable');
     }
-    sendProblem(request, reply, problem);
+    sendProblem(request, reply, problem, this.options.dialects);
   }
 
   private toProblemException(exception: unknown, request: FastifyRequest): ProblemException {
@@ -57,52 +76,43 @@ export class ProblemFilter implements ExceptionFilter {
       return fromFastifyError(exception.cause, context) ?? fromHttpException(exception);
     }
     if (isDatabaseUnavailable(exception)) {
-      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-        type: ProblemType.databaseUnavailable,
-        title: 'The database is unavailable',
-        detail: 'The service cannot reach its database right now; retry after the given delay.',
-        headers: { 'retry-after': String(this.options.retryAfterSeconds) },
-      });
+      return serviceUnavailable(
+        'The service cannot reach its database right now; retry after the given delay.',
+        this.options.retryAfterSeconds,
+        { type: ProblemType.databaseUnavailable, title: 'The database is unavailable' },
+      );
     }
     const state = sqlState(exception);
     if (state === '23505' || state === '23503') {
-      return new ProblemException(HttpStatus.CONFLICT, {
-        type: ProblemType.conflict,
-        detail:
-          state === '23505'
-            ? 'The request conflicts with an existing record'
-            : 'The request refers to a record that does not exist or is still referenced',
-      });
+      return conflict(
+        state === '23505'
+          ? 'The request conflicts with an existing record'
+          : 'The request refers to a record that does not exist or is still referenced',
+      );
     }
     if (state?.startsWith('22')) {
       // A data exception (bad input syntax, out of range): a value a service did not check.
-      return new ProblemException(HttpStatus.BAD_REQUEST, {
-        detail: 'A value in the request is not valid for its field',
-      });
+      return badRequest('A value in the request is not valid for its field');
     }
     if (state === '23502' || state === '23514') {
       // A NOT NULL or CHECK constraint: a combination of values a service did not check.
-      return new ProblemException(HttpStatus.BAD_REQUEST, {
-        detail:
-          'The values in the request break a rule of the record (a required value or a check)',
-      });
+      return badRequest(
+        'The values in the request break a rule of the record (a required value or a check)',
+      );
     }
     if (state === '40P01' || state === '40001') {
       // A deadlock or serialization failure: nothing was written; the same request may succeed.
-      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
+      return serviceUnavailable('Nothing was changed; retry after the given delay.', 1, {
         type: ProblemType.databaseUnavailable,
         title: 'A concurrent change got in the way',
-        detail: 'Nothing was changed; retry after the given delay.',
-        headers: { 'retry-after': '1' },
       });
     }
     if (state === '57014') {
-      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, {
-        type: ProblemType.databaseUnavailable,
-        title: 'The database did not answer in time',
-        detail: 'The query took longer than allowed; retry after the given delay.',
-        headers: { 'retry-after': String(this.options.retryAfterSeconds) },
-      });
+      return serviceUnavailable(
+        'The query took longer than allowed; retry after the given delay.',
+        this.options.retryAfterSeconds,
+        { type: ProblemType.databaseUnavailable, title: 'The database did not answer in time' },
+      );
     }
     const fastify = fromFastifyError(exception, context);
     if (fastify) return fastify;
@@ -112,32 +122,20 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-/** RFC 6749 §5.2: the token endpoint's own error shape. */
-function sendOAuthError(reply: FastifyReply, error: OAuthError): void {
-  if (reply.sent) return;
-  if (error.basicChallenge) void reply.header('www-authenticate', 'Basic realm="threat-exchange"');
-  void reply
-    .status(error.getStatus())
-    .header('cache-control', 'no-store')
-    .header('content-type', 'application/json; charset=utf-8')
-    .send(JSON.stringify({ error: error.error, error_description: error.description }));
-}
-
-export function internalProblem(status = 500): ProblemException {
-  return new ProblemException(status, {
-    type: ProblemType.internal,
-    detail: 'An unexpected error occurred. Quote the request id when reporting it.',
-  });
-}
-
-/** Writes a problem as the response, with the request's path and id (RFC 9457 §3.1). */
+/**
+ * Writes a problem as the response, with the request's path and id (RFC 9457 §3.1), or in the
+ * shape of the first of `dialects` that claims the request.
+ */
 export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   problem: ProblemException,
+  dialects: readonly ErrorDialect[],
 ): void {
   if (reply.sent) return;
-  if (isTaxiiRequest(request)) return sendTaxiiError(request, reply, problem);
+  for (const dialect of dialects) {
+    if (dialect.sendProblem?.(request, reply, problem) === true) return;
+  }
   const body: ProblemDetails = {
     ...problem.toProblem(),
     instance: request.url,
@@ -162,14 +160,13 @@ function fromHttpException(exception: HttpException): ProblemException {
   if (status === 404 && detail?.startsWith('Cannot ')) {
     detail = `No route matches ${detail.slice('Cannot '.length)}`;
   }
-  return new ProblemException(status, { detail });
+  return httpProblem(status, detail);
 }
 
 function malformedJson(reason?: string): ProblemException {
-  return new ProblemException(HttpStatus.BAD_REQUEST, {
+  return badRequest(reason ? `The body could not be parsed as JSON: ${reason}` : undefined, {
     type: ProblemType.malformedBody,
     title: 'The request body is not valid JSON',
-    detail: reason ? `The body could not be parsed as JSON: ${reason}` : undefined,
   });
 }
 
@@ -192,5 +189,5 @@ function fromFastifyError(
     FST_ERR_CTP_INVALID_MEDIA_TYPE: `This operation does not accept a body of type ${context.contentType}`,
     FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but the content type says JSON',
   };
-  return new ProblemException(status, { detail: details[code] ?? message });
+  return httpProblem(status, details[code] ?? message);
 }

@@ -87,8 +87,3 @@ export class ProblemException extends HttpException {
     };
   }
 }
-
-/** 409: the object is not in a state that allows this (a closed assignment, a withdrawn request…). */
-export function invalidState(detail: string): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, { type: ProblemType.invalidState, detail });
-}

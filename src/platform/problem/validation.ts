@@ -1,7 +1,12 @@
 import { Transform } from 'class-transformer';
 import { ValidateBy, ValidateIf } from 'class-validator';
-import { applyDecorators, HttpStatus, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
+import { applyDecorators, ValidationPipe, type ValidationError } from '@nestjs/common';
+import {
+  ProblemType,
+  type InvalidParam,
+  type ProblemException,
+} from '#src/platform/problem/problem.js';
+import { badRequest } from '#src/platform/problem/problems.js';
 
 function join(parent: string, property: string): string {
   if (parent === '') return property;
@@ -26,15 +31,16 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 
 export function validationProblem(params: InvalidParam[]): ProblemException {
   const fields = [...new Set(params.map((p) => p.name))];
-  return new ProblemException(HttpStatus.BAD_REQUEST, {
-    type: ProblemType.validation,
-    title: 'The request is not valid',
-    detail:
-      fields.length === 1
-        ? `Field ${fields[0]} is invalid: ${params[0]?.reason ?? ''}`.trim()
-        : `${fields.length} fields are invalid: ${fields.join(', ')}`,
-    extensions: { 'invalid-params': params },
-  });
+  return badRequest(
+    fields.length === 1
+      ? `Field ${fields[0]} is invalid: ${params[0]?.reason ?? ''}`.trim()
+      : `${fields.length} fields are invalid: ${fields.join(', ')}`,
+    {
+      type: ProblemType.validation,
+      title: 'The request is not valid',
+      extensions: { 'invalid-params': params },
+    },
+  );
 }
 
 /**

@@ -17,9 +17,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
 import { BlockingRequestsService } from '#src/publishing/blocking-requests/blocking-requests.service.js';
 import {
   AddItemsRequest,
@@ -35,8 +33,8 @@ import {
   VersionedAction,
   WithdrawRequest,
 } from '#src/publishing/blocking-requests/dto/blocking-request.dto.js';
-import { LargeJsonBody } from '#src/platform/http/body-parsing.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { LargeJsonBody } from '#src/platform/http/index.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client'] as const;
 

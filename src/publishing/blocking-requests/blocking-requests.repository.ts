@@ -1,18 +1,15 @@
-import { OPEN_STATUSES_SQL } from '#src/obligations/assignments/assignment-status.js';
 import { Injectable } from '@nestjs/common';
-import { updateIfVersion } from '#src/platform/database/versioned-update.js';
+import { updateIfVersion } from '#src/platform/database/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   BlockingRequestEntity,
-  type AssignmentStatus,
   type ItemOperation,
   type RequestCategory,
   type RequestStatus,
   type Severity,
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
-import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
+import type { TenantScope } from '#src/identity/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export interface RequestFilter {
@@ -33,21 +30,6 @@ export interface ItemRow {
   tlp: string;
   valid_from: Date;
   valid_until: Date | null;
-}
-
-/** An assignment with what its latest confirmation says (the Department's view). */
-export interface AssignmentSummaryRow {
-  id: string;
-  organization_id: string;
-  status: AssignmentStatus;
-  deadline_at: Date;
-  acknowledged_at: Date | null;
-  applied_at: Date | null;
-  closed_at: Date | null;
-  confirmation_status: string | null;
-  confirmation_mechanism: string | null;
-  confirmation_reason: string | null;
-  confirmation_receipt_id: string | null;
 }
 
 export interface HistoryRow {
@@ -151,18 +133,6 @@ export class BlockingRequestsRepository {
     );
   }
 
-  assignments(requestId: string, organizationId?: string): Promise<AssignmentSummaryRow[]> {
-    return this.dataSource.query(
-      `SELECT a.id, a.organization_id, a.status, a.deadline_at, a.acknowledged_at, a.applied_at,
-              a.closed_at, c.status AS confirmation_status, c.mechanism AS confirmation_mechanism,
-              c.reason AS confirmation_reason, c.receipt_id AS confirmation_receipt_id
-         FROM assignments a LEFT JOIN confirmations c ON c.id = a.last_confirmation_id
-        WHERE a.request_id = $1 AND ($2::uuid IS NULL OR a.organization_id = $2)
-        ORDER BY a.created_at, a.id`,
-      [requestId, organizationId ?? null],
-    );
-  }
-
   /** Adds items (set-based); returns how many were new. Also refreshes item_count. */
   /** Of these indicators, those the request has already with another operation. */
   async withOtherOperation(
@@ -251,46 +221,5 @@ export class BlockingRequestsRepository {
       `SELECT id FROM organizations WHERE kind = 'isp' ORDER BY id`,
     );
     return rows.map((r) => r.id);
-  }
-
-  /** The ISPs a published request was addressed to (one assignment each). */
-  async assignedOrganizationIds(manager: EntityManager, requestId: string): Promise<string[]> {
-    const rows = await manager.query<{ organization_id: string }[]>(
-      `SELECT organization_id FROM assignments WHERE request_id = $1 ORDER BY organization_id`,
-      [requestId],
-    );
-    return rows.map((r) => r.organization_id);
-  }
-
-  /** Open assignments (not yet applied or rejected) of a withdrawn request are closed. */
-  async withdrawAssignments(manager: EntityManager, requestId: string): Promise<void> {
-    await manager.query(
-      `UPDATE assignments SET status = 'withdrawn', version = version + 1, updated_at = now()
-        WHERE request_id = $1 AND status IN ${OPEN_STATUSES_SQL}`,
-      [requestId],
-    );
-  }
-
-  /**
-   * One assignment per ISP, after the feed changes of the publication (versions in
-   * (fromVersion, toVersion]): each records the last version written to its ISP's feed, or
-   * fromVersion when the ISP's feed needed no change (decision 0008).
-   */
-  async insertAssignments(
-    manager: EntityManager,
-    requestId: string,
-    organizationIds: string[],
-    deadlineAt: Date,
-    fromVersion: number,
-  ): Promise<void> {
-    await manager.query(
-      `INSERT INTO assignments (request_id, organization_id, deadline_at, feed_version)
-       SELECT $1, o, $3,
-              coalesce((SELECT max(c.version) FROM feed_changes c
-                         WHERE c.organization_id = o AND c.request_id = $1 AND c.version > $4),
-                       $4)
-         FROM unnest($2::uuid[]) AS u(o)`,
-      [requestId, organizationIds, deadlineAt, fromVersion],
-    );
   }
 }

@@ -1,14 +1,18 @@
-import { invalidState } from '#src/platform/problem/problem.js';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService, OutboxService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import { OutboxService } from '#src/messaging/index.js';
+import { type Principal, tenantScope } from '#src/identity/index.js';
 import type {
   BlockingRequestEntity,
   RequestStatus,
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';
 import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
+import {
+  toHistoryEntry,
+  toRequestItem,
+  toRequestResponse,
+} from '#src/publishing/blocking-requests/blocking-request.mapper.js';
 import type {
   AddItemsRequest,
   AddItemsResponse,
@@ -23,15 +27,30 @@ import type {
   VersionedAction,
   WithdrawRequest,
 } from '#src/publishing/blocking-requests/dto/blocking-request.dto.js';
-import { secondsBetween } from '#src/obligations/assignments/confirmation-values.js';
-import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType, type InvalidParam } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound, tenantScope, type TenantScope } from '#src/identity/tenancy/tenant-scope.js';
-import { sqlState } from '#src/platform/database/database-errors.js';
-import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import {
+  checkAddressed,
+  checkOverrides,
+  checkPublishable,
+  checkSubmittable,
+  checkTwoPersonRule,
+  MAX_REPORTED,
+  protectedHits,
+  publicationDeadline,
+  type PublicationItem,
+} from '#src/publishing/blocking-requests/publication-rules.js';
+import { RequestAssignments } from '#src/publishing/blocking-requests/request-assignments.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { pageOf, paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  type InvalidParam,
+  notFound,
+  conflict,
+  staleVersion,
+  invalidState,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { sqlState } from '#src/platform/database/index.js';
+import { FeedWriter } from '#src/feeds/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,
@@ -41,59 +60,7 @@ import {
 } from '#src/publishing/indicators/canonical.js';
 import { TAG_PATTERN } from '#src/publishing/indicators/indicator-attributes.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
-import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
-
-const MAX_REPORTED = 100;
-const HOUR_MS = 3600_000;
-
-function unprocessable(detail: string, extensions: Record<string, unknown> = {}): ProblemException {
-  return new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-    type: ProblemType.validation,
-    title: 'The request cannot be published as it is',
-    detail,
-    extensions,
-  });
-}
-
-/**
- * The request as the caller may see it: an ISP learns neither which other ISPs it was addressed
- * to nor which Department staff handled it.
- */
-function toRequestResponse(
-  r: BlockingRequestEntity,
-  audience: TenantScope = {},
-): BlockingRequestResponse {
-  const isp = audience.organizationId;
-  const staff = (id: string | null): string | null => (isp === undefined ? id : null);
-  return {
-    id: r.id,
-    documentNumber: r.documentNumber,
-    title: r.title,
-    legalBasis: r.legalBasis,
-    description: r.description,
-    category: r.category,
-    severity: r.severity,
-    status: r.status,
-    targetsAll: r.targetsAll,
-    targetOrganizationIds: isp === undefined || r.targetsAll ? r.targetOrganizationIds : [isp],
-    dnsAction: r.dnsAction,
-    ipAction: r.ipAction,
-    deadlineHours: r.deadlineHours,
-    deadlineAt: r.deadlineAt?.toISOString() ?? null,
-    issuedBy: r.issuedBy,
-    createdBy: staff(r.createdBy),
-    submittedBy: staff(r.submittedBy),
-    approvedBy: staff(r.approvedBy),
-    publishedAt: r.publishedAt?.toISOString() ?? null,
-    withdrawnAt: r.withdrawnAt?.toISOString() ?? null,
-    withdrawalReason: r.withdrawalReason,
-    itemCount: r.itemCount,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-    version: r.version,
-  };
-}
 
 /**
  * Blocking requests and their lifecycle: draft → pending_approval → published → completed |
@@ -106,10 +73,11 @@ export class BlockingRequestsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly requests: BlockingRequestsRepository,
+    private readonly assignments: RequestAssignments,
     private readonly indicators: IndicatorsRepository,
     private readonly protectedLists: ProtectedListsService,
     private readonly feed: FeedWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
   ) {}
@@ -127,36 +95,14 @@ export class BlockingRequestsService {
     const audience = tenantScope(caller);
     const request = await this.requests.findVisible(id, audience);
     if (!request) throw notFound('blocking request');
-    const now = this.clock.now();
     const [assignments, history] = await Promise.all([
-      this.requests.assignments(id, audience.organizationId),
+      this.assignments.summaries(request, audience.organizationId),
       audience.organizationId === undefined ? this.requests.history(id) : Promise.resolve([]),
     ]);
     return {
       ...toRequestResponse(request, audience),
-      assignments: assignments.map((a) => ({
-        id: a.id,
-        organizationId: a.organization_id,
-        status: a.status,
-        deadlineAt: a.deadline_at.toISOString(),
-        overdue: isOverdue(a.status, a.deadline_at, now),
-        acknowledgedAt: a.acknowledged_at?.toISOString() ?? null,
-        appliedAt: a.applied_at?.toISOString() ?? null,
-        closedAt: a.closed_at?.toISOString() ?? null,
-        secondsToAcknowledge: secondsBetween(request.publishedAt, a.acknowledged_at),
-        secondsToApply: secondsBetween(request.publishedAt, a.applied_at),
-        lastConfirmationStatus: a.confirmation_status,
-        lastConfirmationMechanism: a.confirmation_mechanism,
-        lastConfirmationReason: a.confirmation_reason,
-        lastConfirmationReceiptId: a.confirmation_receipt_id,
-      })),
-      history: history.map((h) => ({
-        from: h.from_status,
-        to: h.to_status,
-        actorId: h.actor_id,
-        comment: h.comment,
-        at: h.at.toISOString(),
-      })),
+      assignments,
+      history: history.map(toHistoryEntry),
     };
   }
 
@@ -165,18 +111,7 @@ export class BlockingRequestsService {
     if (!request) throw notFound('blocking request');
     const limit = query.limit ?? 100;
     const rows = await this.requests.itemsPage(id, query.cursor, limit);
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map((r) => ({
-        indicatorId: r.indicator_id,
-        type: r.type,
-        value: r.value,
-        operation: r.operation,
-        indicatorStatus: r.status,
-        tlp: r.tlp,
-      })),
-      nextCursor: rows.length > limit ? page.at(-1)!.indicator_id : null,
-    };
+    return pageOf(rows, limit, toRequestItem, (r) => r.indicator_id);
   }
 
   async create(caller: Principal, body: CreateBlockingRequest): Promise<BlockingRequestDetail> {
@@ -212,10 +147,9 @@ export class BlockingRequestsService {
       })
       .catch((error: unknown) => {
         if (sqlState(error) === '23505') {
-          throw new ProblemException(HttpStatus.CONFLICT, {
-            type: ProblemType.conflict,
-            detail: `A blocking request with document number ${body.documentNumber} exists already`,
-          });
+          throw conflict(
+            `A blocking request with document number ${body.documentNumber} exists already`,
+          );
         }
         throw error;
       });
@@ -290,7 +224,7 @@ export class BlockingRequestsService {
     }
     let result: AddItemsResponse | undefined;
     await this.transition(id, body.version, ['draft'], async (manager, request) => {
-      const known = await this.existingIds(manager, ids);
+      const known = await this.indicators.existing(manager, ids);
       const missing = ids.filter((i) => !known.has(i));
       if (missing.length > 0) {
         throw validationProblem(
@@ -309,13 +243,14 @@ export class BlockingRequestsService {
       const all = [...new Set([...ids, ...ensured.ids])];
       const conflicting = await this.requests.withOtherOperation(manager, id, all, operation);
       if (conflicting.length > 0) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.conflict,
-          detail: `${conflicting.length === 100 ? 'At least 100' : conflicting.length} indicator(s) are in the request already with the other operation, e.g. ${conflicting[0].value}: remove them first`,
-          extensions: {
-            indicators: conflicting.map((c) => ({ id: c.indicator_id, value: c.value })),
+        throw conflict(
+          `${conflicting.length === 100 ? 'At least 100' : conflicting.length} indicator(s) are in the request already with the other operation, e.g. ${conflicting[0].value}: remove them first`,
+          {
+            extensions: {
+              indicators: conflicting.map((c) => ({ id: c.indicator_id, value: c.value })),
+            },
           },
-        });
+        );
       }
       const added = await this.requests.addItems(manager, id, all, operation);
       await this.save(manager, request, {});
@@ -358,8 +293,8 @@ export class BlockingRequestsService {
   ): Promise<BlockingRequestDetail> {
     await this.transition(id, body.version, ['draft'], async (manager, request) => {
       const items = await this.requests.allItems(manager, id);
-      if (items.length === 0) throw unprocessable('A request without items cannot be submitted');
-      this.checkPublishable(request, items, this.clock.now());
+      checkSubmittable(items);
+      checkPublishable(request, items, this.clock.now());
       await this.save(manager, request, {
         status: 'pending_approval',
         submittedBy: caller.id,
@@ -410,28 +345,19 @@ export class BlockingRequestsService {
     body: VersionedAction,
   ): Promise<BlockingRequestDetail> {
     await this.transition(id, body.version, ['pending_approval'], async (manager, request) => {
-      // Four eyes: whoever wrote or submitted the request cannot also sign it.
-      if (request.submittedBy === caller.id || request.createdBy === caller.id) {
-        throw new ProblemException(HttpStatus.FORBIDDEN, {
-          type: ProblemType.twoPersonRule,
-          title: 'Two-person rule',
-          detail: `You ${request.submittedBy === caller.id ? 'submitted' : 'wrote'} this request: another approver must approve it`,
-        });
-      }
+      checkTwoPersonRule(request, caller.id);
       // The feed lock first: item statuses are then read after any revocation or expiry that
       // committed before, and none can commit in between (they wait for this lock).
       await this.feed.lock(manager);
       const now = this.clock.now();
       const items = await this.requests.allItems(manager, id);
-      this.checkPublishable(request, items, now);
+      checkPublishable(request, items, now);
       await this.checkProtected(manager, items);
       const targets = request.targetsAll
         ? await this.requests.allIspIds(manager)
         : request.targetOrganizationIds;
-      if (targets.length === 0) throw unprocessable('There is no ISP to address the request to');
-      const deadlineAt =
-        request.deadlineAt ?? new Date(now.getTime() + request.deadlineHours * HOUR_MS);
-      if (deadlineAt <= now) throw unprocessable('The deadline has passed: change it first');
+      checkAddressed(targets);
+      const deadlineAt = publicationDeadline(request, now);
       await this.save(manager, request, {
         status: 'published',
         approvedBy: caller.id,
@@ -439,7 +365,7 @@ export class BlockingRequestsService {
         deadlineAt,
       });
       const feed = await this.feed.publish(manager, id, targets);
-      await this.requests.insertAssignments(manager, id, targets, deadlineAt, feed.fromVersion);
+      await this.assignments.open(manager, id, feed.publishedTo, deadlineAt);
       await this.requests.addHistory(manager, id, 'pending_approval', 'published', caller.id, null);
       await this.outbox.enqueue(manager, {
         topic: 'request.published',
@@ -492,9 +418,8 @@ export class BlockingRequestsService {
           withdrawalReason: body.reason,
         });
         const feed = await this.feed.withdraw(manager, id);
-        await this.requests.withdrawAssignments(manager, id);
+        const holders = await this.assignments.withdraw(manager, id);
         await this.requests.addHistory(manager, id, from, 'withdrawn', caller.id, body.reason);
-        const holders = await this.requests.assignedOrganizationIds(manager, id);
         await this.outbox.enqueue(manager, {
           topic: 'request.withdrawn',
           aggregateId: id,
@@ -572,91 +497,14 @@ export class BlockingRequestsService {
     }
   }
 
-  /** Rules that hold at submission and again at publication. */
-  private checkPublishable(
-    request: BlockingRequestEntity,
-    items: {
-      value: string;
-      operation: string;
-      status: string;
-      tlp: string;
-      valid_from: Date;
-      valid_until: Date | null;
-    }[],
-    now: Date,
-  ): void {
-    const blocks = items.filter((i) => i.operation === 'block');
-    const future = blocks.filter((i) => i.valid_from > now);
-    if (future.length > 0) {
-      throw unprocessable(
-        `${future.length} block item(s) are not valid yet, e.g. ${future[0].value} (valid from ${future[0].valid_from.toISOString()}): publish them once they are`,
-        { values: future.slice(0, MAX_REPORTED).map((i) => i.value) },
-      );
-    }
-    // Past valid_until but not yet expired by the job: as good as expired.
-    const inactive = blocks.filter(
-      (i) => i.status !== 'active' || (i.valid_until !== null && i.valid_until <= now),
-    );
-    if (inactive.length > 0) {
-      throw unprocessable(
-        `${inactive.length} block item(s) are expired or revoked, e.g. ${inactive[0].value}: remove them`,
-        { values: inactive.slice(0, MAX_REPORTED).map((i) => i.value) },
-      );
-    }
-    if (request.targetsAll) {
-      // Unblock items too: their values are shown to every ISP addressed.
-      const red = items.filter((i) => i.tlp === 'RED');
-      if (red.length > 0) {
-        throw unprocessable(
-          `TLP:RED indicators go only to named recipients: address the request to a list of ISPs, or change the TLP of ${red[0].value}`,
-          { values: red.slice(0, MAX_REPORTED).map((i) => i.value) },
-        );
-      }
-    }
-    if (request.deadlineAt && request.deadlineAt <= now) {
-      throw unprocessable('The explicit deadline has passed: change it first');
-    }
-  }
-
   /** Block items matching a protected list need an approver's override, one per indicator. */
-  private async checkProtected(
-    manager: EntityManager,
-    items: { indicator_id: string; type: IndicatorType; value: string; operation: string }[],
-  ): Promise<void> {
-    const matcher = await this.protectedLists.matcher();
-    const hits = items
-      .filter((i) => i.operation === 'block')
-      .map((i) => ({ item: i, matches: matcher.match(i.type, i.value) }))
-      .filter((h) => h.matches.length > 0);
+  private async checkProtected(manager: EntityManager, items: PublicationItem[]): Promise<void> {
+    const hits = protectedHits(items, await this.protectedLists.matcher());
     if (hits.length === 0) return;
     const overridden = await this.indicators.overridden(
       manager,
       hits.map((h) => h.item.indicator_id),
     );
-    const refused = hits.filter((h) => !overridden.has(h.item.indicator_id));
-    if (refused.length === 0) return;
-    throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-      type: ProblemType.protectedIndicator,
-      title: 'Protected indicators',
-      detail:
-        `${refused.length} block item(s) match a protected list, e.g. ${refused[0].item.value} (${refused[0].matches[0].reason}). ` +
-        'Remove them, or have an approver record an override with a reason for each.',
-      extensions: {
-        protected: refused.slice(0, MAX_REPORTED).map((h) => ({
-          indicatorId: h.item.indicator_id,
-          value: h.item.value,
-          matches: h.matches,
-        })),
-      },
-    });
-  }
-
-  private async existingIds(manager: EntityManager, ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await manager.query<{ id: string }[]>(
-      `SELECT id FROM indicators WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
-    return new Set(rows.map((r) => r.id));
+    checkOverrides(hits, overridden);
   }
 }

@@ -18,19 +18,17 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { StreamBody, streamedBody } from '#src/platform/http/body-parsing.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException } from '#src/platform/problem/problem.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
+import { StreamBody, streamedBody } from '#src/platform/http/index.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { httpProblem } from '#src/platform/problem/index.js';
 import {
   ImportJobPage,
   ImportJobResponse,
   ImportOptions,
 } from '#src/publishing/imports/dto/import.dto.js';
 import { ImportsService } from '#src/publishing/imports/imports.service.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;
 
@@ -63,9 +61,7 @@ export class ImportsController {
   ): Promise<ImportJobResponse> {
     const body = streamedBody(request);
     if (!body) {
-      throw new ProblemException(415, {
-        detail: 'Send the rows as application/json, text/csv or text/plain',
-      });
+      throw httpProblem(415, 'Send the rows as application/json, text/csv or text/plain');
     }
     const length =
       contentLength !== undefined && /^\d+$/.test(contentLength)

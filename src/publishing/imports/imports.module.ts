@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ImportLoader } from '#src/publishing/imports/import-loader.js';
 import { ImportsController } from '#src/publishing/imports/imports.controller.js';
 import { ImportsRepository } from '#src/publishing/imports/imports.repository.js';
 import { ImportsService } from '#src/publishing/imports/imports.service.js';
 
 @Module({
   controllers: [ImportsController],
-  providers: [ImportsRepository, ImportsService],
+  providers: [ImportLoader, ImportsRepository, ImportsService],
 })
 export class ImportsModule {}

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Queryable } from '#src/audit/trail/audit.service.js';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import type { Queryable } from '#src/platform/database/index.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
 import {
   ImportJobEntity,
   type ImportStatus,

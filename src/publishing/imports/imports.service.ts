@@ -1,6 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import {
   HttpStatus,
   Injectable,
@@ -8,17 +7,20 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
-import { dedicatedClient } from '#src/platform/database/data-source.js';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
-import { AppConfig } from '#src/platform/config/config.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import {
+  ProblemException,
+  ProblemType,
+  httpProblem,
+  badRequest,
+  notFound,
+  rateLimited,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { PublishingConfig } from '#src/publishing/publishing.config.js';
 import {
   canonicalize,
   canonicalizeUntyped,
@@ -37,36 +39,20 @@ import type {
   ImportStatus,
   RejectedRow,
 } from '#src/publishing/imports/import-job.entity.js';
+import { ImportLoader, type ImportSession } from '#src/publishing/imports/import-loader.js';
 import { ImportsRepository, INTERRUPTED } from '#src/publishing/imports/imports.repository.js';
+import { formatFromContentType, readRows } from '#src/publishing/imports/row-sources/read-rows.js';
 import {
-  formatFromContentType,
   ImportFormatError,
   ImportTooLargeError,
-  readRows,
   type ImportFormat,
   type RawRow,
-} from '#src/publishing/imports/row-source.js';
+} from '#src/publishing/imports/row-sources/row.js';
+import { Clock } from '#src/platform/clock/index.js';
 
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;
-const COPY_BATCH_ROWS = 2000;
-/**
- * Memory of the import's own connection: the staging table stays in memory (about 100 MB per
- * million rows) and the merge sorts it in memory. Allocated only as far as used.
- */
-const TEMP_BUFFERS = '256MB';
-const MERGE_WORK_MEM = '128MB';
 const TYPES = new Set<string>(INDICATOR_TYPES);
-
-/** COPY text format: backslash, tab, newline and carriage return escaped; null as \N. */
-function copyField(value: string | null | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/[\\\t\n\r]/g, (c) =>
-        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-      )
-    : value;
-}
 
 interface Counters {
   rowsRead: number;
@@ -78,10 +64,11 @@ interface Counters {
 }
 
 /**
- * Bulk import: the body streams through the row parser and canonicalization into a COPY to a
- * temporary staging table, on a connection of its own inside one transaction; a set-based
- * INSERT … SELECT … ON CONFLICT DO NOTHING merges it into `indicators`. Nothing is written
- * to `indicators` before the merge commits, so a failed import leaves nothing behind.
+ * Bulk import: the body streams through the row parser and canonicalization into the
+ * {@link ImportLoader}'s staging COPY, on a connection of its own inside one transaction; its
+ * set-based merge then writes `indicators`. Nothing is written to `indicators` before the
+ * merge commits, so a failed import leaves nothing behind. This service keeps the rules (limits,
+ * row checks, reject mode), the job's report and audit events, and the HTTP problems.
  */
 @Injectable()
 export class ImportsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -93,8 +80,10 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly dataSource: DataSource,
     private readonly imports: ImportsRepository,
-    private readonly audit: AuditService,
-    private readonly config: AppConfig,
+    private readonly loader: ImportLoader,
+    private readonly audit: AuditLog,
+    private readonly config: PublishingConfig,
+    private readonly clock: Clock,
   ) {}
 
   /** Imports whose process died (their connection's lock is free) are marked failed. */
@@ -143,32 +132,32 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
   ): Promise<ImportJobResponse> {
     const format = formatFromContentType(contentType);
     if (format === undefined) {
-      throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, {
-        detail: 'Send application/json, text/csv or text/plain in UTF-8',
-      });
+      throw httpProblem(
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        'Send application/json, text/csv or text/plain in UTF-8',
+      );
     }
     if (contentLength !== undefined && contentLength > this.config.IMPORT_MAX_BYTES) {
       throw tooLarge(this.config.IMPORT_MAX_BYTES);
     }
     // A default expiry in the past would make every row that takes it fail the merge.
-    if (options.validUntil && options.validUntil.getTime() <= Date.now()) {
+    if (options.validUntil && options.validUntil <= this.clock.now()) {
       throw validationProblem([{ name: 'validUntil', reason: 'validUntil must be in the future' }]);
     }
     if (this.running.size >= this.config.IMPORT_MAX_CONCURRENT) {
-      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, {
-        type: ProblemType.rateLimited,
-        detail: `${this.running.size} imports are running on this instance (IMPORT_MAX_CONCURRENT); retry later`,
-        headers: { 'retry-after': '30' },
-      });
+      throw rateLimited(
+        `${this.running.size} imports are running on this instance (IMPORT_MAX_CONCURRENT); retry later`,
+        30,
+      );
     }
     const mode = options.mode ?? 'reject';
     // The job's connection takes the job's lock before the job exists, so that no instance can
     // take it for an orphan in between.
     const jobId = randomUUID();
     this.running.add(jobId);
-    let client: pg.Client;
+    let session: ImportSession;
     try {
-      client = await this.connect(jobId);
+      session = await this.loader.open(jobId);
     } catch (error) {
       this.running.delete(jobId);
       throw error;
@@ -193,7 +182,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       })
       .catch(async (error: unknown) => {
         this.running.delete(jobId);
-        await client.end().catch(() => undefined);
+        await session.close();
         throw error;
       });
     const counters: Counters = {
@@ -204,37 +193,32 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       rejectedRows: [],
     };
     try {
-      await client.query('BEGIN');
-      await client.query(
-        `CREATE TEMP TABLE import_rows (
-           line integer, type text, value text, tlp text, confidence smallint, tags text[],
-           source text, description text, valid_from timestamptz, valid_until timestamptz
-         ) ON COMMIT DROP`,
-      );
-      await this.stage(client, job, body, format, counters);
+      await session.begin();
+      await this.stage(session, job, body, format, counters);
     } catch (error) {
-      await this.abandon(client, caller, job.id, counters, error);
+      await this.abandon(session, caller, job.id, counters, error);
       if (error instanceof ImportTooLargeError) throw tooLarge(this.config.IMPORT_MAX_BYTES);
       if (error instanceof ImportIdleError) {
         // The rest of the body will not be read: the connection closes after the answer.
-        throw new ProblemException(HttpStatus.REQUEST_TIMEOUT, {
-          detail: error.message,
+        throw httpProblem(HttpStatus.REQUEST_TIMEOUT, error.message, {
           headers: { connection: 'close' },
         });
       }
       if (error instanceof ImportFormatError) {
-        throw new ProblemException(HttpStatus.BAD_REQUEST, {
-          type: ProblemType.malformedBody,
-          title: 'The import body cannot be read',
-          detail: error.line === undefined ? error.message : `line ${error.line}: ${error.message}`,
-          extensions: { importId: job.id },
-        });
+        throw badRequest(
+          error.line === undefined ? error.message : `line ${error.line}: ${error.message}`,
+          {
+            type: ProblemType.malformedBody,
+            title: 'The import body cannot be read',
+            extensions: { importId: job.id },
+          },
+        );
       }
       throw error;
     }
     if (mode === 'reject' && counters.rejected > 0) {
       await this.abandon(
-        client,
+        session,
         caller,
         job.id,
         counters,
@@ -245,10 +229,10 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     try {
       await this.imports.progress(job.id, counters, 'merging');
     } catch (error) {
-      await this.abandon(client, caller, job.id, counters, error);
+      await this.abandon(session, caller, job.id, counters, error);
       throw error;
     }
-    const merge = this.merge(client, caller, job, counters).finally(() => {
+    const merge = this.merge(session, caller, job, counters).finally(() => {
       this.inFlight.delete(merge);
       this.running.delete(jobId);
     });
@@ -256,26 +240,8 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     return this.get(job.id);
   }
 
-  /** A connection of its own (no statement timeout), holding the job's lock while it lives. */
-  private async connect(jobId: string): Promise<pg.Client> {
-    const client = dedicatedClient(this.dataSource, 'import');
-    client.on('error', (error) => this.log.warn(`Import connection error: ${error.message}`));
-    try {
-      await client.connect();
-      // Before the session's first temporary table, or it cannot change.
-      await client.query(`SET temp_buffers = '${TEMP_BUFFERS}'`);
-      // A transaction left idle (a stuck process) does not hold back vacuum for long.
-      await client.query(`SET idle_in_transaction_session_timeout = '5min'`);
-      await client.query(`SELECT pg_advisory_lock(hashtextextended($1::text, 0))`, [jobId]);
-      return client;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-  }
-
   private async stage(
-    client: pg.Client,
+    session: ImportSession,
     job: ImportJobEntity,
     body: Readable,
     format: ImportFormat,
@@ -303,25 +269,12 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     );
     body.on('error', (error) => counted.destroy(error));
     counted.on('close', () => clearTimeout(idle));
-    const copy = client.query(
-      copyFrom(
-        `COPY import_rows (line, type, value, tlp, confidence, tags, source, description, valid_from, valid_until) FROM STDIN`,
-      ),
-    );
-    const copyDone = once(copy, 'finish');
-    copyDone.catch(() => undefined);
+    const copy = session.copy();
     const rejectMode = job.mode === 'reject';
-    const now = new Date();
+    const now = this.clock.now();
     const defaultValidUntil =
       typeof job.defaults.validUntil === 'string' ? new Date(job.defaults.validUntil) : undefined;
-    let batch: string[] = [];
     let nextProgress = PROGRESS_EVERY_ROWS;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const ok = copy.write(batch.join(''));
-      batch = [];
-      if (!ok) await once(copy, 'drain');
-    };
     const reject = (row: RawRow, reason: string): void => {
       counters.rejected++;
       if (counters.rejectedRows.length < MAX_REPORTED) {
@@ -366,23 +319,15 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
         }
         // In reject mode nothing will be merged once a row is bad: keep reading for the report only.
         if (rejectMode && counters.rejected > 0) continue;
-        batch.push(
-          `${row.line}\t${canonical.type}\t${copyField(canonical.value)}\t${a.tlp ?? '\\N'}\t${
-            a.confidence ?? '\\N'
-          }\t${a.tags ? copyField(arrayLiteral(a.tags)) : '\\N'}\t${copyField(a.source)}\t${copyField(
-            a.description,
-          )}\t${a.validFrom?.toISOString() ?? '\\N'}\t${a.validUntil?.toISOString() ?? '\\N'}\n`,
-        );
+        const full = copy.add(row.line, canonical.type, canonical.value, a);
         counters.staged++;
-        if (batch.length >= COPY_BATCH_ROWS) await flush();
+        if (full) await copy.flush();
         if (counters.rowsRead >= nextProgress) {
           nextProgress += PROGRESS_EVERY_ROWS;
           await this.imports.progress(job.id, counters, 'receiving');
         }
       }
-      await flush();
-      copy.end();
-      await copyDone;
+      await copy.end();
     } catch (error) {
       copy.destroy(error as Error);
       throw error;
@@ -391,50 +336,21 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
 
   /** The set-based merge, then the job's final report; runs after the 202. */
   private async merge(
-    client: pg.Client,
+    session: ImportSession,
     caller: Principal,
     job: ImportJobEntity,
     counters: Counters,
   ): Promise<void> {
-    const d = job.defaults as {
-      tlp?: string;
-      source?: string;
-      tags?: string[];
-      confidence?: number;
-      validUntil?: string;
-    };
     try {
-      await client.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
-      // In index order: the unique (type, value) and value indexes then take their entries in
-      // order instead of at random (about twice as fast on a million rows). Within one value,
-      // the first row of the file wins.
-      const result = await client.query(
-        `INSERT INTO indicators (type, value, tlp, confidence, tags, source, description,
-                                 valid_from, valid_until, created_by)
-         SELECT r.type, r.value, coalesce(r.tlp, $1, 'AMBER'), coalesce(r.confidence, $2),
-                coalesce(r.tags, $3::text[], '{}'), coalesce(r.source, $4), r.description,
-                coalesce(r.valid_from, now()), coalesce(r.valid_until, $5), $6
-           FROM import_rows r
-          ORDER BY r.type, r.value, r.line
-         ON CONFLICT (type, value) DO NOTHING`,
-        [
-          d.tlp ?? null,
-          d.confidence ?? null,
-          d.tags ?? null,
-          d.source ?? null,
-          d.validUntil ?? null,
-          job.createdBy,
-        ],
-      );
-      const created = result.rowCount ?? 0;
+      const created = await session.merge(job.defaults, job.createdBy);
       const existing = counters.staged - created;
       const finished = await this.imports.finish(
         job.id,
         counters,
         { status: 'succeeded', created, existing },
-        client,
+        session.connection,
       );
-      await this.audit.recordWith(client, {
+      await this.audit.recordWith(session.connection, {
         actor: caller,
         action: 'import.complete',
         objectType: 'import',
@@ -448,12 +364,12 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
           rejected: counters.rejected,
         },
       });
-      await client.query('COMMIT');
+      await session.commit();
       void finished;
     } catch (error) {
       this.log.warn(`Import ${job.id} failed during the merge: ${String(error)}`);
       await this.abandon(
-        client,
+        session,
         caller,
         job.id,
         counters,
@@ -461,7 +377,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       );
       return;
     }
-    await client.end().catch(() => undefined);
+    await session.close();
   }
 
   /**
@@ -470,14 +386,13 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
    * orphaned (its lock is free once this connection is closed), failed and recorded then.
    */
   private async abandon(
-    client: pg.Client,
+    session: ImportSession,
     caller: Principal,
     jobId: string,
     counters: Counters,
     error: unknown,
   ): Promise<void> {
-    await client.query('ROLLBACK').catch(() => undefined);
-    await client.end().catch(() => undefined);
+    await session.abandon();
     const message = error instanceof Error ? error.message : String(error);
     await this.dataSource
       .transaction(async (manager) => {
@@ -522,11 +437,6 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
   }
 }
 
-/** Tags as a PostgreSQL array literal: each element quoted, with " and backslash escaped. */
-function arrayLiteral(tags: string[]): string {
-  return `{${tags.map((tag) => `"${tag.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-}
-
 /** The client sent nothing for IMPORT_IDLE_TIMEOUT_S seconds. */
 class ImportIdleError extends Error {
   constructor(readonly seconds: number) {
@@ -535,8 +445,9 @@ class ImportIdleError extends Error {
 }
 
 function tooLarge(max: number): ProblemException {
-  return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, {
-    headers: { connection: 'close' },
-    detail: `An import body is at most ${max} bytes (IMPORT_MAX_BYTES); split the file`,
-  });
+  return httpProblem(
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    `An import body is at most ${max} bytes (IMPORT_MAX_BYTES); split the file`,
+    { headers: { connection: 'close' } },
+  );
 }

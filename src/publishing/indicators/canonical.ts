@@ -1,18 +1,10 @@
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { parse as parseDomain } from 'tldts';
+import { FEED_TYPES } from '#src/feeds/index.js';
 
-/** Indicator types. Hashes are stored but never put into network feeds. */
-export const INDICATOR_TYPES = [
-  'domain',
-  'ipv4',
-  'ipv6',
-  'cidr',
-  'url',
-  'md5',
-  'sha1',
-  'sha256',
-] as const;
+/** Indicator types: the feed types, and hashes (stored but never put into network feeds). */
+export const INDICATOR_TYPES = [...FEED_TYPES, 'md5', 'sha1', 'sha256'] as const;
 export type IndicatorType = (typeof INDICATOR_TYPES)[number];
 
 export type Canonical =

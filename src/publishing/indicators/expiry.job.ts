@@ -1,4 +1,4 @@
-import { PeriodicRun } from '#src/platform/jobs/periodic-run.js';
+import { PeriodicRun } from '#src/platform/jobs/index.js';
 import {
   Injectable,
   Logger,
@@ -6,10 +6,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import { AppConfig } from '#src/platform/config/config.js';
-import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { AuditLog } from '#src/platform/audit-log/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import { PublishingConfig } from '#src/publishing/publishing.config.js';
+import { FeedWriter } from '#src/feeds/index.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
 
 const BATCH = 10000;
@@ -34,9 +34,9 @@ export class ExpiryJob implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly dataSource: DataSource,
     private readonly indicators: IndicatorsRepository,
     private readonly feed: FeedWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly config: PublishingConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,4 +1,4 @@
-import { TLP_LEVELS, type Tlp } from '#src/publishing/indicators/indicator.entity.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
 
 /** Attributes of an indicator besides its value, as accepted from every input path. */
 export interface IndicatorAttributes {

@@ -8,14 +8,14 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export const INDICATOR_STATUSES = ['active', 'expired', 'revoked'] as const;
 export type IndicatorStatus = (typeof INDICATOR_STATUSES)[number];
 
-/** Traffic Light Protocol 2.0 labels. */
-export const TLP_LEVELS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'] as const;
-export type Tlp = (typeof TLP_LEVELS)[number];
+/** Traffic Light Protocol 2.0 labels (defined with what the feeds carry). */
+export { TLP_LEVELS, type Tlp };
 
 @Entity({ name: 'indicators' })
 @Check(

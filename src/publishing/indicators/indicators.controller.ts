@@ -10,9 +10,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '#src/identity/auth/access.decorators.js';
-import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { Roles, CurrentPrincipal, type Principal } from '#src/identity/index.js';
 import {
   CreateIndicatorRequest,
   IndicatorDetail,
@@ -24,7 +22,7 @@ import {
   UpdateIndicatorRequest,
 } from '#src/publishing/indicators/dto/indicator.dto.js';
 import { IndicatorsService } from '#src/publishing/indicators/indicators.service.js';
-import { ApiProblemResponses } from '#src/platform/openapi/problem.schema.js';
+import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
 /** Indicators are the Department's working material; ISPs receive them through feeds. */
 const READERS = ['admin', 'analyst', 'approver', 'auditor'] as const;

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { FeedChangeLogModule } from '#src/feeds/index.js';
 import { ExpiryJob } from '#src/publishing/indicators/expiry.job.js';
 import { IndicatorsController } from '#src/publishing/indicators/indicators.controller.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
@@ -7,9 +7,9 @@ import { IndicatorsService } from '#src/publishing/indicators/indicators.service
 import { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
 
 @Module({
-  imports: [ProtectedListsModule],
+  imports: [FeedChangeLogModule, ProtectedListsModule],
   controllers: [IndicatorsController],
-  providers: [IndicatorsRepository, IndicatorsService, FeedWriter, ExpiryJob],
-  exports: [IndicatorsRepository, FeedWriter, ExpiryJob],
+  providers: [IndicatorsRepository, IndicatorsService, ExpiryJob],
+  exports: [IndicatorsRepository, ExpiryJob],
 })
 export class IndicatorsModule {}

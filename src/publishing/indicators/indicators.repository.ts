@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { updateIfVersion } from '#src/platform/database/versioned-update.js';
+import { updateIfVersion } from '#src/platform/database/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 import type { IndicatorAttributes } from '#src/publishing/indicators/indicator-attributes.js';
 import {
   IndicatorEntity,
   type IndicatorStatus,
-  type Tlp,
 } from '#src/publishing/indicators/indicator.entity.js';
+import type { Tlp } from '#src/feeds/index.js';
 
 export interface IndicatorFilter {
   type?: IndicatorType;
@@ -183,6 +182,16 @@ export class IndicatorsRepository {
       [ids],
     );
     return new Set(rows.map((r) => r.indicator_id));
+  }
+
+  /** Of these ids, those of existing indicators. */
+  async existing(manager: EntityManager, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await manager.query<{ id: string }[]>(
+      `SELECT id FROM indicators WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   async insertOverride(

@@ -1,14 +1,18 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
-import { Clock } from '#src/platform/clock/clock.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
-import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import { Clock } from '#src/platform/clock/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { paginate, type Page } from '#src/platform/pagination/index.js';
+import {
+  ProblemException,
+  notFound,
+  conflict,
+  staleVersion,
+  invalidState,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { FeedWriter } from '#src/feeds/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,
@@ -26,7 +30,6 @@ import {
   type UpdateIndicatorRequest,
 } from '#src/publishing/indicators/dto/indicator.dto.js';
 import { IndicatorsRepository } from '#src/publishing/indicators/indicators.repository.js';
-import { staleVersion } from '#src/identity/organizations/organizations.service.js';
 import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 
 /** A canonicalization failure as the field-level 400 every input path gives. */
@@ -45,7 +48,7 @@ export class IndicatorsService {
     private readonly dataSource: DataSource,
     private readonly indicators: IndicatorsRepository,
     private readonly feed: FeedWriter,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
     private readonly protectedLists: ProtectedListsService,
     private readonly clock: Clock,
   ) {}
@@ -133,11 +136,9 @@ export class IndicatorsService {
     );
     if (changes.tlp === 'RED' && indicator.tlp !== 'RED') {
       if (await this.indicators.heldForAllIsps(id)) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.invalidState,
-          detail:
-            'TLP:RED goes only to named recipients, and a published request to all ISPs blocks this indicator: withdraw it first',
-        });
+        throw invalidState(
+          'TLP:RED goes only to named recipients, and a published request to all ISPs blocks this indicator: withdraw it first',
+        );
       }
     }
     return this.dataSource.transaction(async (manager) => {
@@ -173,10 +174,9 @@ export class IndicatorsService {
         caller.id,
       );
       if (indicator.status === 'revoked' || changed.length === 0) {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.invalidState,
-          detail: `The indicator is ${indicator.status === 'revoked' ? 'already revoked' : 'being changed; retry'}`,
-        });
+        throw invalidState(
+          `The indicator is ${indicator.status === 'revoked' ? 'already revoked' : 'being changed; retry'}`,
+        );
       }
       const feed = await this.feed.retire(manager, [id], 'revocation');
       await this.audit.record(manager, {
@@ -207,10 +207,9 @@ export class IndicatorsService {
     const matcher = await this.protectedLists.matcher();
     const matches = matcher.match(indicator.type, indicator.value);
     if (matches.length === 0) {
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        type: ProblemType.invalidState,
-        detail: `${indicator.value} matches no protected list entry: there is nothing to override`,
-      });
+      throw invalidState(
+        `${indicator.value} matches no protected list entry: there is nothing to override`,
+      );
     }
     await this.dataSource.transaction(async (manager) => {
       await this.indicators.insertOverride(manager, id, request.reason, caller.id, matches);
@@ -227,11 +226,7 @@ export class IndicatorsService {
 }
 
 function alreadyExists(id: string, value: string): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, {
-    type: ProblemType.conflict,
-    detail: `The indicator ${value} exists already`,
-    extensions: { existingId: id },
-  });
+  return conflict(`The indicator ${value} exists already`, { extensions: { existingId: id } });
 }
 
 /** validUntil after validFrom (which defaults to now: an indicator cannot be born expired). */

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Keyset } from '#src/platform/pagination/cursor.js';
-import { keysetPage } from '#src/platform/pagination/keyset-query.js';
+import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
 import type {
   ProtectedEntryInput,
   ProtectedEntryKind,

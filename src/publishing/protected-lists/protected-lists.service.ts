@@ -1,13 +1,17 @@
-import { HttpStatus, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#src/audit/trail/audit.service.js';
-import { fieldChanges } from '#src/audit/trail/field-changes.js';
-import type { Principal } from '#src/identity/auth/principal.js';
-import { paginate, type Page, type PageQuery } from '#src/platform/pagination/cursor.js';
-import { ProblemException, ProblemType } from '#src/platform/problem/problem.js';
-import { validationProblem } from '#src/platform/problem/validation.js';
-import { notFound } from '#src/identity/tenancy/tenant-scope.js';
-import { sqlState } from '#src/platform/database/database-errors.js';
+import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
+import type { Principal } from '#src/identity/index.js';
+import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
+import {
+  ProblemException,
+  notFound,
+  conflict,
+  invalidState,
+  unprocessable,
+  validationProblem,
+} from '#src/platform/problem/index.js';
+import { sqlState } from '#src/platform/database/index.js';
 import {
   canonicalize,
   canonicalizeUntyped,
@@ -49,7 +53,7 @@ export class ProtectedListsService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly lists: ProtectedListsRepository,
-    private readonly audit: AuditService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The built-in list exists with exactly the entries of builtin.ts. */
@@ -230,19 +234,12 @@ export class ProtectedListsService implements OnApplicationBootstrap {
   async importMisp(caller: Principal, document: unknown): Promise<MispImportResponse> {
     const parsed = parseMispWarninglist(document);
     if (!parsed.ok) {
-      throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, {
-        type: ProblemType.validation,
-        title: 'Not an importable MISP warninglist',
-        detail: parsed.reason,
-      });
+      throw unprocessable(parsed.reason, { title: 'Not an importable MISP warninglist' });
     }
     const result = await this.dataSource.transaction(async (manager) => {
       let list = await this.lists.findByName(parsed.name, manager);
       if (list && list.origin !== 'misp') {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.conflict,
-          detail: `A ${list.origin} list named "${parsed.name}" exists: rename it first`,
-        });
+        throw conflict(`A ${list.origin} list named "${parsed.name}" exists: rename it first`);
       }
       list ??= await this.insertNamed(
         manager,
@@ -328,10 +325,9 @@ export class ProtectedListsService implements OnApplicationBootstrap {
     const list = await this.lists.findById(id);
     if (!list) throw notFound('protected list');
     if (list.origin === 'builtin') {
-      throw new ProblemException(HttpStatus.CONFLICT, {
-        type: ProblemType.invalidState,
-        detail: 'The built-in list is maintained by the application and cannot be changed',
-      });
+      throw invalidState(
+        'The built-in list is maintained by the application and cannot be changed',
+      );
     }
     return list;
   }
@@ -347,10 +343,7 @@ export class ProtectedListsService implements OnApplicationBootstrap {
       return await this.lists.insertList(manager, { name, description, origin, sourceVersion });
     } catch (error) {
       if (sqlState(error) === '23505') {
-        throw new ProblemException(HttpStatus.CONFLICT, {
-          type: ProblemType.conflict,
-          detail: `A protected list named "${name}" exists already`,
-        });
+        throw conflict(`A protected list named "${name}" exists already`);
       }
       throw error;
     }
@@ -358,8 +351,5 @@ export class ProtectedListsService implements OnApplicationBootstrap {
 }
 
 function listChanged(): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, {
-    type: ProblemType.conflict,
-    detail: 'The protected list was changed since you read it: read it again',
-  });
+  return conflict('The protected list was changed since you read it: read it again');
 }

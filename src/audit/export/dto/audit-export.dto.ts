@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { AuditSearchQuery } from '#src/audit/search/dto/audit-search.dto.js';
-import { Lowercase } from '#src/platform/problem/validation.js';
+import { Lowercase } from '#src/platform/problem/index.js';
 
 /**
  * `GET /audit/exports`: which events (the period as in the search: `from` inclusive, `to`

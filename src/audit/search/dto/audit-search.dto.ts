@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { IsIsoDateTime, Lowercase } from '#src/platform/problem/validation.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { IsIsoDateTime, Lowercase } from '#src/platform/problem/index.js';
 
 /** `blocking_request.approve` (exact) or `blocking_request.` (every action with that prefix). */
 export const ACTION_FILTER = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.?$/;

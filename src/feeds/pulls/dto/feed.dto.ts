@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { CHANGE_REASONS, FEED_TYPES } from '#src/feeds/feed-vocabulary.js';
 
 export const MAX_CHANGES_PAGE = 10000;
 export const DEFAULT_CHANGES_PAGE = 1000;
@@ -29,10 +30,10 @@ export class ChangesQuery {
 export class FeedChange {
   @ApiProperty({ description: 'Feed version of this change' }) version!: number;
   @ApiProperty({ enum: ['add', 'remove'] }) op!: 'add' | 'remove';
-  @ApiProperty({ enum: ['domain', 'ipv4', 'ipv6', 'cidr', 'url'] }) type!: string;
+  @ApiProperty({ enum: FEED_TYPES }) type!: string;
   @ApiProperty({ description: 'Canonical value' }) value!: string;
   @ApiProperty({ format: 'uuid' }) indicatorId!: string;
-  @ApiProperty({ enum: ['block', 'unblock', 'withdrawal', 'expiry', 'revocation'] })
+  @ApiProperty({ enum: CHANGE_REASONS })
   reason!: string;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) requestId!: string | null;
   @ApiProperty({ type: String, nullable: true }) documentNumber!: string | null;

@@ -15,9 +15,9 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { EVENT_TYPES, type EventType } from '#src/audit/trail/audit.service.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { Omittable } from '#src/platform/problem/validation.js';
+import { EVENT_TYPES, type EventType } from '#src/messaging/outbox/outbox.service.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { Omittable } from '#src/platform/problem/index.js';
 import {
   DELIVERY_STATUSES,
   type AttemptRow,

@@ -1,8 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import {
+  CONFIRMATION_STATUSES,
+  MECHANISMS,
+} from '#src/obligations/assignments/confirmation-values.js';
+import {
   ASSIGNMENT_STATUSES,
   type AssignmentStatus,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
+} from '#src/obligations/assignments/assignment.entity.js';
 
 /**
  * Where an assignment stands, as both the ISP (`GET /assignments`) and the Department (the
@@ -33,4 +37,23 @@ export class AssignmentState {
     description: 'When a confirmation first closed it',
   })
   closedAt!: string | null;
+}
+
+/** An assignment as a blocking request's detail (`GET /blocking-requests/{id}`) shows it. */
+export class AssignmentSummary extends AssignmentState {
+  @ApiProperty({ type: Number, nullable: true, description: 'From publication to acknowledgement' })
+  secondsToAcknowledge!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'From publication to appliedAt' })
+  secondsToApply!: number | null;
+  @ApiProperty({ enum: CONFIRMATION_STATUSES, nullable: true })
+  lastConfirmationStatus!: string | null;
+  @ApiProperty({ enum: MECHANISMS, nullable: true }) lastConfirmationMechanism!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastConfirmationReason!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Set when the latest confirmation came from a feed receipt',
+  })
+  lastConfirmationReceiptId!: string | null;
 }

@@ -24,12 +24,11 @@ import {
 } from '#src/obligations/assignments/confirmation-values.js';
 import {
   ASSIGNMENT_STATUSES,
-  ITEM_OPERATIONS,
   type AssignmentStatus,
-} from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/validation.js';
-import { INDICATOR_TYPES } from '#src/publishing/indicators/canonical.js';
+} from '#src/obligations/assignments/assignment.entity.js';
+import { ITEM_OPERATIONS, INDICATOR_TYPES } from '#src/publishing/index.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/index.js';
 
 export const MAX_CONFIRMATION_ITEMS = 100000;
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -20,8 +20,8 @@ import {
   type Mechanism,
   type ReceiptFormat,
 } from '#src/obligations/assignments/confirmation-values.js';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/validation.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/index.js';
 
 export class CreateFeedReceipt {
   @ApiProperty({ minimum: 1, example: 4211, description: 'The feed version you deployed' })

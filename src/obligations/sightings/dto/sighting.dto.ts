@@ -16,10 +16,9 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
-import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/validation.js';
-import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
-import { TAG_PATTERN } from '#src/publishing/indicators/indicator-attributes.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
+import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/index.js';
+import { INDICATOR_TYPES, type IndicatorType, TAG_PATTERN } from '#src/publishing/index.js';
 
 export const MAX_SIGHTINGS_PER_REQUEST = 1000;
 export const MAX_CUSTOMER = 200;

@@ -1,5 +1,5 @@
-import { Omittable } from '#src/platform/problem/validation.js';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Omittable } from '#src/platform/problem/index.js';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -31,14 +31,10 @@ import {
   type RequestStatus,
   type Severity,
 } from '#src/publishing/blocking-requests/blocking-request.entity.js';
-import {
-  CONFIRMATION_STATUSES,
-  MECHANISMS,
-} from '#src/obligations/assignments/confirmation-values.js';
-import { AssignmentState } from '#src/obligations/assignments/dto/assignment-state.dto.js';
-import { CreatedRangeQuery } from '#src/platform/pagination/cursor.js';
+import type { AssignmentSummaryView } from '#src/publishing/blocking-requests/request-assignments.js';
+import { CreatedRangeQuery } from '#src/platform/pagination/index.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
-import { TLP_LEVELS, type Tlp } from '#src/publishing/indicators/indicator.entity.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
 
 export const MAX_ITEMS_PER_CALL = 100000;
 
@@ -330,24 +326,6 @@ export class ItemListQuery {
   cursor?: string;
 }
 
-export class AssignmentSummary extends AssignmentState {
-  @ApiProperty({ type: Number, nullable: true, description: 'From publication to acknowledgement' })
-  secondsToAcknowledge!: number | null;
-  @ApiProperty({ type: Number, nullable: true, description: 'From publication to appliedAt' })
-  secondsToApply!: number | null;
-  @ApiProperty({ enum: CONFIRMATION_STATUSES, nullable: true })
-  lastConfirmationStatus!: string | null;
-  @ApiProperty({ enum: MECHANISMS, nullable: true }) lastConfirmationMechanism!: string | null;
-  @ApiProperty({ type: String, nullable: true }) lastConfirmationReason!: string | null;
-  @ApiProperty({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description: 'Set when the latest confirmation came from a feed receipt',
-  })
-  lastConfirmationReceiptId!: string | null;
-}
-
 export class RequestHistoryEntry {
   @ApiProperty({ type: String, nullable: true }) from!: string | null;
   @ApiProperty() to!: string;
@@ -392,8 +370,13 @@ export class BlockingRequestResponse {
 }
 
 export class BlockingRequestDetail extends BlockingRequestResponse {
-  @ApiProperty({ type: [AssignmentSummary], description: 'One per target ISP once published' })
-  assignments!: AssignmentSummary[];
+  /** Described and filled in by obligations (RequestAssignments). */
+  @ApiProperty({
+    type: 'array',
+    items: { $ref: getSchemaPath('AssignmentSummary') },
+    description: 'One per target ISP once published',
+  })
+  assignments!: AssignmentSummaryView[];
   @ApiProperty({ type: [RequestHistoryEntry] }) history!: RequestHistoryEntry[];
 }
 

@@ -11,13 +11,13 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { PageQuery } from '#src/platform/pagination/cursor.js';
+import { PageQuery } from '#src/platform/pagination/index.js';
 import {
   MAX_SOURCE,
   MAX_TAGS,
   TAG_PATTERN,
 } from '#src/publishing/indicators/indicator-attributes.js';
-import { TLP_LEVELS, type Tlp } from '#src/publishing/indicators/indicator.entity.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
 import {
   IMPORT_STATUSES,
   type ImportJobEntity,

@@ -1,4 +1,4 @@
-import { Omittable } from '#src/platform/problem/validation.js';
+import { Omittable } from '#src/platform/problem/index.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -14,7 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { CreatedRangeQuery } from '#src/platform/pagination/cursor.js';
+import { CreatedRangeQuery } from '#src/platform/pagination/index.js';
 import { INDICATOR_TYPES, type IndicatorType } from '#src/publishing/indicators/canonical.js';
 import {
   MAX_DESCRIPTION,
@@ -24,11 +24,10 @@ import {
 } from '#src/publishing/indicators/indicator-attributes.js';
 import {
   INDICATOR_STATUSES,
-  TLP_LEVELS,
   type IndicatorEntity,
   type IndicatorStatus,
-  type Tlp,
 } from '#src/publishing/indicators/indicator.entity.js';
+import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
 
 class IndicatorAttributesDto {
   @ApiPropertyOptional({ enum: TLP_LEVELS, default: 'AMBER' })

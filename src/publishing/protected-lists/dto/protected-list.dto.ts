@@ -1,4 +1,4 @@
-import { Omittable } from '#src/platform/problem/validation.js';
+import { Omittable } from '#src/platform/problem/index.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {

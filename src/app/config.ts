@@ -1,0 +1,70 @@
+import { AuditConfig } from '#src/audit/index.js';
+import { FeedsConfig } from '#src/feeds/index.js';
+import { IdentityConfig } from '#src/identity/index.js';
+import { MessagingConfig, messagingConfigProblems } from '#src/messaging/index.js';
+import { ObligationsConfig } from '#src/obligations/index.js';
+import {
+  ConfigError,
+  configKeys,
+  readSection,
+  type ConfigSection,
+  PlatformConfig,
+  platformConfigProblems,
+} from '#src/platform/config/index.js';
+import { PublishingConfig } from '#src/publishing/index.js';
+
+/**
+ * The configuration, one section per context: each context's providers inject their own
+ * section only (`@Inject(IdentityConfig)`), and any context may read the platform's.
+ */
+export const CONFIG_SECTIONS = {
+  platform: PlatformConfig,
+  identity: IdentityConfig,
+  audit: AuditConfig,
+  messaging: MessagingConfig,
+  feeds: FeedsConfig,
+  publishing: PublishingConfig,
+  obligations: ObligationsConfig,
+} satisfies Record<string, ConfigSection>;
+
+type Sections = typeof CONFIG_SECTIONS;
+export type AppConfig = { [K in keyof Sections]: InstanceType<Sections[K]> };
+
+/**
+ * Names of every variable the service reads, from the sections (used by the `.env.example`
+ * test).
+ */
+export const CONFIG_KEYS = Object.values(CONFIG_SECTIONS).flatMap((section) => configKeys(section));
+
+/**
+ * Reads and validates every section from an environment, once at boot: a wrong value stops the
+ * start with one line naming the variable and what it expects. Throws one ConfigError whose
+ * message lists every wrong variable, of every section.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const platform = readSection(PlatformConfig, env);
+  const identity = readSection(IdentityConfig, env);
+  const audit = readSection(AuditConfig, env);
+  const messaging = readSection(MessagingConfig, env);
+  const feeds = readSection(FeedsConfig, env);
+  const publishing = readSection(PublishingConfig, env);
+  const obligations = readSection(ObligationsConfig, env);
+  const problems = [platform, identity, audit, messaging, feeds, publishing, obligations]
+    .flatMap((section) => section.problems)
+    .concat(
+      platformConfigProblems(platform.config),
+      messagingConfigProblems(messaging.config, platform.config),
+    );
+  if (problems.length > 0) {
+    throw new ConfigError('Invalid configuration: ' + problems.join('; '));
+  }
+  return {
+    platform: platform.config,
+    identity: identity.config,
+    audit: audit.config,
+    messaging: messaging.config,
+    feeds: feeds.config,
+    publishing: publishing.config,
+    obligations: obligations.config,
+  };
+}

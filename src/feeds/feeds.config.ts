@@ -1,0 +1,23 @@
+import { Matches } from 'class-validator';
+import { IntInRange } from '#src/platform/config/index.js';
+
+/** The feeds' settings: the RPZ zone's records and SOA. */
+export class FeedsConfig {
+  /** TTL of the records of the RPZ snapshot, in seconds. */
+  @IntInRange(0, 86400)
+  RPZ_TTL = 300;
+
+  /** The RPZ zone's name server (SOA MNAME and NS). */
+  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'RPZ_NAME_SERVER must be a host name' })
+  RPZ_NAME_SERVER = 'localhost.';
+
+  /** The RPZ zone's contact (SOA RNAME), as an e-mail address or a DNS name. */
+  @Matches(/^[A-Za-z0-9.@_-]{1,253}$/, {
+    message: 'RPZ_CONTACT must be an e-mail address or a DNS name',
+  })
+  RPZ_CONTACT = 'hostmaster@department.example';
+
+  /** The notice page's host that `redirect` requests send blocked names to. */
+  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'RPZ_NOTICE_HOST must be a host name' })
+  RPZ_NOTICE_HOST = 'notice.department.example';
+}

@@ -1,0 +1,27 @@
+/**
+ * The public entry of identity: what other contexts and the composition root use.
+ * Inside it, files import each other directly, never through this entry. Written by
+ * eslint/context-entries.js; checked by boundaries/context-imports.
+ */
+export { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
+export { Roles, RolesOrBasic } from '#src/identity/auth/access.decorators.js';
+export { AuthModule } from '#src/identity/auth/auth.module.js';
+export { BOOTSTRAP_LOCK } from '#src/identity/auth/bootstrap.service.js';
+export { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+export { bearerToken } from '#src/identity/auth/jwt.strategy.js';
+export { OAUTH_ERROR_DIALECT } from '#src/identity/auth/oauth-error.js';
+export { PASSWORD_MIN_LENGTH, hashSecret } from '#src/identity/auth/passwords.js';
+export { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
+export { PrincipalService } from '#src/identity/auth/principal.service.js';
+export { actorType } from '#src/identity/auth/principal.js';
+export type { Principal } from '#src/identity/auth/principal.js';
+export { RefreshTokenEntity } from '#src/identity/auth/refresh-token.entity.js';
+export { ROLES } from '#src/identity/auth/roles.js';
+export type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
+export { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
+export { IdentityConfig } from '#src/identity/identity.config.js';
+export { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
+export { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+export { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+export type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+export { UserEntity } from '#src/identity/users/user.entity.js';

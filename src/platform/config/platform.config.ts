@@ -1,0 +1,111 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, MinLength } from 'class-validator';
+import { emptyToUndefined, IntInRange, toBool } from '#src/platform/config/config.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The runtime's settings, with no domain knowledge: environment, HTTP server, database, logging,
+ * encryption at rest, idempotency. Any context may read it (NODE_ENV, KEY_ENCRYPTION_KEY and
+ * BODY_LIMIT_BYTES are shared by several); it reads no other section.
+ */
+export class PlatformConfig {
+  /** `production` hides nothing more than `development`; it only changes defaults noted below. */
+  @IsIn(['development', 'production', 'test'], {
+    message: 'NODE_ENV must be one of development, production, test',
+  })
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsString({
+    message: 'HOST must be an interface address or host name, e.g. 127.0.0.1 or 0.0.0.0',
+  })
+  @MinLength(1, { message: 'HOST must not be empty' })
+  HOST = '127.0.0.1';
+
+  @IntInRange(0, 65535)
+  PORT = 3000;
+
+  /** Unset: an embedded PostgreSQL is started with its data in EMBEDDED_PG_DIR. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'DATABASE_URL must be a postgres:// or postgresql:// connection URL, or unset',
+  })
+  DATABASE_URL?: string;
+
+  @IsString({ message: 'EMBEDDED_PG_DIR must be a directory path' })
+  @MinLength(1, { message: 'EMBEDDED_PG_DIR must be a directory path' })
+  EMBEDDED_PG_DIR = './data/postgres';
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'DB_MIGRATIONS_RUN must be true or false' })
+  DB_MIGRATIONS_RUN = true;
+
+  @IntInRange(1, 200)
+  DB_POOL_MAX = 10;
+
+  /**
+   * The role the service's connections act as (`SET ROLE` at connect): it may only read and
+   * append to the audit tables. Empty: stay the login role (which then should be that role's
+   * member, not the owner). Migrations always run as the login role.
+   */
+  @Matches(/^$|^[a-z_][a-z0-9_]{0,62}$/, {
+    message: 'DB_APP_ROLE must be a PostgreSQL role name (lower case, digits, _) or empty',
+  })
+  DB_APP_ROLE = 'threat_exchange_app';
+
+  @IntInRange(100, 60000)
+  DB_CONNECT_TIMEOUT_MS = 3000;
+
+  @IntInRange(0, 3600000, ' (off)')
+  DB_STATEMENT_TIMEOUT_MS = 30000;
+
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  @IntInRange(1024, 1073741824)
+  BODY_LIMIT_BYTES = 1048576;
+
+  @IntInRange(100, 600000)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+
+  /** Seconds a client is told to wait (`Retry-After`) while the database is unavailable. */
+  @IntInRange(1, 3600)
+  DB_UNAVAILABLE_RETRY_AFTER_S = 5;
+
+  /**
+   * 32 bytes, base64: encrypts secrets at rest (AES-256-GCM): the signing keys' private parts,
+   * webhook secrets, stored idempotent answers. Required in production; elsewhere, unset means
+   * a key kept in KEY_ENCRYPTION_KEY_FILE.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message:
+      'KEY_ENCRYPTION_KEY must be 32 random bytes in base64 (44 characters; openssl rand -base64 32)',
+  })
+  KEY_ENCRYPTION_KEY?: string;
+
+  @IsString({ message: 'KEY_ENCRYPTION_KEY_FILE must be a file path' })
+  @MinLength(1, { message: 'KEY_ENCRYPTION_KEY_FILE must be a file path' })
+  KEY_ENCRYPTION_KEY_FILE = './data/key-encryption.key';
+
+  /** Hours an Idempotency-Key and its stored answer are kept (a retry after that re-executes). */
+  @IntInRange(1, 720)
+  IDEMPOTENCY_KEY_TTL_HOURS = 24;
+
+  /**
+   * Seconds a request holding an Idempotency-Key keeps it in flight; after that (an instance
+   * that crashed mid-request) a retry with the same key may take it over and execute.
+   */
+  @IntInRange(5, 3600)
+  IDEMPOTENCY_LEASE_S = 120;
+}
+
+/** What the section's variables may not say together (one line each). */
+export function platformConfigProblems(config: PlatformConfig): string[] {
+  return config.NODE_ENV === 'production' && !config.KEY_ENCRYPTION_KEY
+    ? ['KEY_ENCRYPTION_KEY is required when NODE_ENV=production']
+    : [];
+}
