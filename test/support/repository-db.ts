@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { ENTITIES } from '#src/app/entities.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 
@@ -16,6 +17,7 @@ export async function repositoryDataSource(poolSize = 4): Promise<DataSource> {
     DB_CONNECT_TIMEOUT_MS: 5000,
     DB_STATEMENT_TIMEOUT_MS: 10_000,
     role: 'threat_exchange_app',
+    entities: ENTITIES,
   });
   return ds.initialize();
 }
