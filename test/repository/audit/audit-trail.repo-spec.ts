@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
+import { AuditConfig } from '#src/audit/audit.config.js';
 import { AuditExportRepository } from '#src/audit/export/audit-export.repository.js';
 import type { ChainRow } from '#src/audit/export/export-writer.js';
-import { AuditChainRepository } from '#src/audit/search/audit-chain.repository.js';
 import { AuditSearchRepository } from '#src/audit/search/audit-search.repository.js';
+import { AuditChainRepository } from '#src/audit/verification/audit-chain.repository.js';
 import { AuditSealer } from '#src/audit/trail/audit-sealer.js';
 import { AuditService } from '#src/audit/trail/audit.service.js';
 import { chainHash } from '#src/audit/trail/chain.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { ManualClock } from '#src/platform/clock/clock.js';
-import type { AppConfig } from '#src/platform/config/config.js';
 import { repositoryDataSource, rolledBack, Rows } from '#test/support/repository-db.js';
 
 /**
@@ -33,7 +33,10 @@ describe('audit trail (AuditService, AuditSealer, search and chain queries)', ()
     audit = new AuditService(ds, clock);
     audit.onModuleInit(); // subscribes to the data source's commits
     // The periodic job is never started here: only flush() runs.
-    sealer = new AuditSealer(ds, { AUDIT_SEAL_INTERVAL_MS: 60_000 } as AppConfig);
+    sealer = new AuditSealer(
+      ds,
+      Object.assign(new AuditConfig(), { AUDIT_SEAL_INTERVAL_MS: 60_000 }),
+    );
     search = new AuditSearchRepository(ds);
     chain = new AuditChainRepository(ds);
     rows = new Rows(ds);
@@ -100,7 +103,7 @@ describe('audit trail (AuditService, AuditSealer, search and chain queries)', ()
       ),
     );
     await Promise.all([sealer.flush(), sealer.flush(), sealer.flush()]);
-    const seqs = (await byObject(objectId)).map((e) => e.seq).sort((a, b) => a - b);
+    const seqs = (await byObject(objectId)).map((e) => Number(e.seq)).sort((a, b) => a - b);
     expect(seqs).toHaveLength(16);
     expect(new Set(seqs).size).toBe(16);
 
@@ -133,13 +136,13 @@ describe('audit trail (AuditService, AuditSealer, search and chain queries)', ()
       const page = await search.search({ objectId }, after, 2);
       seen.push(...page.slice(0, 2).map((e) => e.id));
       if (page.length <= 2) break;
-      after = { at: page[1].atText, id: page[1].id };
+      after = { at: `${page[1].at_micros}Z`, id: page[1].id };
     }
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
     const all = await byObject(objectId);
-    expect(new Set(all.map((e) => e.atText)).size).toBe(1);
-    expect(all[0].atText).toBe('1986-03-01T10:00:00.123000Z');
+    expect(new Set(all.map((e) => e.at_micros)).size).toBe(1);
+    expect(all[0].at_micros).toBe('1986-03-01T10:00:00.123000');
     expect(seen).toEqual(all.map((e) => e.id)); // newest first: id descending within one time
   });
 

@@ -137,7 +137,13 @@ describe('identity repositories', () => {
       const org = await rows.organization();
       const clientId = `client-${unique()}`;
       const client = await ds.transaction((m) =>
-        clients.insert(m, { organizationId: org.id, clientId, name: 'C', secretHash: 'h' }),
+        clients.insert(m, {
+          organizationId: org.id,
+          clientId,
+          name: 'C',
+          secretHash: 'h',
+          secretRotatedAt: new Date(),
+        }),
       );
       const notices = await noticesDuring(async () => {
         expect(await ds.transaction((m) => clients.revoke(m, client.id))).toBe(true);
@@ -148,7 +154,13 @@ describe('identity repositories', () => {
       expect(revokedAt).toBeInstanceOf(Date);
       await expect(
         ds.transaction((m) =>
-          clients.insert(m, { organizationId: org.id, clientId, name: 'D', secretHash: 'h' }),
+          clients.insert(m, {
+            organizationId: org.id,
+            clientId,
+            name: 'D',
+            secretHash: 'h',
+            secretRotatedAt: new Date(),
+          }),
         ),
       ).rejects.toThrow(/api_clients_client_id_key/);
     });
@@ -162,6 +174,7 @@ describe('identity repositories', () => {
             clientId: `client-${unique()}`,
             name: 'C',
             secretHash: 'h',
+            secretRotatedAt: new Date(),
           }),
         );
       }
