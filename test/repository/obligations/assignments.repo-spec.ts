@@ -3,20 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import { AssignmentsRepository } from '#src/obligations/assignments/assignments.repository.js';
-import { DeadlinesRepository } from '#src/obligations/compliance/deadlines.repository.js';
-import { BlockingRequestsRepository } from '#src/publishing/blocking-requests/blocking-requests.repository.js';
+import { ConfirmationsRepository } from '#src/obligations/assignments/confirmations.repository.js';
+import { ReceiptsRepository } from '#src/obligations/assignments/receipts.repository.js';
 import { repositoryDataSource, rolledBack, Rows } from '#test/support/repository-db.js';
 
 /**
- * Assignments (made at publication, one per ISP), confirmations and feed receipts, and the
- * deadline scheduler's claims.
+ * Assignments (made at publication, one per ISP) with the deadline scheduler's claims,
+ * confirmations and feed receipts.
  */
-describe('assignments, confirmations and deadlines', () => {
+describe('assignments, confirmations, receipts and deadline claims', () => {
   let ds: DataSource;
   let rows: Rows;
   let assignments: AssignmentsRepository;
-  let requests: BlockingRequestsRepository;
-  const deadlines = new DeadlinesRepository();
+  let confirmations: ConfirmationsRepository;
+  let receipts: ReceiptsRepository;
   const writer = new FeedWriter();
   let department: { id: string };
   let creator: { id: string };
@@ -25,7 +25,8 @@ describe('assignments, confirmations and deadlines', () => {
     ds = await repositoryDataSource();
     rows = new Rows(ds);
     assignments = new AssignmentsRepository(ds);
-    requests = new BlockingRequestsRepository(ds);
+    confirmations = new ConfirmationsRepository(ds);
+    receipts = new ReceiptsRepository(ds);
     department = await rows.organization('department');
     creator = await rows.user(department.id);
   });
@@ -37,12 +38,11 @@ describe('assignments, confirmations and deadlines', () => {
   async function publishWithAssignments(requestId: string, isps: string[]) {
     return ds.transaction(async (m) => {
       const written = await writer.publish(m, requestId, isps);
-      await requests.insertAssignments(
+      await assignments.insertForPublication(
         m,
         requestId,
-        isps,
+        written.publishedTo,
         new Date('2031-01-01Z'),
-        written.fromVersion,
       );
       return written;
     });
@@ -67,7 +67,7 @@ describe('assignments, confirmations and deadlines', () => {
       return Number(row.v);
     };
     const feedVersionOf = async (requestId: string, isp: string) => {
-      const [summary] = await requests.assignments(requestId, isp);
+      const [summary] = await assignments.summariesOfRequest(requestId, isp);
       return Number((await assignments.findVisible(summary.id, {}))!.feed_version);
     };
     expect(await feedVersionOf(request.id, ispA.id)).toBe(await lastChange(ispA.id, request.id));
@@ -78,16 +78,36 @@ describe('assignments, confirmations and deadlines', () => {
     const unchanged = await publishWithAssignments(noChange.id, [ispB.id]);
     expect(unchanged.added).toBe(0);
     expect(await feedVersionOf(noChange.id, ispB.id)).toBe(unchanged.fromVersion);
-    expect(await requests.assignedOrganizationIds(ds.manager, request.id)).toEqual(
+    expect(await assignments.organizationIdsOfRequest(ds.manager, request.id)).toEqual(
       [ispA.id, ispB.id].sort(),
     );
 
     // A second assignment for the same request and ISP is refused by the schema.
     await expect(
       ds.transaction((m) =>
-        requests.insertAssignments(m, request.id, [ispA.id], new Date(), written.fromVersion),
+        assignments.insertForPublication(
+          m,
+          request.id,
+          [{ organizationId: ispA.id, version: written.fromVersion }],
+          new Date(),
+        ),
       ),
     ).rejects.toThrow(/assignments_request_org_key/);
+  });
+
+  it('withdrawing a request closes only its open assignments', async () => {
+    const request = await rows.request(department, creator.id);
+    const open = await rows.assignment(request.id, (await rows.organization()).id);
+    const applied = await rows.assignment(request.id, (await rows.organization()).id, {
+      status: 'applied',
+    });
+    await ds.transaction((m) => assignments.withdrawOpen(m, request.id));
+    const statuses = new Map(
+      (await assignments.summariesOfRequest(request.id)).map((a) => [a.id, a.status] as const),
+    );
+    expect(statuses.get(open.id)).toBe('withdrawn');
+    expect(statuses.get(applied.id)).toBe('applied');
+    expect(await ds.transaction((m) => assignments.openCount(m, request.id))).toBe(0);
   });
 
   it('a feed receipt’s items say what the ISP’s feed carried at that version', async () => {
@@ -100,10 +120,10 @@ describe('assignments, confirmations and deadlines', () => {
       items: [{ indicatorId: carried.id }, { indicatorId: heldBack.id }],
     });
     const written = await publishWithAssignments(request.id, [isp.id]);
-    const [assignment] = await requests.assignments(request.id, isp.id);
+    const [assignment] = await assignments.summariesOfRequest(request.id, isp.id);
 
     const items = await rolledBack(ds, async (m: EntityManager) => {
-      const confirmationId = await assignments.insertConfirmation(m, {
+      const confirmationId = await confirmations.insert(m, {
         assignmentId: assignment.id,
         organizationId: isp.id,
         status: 'partially_applied',
@@ -117,7 +137,7 @@ describe('assignments, confirmations and deadlines', () => {
         actorId: creator.id,
         at: new Date(),
       });
-      await assignments.insertItemsFromFeed(m, confirmationId, {
+      await confirmations.insertItemsFromFeed(m, confirmationId, {
         requestId: request.id,
         organizationId: isp.id,
         version: written.toVersion,
@@ -135,6 +155,55 @@ describe('assignments, confirmations and deadlines', () => {
     });
   });
 
+  it('confirmations are read back oldest first, one by its assignment, with their items', async () => {
+    const isp = await rows.organization();
+    const [a, b] = [await rows.indicator(), await rows.indicator()];
+    const request = await rows.request(department, creator.id, {
+      items: [{ indicatorId: a.id }, { indicatorId: b.id }],
+    });
+    const assignment = await rows.assignment(request.id, isp.id);
+    const other = await rows.assignment((await rows.request(department, creator.id)).id, isp.id);
+    const at = new Date('2031-02-01T00:00:00Z');
+    const confirm = (m: EntityManager, status: 'rejected' | 'partially_applied') =>
+      confirmations.insert(m, {
+        assignmentId: assignment.id,
+        organizationId: isp.id,
+        status,
+        reason: status === 'rejected' ? 'no' : null,
+        appliedAt: status === 'rejected' ? null : at,
+        mechanism: null,
+        evidence: null,
+        evidenceSha256: null,
+        receiptId: null,
+        actorType: 'user',
+        actorId: creator.id,
+        at,
+      });
+    const [first, second] = await ds.transaction(async (m) => {
+      const ids = [await confirm(m, 'rejected'), await confirm(m, 'partially_applied')];
+      await confirmations.insertItems(m, ids[1], [
+        { indicatorId: a.id, outcome: 'applied', reason: null },
+        { indicatorId: b.id, outcome: 'not_applicable', reason: 'held back' },
+      ]);
+      await confirmations.insertItems(m, ids[0], []); // nothing to write
+      return ids;
+    });
+    const all = await confirmations.forAssignment(assignment.id);
+    expect(all.map((c) => c.id)).toEqual([first, second]);
+    expect(all[1]).toMatchObject({ status: 'partially_applied', organization_id: isp.id });
+    expect((await confirmations.find(assignment.id, second))?.id).toBe(second);
+    expect(await confirmations.find(other.id, second)).toBeNull();
+    const items = await confirmations.items([first, second]);
+    // By indicator value, then id.
+    const expected = [
+      { value: a.value, row: [second, a.id, 'applied', null] },
+      { value: b.value, row: [second, b.id, 'not_applicable', 'held back'] },
+    ].sort((x, y) => (x.value < y.value ? -1 : 1));
+    expect(items.map((i) => [i.confirmation_id, i.indicator_id, i.outcome, i.reason])).toEqual(
+      expected.map((e) => e.row),
+    );
+  });
+
   it('confirmations given at the same instant are still ordered as accepted', async () => {
     const isp = await rows.organization();
     const request = await rows.request(department, creator.id);
@@ -142,7 +211,7 @@ describe('assignments, confirmations and deadlines', () => {
     const at = new Date('2031-01-01T00:00:00Z');
     const times = await rolledBack(ds, async (m) => {
       for (const status of ['rejected', 'applied', 'applied'] as const) {
-        await assignments.insertConfirmation(m, {
+        await confirmations.insert(m, {
           assignmentId: assignment.id,
           organizationId: isp.id,
           status,
@@ -182,7 +251,7 @@ describe('assignments, confirmations and deadlines', () => {
     };
     await expect(
       rolledBack(ds, (m) =>
-        assignments.insertConfirmation(m, {
+        confirmations.insert(m, {
           ...base,
           status: 'rejected',
           reason: null,
@@ -192,7 +261,7 @@ describe('assignments, confirmations and deadlines', () => {
     ).rejects.toThrow(/confirmations_reason_check/);
     await expect(
       rolledBack(ds, (m) =>
-        assignments.insertConfirmation(m, {
+        confirmations.insert(m, {
           ...base,
           status: 'applied',
           reason: null,
@@ -263,18 +332,18 @@ describe('assignments, confirmations and deadlines', () => {
       await pull(isp.id, 10, 200, sha);
       await pull(isp.id, 12, 304, null);
       await pull(isp.id, 20, 500, null);
-      expect(await assignments.served(isp.id, 12)).toBe(true);
-      expect(await assignments.served(isp.id, 13)).toBe(false); // the 500 served nothing
-      expect(await assignments.servedWithHash(isp.id, 10, 'txt', sha)).toBe(true);
-      expect(await assignments.servedWithHash(isp.id, 10, 'csv', sha)).toBe(false);
-      expect(await assignments.servedWithHash(isp.id, 12, 'txt', sha)).toBe(false);
+      expect(await receipts.served(isp.id, 12)).toBe(true);
+      expect(await receipts.served(isp.id, 13)).toBe(false); // the 500 served nothing
+      expect(await receipts.servedWithHash(isp.id, 10, 'txt', sha)).toBe(true);
+      expect(await receipts.servedWithHash(isp.id, 10, 'csv', sha)).toBe(false);
+      expect(await receipts.servedWithHash(isp.id, 12, 'txt', sha)).toBe(false);
     });
 
     it('receipts: version ≥ 1 and a hex SHA-256, listed newest first, flagged ones apart', async () => {
       const isp = await rows.organization();
       const receipt = (version: number, hashCheck: 'matched' | 'mismatch', sha256: string | null) =>
         ds.transaction((m) =>
-          assignments.insertReceipt(m, {
+          receipts.insert(m, {
             organizationId: isp.id,
             version,
             format: 'txt',
@@ -291,16 +360,16 @@ describe('assignments, confirmations and deadlines', () => {
       await expect(receipt(1, 'matched', 'XYZ')).rejects.toThrow(/feed_receipts_sha256_check/);
       const good = await receipt(1, 'matched', randomBytes(32).toString('hex'));
       const flagged = await receipt(2, 'mismatch', randomBytes(32).toString('hex'));
-      await ds.transaction((m) => assignments.setReceiptCount(m, good.id, 3));
+      await ds.transaction((m) => receipts.setConfirmedCount(m, good.id, 3));
       const scope = { organizationId: isp.id };
-      const all = await assignments.receiptsPage({}, scope, undefined, 10);
+      const all = await receipts.listPage({}, scope, undefined, 10);
       expect(all.map((r) => r.id)).toEqual([flagged.id, good.id]);
       expect(all[1].assignments_confirmed).toBe(3);
       expect(
-        (await assignments.receiptsPage({ flagged: true }, scope, undefined, 10)).map((r) => r.id),
+        (await receipts.listPage({ flagged: true }, scope, undefined, 10)).map((r) => r.id),
       ).toEqual([flagged.id]);
       expect(
-        await assignments.receiptsPage(
+        await receipts.listPage(
           { organizationId: isp.id },
           { organizationId: department.id },
           undefined,
@@ -344,12 +413,12 @@ describe('assignments, confirmations and deadlines', () => {
 
       // Two schedulers at once, each in its own transaction: SKIP LOCKED splits the batch.
       const [x, y] = await Promise.all([
-        ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 2)),
-        ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 2)),
+        ds.transaction((m) => assignments.claimReminders(m, NOW, 60, 2)),
+        ds.transaction((m) => assignments.claimReminders(m, NOW, 60, 2)),
       ]);
       const claimed = [...x, ...y].map((c) => c.id).filter((id) => ids.includes(id));
       expect(new Set(claimed).size).toBe(claimed.length);
-      const rest = await ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 100));
+      const rest = await ds.transaction((m) => assignments.claimReminders(m, NOW, 60, 100));
       const all = [...claimed, ...rest.map((c) => c.id)];
       expect(all.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
       expect(all).not.toContain(closed.id);
@@ -359,7 +428,7 @@ describe('assignments, confirmations and deadlines', () => {
         [...x].map((c) => c.deadline_at.getTime()).sort((p, q) => p - q),
       );
       expect(x[0]).toMatchObject({ organization_id: isp.id, issued_by: department.id });
-      expect(await ds.transaction((m) => deadlines.claimReminders(m, NOW, 60, 100))).toEqual([]);
+      expect(await ds.transaction((m) => assignments.claimReminders(m, NOW, 60, 100))).toEqual([]);
     });
 
     it('escalations: strictly past the deadline plus the grace', async () => {
@@ -374,7 +443,7 @@ describe('assignments, confirmations and deadlines', () => {
           });
         const atEdge = await assignment(minutes(-30));
         const overdue = await assignment(minutes(-31));
-        return { claimed: await deadlines.claimEscalations(m, NOW, 30, 100), atEdge, overdue };
+        return { claimed: await assignments.claimEscalations(m, NOW, 30, 100), atEdge, overdue };
       });
       const ids = claimed.map((c) => c.id);
       expect(ids).toContain(overdue.id);

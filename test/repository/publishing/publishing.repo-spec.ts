@@ -177,20 +177,6 @@ describe('publishing repositories', () => {
         ]),
       ).rejects.toThrow(/blocking_requests_document_number_key/);
     });
-
-    it('withdrawing closes only the open assignments', async () => {
-      const request = await rows.request(department, creator.id);
-      const open = await rows.assignment(request.id, (await rows.organization()).id);
-      const applied = await rows.assignment(request.id, (await rows.organization()).id, {
-        status: 'applied',
-      });
-      await ds.transaction((m) => repo.withdrawAssignments(m, request.id));
-      const statuses = new Map(
-        (await repo.assignments(request.id)).map((a) => [a.id, a.status] as const),
-      );
-      expect(statuses.get(open.id)).toBe('withdrawn');
-      expect(statuses.get(applied.id)).toBe('applied');
-    });
   });
 
   describe('ImportsRepository', () => {
