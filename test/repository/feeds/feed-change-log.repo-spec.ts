@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { text } from 'node:stream/consumers';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
+import { lockFeedVersion, readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 import { FeedWriter } from '#src/feeds/change-log/feed-writer.js';
 import { FeedRepository } from '#src/feeds/pulls/feed.repository.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
@@ -70,6 +71,10 @@ describe('feed change log (FeedWriter, FeedRepository, snapshot SQL)', () => {
     // `limit` + 1 rows tell the caller there are more.
     expect(await feed.changes(ispA.id, result.fromVersion, result.toVersion, 1)).toHaveLength(2);
     expect(await activeValues(ispB.id)).toEqual([domain.value, ip.value].sort());
+    // Each ISP is told the last version written to its own feed.
+    const reached = new Map(result.publishedTo.map((p) => [p.organizationId, p.version]));
+    expect(reached.get(ispA.id)).toBe(Math.max(...versions));
+    expect([...reached.keys()].sort()).toEqual([ispA.id, ispB.id].sort());
   });
 
   it('publishing again changes nothing: the range is empty and the version unchanged', async () => {
@@ -201,6 +206,38 @@ describe('feed change log (FeedWriter, FeedRepository, snapshot SQL)', () => {
     expect(b.fromVersion).toBeGreaterThanOrEqual(a.toVersion);
     expect(a.toVersion - a.fromVersion).toBe(1);
     expect(b.toVersion - b.fromVersion).toBe(1);
+  });
+
+  it('the committed version is read anywhere; its lock holds writers back until commit', async () => {
+    const isp = await rows.organization();
+    const indicator = await rows.indicator();
+    const request = await rows.request(department, creator.id, {
+      items: [{ indicatorId: indicator.id }],
+    });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let lockTaken!: (version: number) => void;
+    const taken = new Promise<number>((resolve) => (lockTaken = resolve));
+    const holder = ds.transaction(async (m) => {
+      await lockFeedVersion(m);
+      await lockFeedVersion(m); // idempotent
+      lockTaken(await readFeedVersion(m));
+      await held;
+    });
+    const before = await taken;
+    let published = false;
+    const writing = publish(request.id, [isp.id]).then((r) => {
+      published = true;
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(published).toBe(false);
+    expect(await readFeedVersion(ds)).toBe(before);
+    release();
+    await holder;
+    const result = await writing;
+    expect(result.fromVersion).toBeGreaterThanOrEqual(before);
+    expect(await readFeedVersion(ds.manager)).toBeGreaterThanOrEqual(result.toVersion);
   });
 
   it('the status counts the changes above the version an ISP was last given', async () => {
