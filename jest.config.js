@@ -1,6 +1,7 @@
 /**
- * Three kinds of tests (docs/architecture.md#tests): unit specs beside the code, integration
- * tests on a real PostgreSQL, e2e tests of the whole application over HTTP. The global setup
+ * Four kinds of tests (docs/architecture.md#tests): unit specs beside the code, repository tests
+ * (each repository's SQL on a real PostgreSQL, no Nest app), integration tests on a real
+ * PostgreSQL, e2e tests of the whole application over HTTP. The global setup
  * gives all of them one freshly migrated database: an embedded server in a temporary folder,
  * or a new database on the server of TEST_DATABASE_URL / DATABASE_URL.
  */
@@ -29,6 +30,11 @@ export default {
       ...shared,
       displayName: 'unit',
       testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/lint/**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'repository',
+      testMatch: ['<rootDir>/test/repository/**/*.repo-spec.ts'],
     },
     {
       ...shared,

@@ -84,7 +84,18 @@ import { createDataSource } from '#src/platform/database/data-source.js';
 import { runMigrations } from '#src/platform/database/migrations.js';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import type { AuditTimes } from '#bench/audit-service.js';
-import { scratchDatabase, sql } from '#bench/scratch-database.js';
+import { ApiClient } from '#bench/support/api-client.js';
+import {
+  fmt,
+  inParallel,
+  measuredCode,
+  median,
+  quantile,
+  round,
+  sum,
+} from '#bench/support/figures.js';
+import { prng } from '#bench/support/prng.js';
+import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -140,30 +151,6 @@ const SAMPLE_MS = 20;
 /** Rows kept in memory for the floor, JCS and (a') measurements of the verification. */
 const WINDOW = 100_000;
 
-const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-const fmt = (x: number): string => x.toLocaleString('en-US');
-
-/** mulberry32: the same values on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `n` unique canonical values that no built-in protected list covers: the same every run. */
 function generateValues(n: number): string[] {
   const random = prng(20261128);
@@ -185,19 +172,6 @@ function generateValues(n: number): string[] {
 
 // ---------------------------------------------------------------------------------------------
 // The service (bench/audit-service.ts) as a process of its own
-
-/** The commit measured, and the files of the build that differed from it. */
-function measuredCode(): { commit: string; uncommitted: string[] } {
-  const git = (...args: string[]): string =>
-    spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
-  return {
-    commit: git('rev-parse', '--short', 'HEAD'),
-    uncommitted: git('status', '--porcelain', '--', 'src', 'migrations', 'bench')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.slice(3)),
-  };
-}
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
@@ -326,107 +300,6 @@ class Service {
     await exited;
     clearTimeout(timer);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP
-
-interface Answer<T> {
-  status: number;
-  body: T;
-  text: string;
-  headers: Headers;
-}
-
-class Api {
-  /** HTTP requests sent (every phase counts its own). */
-  requests = 0;
-
-  constructor(readonly base: string) {}
-
-  async call<T>(
-    method: string,
-    route: string,
-    token: string | undefined,
-    body?: string | object,
-    contentType = 'application/json',
-  ): Promise<Answer<T>> {
-    this.requests++;
-    const res = await fetch(`${this.base}${route}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': contentType }),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    const json = res.headers.get('content-type')?.includes('json') && text !== '';
-    return {
-      status: res.status,
-      body: (json ? JSON.parse(text) : undefined) as T,
-      text,
-      headers: res.headers,
-    };
-  }
-
-  async expect<T>(
-    status: number,
-    method: string,
-    route: string,
-    token: string | undefined,
-    body?: string | object,
-    contentType?: string,
-  ): Promise<T> {
-    const res = await this.call<T>(method, route, token, body, contentType);
-    if (res.status !== status) {
-      throw new Error(`${method} ${route} answered ${res.status}, not ${status}: ${res.text}`);
-    }
-    return res.body;
-  }
-
-  async login(email: string): Promise<string> {
-    return (
-      await this.expect<{ access_token: string }>(200, 'POST', '/api/v1/auth/login', undefined, {
-        email,
-        password: PASSWORD,
-      })
-    ).access_token;
-  }
-
-  /** A user in `organizationId` with `roles`, logged in. */
-  async user(admin: string, organizationId: string, email: string, roles: string[]) {
-    await this.expect(201, 'POST', '/api/v1/users', admin, {
-      organizationId,
-      email,
-      name: email.split('@')[0],
-      roles,
-      password: PASSWORD,
-    });
-    return this.login(email);
-  }
-}
-
-/** Runs `work` over `tasks` with `concurrency` workers taking them in order; stops at the first error. */
-async function inParallel<T>(
-  tasks: readonly T[],
-  concurrency: number,
-  work: (task: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < tasks.length) {
-      const task = tasks[next++];
-      try {
-        await work(task);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,7 +467,7 @@ async function migrate(url: string): Promise<void> {
   }
 }
 
-async function accounts(api: Api, url: string): Promise<Staff> {
+async function accounts(api: ApiClient, url: string): Promise<Staff> {
   const admin = await api.login(ADMIN_EMAIL);
   const [{ organization_id: departmentId }] = await sql<{ organization_id: string }>(
     url,
@@ -698,7 +571,7 @@ async function workloadRun(
     await migrate(db.url);
     await databaseSettings(db.url);
     service = await Service.start(db.url, mode, PROFILE && mode === 'on');
-    const api = new Api(service.base);
+    const api = new ApiClient(service.base, PASSWORD);
     const staff = await accounts(api, db.url);
     const requestCount = Math.ceil(values.length / ITEMS);
     const confirmers = staff.isps.slice(0, ISPS - RECEIPT_ISPS);
@@ -1285,7 +1158,7 @@ async function verifyBench(): Promise<VerifyResult> {
 
     // The service, for (b); starting it appends its own events after the generated ones.
     service = await Service.start(db.url, 'on', false);
-    const api = new Api(service.base);
+    const api = new ApiClient(service.base, PASSWORD);
     const admin = await api.login(ADMIN_EMAIL);
     const authority = await api.expect<{ id: string }>(
       201,
@@ -1446,7 +1319,7 @@ async function verifyBench(): Promise<VerifyResult> {
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const code = measuredCode();
+  const code = measuredCode(['src', 'migrations', 'bench']);
   const server = process.env.DATABASE_URL
     ? (
         await sql<{ v: string }>(

@@ -51,7 +51,9 @@ import { to as copyTo } from 'pg-copy-streams';
 import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
-import { scratchDatabase, sql } from '#bench/scratch-database.js';
+import { ApiClient } from '#bench/support/api-client.js';
+import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
+import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -92,17 +94,7 @@ const ADMIN_EMAIL = 'bench-admin@department.example';
 const PASSWORD = randomBytes(18).toString('base64url');
 const SAMPLE_MS = 20;
 
-const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x: number): string => x.toLocaleString('en-US');
 const mb = (bytes: number): number => round(bytes / 1e6, 1);
-
-// ---------------------------------------------------------------------------------------------
-// The scratch database
 
 // ---------------------------------------------------------------------------------------------
 // Processes: the service, the bare server, autocannon
@@ -351,19 +343,6 @@ async function cannon(
   };
 }
 
-/** The commit measured, and the files of the build that differed from it (others' work). */
-function measuredCode(): { commit: string; uncommitted: string[] } {
-  const git = (...args: string[]): string =>
-    spawnSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
-  return {
-    commit: git('rev-parse', '--short', 'HEAD'),
-    uncommitted: git('status', '--porcelain', '--', 'src', 'migrations')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.slice(3)),
-  };
-}
-
 /** Pins every thread of a running process to `cpu`. */
 function pin(pid: number, cpu: number): void {
   const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], {
@@ -374,99 +353,6 @@ function pin(pid: number, cpu: number): void {
 
 // ---------------------------------------------------------------------------------------------
 // HTTP clients
-
-class Api {
-  constructor(readonly base: string) {}
-
-  async json<T>(method: string, route: string, token: string | undefined, body?: unknown) {
-    const res = await fetch(`${this.base}${route}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    const parsed = (text === '' ? undefined : JSON.parse(text)) as T;
-    return { status: res.status, body: parsed, text };
-  }
-
-  async expect<T>(
-    status: number,
-    method: string,
-    route: string,
-    token: string | undefined,
-    body?: unknown,
-  ): Promise<T> {
-    const res = await this.json<T>(method, route, token, body);
-    if (res.status !== status) {
-      throw new Error(`${method} ${route} answered ${res.status}, not ${status}: ${res.text}`);
-    }
-    return res.body;
-  }
-
-  async login(email: string): Promise<string> {
-    return (
-      await this.expect<{ access_token: string }>(200, 'POST', '/api/v1/auth/login', undefined, {
-        email,
-        password: PASSWORD,
-      })
-    ).access_token;
-  }
-
-  async clientToken(clientId: string, secret: string): Promise<string> {
-    const res = await fetch(`${this.base}/api/v1/auth/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials',
-    });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`client credentials answered ${res.status}: ${text}`);
-    return (JSON.parse(text) as { access_token: string }).access_token;
-  }
-
-  /** Draft → items → submitted → approved (published); the request's id. */
-  async publish(
-    staff: { analyst: string; approver: string },
-    ispId: string,
-    documentNumber: string,
-    values: string[],
-  ): Promise<string> {
-    const { id } = await this.expect<{ id: string }>(
-      201,
-      'POST',
-      '/api/v1/blocking-requests',
-      staff.analyst,
-      {
-        documentNumber,
-        title: 'Benchmark request',
-        legalBasis: 'Decree 53/2022/ND-CP, Article 21',
-        category: 'botnet',
-        severity: 'high',
-        targetsAll: false,
-        targetOrganizationIds: [ispId],
-      },
-    );
-    const route = `/api/v1/blocking-requests/${id}`;
-    const version = async (): Promise<number> =>
-      (await this.expect<{ version: number }>(200, 'GET', route, staff.analyst)).version;
-    await this.expect(201, 'POST', `${route}/items`, staff.analyst, { values });
-    await this.expect(200, 'POST', `${route}/submit`, staff.analyst, { version: await version() });
-    const published = await this.expect<{ status: string }>(
-      200,
-      'POST',
-      `${route}/approve`,
-      staff.approver,
-      { version: await version() },
-    );
-    if (published.status !== 'published') throw new Error(`request ${id} is ${published.status}`);
-    return id;
-  }
-}
 
 /** Counts LF bytes. */
 function newlines(chunk: Buffer): number {
@@ -942,7 +828,7 @@ async function main(): Promise<void> {
   const run = randomBytes(3).toString('hex');
   // Whatever else runs on the machine skews every figure: the load averages say how much.
   const loadBefore = os.loadavg().map((x) => round(x, 2));
-  const code = measuredCode();
+  const code = measuredCode(['src', 'migrations']);
   const db = await scratchDatabase();
   const work = await mkdtemp(path.join(os.tmpdir(), 'threat-exchange-bench-feeds-'));
   const children: ChildProcess[] = [];
@@ -951,7 +837,7 @@ async function main(): Promise<void> {
     const root = await privateBuild(work);
     const service = await Service.start(root, db.url, process.env.BENCH_LOG_LEVEL ?? 'error');
     started = service;
-    const api = new Api(service.base);
+    const api = new ApiClient(service.base, PASSWORD);
     const pinned =
       !opts['skip-http'] &&
       !opts['no-pin'] &&

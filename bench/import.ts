@@ -23,7 +23,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +38,10 @@ import { loadConfig } from '#src/app/config.js';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { runMigrations } from '#src/platform/database/migrations.js';
 import { BUILTIN_ENTRIES } from '#src/publishing/protected-lists/builtin.js';
-import { scratchDatabase, sql } from '#bench/scratch-database.js';
+import { ApiClient } from '#bench/support/api-client.js';
+import { fmt, round } from '#bench/support/figures.js';
+import { prng } from '#bench/support/prng.js';
+import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const CHECK_VALUES = 100_000;
@@ -50,17 +52,6 @@ const ADMIN_PASSWORD = randomBytes(18).toString('base64url');
 if (!Number.isSafeInteger(ROWS) || ROWS < 1 || ROWS > 10_000_000) {
   console.error('usage: node dist/bench/import.js [rows (1 to 10,000,000)]');
   process.exit(2);
-}
-
-/** mulberry32: the same values on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Kind = 'domain' | 'ipv4' | 'ipv6' | 'cidr';
@@ -117,63 +108,6 @@ function chunked(lines: Iterable<string>): Buffer[] {
   return chunks;
 }
 
-class Api {
-  constructor(readonly base: string) {}
-
-  async json<T>(method: string, route: string, token: string | undefined, body?: unknown) {
-    const res = await fetch(`${this.base}${route}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-  }
-
-  async login(email: string, password: string): Promise<string> {
-    const res = await this.json<{ access_token: string }>('POST', '/api/v1/auth/login', undefined, {
-      email,
-      password,
-    });
-    if (res.status !== 200) throw new Error(`login failed: ${res.status}`);
-    return res.body.access_token;
-  }
-
-  /** POST with a streamed body of known length; resolves with the parsed answer. */
-  upload(route: string, token: string, contentType: string, chunks: Buffer[]) {
-    const length = chunks.reduce((n, c) => n + c.length, 0);
-    return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-      const req = http.request(
-        `${this.base}${route}`,
-        {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': contentType,
-            'content-length': String(length),
-          },
-        },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (c: Buffer) => parts.push(c));
-          res.on('error', reject);
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              body: JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown,
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      Readable.from(chunks).pipe(req);
-    });
-  }
-}
-
 interface ImportJob {
   id: string;
   status: string;
@@ -200,8 +134,6 @@ function checkValues(n: number): string[] {
   }
   return out;
 }
-
-const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function main(): Promise<void> {
   const run = randomBytes(3).toString('hex');
@@ -236,9 +168,9 @@ async function main(): Promise<void> {
     app = await createApp({ config, databaseUrl: db.url, logger: createLogger('error') });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const api = new Api(`http://127.0.0.1:${port}`);
+    const api = new ApiClient(`http://127.0.0.1:${port}`, ADMIN_PASSWORD);
 
-    const admin = await api.login(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const admin = await api.login(ADMIN_EMAIL);
     const [{ organization_id: departmentId }] = await sql<{ organization_id: string }>(
       db.url,
       `SELECT organization_id FROM users WHERE email = $1`,
@@ -246,7 +178,7 @@ async function main(): Promise<void> {
     );
     const analystEmail = `bench-analyst-${run}@department.example`;
     const analystPassword = randomBytes(18).toString('base64url');
-    const created = await api.json<{ id: string }>('POST', '/api/v1/users', admin, {
+    const created = await api.call<{ id: string }>('POST', '/api/v1/users', admin, {
       organizationId: departmentId,
       email: analystEmail,
       name: 'Bench analyst',
@@ -279,7 +211,7 @@ async function main(): Promise<void> {
     const jobId = (answer.body as ImportJob).id;
     let job: ImportJob;
     for (;;) {
-      job = (await api.json<ImportJob>('GET', `/api/v1/imports/${jobId}`, analyst)).body;
+      job = (await api.call<ImportJob>('GET', `/api/v1/imports/${jobId}`, analyst)).body;
       if (job.status === 'succeeded' || job.status === 'failed') break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -330,7 +262,7 @@ async function main(): Promise<void> {
       for (const id of readdirSync(LISTS_DIR).sort()) {
         const file = path.join(LISTS_DIR, id, 'list.json');
         if (!existsSync(file)) continue;
-        const res = await api.json<{ entryCount?: number; entries?: number }>(
+        const res = await api.call<{ entryCount?: number; entries?: number }>(
           'POST',
           '/api/v1/protected-lists/misp-import',
           admin,
@@ -350,7 +282,7 @@ async function main(): Promise<void> {
     const checks: { ms: number; matched: number; invalid: number }[] = [];
     for (let i = 0; i < 2; i++) {
       const t4 = performance.now();
-      const res = await api.json<{ matched: number; invalid: unknown[] }>(
+      const res = await api.call<{ matched: number; invalid: unknown[] }>(
         'POST',
         '/api/v1/protected-lists/check',
         analyst,
@@ -395,7 +327,6 @@ async function main(): Promise<void> {
         invalid: checks[0].invalid,
       },
     };
-    const fmt = (x: number): string => x.toLocaleString('en-US');
     console.log(`database      ${result.database} (PostgreSQL ${serverVersion})`);
     console.log(
       `machine       ${result.cpu}, ${result.cores} cores, ${result.ramGiB} GiB, Node ${result.node}`,

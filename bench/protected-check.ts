@@ -22,6 +22,7 @@ import {
   mispEntriesFor,
   parseMispWarninglist,
 } from '#src/publishing/protected-lists/misp-warninglist.js';
+import { prng } from '#bench/support/prng.js';
 
 const listsDir = path.resolve(
   process.argv[2] ?? path.resolve(process.cwd(), '../shared/data/misp-warninglists/lists'),
@@ -30,17 +31,6 @@ const count = Number(process.argv[3] ?? 100_000);
 if (!existsSync(listsDir)) {
   console.error(`no MISP warninglists at ${listsDir}`);
   process.exit(2);
-}
-
-/** mulberry32: the same values on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random and listed IPs, IPv6, CIDRs, random domains, names under listed ones, URLs, hashes. */

@@ -1,4 +1,4 @@
-/** What the benchmarks share: a scratch database (and plain SQL against it). */
+/** A scratch database for a benchmark run (and plain SQL against it). */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
