@@ -25,6 +25,10 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
+  // Native ESM under Jest keeps every test file's module graph alive in the process that ran it;
+  // on a two-core machine Jest would run all files in one process, whose heap then reaches
+  // V8's limit. A worker whose heap passes this after a file is replaced by a fresh one.
+  workerIdleMemoryLimit: '1536MB',
   projects: [
     {
       ...shared,
