@@ -633,6 +633,15 @@ describe('assignments, confirmations and feed receipts', () => {
         })
         .expect(422);
       expect(beyond.body.detail).toMatch(/does not exist: the current feed version is/);
+      const huge = await api(c.token)
+        .post('/feed/receipts', {
+          version: 1e300,
+          format: 'txt',
+          appliedAt: now(),
+          mechanism: 'rpz',
+        })
+        .expect(400);
+      expect(huge.body['invalid-params']).toEqual([expect.objectContaining({ name: 'version' })]);
       await api(c.token)
         .post('/feed/receipts', {
           version: v1,

@@ -81,6 +81,9 @@ describe('GET /api/v1/feed/changes', () => {
     );
     // A version from the future is a client mistake.
     await pull(ispA.token, after.currentVersion + 1000).expect(400);
+    // A number past what a feed version can be is refused by name before any query.
+    const huge = await pull(ispA.token, 1e300).expect(400);
+    expect(huge.body['invalid-params']).toEqual([expect.objectContaining({ name: 'after' })]);
   });
 
   it('answers 304 to If-None-Match while nothing changed, and 200 once something did', async () => {

@@ -10,6 +10,7 @@ import {
   Matches,
   MaxLength,
   Min,
+  Max,
 } from 'class-validator';
 import { booleanQuery } from '#src/obligations/assignments/dto/assignment.dto.js';
 import {
@@ -28,6 +29,7 @@ export class CreateFeedReceipt {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   version!: number;
 
   @ApiProperty({ enum: RECEIPT_FORMATS, description: 'The format you deployed it from' })
