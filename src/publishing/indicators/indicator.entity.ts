@@ -8,14 +8,11 @@ import {
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
-import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
+import type { Tlp } from '#src/feeds/index.js';
 import type { IndicatorType } from '#src/publishing/indicators/canonical.js';
 
 export const INDICATOR_STATUSES = ['active', 'expired', 'revoked'] as const;
 export type IndicatorStatus = (typeof INDICATOR_STATUSES)[number];
-
-/** Traffic Light Protocol 2.0 labels (defined with what the feeds carry). */
-export { TLP_LEVELS, type Tlp };
 
 @Entity({ name: 'indicators' })
 @Check(
