@@ -31,13 +31,6 @@ export const DEPENDS_ON = {
   obligations: ['publishing'],
 };
 
-/**
- * Deep imports still allowed, as exact [importing file, imported file] pairs, while a change is
- * under way. Empty: every cross-context import goes through an entry.
- * @type {[string, string][]}
- */
-export const PENDING = [];
-
 const ROOT_FILES = ['src/main.ts', 'src/cli.ts'];
 
 /**
@@ -127,7 +120,6 @@ export function problemWith(file, target) {
     if (target !== to.entry) return null;
     return `Inside ${to.unit}, import the file that defines the name (#src/${to.unit}/<folder>/<file>.js), not ${to.unit}'s own entry: that would import in a cycle.`;
   }
-  if (PENDING.some(([f, t]) => f === file && t === target)) return null;
   if (!from.root && from.context !== to.context && !MAY_IMPORT.get(from.context)?.has(to.context)) {
     const allowed = [...(MAY_IMPORT.get(from.context) ?? [])].join(', ') || 'no other context';
     return `Context ${from.context} must not import ${to.context} (${target}): contexts import only downward (${from.context} may import ${allowed}; see DEPENDS_ON in eslint/context-boundaries.js). Move the shared piece down into ${from.context} or below, or invert the dependency (a port in the lower context that ${to.context} implements, or a hook the composition root installs).`;

@@ -8,7 +8,6 @@ import { PROJECT_ROOT } from '#src/platform/project/index.js';
 interface BoundariesModule {
   default: NonNullable<Linter.Config['plugins']>[string];
   reachable(graph: Record<string, string[]>): Map<string, Set<string>>;
-  PENDING: [string, string][];
 }
 
 const boundaries = (await import(
@@ -144,19 +143,6 @@ describe('boundaries/context-imports', () => {
     ).toEqual([]);
     expect(lint('bench/x.ts', `import { ENTITIES } from '#src/app/entities.js';`)).toEqual([]);
     expect(lint('src/identity/x/y.ts', `import { Injectable } from '@nestjs/common';`)).toEqual([]);
-  });
-
-  it('allows exactly the PENDING deep imports, nothing beside them', () => {
-    for (const [file, target] of boundaries.PENDING) {
-      const specifier = `#src/${target.slice('src/'.length).replace(/\.ts$/, '.js')}`;
-      expect(lint(file, `import { x } from '${specifier}';`)).toEqual([]);
-    }
-    expect(
-      lint(
-        'src/publishing/blocking-requests/blocking-requests.service.ts',
-        `import { x } from '#src/obligations/assignments/assignments.service.js';`,
-      ),
-    ).toEqual([expect.stringContaining('Context publishing must not import obligations')]);
   });
 
   it('refuses a declared order with a cycle when the rule loads', () => {
