@@ -1,9 +1,9 @@
 import {
-  canonicalJson,
   type AuditEventFields,
   type ChainedEvent,
   type SignedCheckpoint,
 } from '#src/audit/trail/chain.js';
+import { canonicalJson } from '#src/platform/json/index.js';
 
 /**
  * The audit export's format (docs/audit.md#exports): what the exporter writes and the offline

@@ -9,7 +9,6 @@ import { parse as parseCsv } from 'csv-parse';
 import yauzl from 'yauzl';
 import {
   auditKeyId,
-  canonicalJson,
   ChainWalk,
   checkpointSignatureValid,
   documentSignatureValid,
@@ -18,6 +17,7 @@ import {
   type ChainBreak,
   type SignedCheckpoint,
 } from '#src/audit/trail/chain.js';
+import { canonicalJson } from '#src/platform/json/index.js';
 import {
   CHAIN_CSV,
   CHAIN_HEADER,

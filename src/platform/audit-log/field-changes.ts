@@ -1,3 +1,5 @@
+import { canonicalJson } from '#src/platform/json/index.js';
+
 /** One field's value before and after a change, as plain JSON (dates as ISO strings). */
 export interface FieldChange {
   from: unknown;
@@ -7,15 +9,6 @@ export interface FieldChange {
 /** A value as it reads back from jsonb: dates as strings, undefined as null. */
 function plain(value: unknown): unknown {
   return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
-}
-
-/** Plain JSON with every object's keys sorted: equal strings for equal values, whatever the key order. */
-function sortedJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }
 
 /**
@@ -29,7 +22,7 @@ export function fieldChanges(before: object, after: object): Record<string, Fiel
     if (value === undefined) continue;
     const from = plain((before as Record<string, unknown>)[field]);
     const to = plain(value);
-    if (sortedJson(from) !== sortedJson(to)) changes[field] = { from, to };
+    if (canonicalJson(from) !== canonicalJson(to)) changes[field] = { from, to };
   }
   return changes;
 }

@@ -1,0 +1,6 @@
+/**
+ * The public entry of platform/json: what other contexts and the composition root use.
+ * Inside it, files import each other directly, never through this entry. Written by
+ * eslint/context-entries.js; checked by boundaries/context-imports.
+ */
+export { canonicalJson } from '#src/platform/json/canonical-json.js';
