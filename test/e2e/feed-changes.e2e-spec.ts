@@ -81,7 +81,7 @@ describe('GET /api/v1/feed/changes', () => {
     );
     // A version from the future is a client mistake.
     await pull(ispA.token, after.currentVersion + 1000).expect(400);
-    // A number past what a feed version can be is refused by name before any query.
+    // A number past what a feed version can be (above Number.MAX_SAFE_INTEGER) is refused by name.
     const huge = await pull(ispA.token, 1e300).expect(400);
     expect(huge.body['invalid-params']).toEqual([expect.objectContaining({ name: 'after' })]);
   });
