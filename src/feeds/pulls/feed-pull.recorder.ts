@@ -1,10 +1,12 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { sqlState } from '#src/platform/database/index.js';
 import { AuditLog, type AuditEventInput } from '#src/platform/audit-log/index.js';
 import { actorType, type Principal } from '#src/identity/index.js';
 import { Clock, monotonicMs } from '#src/platform/clock/index.js';
 import type { PullFormat } from '#src/feeds/feed-vocabulary.js';
 import { currentRequestContext, type RequestContext } from '#src/platform/http/index.js';
+import { COMMITTED_FEED_VERSION_SQL } from '#src/feeds/change-log/feed-version.js';
 
 export interface FeedPull {
   principal: Principal;
@@ -44,6 +46,31 @@ export interface FeedPullRecorderStats {
   pending: number;
   failedFlushes: number;
   dropped: number;
+  /** Pulls refused as malformed (at record time or by PostgreSQL), each logged as an error. */
+  rejected: number;
+}
+
+/** A version, a byte count: a safe non-negative integer (PostgreSQL's bigint holds it). */
+function count(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** What a pull must be to be written; the reason it cannot be, otherwise. */
+function malformed(pull: FeedPull): string | undefined {
+  if (pull.fromVersion !== null && !count(pull.fromVersion)) return 'fromVersion';
+  if (!count(pull.toVersion)) return 'toVersion';
+  if (!count(pull.bytes)) return 'bytes';
+  if (!Number.isInteger(pull.status) || pull.status < 100 || pull.status > 599) return 'status';
+  return undefined;
+}
+
+/**
+ * An error that is the data's, not the database's state (SQLSTATE classes 22 data exception,
+ * 23 integrity constraint violation): retrying the same rows would fail forever.
+ */
+function isDataError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
 }
 
 /**
@@ -64,6 +91,7 @@ export class FeedPullRecorder implements OnApplicationShutdown {
   private queue: Promise<void> = Promise.resolve();
   private failedFlushes = 0;
   private dropped = 0;
+  private rejected = 0;
   /** An early flush (a full buffer) is on its way. */
   private urgent = false;
   /** No early flush before this time (ms since the epoch) after a failed one. */
@@ -76,6 +104,11 @@ export class FeedPullRecorder implements OnApplicationShutdown {
   ) {}
 
   record(pull: FeedPull): void {
+    const bad = malformed(pull);
+    if (bad !== undefined) {
+      this.reject(1, `its ${bad} is not a valid value`);
+      return;
+    }
     this.buffer.push({ ...pull, at: this.clock.now(), context: currentRequestContext() ?? null });
     if (this.buffer.length > MAX_HELD) this.drop(this.buffer.length - MAX_HELD);
     if (this.buffer.length >= MAX_BUFFER && !this.urgent && monotonicMs() >= this.retryAt) {
@@ -91,6 +124,7 @@ export class FeedPullRecorder implements OnApplicationShutdown {
       pending: this.buffer.length,
       failedFlushes: this.failedFlushes,
       dropped: this.dropped,
+      rejected: this.rejected,
     };
   }
 
@@ -127,8 +161,12 @@ export class FeedPullRecorder implements OnApplicationShutdown {
       try {
         await this.write(batch);
       } catch (error) {
+        // A row PostgreSQL refuses must not block the others behind it forever: the batch is
+        // written pull by pull, and only the refused ones are dropped.
+        const unwritten = isDataError(error) ? await this.writeOneByOne(batch) : batch;
+        if (unwritten.length === 0) continue;
         // Back in front, in order; the next try comes later (or with the next caller's flush).
-        this.buffer.unshift(...batch);
+        this.buffer.unshift(...unwritten);
         this.failedFlushes++;
         this.retryAt = monotonicMs() + RETRY_MS;
         this.log.warn(
@@ -141,15 +179,40 @@ export class FeedPullRecorder implements OnApplicationShutdown {
     this.retryAt = 0;
   }
 
+  /**
+   * Writes each pull of `batch` in a transaction of its own, dropping (loudly) those refused
+   * for their data. Answers the pulls not written because the database failed otherwise
+   * (they are retried).
+   */
+  private async writeOneByOne(batch: BufferedPull[]): Promise<BufferedPull[]> {
+    for (const [index, pull] of batch.entries()) {
+      try {
+        await this.write([pull]);
+      } catch (error) {
+        if (!isDataError(error)) return batch.slice(index);
+        this.reject(1, String(error));
+      }
+    }
+    return [];
+  }
+
   /** One transaction: the pulls' rows and one audit event per pull, or nothing. */
   private async write(batch: BufferedPull[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      // No pull claims a version above the committed one, whatever a caller asked for: the
+      // version an ISP holds (feed status, compliance, receipts) never runs ahead of the feed.
       await manager.query(
         `INSERT INTO feed_pulls (organization_id, actor_type, actor_id, format, from_version,
                                  to_version, status, bytes, at, sha256)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bigint[],
-                              $6::bigint[], $7::smallint[], $8::bigint[], $9::timestamptz[],
-                              $10::text[])`,
+         SELECT p.organization_id, p.actor_type, p.actor_id, p.format,
+                least(p.from_version, v.last), least(p.to_version, v.last),
+                p.status, p.bytes, p.at, p.sha256
+           FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::bigint[],
+                       $6::bigint[], $7::smallint[], $8::bigint[], $9::timestamptz[],
+                       $10::text[])
+                  AS p(organization_id, actor_type, actor_id, format, from_version, to_version,
+                       status, bytes, at, sha256)
+          CROSS JOIN ${COMMITTED_FEED_VERSION_SQL} v`,
         [
           batch.map((p) => p.principal.organizationId),
           batch.map((p) => actorType(p.principal)),
@@ -165,6 +228,12 @@ export class FeedPullRecorder implements OnApplicationShutdown {
       );
       for (const event of pullEvents(batch)) await this.audit.record(manager, event);
     });
+  }
+
+  /** Counts and logs `count` pulls refused as malformed. */
+  private reject(count: number, reason: string): void {
+    this.rejected += count;
+    this.log.error(`${count} feed pull(s) not recorded (${this.rejected} in all): ${reason}`);
   }
 
   /** Drops the `count` oldest pulls, loudly. */

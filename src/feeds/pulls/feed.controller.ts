@@ -69,7 +69,12 @@ export class FeedController {
       '`X-Feed-Version` is the version the snapshot is at: continue with `GET /feed/changes?after=` that version. Sorted by value; gzip with `Accept-Encoding: gzip`; `types=domain,ipv4,…` to filter. json: `{"version","generatedAt","indicators":[…]}`; ndjson: one object per line; csv: RFC 4180 with a header (type,value,tlp,version,valid_until,indicator_id); txt: one value per line after `#` comment lines; rpz: a DNS response policy zone (SOA serial = the version); stix: a STIX 2.1 bundle (identity, TLP 2.0 markings, indicators).',
   })
   @ApiParam({ name: 'format', enum: SNAPSHOT_FORMATS })
-  @ApiQuery({ name: 'types', required: false, example: 'domain,ipv4' })
+  @ApiQuery({
+    name: 'types',
+    required: false,
+    example: 'domain,ipv4',
+    description: 'Comma-separated; may be repeated',
+  })
   @ApiOkResponse({
     description: 'The snapshot',
     headers: { 'X-Feed-Version': { schema: { type: 'integer' } } },
@@ -79,7 +84,7 @@ export class FeedController {
   async snapshot(
     @CurrentPrincipal() caller: Principal,
     @Param('format') format: string,
-    @Query('types') types: string | undefined,
+    @Query('types') types: string | string[] | undefined,
     @Headers('accept-encoding') acceptEncoding: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {

@@ -112,7 +112,9 @@ export class FeedService {
     ifNoneMatch: string | undefined,
   ): string | undefined {
     const known = this.watcher.current;
-    if (ifNoneMatch === undefined || known < 0) return undefined;
+    // Never a 304 for a version the feed has not reached (`If-None-Match: *` matches any
+    // ETag): the route then refuses it, and no pull claims a version that was never served.
+    if (ifNoneMatch === undefined || known < 0 || after > known) return undefined;
     const etag = changesEtag(caller.organizationId, after, limit, known);
     if (!matches(ifNoneMatch, etag)) return undefined;
     this.pulls.record({

@@ -28,10 +28,18 @@ export interface Snapshot {
   body: Readable;
 }
 
-/** Parses `types=domain,ipv4`; all feed types when absent. */
-export function parseTypes(raw: string | undefined): string[] {
-  if (raw === undefined || raw.trim() === '') return [...FEED_TYPES];
-  const types = [...new Set(raw.split(',').map((t) => t.trim().toLowerCase()))];
+/**
+ * Parses `types=domain,ipv4` (a repeated parameter, `types=domain&types=ipv4`, adds to the
+ * list); all feed types when absent or empty.
+ */
+export function parseTypes(raw: string | string[] | undefined): string[] {
+  const given = [raw ?? []]
+    .flat()
+    .flatMap((v) => v.split(','))
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '');
+  if (given.length === 0) return [...FEED_TYPES];
+  const types = [...new Set(given)];
   const bad = types.filter((t) => !(FEED_TYPES as readonly string[]).includes(t));
   if (bad.length > 0) {
     throw validationProblem([

@@ -85,7 +85,10 @@ export function parseFilter(
   }
   const next = single(query, 'next');
   if (next !== undefined) {
-    if (!/^-?\d{1,18}$/.test(next)) throw bad('next', 'not a value this server gave out');
+    // The positions this server gives out are safe integers (fixed objects: negative).
+    if (!/^-?\d{1,16}$/.test(next) || !Number.isSafeInteger(Number(next))) {
+      throw bad('next', 'not a value this server gave out');
+    }
     filter.cursor = Number(next);
   }
   const ids = list(query, 'match[id]');

@@ -23,6 +23,7 @@ export {
 export {
   IsIsoDateTime,
   Lowercase,
+  IntegerParam,
   Omittable,
   createValidationPipe,
   parseIsoDateTime,

@@ -109,6 +109,22 @@ export function IsIsoDateTime(): PropertyDecorator {
   );
 }
 
+/** At most 16 decimal digits: beyond, a number is not exact as a JavaScript number. */
+const DECIMAL_INTEGER = /^\d{1,16}$/;
+
+/**
+ * An integer given as text (a query parameter, or a JSON number sent as a string): only plain
+ * decimal digits become a number; anything else (`1e300`, `0x10`, ` 1`, `1.0`, `+1`, an
+ * array from a repeated parameter) stays as it is and fails the field's `@IsInt()`, so that
+ * the field's bounds (`@Min`/`@Max`) see exactly the value the client wrote.
+ * `@Type(() => Number)` would read `1e3` as 1000, `0x10` as 16 and ` ` as 0.
+ */
+export function IntegerParam(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && DECIMAL_INTEGER.test(value) ? Number(value) : value,
+  );
+}
+
 /**
  * Text compared as lower case: a hex digest or a UUID in either case is the same value (and
  * PostgreSQL prints UUIDs in lower case).

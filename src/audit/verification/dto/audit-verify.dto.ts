@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { IntegerParam } from '#src/platform/problem/index.js';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 export class AuditVerifyQuery {
   @ApiPropertyOptional({ minimum: 1, description: 'First event of the range (default 1)' })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerParam()
   @IsInt()
   @Min(1)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -16,7 +16,7 @@ export class AuditVerifyQuery {
     description: 'Last event of the range (default: the end of the chain)',
   })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerParam()
   @IsInt()
   @Min(1)
   @Max(Number.MAX_SAFE_INTEGER)

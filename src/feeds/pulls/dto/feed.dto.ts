@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { IntegerParam } from '#src/platform/problem/index.js';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { CHANGE_REASONS, FEED_TYPES } from '#src/feeds/feed-vocabulary.js';
 
@@ -13,7 +13,7 @@ export class ChangesQuery {
     description: 'The version you hold (`next` of your previous answer); 0 for everything',
   })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerParam()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -21,7 +21,7 @@ export class ChangesQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_CHANGES_PAGE, default: DEFAULT_CHANGES_PAGE })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerParam()
   @IsInt()
   @Min(1)
   @Max(MAX_CHANGES_PAGE)

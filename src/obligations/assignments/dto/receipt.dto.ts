@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -22,11 +22,11 @@ import {
   type ReceiptFormat,
 } from '#src/obligations/assignments/confirmation-values.js';
 import { PageQuery } from '#src/platform/pagination/index.js';
-import { IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/index.js';
+import { IntegerParam, IsIsoDateTime, Lowercase, Omittable } from '#src/platform/problem/index.js';
 
 export class CreateFeedReceipt {
   @ApiProperty({ minimum: 1, example: 4211, description: 'The feed version you deployed' })
-  @Type(() => Number)
+  @IntegerParam()
   @IsInt()
   @Min(1)
   @Max(Number.MAX_SAFE_INTEGER)

@@ -1,4 +1,4 @@
-import { Omittable } from '#src/platform/problem/index.js';
+import { IntegerParam, Omittable } from '#src/platform/problem/index.js';
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -314,7 +314,7 @@ export class BlockingRequestListQuery extends CreatedRangeQuery {
 export class ItemListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
   @Omittable()
-  @Type(() => Number)
+  @IntegerParam()
   @IsInt()
   @Min(1)
   @Max(1000)

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IntegerParam } from '#src/platform/problem/index.js';
 import { Type } from 'class-transformer';
 import {
   IsDate,
@@ -62,7 +63,7 @@ export class ImportOptions {
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'For rows that give none' })
   @IsOptional()
-  @Type(() => Number)
+  @IntegerParam()
   @IsInt()
   @Min(0)
   @Max(100)

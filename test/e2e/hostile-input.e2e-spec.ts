@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import type { Principal } from '#src/identity/index.js';
+import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
+import { Factories } from '#test/support/factories.js';
+import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
+
+/**
+ * Issue 16's reproductions: one ISP's request must not break the service for anyone.
+ */
+describe('hostile input from an ISP', () => {
+  let t: TestApp;
+  let make: Factories;
+  let flow: RequestFlow;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    make = new Factories(t.app);
+    flow = new RequestFlow(t.app, await departmentStaff(t.app));
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function isp() {
+    const org = await make.organization('isp');
+    const client = await make.apiClient(org);
+    await flow.publish([org.id], [unprotected.domain()]);
+    return { org, client, token: await make.clientToken(client.clientId, client.secret) };
+  }
+
+  it.each(['1e300', '999999999999999', '9007199254740993', '-1', '1.5', '0x10', ' 1'])(
+    'after=%s with If-None-Match: * is refused, and pulls keep being recorded',
+    async (after) => {
+      const { token } = await isp();
+      const res = await request(t.server)
+        .get(`/api/v1/feed/changes?after=${encodeURIComponent(after)}`)
+        .set('authorization', `Bearer ${token}`)
+        .set('if-none-match', '*');
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      const recorder = t.app.get(FeedPullRecorder);
+      await recorder.flush();
+      expect(recorder.stats.pending).toBe(0);
+    },
+  );
+
+  it('a version beyond the feed is refused on the early 304 path too (token already verified)', async () => {
+    const { token } = await isp();
+    const poll = (after: string, etag?: string) => {
+      const call = request(t.server)
+        .get(`/api/v1/feed/changes?after=${after}`)
+        .set('authorization', `Bearer ${token}`);
+      return etag ? call.set('if-none-match', etag) : call;
+    };
+    await poll('0').expect(200); // the token is now verified and cached
+    await poll('0', '*').expect(304);
+    const refused = await poll('999999999999999', '*').expect(400);
+    expect(refused.body.detail).toMatch(/beyond the current feed version/);
+  });
+
+  it('no pull claims a version above the committed one, from any path (TAXII next too)', async () => {
+    const { org, token } = await isp();
+    const taxii = (next: string) =>
+      request(t.server)
+        .get(`/taxii2/feeds/collections/${org.id}/objects/?next=${next}`)
+        .set('authorization', `Bearer ${token}`)
+        .set('accept', 'application/taxii+json;version=2.1');
+    await taxii('999999999999999999').expect(400);
+    await taxii('1e300').expect(400);
+    await taxii('999999999999999').expect(200);
+    const recorder = t.app.get(FeedPullRecorder);
+    // A pull recorded with a version the feed never reached is written at the committed one.
+    const caller = {
+      id: randomUUID(),
+      organizationId: org.id,
+      kind: 'client',
+      organizationKind: 'isp',
+      roles: ['isp_client'],
+      tokenId: 'test',
+    } as unknown as Principal;
+    recorder.record({
+      principal: caller,
+      format: 'changes',
+      fromVersion: 5e14,
+      toVersion: 5e14,
+      status: 200,
+      bytes: 1,
+    });
+    await recorder.flush();
+    const [{ held, last }] = await t.app.get(DataSource).query<{ held: string; last: string }[]>(
+      `SELECT max(to_version) AS held, (SELECT last FROM feed_version) AS last
+           FROM feed_pulls WHERE organization_id = $1`,
+      [org.id],
+    );
+    expect(Number(held)).toBeLessThanOrEqual(Number(last));
+    const status = await request(t.server)
+      .get('/api/v1/feed/status')
+      .set('authorization', `Bearer ${(await departmentStaff(t.app)).analyst}`)
+      .expect(200);
+    const mine = (status.body.isps as { organizationId: string; heldVersion: number }[]).find(
+      (i) => i.organizationId === org.id,
+    );
+    expect(mine!.heldVersion).toBeLessThanOrEqual(status.body.currentVersion as number);
+  });
+
+  it('a pull PostgreSQL refuses is dropped alone: the pulls beside it are written', async () => {
+    const { org, client } = await isp();
+    const recorder = t.app.get(FeedPullRecorder);
+    await recorder.flush();
+    const before = recorder.stats.rejected;
+    const good = {
+      id: client.id,
+      organizationId: org.id,
+      kind: 'client',
+      organizationKind: 'isp',
+      roles: ['isp_client'],
+      tokenId: 'test',
+    } as unknown as Principal;
+    const ghost = { ...good, organizationId: randomUUID() } as Principal; // no such organization
+    const pull = { format: 'changes' as const, fromVersion: 0, status: 200, bytes: 1 };
+    recorder.record({ ...pull, principal: good, toVersion: 1 });
+    recorder.record({ ...pull, principal: ghost, toVersion: 1 });
+    recorder.record({ ...pull, principal: good, toVersion: 1, sha256: 'nul\u0000byte' });
+    recorder.record({ ...pull, principal: good, toVersion: 0 });
+    // Malformed numbers never reach the buffer.
+    recorder.record({ ...pull, principal: good, toVersion: 1e300 });
+    recorder.record({ ...pull, principal: good, toVersion: -1 });
+    await recorder.flush();
+    expect(recorder.stats.pending).toBe(0);
+    expect(recorder.stats.rejected - before).toBe(4);
+    const rows = await t.app
+      .get(DataSource)
+      .query<{ to_version: string }[]>(
+        `SELECT to_version FROM feed_pulls WHERE organization_id = $1 AND bytes = 1 ORDER BY id`,
+        [org.id],
+      );
+    expect(rows.map((r) => Number(r.to_version))).toEqual([1, 0]);
+  });
+
+  it('repeated types= on a snapshot is a 400 or the union, never a 500', async () => {
+    const { token } = await isp();
+    const res = await request(t.server)
+      .get('/api/v1/feed/snapshot.txt?types=domain&types=ipv4')
+      .set('authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    const only = await request(t.server)
+      .get('/api/v1/feed/snapshot.txt?types=domain,ipv4')
+      .set('authorization', `Bearer ${token}`)
+      .expect(200);
+    expect(res.text.replace(/^#.*\n/gm, '')).toBe(only.text.replace(/^#.*\n/gm, ''));
+    const bad = await request(t.server)
+      .get('/api/v1/feed/snapshot.txt?types=domain&types=colour')
+      .set('authorization', `Bearer ${token}`)
+      .expect(400);
+    expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+});
