@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { Clock } from '#src/platform/clock/index.js';
 import {
@@ -24,7 +25,9 @@ import {
   rateLimited,
   serviceUnavailable,
   createValidationPipe,
+  validationProblem,
 } from '#src/platform/problem/index.js';
+import { unstorableTextAt } from '#src/platform/json/index.js';
 import { OAUTH_ERROR_DIALECT } from '#src/identity/index.js';
 import type { AppConfig } from '#src/app/config.js';
 import { MetricsService } from '#src/platform/metrics/index.js';
@@ -119,6 +122,31 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   fastify.removeContentTypeParser('text/plain');
   installBodyParsing(fastify, {
     largeBodyLimitBytes: config.publishing.ITEMS_BODY_LIMIT_BYTES,
+  });
+
+  // Text PostgreSQL cannot store (NUL, unpaired surrogates) is refused where it enters, before
+  // any handler could write it: a 400 naming the field, never a database error later.
+  fastify.addHook('preValidation', (request, reply, done) => {
+    const body = request.body instanceof Readable ? undefined : request.body;
+    const at =
+      unstorableTextAt(request.params, 'path') ??
+      unstorableTextAt(request.query, 'query') ??
+      unstorableTextAt(body);
+    if (at === undefined) {
+      done();
+      return;
+    }
+    sendProblem(
+      request,
+      reply,
+      validationProblem([
+        {
+          name: at,
+          reason: `${at} holds a NUL character or an unpaired UTF-16 surrogate, which no text field accepts`,
+        },
+      ]),
+      ERROR_DIALECTS,
+    );
   });
 
   let closing = false;

@@ -158,4 +158,59 @@ describe('hostile input from an ISP', () => {
       .expect(400);
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
   });
+
+  it('text no column can store (NUL, an unpaired surrogate) is a 400 naming where it is', async () => {
+    const staff = await departmentStaff(t.app);
+    const post = (body: string) =>
+      request(t.server)
+        .post('/api/v1/blocking-requests')
+        .set('authorization', `Bearer ${staff.analyst}`)
+        .set('content-type', 'application/json')
+        .send(body);
+    for (const bad of ['"a\\u0000b"', '"a\\ud800b"', '"\\udfff"']) {
+      const res = await post(`{"title": ${bad}}`).expect(400);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body['invalid-params']).toEqual([expect.objectContaining({ name: 'title' })]);
+    }
+    const inQuery = await request(t.server)
+      .get('/api/v1/indicators?q=a%00b')
+      .set('authorization', `Bearer ${staff.analyst}`)
+      .expect(400);
+    expect(inQuery.body['invalid-params']).toEqual([expect.objectContaining({ name: 'query.q' })]);
+  });
+
+  it('a skip-mode import whose rejected rows hold emoji, NUL or lone surrogates succeeds', async () => {
+    const staff = await departmentStaff(t.app);
+    const longEmoji = `${'a'.repeat(199)}${'😀'.repeat(10)}`; // the cut falls inside a pair
+    const body = JSON.stringify([
+      { value: `ok-${randomUUID().slice(0, 8)}.example.com` },
+      { value: longEmoji },
+      { value: 'nul\u0000inside.com' },
+      { value: 'lone\ud800.com' },
+    ]);
+    const started = await request(t.server)
+      .post('/api/v1/imports?mode=skip')
+      .set('authorization', `Bearer ${staff.analyst}`)
+      .set('content-type', 'application/json')
+      .send(body);
+    expect(started.status).toBe(202);
+    let job = started.body as {
+      id: string;
+      status: string;
+      report: { rejectedRows: { value: string }[] };
+    };
+    for (let i = 0; i < 200 && (job.status === 'receiving' || job.status === 'merging'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = (
+        await request(t.server)
+          .get(`/api/v1/imports/${job.id}`)
+          .set('authorization', `Bearer ${staff.analyst}`)
+          .expect(200)
+      ).body as typeof job;
+    }
+    expect(job.status).toBe('succeeded');
+    expect(job.report.rejectedRows).toHaveLength(3);
+    for (const row of job.report.rejectedRows) expect(row.value.isWellFormed()).toBe(true);
+    expect(job.report.rejectedRows[0].value.startsWith('a'.repeat(199))).toBe(true);
+  });
 });

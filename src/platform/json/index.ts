@@ -4,3 +4,4 @@
  * eslint/context-entries.js; checked by boundaries/context-imports.
  */
 export { canonicalJson } from '#src/platform/json/canonical-json.js';
+export { isStorableText, storableText, unstorableTextAt } from '#src/platform/json/text.js';

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IntegerParam } from '#src/platform/problem/index.js';
 import { Type } from 'class-transformer';
-import { IsDate, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsDate, IsOptional, IsString, Matches } from 'class-validator';
 import { CursorCodec, cursorPart } from '#src/platform/pagination/cursor-codec.js';
 
 export const MAX_PAGE_SIZE = 200;
@@ -11,10 +11,7 @@ export const DEFAULT_PAGE_SIZE = 50;
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
-  @IntegerParam()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @IntegerParam(1, MAX_PAGE_SIZE)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })

@@ -113,15 +113,25 @@ export function IsIsoDateTime(): PropertyDecorator {
 const DECIMAL_INTEGER = /^\d{1,16}$/;
 
 /**
- * An integer given as text (a query parameter, or a JSON number sent as a string): only plain
- * decimal digits become a number; anything else (`1e300`, `0x10`, ` 1`, `1.0`, `+1`, an
- * array from a repeated parameter) stays as it is and fails the field's `@IsInt()`, so that
- * the field's bounds (`@Min`/`@Max`) see exactly the value the client wrote.
+ * An integer from `min` to `max`, given as a JSON number or as text (a query parameter): only
+ * plain decimal digits are read as a number; anything else (`1e300`, `0x10`, ` 1`, `1.0`,
+ * `+1`, an array from a repeated parameter) is refused with one message naming the range.
  * `@Type(() => Number)` would read `1e3` as 1000, `0x10` as 16 and ` ` as 0.
  */
-export function IntegerParam(): PropertyDecorator {
-  return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && DECIMAL_INTEGER.test(value) ? Number(value) : value,
+export function IntegerParam(min: number, max: number): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && DECIMAL_INTEGER.test(value) ? Number(value) : value,
+    ),
+    ValidateBy({
+      name: 'isIntegerInRange',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'the field'} must be a whole number from ${min} to ${max}, in decimal digits`,
+      },
+    }),
   );
 }
 

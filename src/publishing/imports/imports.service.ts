@@ -49,6 +49,7 @@ import {
   type RawRow,
 } from '#src/publishing/imports/row-sources/row.js';
 import { Clock } from '#src/platform/clock/index.js';
+import { storableText } from '#src/platform/json/index.js';
 
 const MAX_REPORTED = 1000;
 const PROGRESS_EVERY_ROWS = 50_000;
@@ -278,7 +279,13 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     const reject = (row: RawRow, reason: string): void => {
       counters.rejected++;
       if (counters.rejectedRows.length < MAX_REPORTED) {
-        counters.rejectedRows.push({ line: row.line, value: row.value.slice(0, 200), reason });
+        // Quoted as storable text (the value may hold NUL, a lone surrogate, or a pair the cut
+        // would split): PostgreSQL would refuse the whole report, and with it the import.
+        counters.rejectedRows.push({
+          line: row.line,
+          value: storableText(row.value, 200),
+          reason: storableText(reason, 300),
+        });
       }
     };
     try {
@@ -393,7 +400,7 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     error: unknown,
   ): Promise<void> {
     await session.abandon();
-    const message = error instanceof Error ? error.message : String(error);
+    const message = storableText(error instanceof Error ? error.message : String(error), 1000);
     await this.dataSource
       .transaction(async (manager) => {
         await this.imports.finish(

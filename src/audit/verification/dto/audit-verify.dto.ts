@@ -1,14 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IntegerParam } from '#src/platform/problem/index.js';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 
 export class AuditVerifyQuery {
   @ApiPropertyOptional({ minimum: 1, description: 'First event of the range (default 1)' })
   @IsOptional()
-  @IntegerParam()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @IntegerParam(1, Number.MAX_SAFE_INTEGER)
   fromSeq?: number;
 
   @ApiPropertyOptional({
@@ -16,10 +13,7 @@ export class AuditVerifyQuery {
     description: 'Last event of the range (default: the end of the chain)',
   })
   @IsOptional()
-  @IntegerParam()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @IntegerParam(1, Number.MAX_SAFE_INTEGER)
   toSeq?: number;
 
   @ApiPropertyOptional({

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IntegerParam } from '#src/platform/problem/index.js';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { CHANGE_REASONS, FEED_TYPES } from '#src/feeds/feed-vocabulary.js';
 
 export const MAX_CHANGES_PAGE = 10000;
@@ -13,18 +13,12 @@ export class ChangesQuery {
     description: 'The version you hold (`next` of your previous answer); 0 for everything',
   })
   @IsOptional()
-  @IntegerParam()
-  @IsInt()
-  @Min(0)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @IntegerParam(0, Number.MAX_SAFE_INTEGER)
   after?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_CHANGES_PAGE, default: DEFAULT_CHANGES_PAGE })
   @IsOptional()
-  @IntegerParam()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_CHANGES_PAGE)
+  @IntegerParam(1, MAX_CHANGES_PAGE)
   limit?: number;
 }
 

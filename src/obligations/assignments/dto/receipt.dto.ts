@@ -1,17 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  Min,
-  Max,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { booleanQuery } from '#src/obligations/assignments/dto/assignment.dto.js';
 import {
   HASH_CHECKS,
@@ -26,10 +15,7 @@ import { IntegerParam, IsIsoDateTime, Lowercase, Omittable } from '#src/platform
 
 export class CreateFeedReceipt {
   @ApiProperty({ minimum: 1, example: 4211, description: 'The feed version you deployed' })
-  @IntegerParam()
-  @IsInt()
-  @Min(1)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @IntegerParam(1, Number.MAX_SAFE_INTEGER)
   version!: number;
 
   @ApiProperty({ enum: RECEIPT_FORMATS, description: 'The format you deployed it from' })

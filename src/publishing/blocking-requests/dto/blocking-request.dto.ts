@@ -314,10 +314,7 @@ export class BlockingRequestListQuery extends CreatedRangeQuery {
 export class ItemListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
   @Omittable()
-  @IntegerParam()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntegerParam(1, 1000)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })

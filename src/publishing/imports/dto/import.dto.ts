@@ -1,17 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IntegerParam } from '#src/platform/problem/index.js';
 import { Type } from 'class-transformer';
-import {
-  IsDate,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQuery } from '#src/platform/pagination/index.js';
 import {
   MAX_SOURCE,
@@ -63,10 +53,7 @@ export class ImportOptions {
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'For rows that give none' })
   @IsOptional()
-  @IntegerParam()
-  @IsInt()
-  @Min(0)
-  @Max(100)
+  @IntegerParam(0, 100)
   confidence?: number;
 
   @ApiPropertyOptional({
