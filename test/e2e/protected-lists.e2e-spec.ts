@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 import { Factories } from '#test/support/factories.js';
 import { describeWithShared, MISP_LISTS_DIR } from '#test/support/shared-data.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
@@ -179,6 +180,35 @@ describe('protected lists', () => {
   });
 
   describe('the built-in list', () => {
+    it('is brought back to what the application ships at start-up, with an audit event naming the change', async () => {
+      const ds = t.app.get(DataSource);
+      const [{ id }] = await ds.query<{ id: string }[]>(
+        `SELECT id FROM protected_lists WHERE origin = 'builtin'`,
+      );
+      const stray = `stray-${randomBytes(4).toString('hex')}.invalid`;
+      await ds.query(
+        `INSERT INTO protected_entries (list_id, kind, value) VALUES ($1, 'hostname', $2)`,
+        [id, stray],
+      );
+      // What every start-up runs (a second app in this process would share TypeORM's registry).
+      await t.app.get(ProtectedListsService).onApplicationBootstrap();
+      const [{ n }] = await ds.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM protected_entries WHERE list_id = $1 AND value = $2`,
+        [id, stray],
+      );
+      expect(n).toBe(0);
+      await t.sealAudit();
+      const events = await ds.query<{ actor_type: string; summary: Record<string, unknown> }[]>(
+        `SELECT actor_type, summary FROM audit_events
+          WHERE action = 'protected_list.builtin_sync' AND object_id = $1 ORDER BY seq`,
+        [id],
+      );
+      expect(events.at(-1)).toMatchObject({
+        actor_type: 'system',
+        summary: { created: false, added: [], removed: [`hostname:${stray}`] },
+      });
+    });
+
     it('exists at start (origin builtin) with the special-purpose ranges and gov.vn', async () => {
       const found = (await allLists()).filter((l) => l.origin === 'builtin');
       expect(found).toHaveLength(1);

@@ -11,6 +11,12 @@ import {
   type ProtectedListOrigin,
 } from '#src/publishing/protected-lists/protected-list.entity.js';
 
+/** An entry as the list knows it: its kind and canonical value. */
+export interface EntryKey {
+  kind: string;
+  value: string;
+}
+
 export interface NewEntry {
   kind: ProtectedEntryKind;
   value: string;
@@ -137,6 +143,36 @@ export class ProtectedListsRepository {
       [listId, keep.map((e) => e.kind), keep.map((e) => e.value)],
     );
     return affected;
+  }
+
+  /**
+   * Makes the list hold exactly `wanted` (kind and value; comments as given for new entries):
+   * answers what was added and what was removed.
+   */
+  async syncEntries(
+    manager: EntityManager,
+    listId: string,
+    wanted: NewEntry[],
+  ): Promise<{ added: EntryKey[]; removed: EntryKey[] }> {
+    const [removed] = await manager.query<[EntryKey[], number]>(
+      `DELETE FROM protected_entries e WHERE e.list_id = $1 AND NOT EXISTS (
+         SELECT 1 FROM unnest($2::text[], $3::text[]) AS k(kind, value)
+          WHERE k.kind = e.kind AND k.value = e.value)
+       RETURNING e.kind, e.value`,
+      [listId, wanted.map((e) => e.kind), wanted.map((e) => e.value)],
+    );
+    const added = await manager.query<EntryKey[]>(
+      `INSERT INTO protected_entries (list_id, kind, value, comment)
+       SELECT $1, k, v, c FROM unnest($2::text[], $3::text[], $4::text[]) AS u(k, v, c)
+       ON CONFLICT (list_id, kind, value) DO NOTHING RETURNING kind, value`,
+      [
+        listId,
+        wanted.map((e) => e.kind),
+        wanted.map((e) => e.value),
+        wanted.map((e) => e.comment ?? null),
+      ],
+    );
+    return { added, removed };
   }
 
   async deleteEntry(manager: EntityManager, listId: string, entryId: string): Promise<boolean> {

@@ -56,23 +56,42 @@ export class ProtectedListsService implements OnApplicationBootstrap {
     private readonly audit: AuditLog,
   ) {}
 
-  /** The built-in list exists with exactly the entries of builtin.ts. */
+  /**
+   * The built-in list exists with exactly the entries of builtin.ts; any change a new version
+   * of the application makes to it is an audit event (actor `system`) naming what changed.
+   */
   async onApplicationBootstrap(): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock($1)`, [BUILTIN_LOCK]);
-      let list = await this.lists.findByName(BUILTIN_LIST_NAME, manager);
-      list ??= await this.lists.insertList(manager, {
-        name: BUILTIN_LIST_NAME,
-        description: 'Special-purpose address ranges (RFC 6890 and others) and gov.vn; read-only',
-        origin: 'builtin',
-      });
+      const existing = await this.lists.findByName(BUILTIN_LIST_NAME, manager);
+      const list =
+        existing ??
+        (await this.lists.insertList(manager, {
+          name: BUILTIN_LIST_NAME,
+          description: 'Special-purpose address ranges (RFC 6890 and others) and gov.vn; read-only',
+          origin: 'builtin',
+        }));
       const wanted = BUILTIN_ENTRIES.map((e) => ({ ...e }));
-      const removed = await this.lists.deleteEntries(manager, list.id, wanted);
-      const added = await this.lists.addEntries(manager, list.id, wanted);
-      if (added + removed > 0) {
-        await this.lists.touch(manager, list.id, {});
-        this.log.log(`Built-in protected list updated: ${added} added, ${removed} removed`);
-      }
+      const { added, removed } = await this.lists.syncEntries(manager, list.id, wanted);
+      if (existing && added.length + removed.length === 0) return;
+      await this.lists.touch(manager, list.id, {});
+      const values = (entries: { kind: string; value: string }[]) =>
+        entries.map((e) => `${e.kind}:${e.value}`);
+      await this.audit.record(manager, {
+        actor: 'system',
+        action: 'protected_list.builtin_sync',
+        objectType: 'protected_list',
+        objectId: list.id,
+        summary: {
+          name: list.name,
+          created: !existing,
+          added: values(added),
+          removed: values(removed),
+        },
+      });
+      this.log.log(
+        `Built-in protected list updated: ${added.length} added, ${removed.length} removed`,
+      );
     });
     // Build the matcher now rather than on the first publication or check.
     await this.matcher();
