@@ -31,6 +31,7 @@ import { unstorableTextAt } from '#src/platform/json/index.js';
 import { OAUTH_ERROR_DIALECT } from '#src/identity/index.js';
 import type { AppConfig } from '#src/app/config.js';
 import { MetricsService } from '#src/platform/metrics/index.js';
+import { trustedProxies } from '#src/platform/config/index.js';
 import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/index.js';
 import { PROJECT_VERSION } from '#src/platform/project/index.js';
 
@@ -97,6 +98,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     }),
     genReqId: requestIdFor,
     bodyLimit: platform.BODY_LIMIT_BYTES,
+    // Behind a reverse proxy, the client's address comes from X-Forwarded-For (rate limits,
+    // audit events), believed only from the proxies configured.
+    trustProxy: trustedProxies(platform),
     // TAXII URLs end with a slash (`/taxii2/feeds/`); the rest of the API is indifferent.
     routerOptions: { ignoreTrailingSlash: true },
     // While closing, new requests get a problem+json 503 from the onRequest hook below.

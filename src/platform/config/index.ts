@@ -14,5 +14,10 @@ export {
   toBool,
 } from '#src/platform/config/config.js';
 export type { ConfigSection } from '#src/platform/config/config.js';
-export { PlatformConfig, platformConfigProblems } from '#src/platform/config/platform.config.js';
+export {
+  impliedNodeEnv,
+  PlatformConfig,
+  platformConfigProblems,
+  trustedProxies,
+} from '#src/platform/config/platform.config.js';
 export type { LogLevel } from '#src/platform/config/platform.config.js';

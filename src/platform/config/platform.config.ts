@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, Matches, MinLength } from 'class-validator';
-import { emptyToUndefined, IntInRange, toBool } from '#src/platform/config/config.js';
+import { emptyToUndefined, IntInRange, IsCidrList, toBool } from '#src/platform/config/config.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -11,11 +11,16 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * BODY_LIMIT_BYTES are shared by several); it reads no other section.
  */
 export class PlatformConfig {
-  /** `production` hides nothing more than `development`; it only changes defaults noted below. */
+  /**
+   * `production` requires KEY_ENCRYPTION_KEY and refuses plain-http webhooks; `development`
+   * allows both (a generated key in KEY_ENCRYPTION_KEY_FILE). Unset: `production` when
+   * DATABASE_URL is set (a real deployment), `development` only on the embedded PostgreSQL (a
+   * local trial), said loudly at start-up (see `impliedNodeEnv`).
+   */
   @IsIn(['development', 'production', 'test'], {
     message: 'NODE_ENV must be one of development, production, test',
   })
-  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+  NODE_ENV: 'development' | 'production' | 'test' = 'production';
 
   @IsString({
     message: 'HOST must be an interface address or host name, e.g. 127.0.0.1 or 0.0.0.0',
@@ -25,6 +30,17 @@ export class PlatformConfig {
 
   @IntInRange(0, 65535)
   PORT = 3000;
+
+  /**
+   * The reverse proxies (load balancer, ingress) in front of the service, as comma-separated
+   * CIDRs: from their connections only, `X-Forwarded-For` gives the client's address (what
+   * rate limits count and audit events record) and `X-Forwarded-Proto`/`-Host` are believed.
+   * Empty: no proxy is trusted and the connection's peer is the client.
+   */
+  @IsCidrList(
+    'TRUST_PROXY_CIDRS must be a comma-separated list of CIDRs (e.g. 10.0.0.5/32,10.1.0.0/16), or empty',
+  )
+  TRUST_PROXY_CIDRS = '';
 
   /** Unset: an embedded PostgreSQL is started with its data in EMBEDDED_PG_DIR. */
   @Transform(emptyToUndefined)
@@ -103,9 +119,35 @@ export class PlatformConfig {
   IDEMPOTENCY_LEASE_S = 120;
 }
 
+/**
+ * The NODE_ENV an environment without one runs as: `production`, except on the embedded
+ * PostgreSQL (DATABASE_URL unset), which only serves to try the service: `development`.
+ * Undefined when NODE_ENV is set.
+ */
+export function impliedNodeEnv(env: NodeJS.ProcessEnv): PlatformConfig['NODE_ENV'] | undefined {
+  if (env.NODE_ENV !== undefined && env.NODE_ENV !== '') return undefined;
+  return env.DATABASE_URL ? 'production' : 'development';
+}
+
 /** What the section's variables may not say together (one line each). */
-export function platformConfigProblems(config: PlatformConfig): string[] {
-  return config.NODE_ENV === 'production' && !config.KEY_ENCRYPTION_KEY
-    ? ['KEY_ENCRYPTION_KEY is required when NODE_ENV=production']
-    : [];
+export function platformConfigProblems(
+  config: PlatformConfig,
+  env: NodeJS.ProcessEnv = {},
+): string[] {
+  if (config.NODE_ENV !== 'production' || config.KEY_ENCRYPTION_KEY) return [];
+  return [
+    impliedNodeEnv(env) === 'production'
+      ? 'KEY_ENCRYPTION_KEY is required in production (NODE_ENV is unset and DATABASE_URL is set, which counts as production; set NODE_ENV=development to try the service without one)'
+      : 'KEY_ENCRYPTION_KEY is required when NODE_ENV=production',
+  ];
+}
+
+/** Fastify's `trustProxy` for TRUST_PROXY_CIDRS: the CIDRs, or false when none. */
+export function trustedProxies(
+  config: Pick<PlatformConfig, 'TRUST_PROXY_CIDRS'>,
+): string[] | false {
+  const cidrs = config.TRUST_PROXY_CIDRS.split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return cidrs.length > 0 ? cidrs : false;
 }
