@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createApp } from '#src/app/app.factory.js';
 import { createLogger } from '#src/platform/logging/index.js';
 import { loadConfig, type AppConfig } from '#src/app/config.js';
-import { ConfigError } from '#src/platform/config/index.js';
+import { ConfigError, impliedNodeEnv } from '#src/platform/config/index.js';
 import {
   createDataSource,
   resolveDatabase,
@@ -28,6 +28,12 @@ async function main(): Promise<void> {
   const config = readConfig();
   const { platform } = config;
   const logger = createLogger(platform.LOG_LEVEL);
+  if (impliedNodeEnv(process.env) === 'development') {
+    logger.warn(
+      { NODE_ENV: platform.NODE_ENV, keyFile: platform.KEY_ENCRYPTION_KEY_FILE },
+      'NODE_ENV is not set and the database is the embedded one: running as development (a key-encryption key generated in the key file, plain-http webhooks accepted). Set NODE_ENV=production, KEY_ENCRYPTION_KEY and DATABASE_URL for real use (docs/security.md).',
+    );
+  }
   // A stray rejection is a bug to log, not a reason to drop every in-flight request.
   process.on('unhandledRejection', (reason) =>
     logger.error({ err: reason }, 'unhandled rejection'),

@@ -33,6 +33,22 @@ describe('loadConfig', () => {
     expect(config.feeds.RPZ_TTL).toBe(60);
   });
 
+  it('runs as production unless told otherwise, except on the embedded PostgreSQL', () => {
+    expect(loadConfig({}).platform.NODE_ENV).toBe('development'); // embedded: a local trial
+    const server = { DATABASE_URL: 'postgres://db/threat_exchange' };
+    expect(() => loadConfig(server)).toThrow(
+      /KEY_ENCRYPTION_KEY is required in production \(NODE_ENV is unset and DATABASE_URL is set/,
+    );
+    const key = { KEY_ENCRYPTION_KEY: `${'k'.repeat(43)}=` };
+    expect(loadConfig({ ...server, ...key }).platform.NODE_ENV).toBe('production');
+    expect(() => loadConfig({ ...server, ...key, WEBHOOK_ALLOW_HTTP: 'true' })).toThrow(
+      /WEBHOOK_ALLOW_HTTP=true is refused/,
+    );
+    expect(loadConfig({ ...server, NODE_ENV: 'development' }).platform.NODE_ENV).toBe(
+      'development',
+    );
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: '' }).platform.DATABASE_URL).toBeUndefined();
   });

@@ -10,6 +10,7 @@ import {
   type ConfigSection,
   PlatformConfig,
   platformConfigProblems,
+  impliedNodeEnv,
 } from '#src/platform/config/index.js';
 import { PublishingConfig } from '#src/publishing/index.js';
 
@@ -43,6 +44,7 @@ export const CONFIG_KEYS = Object.values(CONFIG_SECTIONS).flatMap((section) => c
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const platform = readSection(PlatformConfig, env);
+  platform.config.NODE_ENV = impliedNodeEnv(env) ?? platform.config.NODE_ENV;
   const identity = readSection(IdentityConfig, env);
   const audit = readSection(AuditConfig, env);
   const messaging = readSection(MessagingConfig, env);
@@ -52,7 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems = [platform, identity, audit, messaging, feeds, publishing, obligations]
     .flatMap((section) => section.problems)
     .concat(
-      platformConfigProblems(platform.config),
+      platformConfigProblems(platform.config, env),
       messagingConfigProblems(messaging.config, platform.config),
     );
   if (problems.length > 0) {
