@@ -187,6 +187,8 @@ describe('hostile input from an ISP', () => {
       { value: longEmoji },
       { value: 'nul\u0000inside.com' },
       { value: 'lone\ud800.com' },
+      { value: `desc-${randomUUID().slice(0, 8)}.example.com`, description: 'nul\u0000here' },
+      { value: `src-${randomUUID().slice(0, 8)}.example.com`, source: 'lone \udc00' },
     ]);
     const started = await request(t.server)
       .post('/api/v1/imports?mode=skip')
@@ -209,7 +211,7 @@ describe('hostile input from an ISP', () => {
       ).body as typeof job;
     }
     expect(job.status).toBe('succeeded');
-    expect(job.report.rejectedRows).toHaveLength(3);
+    expect(job.report.rejectedRows).toHaveLength(5);
     for (const row of job.report.rejectedRows) expect(row.value.isWellFormed()).toBe(true);
     expect(job.report.rejectedRows[0].value.startsWith('a'.repeat(199))).toBe(true);
   });

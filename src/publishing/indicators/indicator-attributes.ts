@@ -1,4 +1,5 @@
 import { TLP_LEVELS, type Tlp } from '#src/feeds/index.js';
+import { isStorableText } from '#src/platform/json/index.js';
 
 /** Attributes of an indicator besides its value, as accepted from every input path. */
 export interface IndicatorAttributes {
@@ -63,6 +64,9 @@ export function parseAttributes(
     if (blank(raw[key])) continue;
     const text = String(raw[key]).trim();
     if (text.length > max) return { ok: false, reason: `${key} is longer than ${max} characters` };
+    if (!isStorableText(text)) {
+      return { ok: false, reason: `${key} holds a NUL character or an unpaired UTF-16 surrogate` };
+    }
     out[key] = text;
   }
   for (const key of ['validFrom', 'validUntil'] as const) {
