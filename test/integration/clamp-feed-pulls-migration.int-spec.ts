@@ -18,7 +18,7 @@ describe('ClampFeedPulls migration', () => {
     db = await freshDatabase();
     ds = await createDataSource(db.url, DB);
     await ds.initialize();
-    await revertThrough(ds, 'ClampFeedPulls1795910000000');
+    await revertThrough(ds, 'ClampFeedPulls1795920000000');
     await ds.query(
       `INSERT INTO organizations (id, kind, name, short_code, version)
        VALUES ($1, 'isp', 'A', 'ISP-A', 1)`,

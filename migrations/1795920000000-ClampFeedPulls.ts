@@ -9,8 +9,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Not undone: the inflated versions were never served.
  */
-export class ClampFeedPulls1795910000000 implements MigrationInterface {
-  name = 'ClampFeedPulls1795910000000';
+export class ClampFeedPulls1795920000000 implements MigrationInterface {
+  name = 'ClampFeedPulls1795920000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
