@@ -348,7 +348,12 @@ describe('principal cache: steady-state requests without queries, changes at onc
       }
       return {
         tag: key,
-        value: { kind: 'client' as const, organizationId: randomUUID(), revoked: loads === 1 },
+        value: {
+          kind: 'client' as const,
+          organizationId: randomUUID(),
+          revoked: loads === 1,
+          generation: 0,
+        },
       };
     };
     expect((await cache.lookup(key, 'client', load))?.revoked).toBe(true);
