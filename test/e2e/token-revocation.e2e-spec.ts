@@ -101,7 +101,7 @@ describe('token revocation reaches access tokens, on every instance', () => {
   /** The ETag of the feed for this token, then a 304 from memory on both instances. */
   async function warmPoll(token: string): Promise<string> {
     const first = await get(a.server, '/api/v1/feed/changes?after=0', token).expect(200);
-    const etag = first.headers.etag as string;
+    const etag: string = first.headers.etag;
     for (const [, server] of servers()) {
       for (let i = 0; i < 3; i++) {
         await get(server, '/api/v1/feed/changes?after=0', token)

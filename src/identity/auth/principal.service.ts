@@ -24,7 +24,7 @@ export const REVOKED = {
   client:
     "Token revoked: the API client's secret was rotated after it was issued; get a new token with the new secret",
   session:
-    'Token revoked: its session has ended (logout, a reused refresh token, or a new password); log in again',
+    'Token revoked: its session has ended (logout, or a refresh token presented twice); log in again',
 } as const;
 
 /** The `tokenId` of a principal authenticated with HTTP Basic (there is no token). */
