@@ -50,7 +50,7 @@ export class PrincipalService {
   async fromClaims(claims: Record<string, unknown>): Promise<Principal> {
     const { sub, org, org_kind: orgKind, roles, sub_type: subType, jti, sid } = claims;
     // Tokens issued before generations existed carry none: generation 0, the column's default.
-    const gen = claims.gen ?? 0;
+    const gen = claims.gen === undefined ? 0 : claims.gen;
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
       throw new TokenRefused('The access token carries no valid roles');
     }
