@@ -183,7 +183,9 @@ describe('access-token verification: every way a token can be wrong is a 401 pro
     for (const gen of ['0', 0.5, null, 2 ** 53]) {
       await expect401(await sign({ ...claims, gen }), /lacks required claims/);
     }
-    await expect401(await sign({ ...claims, sid: 42 }), /lacks required claims/);
+    for (const sid of [42, 'not-a-uuid']) {
+      await expect401(await sign({ ...claims, sid }), /lacks required claims/);
+    }
     // A session that does not exist is an ended one.
     await expect401(await sign({ ...claims, sid: randomUUID() }), /^Token revoked: its session/);
     // A token from before generations and sessions (no gen, no sid) counts as generation 0.

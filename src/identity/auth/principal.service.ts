@@ -27,6 +27,9 @@ export const REVOKED = {
     'Token revoked: its session has ended (logout, or a refresh token presented twice); log in again',
 } as const;
 
+/** A session id (`sid`) is a refresh-token family id: a uuid column. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The `tokenId` of a principal authenticated with HTTP Basic (there is no token). */
 export const BASIC_TOKEN_ID = 'basic';
 
@@ -62,7 +65,7 @@ export class PrincipalService {
       (subType !== 'user' && subType !== 'client') ||
       typeof gen !== 'number' ||
       !Number.isSafeInteger(gen) ||
-      (sid !== undefined && (typeof sid !== 'string' || subType !== 'user'))
+      (sid !== undefined && (typeof sid !== 'string' || !UUID.test(sid) || subType !== 'user'))
     ) {
       throw new TokenRefused('The access token lacks required claims');
     }
