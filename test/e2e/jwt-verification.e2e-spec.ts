@@ -9,6 +9,14 @@ import { Factories } from '#test/support/factories.js';
 import { ProbeModule } from '#test/support/probe.module.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('access-token verification: every way a token can be wrong is a 401 problem', () => {
@@ -164,5 +172,38 @@ describe('access-token verification: every way a token can be wrong is a 401 pro
       .set('authorization', `Basic ${Buffer.from('a:b').toString('base64')}`)
       .expect(401);
     expect(res.body.detail).toBe('A bearer access token is required');
+  });
+
+  it('15. the revocation claims: gen and sid (issue 16; the revocations themselves: token-revocation e2e)', async () => {
+    expect(claims.gen).toBe(0);
+    expect(typeof claims.sid).toBe('string');
+    const whoami = (token: string) =>
+      request(t.server).get('/api/v1/__probe/whoami').set('authorization', `Bearer ${token}`);
+    // Malformed: a generation that is no integer, a session that is no string.
+    for (const gen of ['0', 0.5, null, 2 ** 53]) {
+      await expect401(await sign({ ...claims, gen }), /lacks required claims/);
+    }
+    for (const sid of [42, 'not-a-uuid']) {
+      await expect401(await sign({ ...claims, sid }), /lacks required claims/);
+    }
+    // A session that does not exist is an ended one.
+    await expect401(await sign({ ...claims, sid: randomUUID() }), /^Token revoked: its session/);
+    // A token from before generations and sessions (no gen, no sid) counts as generation 0.
+    const { gen: _gen, sid: _sid, ...older } = claims;
+    const olderToken = await sign(older);
+    await whoami(olderToken).expect(200);
+    // … and is refused once the user's generation has moved on.
+    await t.app.get(DataSource).transaction(async (manager) => {
+      await manager.query(
+        'UPDATE users SET token_generation = token_generation + 1 WHERE id = $1',
+        [userId],
+      );
+      await manager.query(`SELECT pg_notify('principal_changed', $1)`, [`user:${userId}`]);
+    });
+    await until(async () => (await whoami(olderToken)).status === 401);
+    await expect401(olderToken, /^Token revoked: the user's password/);
+    await expect401(validToken, /^Token revoked: the user's password/);
+    // A higher generation than the current one is no concern: we signed it.
+    await whoami(await sign({ ...claims, gen: 1 })).expect(200);
   });
 });

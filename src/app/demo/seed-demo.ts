@@ -166,7 +166,15 @@ async function upsertUser(
   }
   if (found) {
     if (password === undefined) return UNCHANGED;
-    await repo.update({ id: found.id }, { passwordHash: await hashSecret(password) });
+    // A new password ends the access tokens issued before, as through the API.
+    await repo.update(
+      { id: found.id },
+      {
+        passwordHash: await hashSecret(password),
+        tokenGeneration: () => 'token_generation + 1',
+      },
+    );
+    await notifyPrincipalChanged(manager, `user:${found.id}`);
     return password;
   }
   const pw = password ?? generate();
@@ -191,9 +199,14 @@ async function upsertClient(
     if (password === undefined) return UNCHANGED;
     await repo.update(
       { id: found.id },
-      { secretHash: await hashSecret(password), secretRotatedAt: now },
+      {
+        secretHash: await hashSecret(password),
+        secretRotatedAt: now,
+        tokenGeneration: () => 'token_generation + 1',
+      },
     );
-    // A running service drops the verified old secret at commit (PrincipalCache).
+    // A running service drops the verified old secret, and refuses the tokens it got, at
+    // commit (PrincipalCache).
     await notifyPrincipalChanged(manager, `client:${found.id}`);
     return password;
   }

@@ -38,6 +38,13 @@ export class ApiClientEntity {
   @Column({ name: 'secret_rotated_at', type: 'timestamptz' })
   secretRotatedAt!: Date;
 
+  /**
+   * Copied into the `gen` claim of the client's access tokens; incremented by a secret rotation,
+   * which ends every token issued before (a lower `gen` is refused).
+   */
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration!: number;
+
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 

@@ -66,7 +66,7 @@ export class ApiClientsController {
     operationId: 'rotateApiClientSecret',
     summary: 'Give an API client a new secret',
     description:
-      'The old secret stops working at once. The answer holds the new secret, shown once.',
+      'The old secret, and every access token issued before, stop working at once. The answer holds the new secret, shown once.',
   })
   @ApiOkResponse({ type: ApiClientWithSecretResponse })
   @ApiProblemResponses(400, 404, 409)

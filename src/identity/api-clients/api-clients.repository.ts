@@ -44,16 +44,24 @@ export class ApiClientsRepository {
     return keysetPage(qb, 'c', after, limit).getMany();
   }
 
-  /** A new secret hash; notifies principal_changed in the transaction. */
+  /**
+   * A new secret hash, and the next token generation: every access token issued before (with
+   * the old secret) is refused. Notifies principal_changed in the transaction.
+   */
   async replaceSecret(
     manager: EntityManager,
     id: string,
     secretHash: string,
     rotatedAt: Date,
   ): Promise<boolean> {
-    const result = await manager
-      .getRepository(ApiClientEntity)
-      .update({ id }, { secretHash, secretRotatedAt: rotatedAt });
+    const result = await manager.getRepository(ApiClientEntity).update(
+      { id },
+      {
+        secretHash,
+        secretRotatedAt: rotatedAt,
+        tokenGeneration: () => 'token_generation + 1',
+      },
+    );
     const changed = (result.affected ?? 0) > 0;
     if (changed) await notifyPrincipalChanged(manager, `client:${id}`);
     return changed;

@@ -92,7 +92,10 @@ export class ApiClientsService {
     return { ...toApiClientResponse(client), clientSecret: secret };
   }
 
-  /** A new secret (shown once); the old one stops working at once. */
+  /**
+   * A new secret (shown once); the old one stops working at once, and so does every access
+   * token issued before (the client's token generation).
+   */
   async rotate(caller: Principal, id: string): Promise<ApiClientWithSecretResponse> {
     const client = await this.visible(caller, id);
     if (client.revokedAt) {
@@ -100,7 +103,8 @@ export class ApiClientsService {
     }
     const secret = newSecret();
     const secretHash = await hashSecret(secret);
-    // The old secret stops working at once, in every instance (PrincipalCache).
+    // The old secret and the tokens it got stop working at once, in every instance
+    // (PrincipalCache).
     await this.principals.propagate(`client:${client.id}`, () =>
       this.dataSource.transaction(async (manager) => {
         if (!(await this.clients.replaceSecret(manager, client.id, secretHash, this.clock.now())))

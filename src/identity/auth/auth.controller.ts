@@ -67,7 +67,8 @@ export class AuthController {
   @ApiOperation({
     operationId: 'logout',
     summary: 'End the session of a refresh token',
-    description: 'Revokes the refresh token and every other token of its session.',
+    description:
+      'Revokes the refresh token and every other token of its session, access tokens included (on every instance, before the answer).',
   })
   @ApiResponse({ status: 204, description: 'Done (also for an unknown token)' })
   @ApiProblemResponses(400, 429)

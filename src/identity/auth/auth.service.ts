@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { unauthorized } from '#src/platform/problem/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
+import { PrincipalCache, type PrincipalKey } from '#src/identity/auth/principal-cache.js';
 import { AuditLog } from '#src/platform/audit-log/index.js';
 import { parseBasic } from '#src/identity/auth/basic-auth.js';
 import type {
@@ -45,6 +46,7 @@ export class AuthService {
     private readonly audit: AuditLog,
     @Inject(IdentityConfig) private readonly config: IdentityConfig,
     private readonly clock: Clock,
+    private readonly cache: PrincipalCache,
   ) {}
 
   /**
@@ -84,72 +86,87 @@ export class AuthService {
 
   /**
    * Spends a refresh token and issues the next pair of the same family. A spent, revoked or
-   * unknown token is refused; a spent one revokes its whole family (reuse = theft).
+   * unknown token is refused; a spent one revokes its whole family (reuse = theft), and with
+   * it the access tokens of that session (their `sid`), in every instance before the answer.
    */
   async refresh(refreshToken: string): Promise<TokenResponse> {
-    const outcome = await this.dataSource.transaction(
-      async (manager): Promise<{ refused: string } | { response: TokenResponse }> => {
-        const token = await this.refreshTokens.findByHashForUpdate(
-          manager,
-          hashRefreshToken(refreshToken),
-        );
-        if (!token) return { refused: 'The refresh token is not valid' };
-        if (token.spentAt) {
-          await this.endSession(manager, token.userId, token.familyId, 'refresh_token_reused');
-          return {
-            refused: 'The refresh token was already used: every token of its session is revoked',
-          };
-        }
-        if (token.revokedAt) return { refused: 'The refresh token was revoked' };
-        if (token.expiresAt <= this.clock.now())
-          return { refused: 'The refresh token has expired' };
-        await this.refreshTokens.markSpent(manager, token.id, this.clock.now());
-        const user = await this.users.findById(token.userId, manager);
-        const organization =
-          user && (await this.organizations.findById(user.organizationId, manager));
-        if (!user || !organization || user.disabled) {
-          await this.endSession(manager, token.userId, token.familyId, 'user_disabled');
-          return { refused: 'The user is disabled' };
-        }
-        const issued = await this.issueForUser(manager, user, organization, token.familyId);
-        await this.audit.record(manager, {
-          actor: userPrincipal(user, organization, issued.jti),
-          action: 'auth.refresh',
-          objectType: 'user',
-          objectId: user.id,
-          summary: { session: token.familyId, tokenId: issued.jti },
-        });
-        return { response: issued.response };
-      },
+    const outcome = await this.cache.propagateEach((announce) =>
+      this.dataSource.transaction(
+        async (manager): Promise<{ refused: string } | { response: TokenResponse }> => {
+          const token = await this.refreshTokens.findByHashForUpdate(
+            manager,
+            hashRefreshToken(refreshToken),
+          );
+          if (!token) return { refused: 'The refresh token is not valid' };
+          if (token.spentAt) {
+            await this.endSession(
+              manager,
+              announce,
+              token.userId,
+              token.familyId,
+              'refresh_token_reused',
+            );
+            return {
+              refused: 'The refresh token was already used: every token of its session is revoked',
+            };
+          }
+          if (token.revokedAt) return { refused: 'The refresh token was revoked' };
+          if (token.expiresAt <= this.clock.now())
+            return { refused: 'The refresh token has expired' };
+          await this.refreshTokens.markSpent(manager, token.id, this.clock.now());
+          const user = await this.users.findById(token.userId, manager);
+          const organization =
+            user && (await this.organizations.findById(user.organizationId, manager));
+          if (!user || !organization || user.disabled) {
+            await this.endSession(manager, announce, token.userId, token.familyId, 'user_disabled');
+            return { refused: 'The user is disabled' };
+          }
+          const issued = await this.issueForUser(manager, user, organization, token.familyId);
+          await this.audit.record(manager, {
+            actor: userPrincipal(user, organization, issued.jti),
+            action: 'auth.refresh',
+            objectType: 'user',
+            objectId: user.id,
+            summary: { session: token.familyId, tokenId: issued.jti },
+          });
+          return { response: issued.response };
+        },
+      ),
     );
     // A family revocation above is committed before the refusal is answered.
     if ('refused' in outcome) throw unauthorized(outcome.refused);
     return outcome.response;
   }
 
-  /** Ends the session of this refresh token (its whole family). Unknown tokens are ignored. */
+  /**
+   * Ends the session of this refresh token (its whole family) and the access tokens of that
+   * session (their `sid`), in every instance before the answer. Unknown tokens are ignored.
+   */
   async logout(refreshToken: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const token = await this.refreshTokens.findByHashForUpdate(
-        manager,
-        hashRefreshToken(refreshToken),
-      );
-      if (!token) return;
-      const revoked = await this.refreshTokens.revokeFamily(manager, token.familyId);
-      // A session that had ended already changes nothing: nothing to record.
-      if (revoked === 0) return;
-      // Whoever holds the refresh token speaks for its user.
-      const user = await this.users.findById(token.userId, manager);
-      const organization =
-        user && (await this.organizations.findById(user.organizationId, manager));
-      await this.audit.record(manager, {
-        actor: user && organization ? userPrincipal(user, organization, '') : 'system',
-        action: 'auth.logout',
-        objectType: 'user',
-        objectId: token.userId,
-        summary: { session: token.familyId, revoked },
-      });
-    });
+    await this.cache.propagateEach((announce) =>
+      this.dataSource.transaction(async (manager) => {
+        const token = await this.refreshTokens.findByHashForUpdate(
+          manager,
+          hashRefreshToken(refreshToken),
+        );
+        if (!token) return;
+        const release = announce(`session:${token.familyId}`);
+        const revoked = await this.refreshTokens.revokeFamily(manager, token.familyId);
+        // A session that had ended already changes nothing: nothing to record.
+        if (revoked === 0) return release();
+        // Whoever holds the refresh token speaks for its user.
+        const user = await this.users.findById(token.userId, manager);
+        const organization =
+          user && (await this.organizations.findById(user.organizationId, manager));
+        await this.audit.record(manager, {
+          actor: user && organization ? userPrincipal(user, organization, '') : 'system',
+          action: 'auth.logout',
+          objectType: 'user',
+          objectId: token.userId,
+          summary: { session: token.familyId, revoked },
+        });
+      }),
+    );
   }
 
   /**
@@ -204,6 +221,8 @@ export class AuthService {
       organizationId: organization.id,
       organizationKind: organization.kind,
       roles: ['isp_client'],
+      // As read before the secret was checked: a rotation meanwhile revokes this token too.
+      generation: client.tokenGeneration,
     });
     const actor: Principal = {
       kind: 'client',
@@ -264,15 +283,20 @@ export class AuthService {
     });
   }
 
-  /** Revokes a whole session (refresh token family) for a security reason, recorded. */
+  /**
+   * Revokes a whole session (refresh token family) for a security reason, recorded: its access
+   * tokens too (`announce`: see PrincipalCache.propagateEach).
+   */
   private async endSession(
     manager: EntityManager,
+    announce: (key: PrincipalKey) => () => void,
     userId: string,
     session: string,
     reason: 'refresh_token_reused' | 'user_disabled',
   ): Promise<void> {
+    const release = announce(`session:${session}`);
     const revoked = await this.refreshTokens.revokeFamily(manager, session);
-    if (revoked === 0) return;
+    if (revoked === 0) return release();
     await this.audit.record(manager, {
       actor: 'system',
       action: 'auth.session_revoke',
@@ -297,6 +321,8 @@ export class AuthService {
       organizationId: organization.id,
       organizationKind: organization.kind,
       roles: user.roles,
+      generation: user.tokenGeneration,
+      session: familyId,
     });
     const refresh = this.tokens.newRefreshToken();
     await this.refreshTokens.insert(manager, {

@@ -17,13 +17,17 @@ import { CallerCacheStats } from '#src/platform/metrics/index.js';
 /** The channel on which every change to a caller's state is announced, at commit. */
 export const PRINCIPAL_CHANGED = 'principal_changed';
 
-/** What a notification names: a user or an API client, by id. */
-export type PrincipalKey = `user:${string}` | `client:${string}`;
+/**
+ * What a notification names: a user or an API client, by id, or a person's session (a
+ * refresh-token family, the `sid` of their access tokens), by family id.
+ */
+export type PrincipalKey = `user:${string}` | `client:${string}` | `session:${string}`;
 
 /**
  * Announces that a user's or an API client's state changed (disabled, roles, organization,
- * deletion; revocation, secret). Call it in the transaction of the write: PostgreSQL delivers
- * the notification at commit, and not at all on rollback.
+ * deletion, token generation; revocation, secret), or that a session ended. Call it in the
+ * transaction of the write: PostgreSQL delivers the notification at commit, and not at all on
+ * rollback.
  */
 export async function notifyPrincipalChanged(
   manager: EntityManager,
@@ -34,8 +38,10 @@ export async function notifyPrincipalChanged(
 
 /** What is cached of a caller: only what the per-request checks read. */
 export type CachedState =
-  | { kind: 'user'; organizationId: string; disabled: boolean; roles: Role[] }
-  | { kind: 'client'; organizationId: string; revoked: boolean }
+  | { kind: 'user'; organizationId: string; disabled: boolean; roles: Role[]; generation: number }
+  | { kind: 'client'; organizationId: string; revoked: boolean; generation: number }
+  /** A person's session (refresh-token family): ended by logout or refresh-token reuse. */
+  | { kind: 'session'; ended: boolean }
   /** A verified (client id, secret) pair of an unrevoked ISP client. */
   | { kind: 'basic'; id: string; organizationId: string; organizationKind: OrganizationKind };
 
@@ -71,7 +77,7 @@ interface Listener {
 }
 
 const isPrincipalKey = (payload: string): payload is PrincipalKey =>
-  /^(user|client):./.test(payload);
+  /^(user|client|session):./.test(payload);
 
 const isKind = <K extends CachedState['kind']>(state: CachedState, kind: K): state is StateOf<K> =>
   state.kind === kind;
@@ -172,28 +178,54 @@ export class PrincipalCache implements OnApplicationBootstrap, OnApplicationShut
    * after the other instances, which get it at the same moment, have been told.
    */
   async propagate(key: PrincipalKey, write: () => Promise<boolean>): Promise<boolean> {
-    let resolve = (): void => undefined;
-    const delivered = new Promise<void>((r) => (resolve = r));
-    const waiting = this.waiters.get(key) ?? new Set();
-    waiting.add(resolve);
-    this.waiters.set(key, waiting);
+    return this.propagateEach(async (announce) => {
+      const release = announce(key);
+      const changed = await write();
+      if (!changed) release();
+      return changed;
+    });
+  }
+
+  /**
+   * `propagate` for writes that learn inside their transaction which keys they change (a
+   * session found by its refresh token): the write calls `announce(key)` before it commits,
+   * for each key it notifies (or `release()`s it again when it does not). Once the write has
+   * resolved, every announced key is evicted here and its notification awaited, as above.
+   */
+  async propagateEach<T>(
+    write: (announce: (key: PrincipalKey) => () => void) => Promise<T>,
+  ): Promise<T> {
+    const announced = new Map<PrincipalKey, { delivered: Promise<void>; release: () => void }>();
+    const announce = (key: PrincipalKey): (() => void) => {
+      const known = announced.get(key);
+      if (known) return known.release;
+      let resolve = (): void => undefined;
+      const delivered = new Promise<void>((r) => (resolve = r));
+      const waiting = this.waiters.get(key) ?? new Set();
+      waiting.add(resolve);
+      this.waiters.set(key, waiting);
+      const release = (): void => {
+        announced.delete(key);
+        waiting.delete(resolve);
+        if (waiting.size === 0 && this.waiters.get(key) === waiting) this.waiters.delete(key);
+      };
+      announced.set(key, { delivered, release });
+      return release;
+    };
     let timer: NodeJS.Timeout | undefined;
     try {
-      const changed = await write();
-      if (changed) {
-        this.evict(key);
-        if (this.listening) {
-          await Promise.race([
-            delivered,
-            new Promise<void>((r) => (timer = setTimeout(r, DELIVERY_WAIT_MS))),
-          ]);
-        }
+      const result = await write(announce);
+      for (const key of announced.keys()) this.evict(key);
+      if (this.listening && announced.size > 0) {
+        await Promise.race([
+          Promise.all([...announced.values()].map((a) => a.delivered)),
+          new Promise<void>((r) => (timer = setTimeout(r, DELIVERY_WAIT_MS))),
+        ]);
       }
-      return changed;
+      return result;
     } finally {
       clearTimeout(timer);
-      waiting.delete(resolve);
-      if (waiting.size === 0 && this.waiters.get(key) === waiting) this.waiters.delete(key);
+      for (const { release } of [...announced.values()]) release();
     }
   }
 

@@ -4,6 +4,7 @@ import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repo
 import { parseBasic } from '#src/identity/auth/basic-auth.js';
 import { verifySecret } from '#src/identity/auth/passwords.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
+import { RefreshTokensRepository } from '#src/identity/auth/refresh-tokens.repository.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import {
   isRole,
@@ -17,13 +18,27 @@ import { UsersRepository } from '#src/identity/users/users.repository.js';
 /** Why a signature-valid token (or a Basic credential) is still refused (a 401 detail). */
 export class TokenRefused extends Error {}
 
+/** The 401 details of revoked access tokens (docs/auth.md, "How revocation reaches tokens"). */
+export const REVOKED = {
+  user: "Token revoked: the user's password was changed, or the account disabled, after it was issued; log in again",
+  client:
+    "Token revoked: the API client's secret was rotated after it was issued; get a new token with the new secret",
+  session:
+    'Token revoked: its session has ended (logout, or a refresh token presented twice); log in again',
+} as const;
+
+/** A session id (`sid`) is a refresh-token family id: a uuid column. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The `tokenId` of a principal authenticated with HTTP Basic (there is no token). */
 export const BASIC_TOKEN_ID = 'basic';
 
 /**
  * Turns verified claims into the caller: the claims must name known roles and an organization,
- * and the user must still be enabled (or the client not revoked). That state comes from the
- * PrincipalCache, which reads the database only when it cannot vouch for what it holds.
+ * and the user must still be enabled (or the client not revoked), the token not revoked: its
+ * `gen` not below the caller's token generation, and a person's session (`sid`) not ended. That
+ * state comes from the PrincipalCache, which reads the database only when it cannot vouch for
+ * what it holds.
  */
 @Injectable()
 export class PrincipalService {
@@ -32,10 +47,13 @@ export class PrincipalService {
     private readonly clients: ApiClientsRepository,
     private readonly organizations: OrganizationsRepository,
     private readonly cache: PrincipalCache,
+    private readonly refreshTokens: RefreshTokensRepository,
   ) {}
 
   async fromClaims(claims: Record<string, unknown>): Promise<Principal> {
-    const { sub, org, org_kind: orgKind, roles, sub_type: subType, jti } = claims;
+    const { sub, org, org_kind: orgKind, roles, sub_type: subType, jti, sid } = claims;
+    // Tokens issued before generations existed carry none: generation 0, the column's default.
+    const gen = claims.gen === undefined ? 0 : claims.gen;
     if (!Array.isArray(roles) || roles.length === 0 || !roles.every(isRole)) {
       throw new TokenRefused('The access token carries no valid roles');
     }
@@ -44,7 +62,10 @@ export class PrincipalService {
       typeof org !== 'string' ||
       typeof jti !== 'string' ||
       !(ORGANIZATION_KINDS as readonly unknown[]).includes(orgKind) ||
-      (subType !== 'user' && subType !== 'client')
+      (subType !== 'user' && subType !== 'client') ||
+      typeof gen !== 'number' ||
+      !Number.isSafeInteger(gen) ||
+      (sid !== undefined && (typeof sid !== 'string' || !UUID.test(sid) || subType !== 'user'))
     ) {
       throw new TokenRefused('The access token lacks required claims');
     }
@@ -53,6 +74,11 @@ export class PrincipalService {
       const user = await this.userState(sub);
       if (!user || user.organizationId !== org) throw new TokenRefused('The user no longer exists');
       if (user.disabled) throw new TokenRefused('The user is disabled');
+      if (gen < user.generation) throw new TokenRefused(REVOKED.user);
+      // Tokens issued before sessions were named carry no sid: they end with their lifetime.
+      if (sid !== undefined && (await this.sessionState(sid))?.ended !== false) {
+        throw new TokenRefused(REVOKED.session);
+      }
       // A role taken away takes effect at once; a role given needs a new token.
       granted = roles.filter((r) => user.roles.includes(r));
       if (granted.length === 0) throw new TokenRefused('The user no longer holds these roles');
@@ -62,6 +88,7 @@ export class PrincipalService {
         throw new TokenRefused('The API client no longer exists');
       }
       if (client.revoked) throw new TokenRefused('The API client is revoked');
+      if (gen < client.generation) throw new TokenRefused(REVOKED.client);
     }
     return {
       kind: subType,
@@ -143,6 +170,7 @@ export class PrincipalService {
           organizationId: user.organizationId,
           disabled: user.disabled,
           roles: [...user.roles],
+          generation: user.tokenGeneration,
         },
       };
     });
@@ -158,8 +186,18 @@ export class PrincipalService {
           kind: 'client',
           organizationId: client.organizationId,
           revoked: client.revokedAt !== null,
+          generation: client.tokenGeneration,
         },
       };
+    });
+  }
+
+  /** Whether a person's session (refresh-token family) has ended; undefined: no such session. */
+  private sessionState(id: string) {
+    return this.cache.lookup(`session:${id}`, 'session', async () => {
+      const ended = await this.refreshTokens.familyEnded(id);
+      if (ended === undefined) return undefined;
+      return { tag: `session:${id}`, value: { kind: 'session', ended } };
     });
   }
 }

@@ -1,9 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
 import { RefreshTokenEntity } from '#src/identity/auth/refresh-token.entity.js';
 
 @Injectable()
 export class RefreshTokensRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Whether a session (family) has ended: any of its tokens revoked (a family is only ever
+   * revoked whole: logout, reuse, a new password). Undefined when it has no tokens.
+   */
+  async familyEnded(familyId: string): Promise<boolean | undefined> {
+    const [row] = await this.dataSource.query<{ ended: boolean | null }[]>(
+      'SELECT bool_or(revoked_at IS NOT NULL) AS ended FROM refresh_tokens WHERE family_id = $1',
+      [familyId],
+    );
+    return row?.ended ?? undefined;
+  }
   async insert(
     manager: EntityManager,
     token: Pick<RefreshTokenEntity, 'familyId' | 'userId' | 'tokenHash' | 'expiresAt'>,
@@ -29,7 +43,11 @@ export class RefreshTokensRepository {
     await manager.getRepository(RefreshTokenEntity).update({ id }, { spentAt: at });
   }
 
-  /** Revokes the tokens of a session (a family) not revoked yet; returns how many. */
+  /**
+   * Revokes the tokens of a session (a family) not revoked yet; returns how many. When that
+   * ends the session, `session:<family>` is notified in the transaction: its access tokens
+   * (their `sid`) are refused in every instance from the commit on.
+   */
   async revokeFamily(manager: EntityManager, familyId: string): Promise<number> {
     const result = await manager
       .createQueryBuilder()
@@ -37,6 +55,8 @@ export class RefreshTokensRepository {
       .set({ revokedAt: () => 'now()' })
       .where('family_id = :familyId AND revoked_at IS NULL', { familyId })
       .execute();
-    return result.affected ?? 0;
+    const revoked = result.affected ?? 0;
+    if (revoked > 0) await notifyPrincipalChanged(manager, `session:${familyId}`);
+    return revoked;
   }
 }

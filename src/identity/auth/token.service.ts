@@ -21,6 +21,10 @@ export interface AccessTokenClaims {
   org: string;
   org_kind: OrganizationKind;
   roles: Role[];
+  /** The subject's token generation when issued: a lower one than its current is revoked. */
+  gen: number;
+  /** People only: the session (refresh-token family) the token belongs to; logout ends it. */
+  sid?: string;
 }
 
 export interface TokenSubject {
@@ -30,6 +34,10 @@ export interface TokenSubject {
   organizationId: string;
   organizationKind: OrganizationKind;
   roles: Role[];
+  /** The user's or client's `token_generation` as read before issuing (the `gen` claim). */
+  generation: number;
+  /** The refresh-token family of a person's session (the `sid` claim). */
+  session?: string;
 }
 
 export interface IssuedAccessToken {
@@ -62,6 +70,8 @@ export class TokenService {
       org: subject.organizationId,
       org_kind: subject.organizationKind,
       roles: subject.roles,
+      gen: subject.generation,
+      ...(subject.session === undefined ? {} : { sid: subject.session }),
     })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(this.config.JWT_ISSUER)

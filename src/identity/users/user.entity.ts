@@ -48,6 +48,13 @@ export class UserEntity {
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;
 
+  /**
+   * Copied into the `gen` claim of the user's access tokens; incremented by a new password or
+   * disabling, which ends every token issued before (a lower `gen` is refused).
+   */
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration!: number;
+
   @Column({ name: 'failed_logins', type: 'integer', default: 0 })
   failedLogins!: number;
 

@@ -60,7 +60,8 @@ export class UsersController {
   @ApiOperation({
     operationId: 'updateUser',
     summary: 'Change a user’s name, roles, password or disabled flag',
-    description: 'Send the `version` you read; if it changed since, the answer is 409.',
+    description:
+      'Send the `version` you read; if it changed since, the answer is 409. A new password or disabling ends every session and access token of the user at once.',
   })
   @ApiOkResponse({ type: UserResponse })
   @ApiProblemResponses(400, 404, 409, 415)

@@ -42,7 +42,9 @@ export class UsersRepository {
 
   /**
    * Applies the changes if the row still has `version`; false when it does not (or is gone).
-   * A change notifies principal_changed in the transaction (cached callers are evicted at commit).
+   * `revokeTokens` increments the token generation: every access token issued before is
+   * refused. A change notifies principal_changed in the transaction (cached callers are evicted
+   * at commit).
    */
   async updateIfVersion(
     manager: EntityManager,
@@ -50,9 +52,10 @@ export class UsersRepository {
     version: number,
     changes: Partial<Pick<UserEntity, 'name' | 'roles' | 'disabled' | 'passwordHash'>> & {
       clearLockout?: boolean;
+      revokeTokens?: boolean;
     },
   ): Promise<boolean> {
-    const { clearLockout, ...columns } = changes;
+    const { clearLockout, revokeTokens, ...columns } = changes;
     const result = await manager
       .getRepository(UserEntity)
       .createQueryBuilder()
@@ -60,6 +63,7 @@ export class UsersRepository {
       .set({
         ...columns,
         ...(clearLockout ? { failedLogins: 0, lockedUntil: null } : {}),
+        ...(revokeTokens ? { tokenGeneration: () => 'token_generation + 1' } : {}),
         version: () => 'version + 1',
         updatedAt: () => 'now()',
       })

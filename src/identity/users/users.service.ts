@@ -100,13 +100,17 @@ export class UsersService {
       ...(request.roles === undefined ? {} : { roles: request.roles }),
       ...(request.disabled === undefined ? {} : { disabled: request.disabled }),
     };
+    // A new password or a disabled account ends every session and access token at once.
+    const endsSessions = request.password !== undefined || request.disabled === true;
     const changes = {
       ...visible,
       ...(request.password === undefined
         ? {}
         : { passwordHash: await hashSecret(request.password), clearLockout: true }),
+      ...(endsSessions ? { revokeTokens: true } : {}),
     };
-    // Disabling and role removal take effect at once, in every instance (PrincipalCache).
+    // Disabling, role removal and token revocation take effect at once, in every instance
+    // (PrincipalCache).
     const changed = await this.principals.propagate(`user:${id}`, () =>
       this.dataSource.transaction(async (manager) => {
         const before = await this.users.findByIdForUpdate(manager, id);
@@ -114,11 +118,8 @@ export class UsersService {
         if (!(await this.users.updateIfVersion(manager, id, request.version, changes))) {
           return false;
         }
-        // A new password or a disabled account ends every session (refresh token) at once.
-        const sessionsEnded =
-          request.password !== undefined || request.disabled === true
-            ? await this.users.endSessions(manager, id)
-            : 0;
+        // Refresh tokens here; access tokens by the token generation (revokeTokens above).
+        const sessionsEnded = endsSessions ? await this.users.endSessions(manager, id) : 0;
         await this.audit.record(manager, {
           actor: caller,
           action: 'user.update',
