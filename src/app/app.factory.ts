@@ -227,6 +227,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
       retryAfterSeconds: platform.DB_UNAVAILABLE_RETRY_AFTER_S,
       bodyLimitBytes: platform.BODY_LIMIT_BYTES,
       dialects: ERROR_DIALECTS,
+      onLimit: (name) => metrics?.refused(name),
     }),
   );
   app.useGlobalPipes(createValidationPipe());
@@ -237,8 +238,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) =>
       rateLimited(
-        `At most ${context.max} requests per minute to this operation; retry after the given delay.`,
-        Math.max(1, Math.ceil(context.ttl / 1000)),
+        `At most ${context.max} requests per minute to this operation from one address; retry after the given delay.`,
+        {
+          name: 'auth-requests-per-address',
+          value: context.max,
+          retryAfterSeconds: context.ttl / 1000,
+        },
         { title: 'Too many requests' },
       ),
   });

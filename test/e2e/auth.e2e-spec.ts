@@ -281,6 +281,11 @@ describe('rate limits on the login, refresh and token endpoints', () => {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       expect(res.body.type).toBe('urn:threat-exchange:problem:rate-limited');
+      // Which limit, and when to retry (the same as Retry-After): the shape of every 429.
+      expect(res.body).toMatchObject({ limit: 'auth-requests-per-address', limitValue: 3 });
+      expect(res.body.retryAfter).toBe(Number(res.headers['retry-after']));
+      const metrics = await request(t.server).get('/metrics').expect(200);
+      expect(metrics.text).toContain('limit_refusals_total{limit="auth-requests-per-address"} 1');
       // Other routes are not limited.
       for (let i = 0; i < 5; i++) await request(t.server).get('/health/live').expect(200);
     } finally {

@@ -82,6 +82,8 @@ describe('errors are RFC 9457 problem+json, every response has x-request-id', ()
       .expect(413);
     expect(res.headers['content-type']).toMatch(PROBLEM);
     expect(res.body.detail).toBe('The request body is larger than the limit of 2048 bytes');
+    expect(res.body).toMatchObject({ limit: 'body-size', limitValue: 2048 });
+    expect(res.body).not.toHaveProperty('retryAfter');
   });
 
   it('unsupported media type: 415', async () => {

@@ -66,6 +66,11 @@ describe('bulk import: concurrency cap and stalled uploads', () => {
       .expect(429);
     expect(busy.headers['retry-after']).toBe('30');
     expect(busy.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(busy.body).toMatchObject({
+      limit: 'imports-per-instance',
+      limitValue: 1,
+      retryAfter: 30,
+    });
 
     const timedOut = await stalled;
     expect(timedOut.status).toBe(408);

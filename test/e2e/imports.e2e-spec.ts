@@ -655,6 +655,7 @@ describe('bulk import (POST /api/v1/imports)', () => {
         .expect(413);
       expect(res.headers['content-type']).toMatch(PROBLEM);
       expect(res.body.detail).toMatch(/at most 2048 bytes/);
+      expect(res.body).toMatchObject({ limit: 'import-size', limitValue: 2048 });
       expect(await countLike(`-${r}.com`)).toBe(0);
     });
 

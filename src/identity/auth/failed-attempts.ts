@@ -26,7 +26,11 @@ export class FailedAttempts {
     const retryAfter = Math.max(1, Math.ceil((window.start + WINDOW_MS - monotonicMs()) / 1000));
     throw rateLimited(
       `At most ${this.config.AUTH_RATE_LIMIT_PER_MINUTE} failed Basic authentications per minute from one address; retry after the given delay.`,
-      retryAfter,
+      {
+        name: 'auth-failures-per-address',
+        value: this.config.AUTH_RATE_LIMIT_PER_MINUTE,
+        retryAfterSeconds: retryAfter,
+      },
       { title: 'Too many failed attempts' },
     );
   }

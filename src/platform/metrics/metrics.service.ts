@@ -22,6 +22,7 @@ export class MetricsService {
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
+  private readonly refusals: Counter<'limit'>;
 
   constructor(dataSource: DataSource, principals: CallerCacheStats) {
     collectDefaultMetrics({ register: this.registry });
@@ -36,6 +37,12 @@ export class MetricsService {
       help: 'Time from receiving a request to sending the response, in seconds',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.refusals = new Counter({
+      name: 'limit_refusals_total',
+      help: "Requests refused by a limit (429 or 413), by the limit's name (the `limit` member of the problem)",
+      labelNames: ['limit'],
       registers: [this.registry],
     });
     const pool = (): Pool | undefined =>
@@ -110,6 +117,11 @@ export class MetricsService {
     const labels = { method: o.method, route: o.route, status: String(o.status) };
     this.requests.inc(labels);
     this.latency.observe(labels, o.durationSeconds);
+  }
+
+  /** A request was refused by the limit `name` (bounded: the names are fixed in the code). */
+  refused(name: string): void {
+    this.refusals.inc({ limit: name });
   }
 
   /** The exposition text; its media type is `Registry.PROMETHEUS_CONTENT_TYPE`. */

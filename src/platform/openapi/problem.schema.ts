@@ -50,6 +50,25 @@ export class ProblemSchema {
     description: 'Validation problems only: one entry per failed rule',
   })
   'invalid-params'?: InvalidParamSchema[];
+
+  @ApiPropertyOptional({
+    example: 'snapshots-per-organization',
+    description:
+      'A 429 or 413 only: the name of the limit that refused the request (docs/operations.md#limits)',
+  })
+  limit?: string;
+
+  @ApiPropertyOptional({
+    example: 2,
+    description: 'With `limit`: its configured value (a count, or bytes for a 413)',
+  })
+  limitValue?: number;
+
+  @ApiPropertyOptional({
+    example: 5,
+    description: 'A 429 only: seconds to wait before retrying, as in `Retry-After`',
+  })
+  retryAfter?: number;
 }
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -61,7 +80,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'The request body is larger than the configured limit',
   415: 'The request body has a media type this operation does not accept',
   422: 'The request is well-formed but cannot be processed',
-  429: 'Too many requests; see `Retry-After`',
+  429: 'A limit is reached (`limit` names it); retry after `Retry-After` seconds',
   500: 'Unexpected error; nothing internal is disclosed, quote the request id',
   503: 'The database is unavailable; see `Retry-After`',
 };

@@ -14,6 +14,7 @@ export {
   httpProblem,
   invalidState,
   notFound,
+  payloadTooLarge,
   rateLimited,
   serviceUnavailable,
   staleVersion,

@@ -12,6 +12,7 @@ import {
   conflict,
   httpProblem,
   internalProblem,
+  payloadTooLarge,
   serviceUnavailable,
 } from '#src/platform/problem/problems.js';
 import { isDatabaseUnavailable, sqlState } from '#src/platform/database/index.js';
@@ -45,6 +46,8 @@ export class ProblemFilter implements ExceptionFilter {
       retryAfterSeconds: number;
       bodyLimitBytes: number;
       dialects: readonly ErrorDialect[];
+      /** Told of every refusal by a limit (a problem with a `limit` member): the metric. */
+      onLimit?: (name: string) => void;
     },
   ) {}
 
@@ -56,6 +59,8 @@ export class ProblemFilter implements ExceptionFilter {
       if (dialect.sendException?.(exception, reply) === true) return;
     }
     const problem = this.toProblemException(exception, request);
+    const limit = problem.extensions.limit;
+    if (typeof limit === 'string') this.options.onLimit?.(limit);
 
     if (problem.type === ProblemType.internal) {
       request.log.error({ err: exception }, 'unhandled error');
@@ -67,7 +72,8 @@ export class ProblemFilter implements ExceptionFilter {
 
   private toProblemException(exception: unknown, request: FastifyRequest): ProblemException {
     const context = {
-      bodyLimit: this.options.bodyLimitBytes,
+      // The route's own limit: a large-body route's is not BODY_LIMIT_BYTES.
+      bodyLimit: request.routeOptions.bodyLimit ?? this.options.bodyLimitBytes,
       contentType: request.headers['content-type'] ?? '(none)',
     };
     if (exception instanceof ProblemException) return exception;
@@ -184,8 +190,13 @@ function fromFastifyError(
   if (exception instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return malformedJson(message);
   }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return payloadTooLarge(
+      `The request body is larger than the limit of ${context.bodyLimit} bytes`,
+      { name: 'body-size', value: context.bodyLimit },
+    );
+  }
   const details: Record<string, string> = {
-    FST_ERR_CTP_BODY_TOO_LARGE: `The request body is larger than the limit of ${context.bodyLimit} bytes`,
     FST_ERR_CTP_INVALID_MEDIA_TYPE: `This operation does not accept a body of type ${context.contentType}`,
     FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but the content type says JSON',
   };

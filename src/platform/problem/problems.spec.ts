@@ -4,6 +4,7 @@ import {
   conflict,
   httpProblem,
   notFound,
+  payloadTooLarge,
   rateLimited,
   serviceUnavailable,
   staleVersion,
@@ -46,7 +47,26 @@ describe('problem constructors', () => {
   });
 
   it('set the headers their status needs, and keep the ones the caller adds', () => {
-    expect(rateLimited('slow down', 5).headers).toEqual({ 'retry-after': '5' });
+    const limited = rateLimited('slow down', {
+      name: 'things-per-x',
+      value: 3,
+      retryAfterSeconds: 4.2,
+    });
+    expect(limited.headers).toEqual({ 'retry-after': '5' });
+    expect(limited.toProblem()).toMatchObject({
+      status: 429,
+      type: ProblemType.rateLimited,
+      limit: 'things-per-x',
+      limitValue: 3,
+      retryAfter: 5,
+    });
+    expect(rateLimited('now', { name: 'x', value: 1, retryAfterSeconds: 0 }).headers).toEqual({
+      'retry-after': '1',
+    });
+    const large = payloadTooLarge('too big', { name: 'body-size', value: 1024 });
+    expect(large.getStatus()).toBe(413);
+    expect(large.toProblem()).toMatchObject({ limit: 'body-size', limitValue: 1024 });
+    expect(large.toProblem()).not.toHaveProperty('retryAfter');
     expect(
       serviceUnavailable('later', 1, { type: ProblemType.notReady, headers: { a: 'b' } }).headers,
     ).toEqual({ 'retry-after': '1', a: 'b' });

@@ -107,18 +107,57 @@ export function unprocessable(detail: string, more?: ProblemMore): ProblemExcept
   return problem(HttpStatus.UNPROCESSABLE_ENTITY, { type: ProblemType.validation }, detail, more);
 }
 
-/** 429 of type `rate-limited`, with `Retry-After`: too many at once; the same request may pass later. */
+/**
+ * A limit the request ran into, as a 429 or 413 states it: its stable name (what clients and
+ * the `limit_refusals_total` metric switch on, e.g. `snapshots-per-organization`) and its
+ * configured value.
+ */
+export interface Limit {
+  name: string;
+  value: number;
+}
+
+/** The extension members a refusal by `limit` carries. */
+function limitMembers(limit: Limit, retryAfterSeconds?: number): Record<string, unknown> {
+  return {
+    limit: limit.name,
+    limitValue: limit.value,
+    ...(retryAfterSeconds === undefined ? {} : { retryAfter: retryAfterSeconds }),
+  };
+}
+
+/**
+ * 429 of type `rate-limited`: too many at once, the same request may pass later. Says which
+ * limit (`limit`, `limitValue`) and when to retry, twice: the `Retry-After` header and the
+ * `retryAfter` member (whole seconds, at least 1). Every 429 of the service is built here.
+ */
 export function rateLimited(
   detail: string,
-  retryAfterSeconds: number,
-  more?: ProblemMore,
+  limit: Limit & { retryAfterSeconds: number },
+  more: ProblemMore = {},
 ): ProblemException {
+  const seconds = Math.max(1, Math.ceil(limit.retryAfterSeconds));
   return problem(
     HttpStatus.TOO_MANY_REQUESTS,
-    { type: ProblemType.rateLimited, headers: { 'retry-after': String(retryAfterSeconds) } },
+    { type: ProblemType.rateLimited, headers: { 'retry-after': String(seconds) } },
     detail,
-    more,
+    { ...more, extensions: { ...more.extensions, ...limitMembers(limit, seconds) } },
   );
+}
+
+/**
+ * 413 (about:blank): the body is larger than `limit` allows; the same request will not pass
+ * later, so no retry is named. Says which limit (`limit`, `limitValue` in bytes).
+ */
+export function payloadTooLarge(
+  detail: string,
+  limit: Limit,
+  more: ProblemMore = {},
+): ProblemException {
+  return problem(HttpStatus.PAYLOAD_TOO_LARGE, {}, detail, {
+    ...more,
+    extensions: { ...more.extensions, ...limitMembers(limit) },
+  });
 }
 
 /**

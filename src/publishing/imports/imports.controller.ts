@@ -52,7 +52,7 @@ export class ImportsController {
     schema: { type: 'string', example: 'malware-c2.example.com\n203.0.113.7\n2001:db8::/32\n' },
   })
   @ApiAcceptedResponse({ type: ImportJobResponse })
-  @ApiProblemResponses(400, 413, 415)
+  @ApiProblemResponses(400, 413, 415, 429)
   start(
     @CurrentPrincipal() caller: Principal,
     @Req() request: FastifyRequest,

@@ -17,6 +17,7 @@ import {
   httpProblem,
   badRequest,
   notFound,
+  payloadTooLarge,
   rateLimited,
   validationProblem,
 } from '#src/platform/problem/index.js';
@@ -148,7 +149,11 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     if (this.running.size >= this.config.IMPORT_MAX_CONCURRENT) {
       throw rateLimited(
         `${this.running.size} imports are running on this instance (IMPORT_MAX_CONCURRENT); retry later`,
-        30,
+        {
+          name: 'imports-per-instance',
+          value: this.config.IMPORT_MAX_CONCURRENT,
+          retryAfterSeconds: 30,
+        },
       );
     }
     const mode = options.mode ?? 'reject';
@@ -452,9 +457,9 @@ class ImportIdleError extends Error {
 }
 
 function tooLarge(max: number): ProblemException {
-  return httpProblem(
-    HttpStatus.PAYLOAD_TOO_LARGE,
+  return payloadTooLarge(
     `An import body is at most ${max} bytes (IMPORT_MAX_BYTES); split the file`,
+    { name: 'import-size', value: max },
     { headers: { connection: 'close' } },
   );
 }
