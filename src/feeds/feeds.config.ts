@@ -1,8 +1,22 @@
 import { Matches } from 'class-validator';
 import { IntInRange } from '#src/platform/config/index.js';
 
-/** The feeds' settings: the RPZ zone's records and SOA. */
+/** The feeds' settings: snapshot slots, the RPZ zone's records and SOA. */
 export class FeedsConfig {
+  /**
+   * Snapshots streaming at once from one instance (each holds a database connection and a
+   * REPEATABLE READ transaction, which holds back VACUUM while it lasts); then 429.
+   */
+  @IntInRange(1, 1000)
+  SNAPSHOT_MAX_CONCURRENT = 8;
+
+  /**
+   * Snapshots one organization may stream at once from one instance (so that one ISP reading
+   * slowly cannot take every slot); then 429.
+   */
+  @IntInRange(1, 1000)
+  SNAPSHOT_MAX_PER_ORGANIZATION = 2;
+
   /** TTL of the records of the RPZ snapshot, in seconds. */
   @IntInRange(0, 86400)
   RPZ_TTL = 300;

@@ -80,7 +80,7 @@ export class FeedController {
     headers: { 'X-Feed-Version': { schema: { type: 'integer' } } },
     content: snapshotResponseContent(),
   })
-  @ApiProblemResponses(400, 404)
+  @ApiProblemResponses(400, 404, 429)
   async snapshot(
     @CurrentPrincipal() caller: Principal,
     @Param('format') format: string,

@@ -18,8 +18,8 @@ import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 import { Clock } from '#src/platform/clock/index.js';
 
-/** Snapshots streaming at once from one instance (each holds a database connection). */
-const MAX_CONCURRENT = 8;
+/** Seconds a snapshot refused for want of a slot is told to wait. */
+const SLOT_RETRY_AFTER_S = 5;
 
 export interface Snapshot {
   version: number;
@@ -56,7 +56,9 @@ export function parseTypes(raw: string | string[] | undefined): string[] {
  */
 @Injectable()
 export class SnapshotService {
+  /** Snapshots streaming from this instance: in all, and per organization. */
   private open_ = 0;
+  private readonly openBy = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -72,22 +74,17 @@ export class SnapshotService {
     types: string[],
     acceptEncoding: string | undefined,
   ): Promise<Snapshot> {
-    if (this.open_ >= MAX_CONCURRENT) {
-      throw rateLimited(
-        `${this.open_} snapshots are streaming from this instance; retry in a moment`,
-        5,
-      );
-    }
     // A connection of its own: a long stream neither holds a pool slot nor meets the pool's
     // query timeout.
     const client = dedicatedClient(this.dataSource, 'snapshot');
     client.on('error', () => undefined); // surfaces through the stream
-    this.open_++;
+    const organizationId = caller.organizationId;
+    this.takeSlot(organizationId);
     let released = false;
     const release = async (commit: boolean): Promise<void> => {
       if (released) return;
       released = true;
-      this.open_--;
+      this.freeSlot(organizationId);
       await client.query(commit ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
       await client.end().catch(() => undefined);
     };
@@ -151,6 +148,47 @@ export class SnapshotService {
       await release(false);
       throw error;
     }
+  }
+
+  /**
+   * Takes a slot for `organizationId`, or refuses (429) when this instance streams
+   * SNAPSHOT_MAX_CONCURRENT snapshots, or the organization SNAPSHOT_MAX_PER_ORGANIZATION. The
+   * organization's own cap is checked first: an ISP holding its slots is told so, not that the
+   * instance is busy.
+   */
+  private takeSlot(organizationId: string): void {
+    const mine = this.openBy.get(organizationId) ?? 0;
+    const perOrganization = this.config.SNAPSHOT_MAX_PER_ORGANIZATION;
+    if (mine >= perOrganization) {
+      throw rateLimited(
+        `Your organization is streaming ${mine} snapshots from this instance, the most it may at once (SNAPSHOT_MAX_PER_ORGANIZATION); finish reading one, then retry`,
+        {
+          name: 'snapshots-per-organization',
+          value: perOrganization,
+          retryAfterSeconds: SLOT_RETRY_AFTER_S,
+        },
+      );
+    }
+    const perInstance = this.config.SNAPSHOT_MAX_CONCURRENT;
+    if (this.open_ >= perInstance) {
+      throw rateLimited(
+        `${this.open_} snapshots are streaming from this instance, the most it serves at once (SNAPSHOT_MAX_CONCURRENT); retry in a moment`,
+        {
+          name: 'snapshots-per-instance',
+          value: perInstance,
+          retryAfterSeconds: SLOT_RETRY_AFTER_S,
+        },
+      );
+    }
+    this.open_++;
+    this.openBy.set(organizationId, mine + 1);
+  }
+
+  private freeSlot(organizationId: string): void {
+    this.open_--;
+    const left = (this.openBy.get(organizationId) ?? 1) - 1;
+    if (left > 0) this.openBy.set(organizationId, left);
+    else this.openBy.delete(organizationId);
   }
 
   private rpzSettings(): RpzSettings {
