@@ -31,6 +31,14 @@ export class MessagingConfig {
   @IntInRange(100, 120000)
   WEBHOOK_TIMEOUT_MS = 10000;
 
+  /**
+   * Webhook subscriptions one organization may have (not counting deleted ones); creating one
+   * more is refused with 429 `webhook-subscriptions-per-organization`. Each subscription gets a
+   * delivery per matching event: the cap bounds what one organization adds to the workers' load.
+   */
+  @IntInRange(1, 1000)
+  WEBHOOK_MAX_SUBSCRIPTIONS_PER_ORGANIZATION = 10;
+
   /** Delivery attempts one worker runs at the same time (the rest of its batch waits). */
   @IntInRange(1, 200)
   WEBHOOK_CONCURRENCY = 10;

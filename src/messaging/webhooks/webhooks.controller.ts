@@ -48,10 +48,10 @@ export class WebhooksController {
     operationId: 'createWebhook',
     summary: 'Subscribe an HTTPS endpoint to events',
     description:
-      'For the caller’s organization. The URL must be https, without user name or password, and its host must resolve to public addresses only (422 naming the reason otherwise). The answer holds the signing secret, shown once.',
+      'For the caller’s organization. The URL must be https, without user name or password, and its host must resolve to public addresses only (422 naming the reason otherwise). The answer holds the signing secret, shown once. At most WEBHOOK_MAX_SUBSCRIPTIONS_PER_ORGANIZATION subscriptions per organization (429 `webhook-subscriptions-per-organization` beyond: delete one first).',
   })
   @ApiCreatedResponse({ type: WebhookWithSecretResponse })
-  @ApiProblemResponses(400, 413, 415, 422)
+  @ApiProblemResponses(400, 413, 415, 422, 429)
   create(
     @CurrentPrincipal() caller: Principal,
     @Body() body: CreateWebhookRequest,

@@ -2,6 +2,9 @@ import { keysetOrderSql, keysetSql, type Keyset } from '#src/platform/pagination
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
+/** First key of the advisory lock that serialises creations per organization (the cap). */
+const SUBSCRIPTION_CAP_LOCK = 0x77656268;
+
 export type DeliveryStatus = 'pending' | 'succeeded' | 'dead';
 export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'dead'];
 
@@ -78,6 +81,25 @@ export class WebhooksRepository {
   }
 
   // --- subscriptions -------------------------------------------------------------------
+
+  /**
+   * The organization's subscriptions (not deleted), counted under a transaction-scoped advisory
+   * lock on the organization: until `manager`'s transaction ends, another creation for the same
+   * organization waits here, then counts what this one wrote (READ COMMITTED: a new snapshot
+   * per statement). So two concurrent creations cannot both pass the cap.
+   */
+  async lockAndCountSubscriptions(manager: EntityManager, organizationId: string): Promise<number> {
+    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      SUBSCRIPTION_CAP_LOCK,
+      organizationId,
+    ]);
+    const rows: { n: number }[] = await manager.query(
+      `SELECT count(*)::int AS n FROM webhook_subscriptions
+        WHERE organization_id = $1 AND deleted_at IS NULL`,
+      [organizationId],
+    );
+    return rows[0].n;
+  }
 
   async insertSubscription(
     manager: EntityManager,

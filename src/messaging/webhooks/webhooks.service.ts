@@ -9,6 +9,7 @@ import {
   notFound,
   staleVersion,
   invalidState,
+  rateLimited,
   unprocessable,
 } from '#src/platform/problem/index.js';
 import { MessagingConfig } from '#src/messaging/messaging.config.js';
@@ -92,6 +93,9 @@ export class WebhooksService {
     const url = await this.vetted(request.url);
     const key = newSecretKey();
     const created = await this.dataSource.transaction(async (manager) => {
+      const cap = this.config.WEBHOOK_MAX_SUBSCRIPTIONS_PER_ORGANIZATION;
+      const count = await this.webhooks.lockAndCountSubscriptions(manager, caller.organizationId);
+      if (count >= cap) throw subscriptionCapReached(count, cap);
       const row = await this.webhooks.insertSubscription(manager, {
         organizationId: caller.organizationId,
         url,
@@ -285,6 +289,19 @@ export class WebhooksService {
     }
     return row;
   }
+}
+
+/**
+ * 429 `webhook-subscriptions-per-organization`: the organization has as many subscriptions as
+ * it may. Waiting alone does not help: deleting one does (the detail says so; Retry-After is
+ * the usual minute).
+ */
+function subscriptionCapReached(count: number, cap: number): ProblemException {
+  return rateLimited(
+    `Your organization has ${count} webhook subscriptions, the most it may have (WEBHOOK_MAX_SUBSCRIPTIONS_PER_ORGANIZATION); delete one it no longer needs (one subscription can take several event types), then retry`,
+    { name: 'webhook-subscriptions-per-organization', value: cap, retryAfterSeconds: 60 },
+    { title: 'Too many webhook subscriptions' },
+  );
 }
 
 /**
