@@ -318,6 +318,9 @@ describe('TAXII 2.1 read side (/taxii2/)', () => {
       expect(refused.headers['content-type']).toBe(TAXII);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       await basic(client.secret).expect(429); // the address is limited, whatever it sends
+      // TAXII's own error shape, but the refusals are counted like every limit's.
+      const metrics = await request(limited.server).get('/metrics').expect(200);
+      expect(metrics.text).toContain('limit_refusals_total{limit="auth-failures-per-address"} 2');
     } finally {
       await limited.close();
     }
