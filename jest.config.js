@@ -46,5 +46,9 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // The API fuzz suite runs on its own (npm run fuzz, test/fuzz/run.js), never in npm test.
+    ...(process.env.FUZZ
+      ? [{ ...shared, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.fuzz-spec.ts'] }]
+      : []),
   ],
 };
