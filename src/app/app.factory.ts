@@ -20,6 +20,7 @@ import { IdempotencyHooks } from '#src/platform/idempotency/index.js';
 import { PinoNestLogger } from '#src/platform/logging/index.js';
 import {
   ProblemFilter,
+  sendClientError,
   sendProblem,
   httpProblem,
   rateLimited,
@@ -106,6 +107,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     // While closing, new requests get a problem+json 503 from the onRequest hook below.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // What Node's HTTP parser refuses (a 100 kB request line, say) is a problem too.
+    clientErrorHandler: sendClientError,
     // Errors Fastify raises before routing (a malformed URL, say) are problems too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;

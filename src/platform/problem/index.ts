@@ -3,7 +3,11 @@
  * Inside it, files import each other directly, never through this entry. Written by
  * eslint/context-entries.js; checked by boundaries/context-imports.
  */
-export { ProblemFilter, sendProblem } from '#src/platform/problem/problem.filter.js';
+export {
+  ProblemFilter,
+  sendClientError,
+  sendProblem,
+} from '#src/platform/problem/problem.filter.js';
 export type { ErrorDialect } from '#src/platform/problem/problem.filter.js';
 export { ProblemException, ProblemType, statusTitle } from '#src/platform/problem/problem.js';
 export type { InvalidParam } from '#src/platform/problem/problem.js';
