@@ -6,6 +6,7 @@ import {
   runWithRequestContext,
   REQUEST_ID_HEADER,
   requestIdFor,
+  depthLimitedJsonParser,
 } from '#src/platform/http/index.js';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -127,6 +128,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
 
   // Only JSON bodies by default; streaming routes (bulk import) take JSON, CSV and text.
   fastify.removeContentTypeParser('text/plain');
+  adapter.useBodyParser(
+    'application/json',
+    false,
+    { bodyLimit: platform.BODY_LIMIT_BYTES },
+    depthLimitedJsonParser(fastify),
+  );
   installBodyParsing(fastify, {
     largeBodyLimitBytes: config.publishing.ITEMS_BODY_LIMIT_BYTES,
   });

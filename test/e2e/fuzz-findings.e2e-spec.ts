@@ -1,5 +1,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -56,5 +58,35 @@ describe('fuzz findings', () => {
     const res = await raw(port, 'GET /api/v1/indicators?x=\u0001 HTTP/1.1');
     expect(res.status).toBe(400);
     expect(res.type).toMatch(PROBLEM);
+  });
+
+  it('a JSON body nested 5,000 deep gets a 400 problem, not a 500 (stack overflow)', async () => {
+    const staff = await departmentStaff(t.app);
+    const flow = new RequestFlow(t.app, staff);
+    const draft = await flow.draft('all');
+    await flow.addValues(draft.id as string, [unprotected.domain()]);
+    const indicator = (
+      await request(t.server)
+        .get(`/api/v1/blocking-requests/${draft.id as string}/items`)
+        .set('authorization', `Bearer ${staff.analyst}`)
+        .expect(200)
+    ).body.items[0].indicatorId as string;
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    for (const [method, url] of [
+      ['patch', `/api/v1/indicators/${indicator}`],
+      ['post', '/api/v1/indicators'],
+      ['post', '/api/v1/blocking-requests'],
+    ] as const) {
+      const agent = request(t.server);
+      const res = await agent[method](url)
+        .set('authorization', `Bearer ${staff.analyst}`)
+        .set('content-type', 'application/json')
+        .send(deep);
+      expect({ url, status: res.status, type: res.headers['content-type'] }).toEqual({
+        url,
+        status: 400,
+        type: expect.stringMatching(PROBLEM),
+      });
+    }
   });
 });

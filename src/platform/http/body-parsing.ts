@@ -28,6 +28,56 @@ export const StreamBody = (extra: Record<string, unknown> = {}): MethodDecorator
 export const LargeJsonBody = (): MethodDecorator => RouteConfig({ largeBody: true });
 
 /**
+ * JSON nested deeper than this is refused (400) before it is parsed: no operation's body comes
+ * near it, and validation (class-transformer) walks a body recursively, so a body nested a few
+ * thousand deep overflowed the stack (a 500).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `text` opens more than `max` arrays or objects inside one another (strings skipped). */
+export function jsonNestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * The body parser for application/json (given to Nest's `useBodyParser`, which then adds no
+ * parser of its own): Fastify's, with its prototype-poisoning checks, behind the depth check.
+ */
+export function depthLimitedJsonParser(
+  fastify: FastifyInstance,
+): (
+  request: FastifyRequest,
+  body: Buffer,
+  done: (error: Error | null, body?: unknown) => void,
+) => void {
+  const parseJson = fastify.getDefaultJsonParser(
+    fastify.initialConfig.onProtoPoisoning ?? 'error',
+    fastify.initialConfig.onConstructorPoisoning ?? 'error',
+  );
+  return (request, body, done) => {
+    const text = body.toString('utf8');
+    if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      const error = new SyntaxError(`it is nested more than ${MAX_JSON_DEPTH} levels deep`);
+      done(Object.assign(error, { statusCode: 400 }));
+      return;
+    }
+    void parseJson(request, text, done);
+  };
+}
+
+/**
  * Streaming routes: a preParsing hook notes the request's media type and routes its body to a
  * pass-through parser; other routes keep Fastify's JSON parser and limit.
  */

@@ -8,6 +8,7 @@ export type { PublicAccess } from '#src/platform/http/access.js';
 export {
   LargeJsonBody,
   StreamBody,
+  depthLimitedJsonParser,
   installBodyParsing,
   streamedBody,
 } from '#src/platform/http/body-parsing.js';
