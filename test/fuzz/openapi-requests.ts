@@ -212,6 +212,14 @@ const NUMERIC_EDGES: string[] = [
   'abc',
 ];
 
+/** A number at or past any bound: the edges above, or m·10^e far beyond 64 bits. */
+const numericEdge: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...NUMERIC_EDGES),
+  fc
+    .tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 16, max: 400 }))
+    .map(([m, e]) => `${m}e${e}`),
+);
+
 const unitWithSurrogates = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
 
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
@@ -521,10 +529,7 @@ function mutationArbitrary(ctx: GeneratorContext, op: Operation): fc.Arbitrary<M
     arbs.push({
       weight: 3,
       arbitrary: fc
-        .tuple(
-          fc.constantFrom(...numericQuery.map((p) => p.name)),
-          fc.constantFrom(...NUMERIC_EDGES),
-        )
+        .tuple(fc.constantFrom(...numericQuery.map((p) => p.name)), numericEdge)
         .map(([name, value]): Mutation => (r) => {
           const c = clone(r);
           c.query = c.query.filter(([k]) => k !== name);
@@ -681,14 +686,25 @@ function parameterValue(ctx: GeneratorContext, op: Operation, p: Parameter): fc.
   }
   if (p.in === 'header') {
     const lower = p.name.toLowerCase();
-    if (lower === 'if-none-match')
-      return fc.constantFrom(...IF_NONE_MATCH, ...(ctx.secrets.etag ?? []));
+    if (lower === 'if-none-match') {
+      return fc.oneof(
+        fc.constant('*'),
+        fc.constantFrom(...IF_NONE_MATCH, ...(ctx.secrets.etag ?? [])),
+      );
+    }
     if (lower === 'idempotency-key') return fc.uuid();
     if (lower === 'authorization') return fc.constantFrom('Basic Og==', 'Basic !!!', 'Bearer');
     if (lower === 'content-type') return fc.constant('application/x-www-form-urlencoded');
     return fc.stringMatching(/^[!-~]{1,20}$/);
   }
-  return validValue(ctx, p.schema, p.name).map((v) => (Array.isArray(v) ? v.join(',') : String(v)));
+  const valid = validValue(ctx, p.schema, p.name).map((v) =>
+    Array.isArray(v) ? v.join(',') : String(v),
+  );
+  // Numbers: often at or past a bound (huge, negative, exponent notation) already.
+  if (p.schema.type === 'number' || p.schema.type === 'integer') {
+    return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: numericEdge });
+  }
+  return valid;
 }
 
 export function requestArbitrary(ctx: GeneratorContext, op: Operation): fc.Arbitrary<FuzzRequest> {
