@@ -6,7 +6,7 @@
  * arguments go to Jest (--json --outputFile=…, -t 'GET /api/v1/feed/changes').
  */
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { fileURLToPath, URL } from 'node:url';
 
 const args = process.argv.slice(2);
 const env = { ...process.env, FUZZ: '1' };
@@ -24,7 +24,8 @@ for (let i = 0; i < args.length; i++) {
   }
   env[match[1] === 'runs' ? 'FUZZ_RUNS' : 'FUZZ_SEED'] = value;
 }
-const jest = createRequire(import.meta.url).resolve('jest/bin/jest.js');
+// As npm test runs it (jest's package exports do not list its bin).
+const jest = fileURLToPath(new URL('../../node_modules/jest/bin/jest.js', import.meta.url));
 const result = spawnSync(
   process.execPath,
   [
