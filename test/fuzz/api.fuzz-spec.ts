@@ -56,7 +56,8 @@ const REGRESSIONS: Record<
   { credential: string; target: string; headers?: Record<string, string>; body?: string }[]
 > = {
   'GET /api/v1/feed/changes': [
-    // Was a 304 that poisoned the pull recorder (1e+300 is no bigint): seen after the run.
+    // Issue 16's reproduction (a 304 whose pull, 1e+300, no bigint column took, blocked the
+    // pull recorder): the after-run check sees a recorder that records nothing.
     {
       credential: 'isp_client',
       target: '/api/v1/feed/changes?after=1e300',
@@ -64,9 +65,11 @@ const REGRESSIONS: Record<
     },
   ],
   'GET /api/v1/feed/snapshot.{format}': [
+    // Was a 500 (raw.trim is not a function on the repeated parameter's array).
     { credential: 'isp_operator', target: '/api/v1/feed/snapshot.txt?types=domain&types=ipv4' },
   ],
   'PATCH /api/v1/indicators/{id}': [
+    // Was a 500: class-transformer's recursion overflowed the stack.
     {
       credential: 'analyst',
       target: '/api/v1/indicators/{id}',
@@ -74,6 +77,7 @@ const REGRESSIONS: Record<
     },
   ],
   'GET /api/v1/indicators': [
+    // Was Fastify's own JSON 431, not a problem.
     { credential: 'none', target: `/api/v1/indicators?unknown=${'a'.repeat(100_000)}` },
   ],
 };
