@@ -1,7 +1,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
+import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -88,5 +88,18 @@ describe('fuzz findings', () => {
         type: expect.stringMatching(PROBLEM),
       });
     }
+  });
+
+  it('a batch of sightings with an array among its items gets a 400 problem, not a 500', async () => {
+    const { token } = await isp(t.app);
+    const seen = '2020-01-01T00:00:00.000Z';
+    const res = await request(t.server)
+      .post('/api/v1/sightings')
+      .set('authorization', `Bearer ${token}`)
+      .send({ sightings: [{ count: 1, firstSeen: seen, lastSeen: seen }, []] });
+    expect({ status: res.status, type: res.headers['content-type'] }).toEqual({
+      status: 400,
+      type: expect.stringMatching(PROBLEM),
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -234,6 +235,8 @@ export class CreateConfirmation {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_CONFIRMATION_ITEMS)
+  // An array among the items would pass ValidateNested (it validates an array's elements).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ConfirmationItemInput)
   items?: ConfirmationItemInput[];

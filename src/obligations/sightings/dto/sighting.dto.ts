@@ -6,6 +6,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -105,6 +106,8 @@ export class CreateSightingsRequest {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_SIGHTINGS_PER_REQUEST)
+  // An array among the items would pass ValidateNested (it validates an array's elements).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => SightingInput)
   sightings!: SightingInput[];

@@ -8,6 +8,7 @@ import {
   IsDate,
   IsIn,
   IsInt,
+  IsObject,
   IsString,
   IsUUID,
   Matches,
@@ -267,6 +268,8 @@ export class AddItemsRequest {
   @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_ITEMS_PER_CALL)
+  // An array among the items would pass ValidateNested (it validates an array's elements).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => TypedValue)
   indicators?: TypedValue[];

@@ -8,6 +8,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsString,
   Max,
   MaxLength,
@@ -95,6 +96,8 @@ export class AddProtectedEntriesRequest {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ENTRIES_PER_REQUEST)
+  // An array among the items would pass ValidateNested (it validates an array's elements).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => NewProtectedEntry)
   entries!: NewProtectedEntry[];
@@ -129,6 +132,8 @@ export class ProtectedCheckRequest {
   @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_CHECK_VALUES)
+  // An array among the items would pass ValidateNested (it validates an array's elements).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => CheckItem)
   items?: CheckItem[];
