@@ -76,6 +76,14 @@ const REGRESSIONS: Record<
       body: '['.repeat(5000) + ']'.repeat(5000),
     },
   ],
+  'POST /api/v1/sightings': [
+    // Was a 500: an array among the items passed ValidateNested.
+    {
+      credential: 'isp_operator',
+      target: '/api/v1/sightings',
+      body: '{"sightings":[{"count":1,"firstSeen":"2020-01-01T00:00:00Z","lastSeen":"2020-01-01T00:00:00Z"},[]]}',
+    },
+  ],
   'GET /api/v1/indicators': [
     // Was Fastify's own JSON 431, not a problem.
     { credential: 'none', target: `/api/v1/indicators?unknown=${'a'.repeat(100_000)}` },
