@@ -47,36 +47,70 @@ export async function adminClient(): Promise<pg.Client> {
   return client;
 }
 
-/**
- * `pg_terminate_backend` on every backend of this database whose current query matches the
- * SQL `LIKE` pattern (other suites' backends run other queries), once one is there: the
- * pids killed.
- */
-export async function terminateWhen(
-  admin: pg.Client,
-  queryLike: string,
-  timeoutMs = 15000,
-): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await admin.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1`,
-      [queryLike],
-    );
-    if (rows.length > 0) {
-      await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [
-        rows.map((r) => r.pid),
-      ]);
-      return rows.map((r) => r.pid);
-    }
-    if (Date.now() > deadline) throw new Error(`no backend ran a query like ${queryLike}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 /** The value of one sample of the Prometheus text (0 when absent). */
 export function metric(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/**
+ * Kills a backend of this app in the middle of a transaction: a lock on `table` (taken in a
+ * transaction of `admin`) holds its next write back; once one of the app's backends (those
+ * behind its TcpProxy, `ports`) waits on it, it is terminated and the lock released. Resolves
+ * with the trigger's result, the time of the kill and the pid killed.
+ */
+export async function killWhileBlocked<T>(options: {
+  admin: pg.Client;
+  /** The table locked, in `mode`, by the test. */
+  table: string;
+  mode: string;
+  ports: Set<number>;
+  trigger: () => Promise<T>;
+  timeoutMs?: number;
+}): Promise<{ result: T; killedAt: number; pid: number }> {
+  const { admin } = options;
+  await admin.query('BEGIN');
+  let committed = false;
+  try {
+    await admin.query(`LOCK TABLE ${options.table} IN ${options.mode} MODE`);
+    const operation = options.trigger();
+    // The trigger's outcome is awaited below; a rejection before then is not unhandled.
+    let outcome: unknown = 'pending';
+    operation.then(
+      (r) => (outcome = r),
+      (e: unknown) => (outcome = e),
+    );
+    const deadline = Date.now() + (options.timeoutMs ?? 15000);
+    for (;;) {
+      // (pg_stat_activity.query may still show the previous statement of a backend that waits
+      // for a lock while it parses the next: the lock it waits for says which.)
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted
+          WHERE l.relation = $1::regclass AND a.client_port = ANY($2::int[])`,
+        [options.table, [...options.ports]],
+      );
+      if (rows.length > 0) {
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+        const killedAt = Date.now();
+        await admin.query('COMMIT');
+        committed = true;
+        return { result: await operation, killedAt, pid: rows[0].pid };
+      }
+      if (Date.now() > deadline) {
+        const { rows: all } = await admin.query(
+          `SELECT a.pid, client_port, wait_event_type, wait_event, state, left(query, 60) AS q,
+                  l.relation::regclass::text AS rel, l.mode
+             FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted
+            WHERE wait_event_type = 'Lock' AND client_port = ANY($1::int[])`,
+          [[...options.ports]],
+        );
+        throw new Error(
+          `no backend of the app waited on ${options.table} (the operation: ${JSON.stringify(outcome)?.slice(0, 500)}): ${JSON.stringify(all, null, 1)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    if (!committed) await admin.query('ROLLBACK');
+  }
 }
