@@ -1,7 +1,7 @@
 /**
- * Four kinds of tests (docs/architecture.md#tests): unit specs beside the code, repository tests
+ * Five kinds of tests (docs/architecture.md#tests): unit specs beside the code, repository tests
  * (each repository's SQL on a real PostgreSQL, no Nest app), integration tests on a real
- * PostgreSQL, e2e tests of the whole application over HTTP. The global setup
+ * PostgreSQL, e2e tests of the whole application over HTTP, fault tests (real failures). The global setup
  * gives all of them one freshly migrated database: an embedded server in a temporary folder,
  * or a new database on the server of TEST_DATABASE_URL / DATABASE_URL.
  */
@@ -46,6 +46,9 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // Real failures (PostgreSQL backends killed, the service restarted, slow clients):
+    // test/faults/README.md lists them.
+    { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },
     // The API fuzz suite runs on its own (npm run fuzz, test/fuzz/run.js), never in npm test.
     ...(process.env.FUZZ
       ? [{ ...shared, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.fuzz-spec.ts'] }]

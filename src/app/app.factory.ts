@@ -7,6 +7,7 @@ import {
   REQUEST_ID_HEADER,
   requestIdFor,
   depthLimitedJsonParser,
+  installTimeouts,
 } from '#src/platform/http/index.js';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -103,6 +104,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     // Behind a reverse proxy, the client's address comes from X-Forwarded-For (rate limits,
     // audit events), believed only from the proxies configured.
     trustProxy: trustedProxies(platform),
+    // Slow clients: a silent socket is closed (installTimeouts counts it), an idle keep-alive
+    // connection too; a slow body is refused by installTimeouts' own timer.
+    connectionTimeout: platform.HTTP_IDLE_TIMEOUT_MS,
+    keepAliveTimeout: platform.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     // TAXII URLs end with a slash (`/taxii2/feeds/`); the rest of the API is indifferent.
     routerOptions: { ignoreTrailingSlash: true },
     // While closing, new requests get a problem+json 503 from the onRequest hook below.
@@ -126,6 +131,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   });
   let metrics: MetricsService | undefined;
 
+  installTimeouts(fastify, {
+    bodyTimeoutMs: platform.HTTP_BODY_TIMEOUT_MS,
+    onTimeout: (kind) => metrics?.timedOut(kind),
+  });
   // Only JSON bodies by default; streaming routes (bulk import) take JSON, CSV and text.
   fastify.removeContentTypeParser('text/plain');
   adapter.useBodyParser(

@@ -6,6 +6,7 @@ import {
   InternalServerErrorException,
   Module,
   Post,
+  Query,
   Req,
 } from '@nestjs/common';
 import { Type } from 'class-transformer';
@@ -76,8 +77,8 @@ class ProbeController {
   }
 
   @Get('slow')
-  async slow(): Promise<{ done: true }> {
-    await new Promise((resolve) => setTimeout(resolve, 700));
+  async slow(@Query('ms') ms?: string): Promise<{ done: true }> {
+    await new Promise((resolve) => setTimeout(resolve, ms === undefined ? 700 : Number(ms)));
     return { done: true };
   }
 

@@ -7,10 +7,11 @@ import { FeedChangeLogModule } from '#src/feeds/change-log/feed-change-log.modul
 import { FeedController } from '#src/feeds/pulls/feed.controller.js';
 import { FeedRepository } from '#src/feeds/pulls/feed.repository.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
+import { MetricsModule } from '#src/platform/metrics/index.js';
 import { SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
 
 @Module({
-  imports: [AuthModule, FeedChangeLogModule],
+  imports: [AuthModule, FeedChangeLogModule, MetricsModule],
   controllers: [FeedController],
   providers: [
     ConditionalPoll,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { dedicatedClient } from '#src/platform/database/index.js';
@@ -16,7 +17,9 @@ import type { RpzSettings } from '#src/feeds/snapshots/rpz.js';
 import { SNAPSHOT_FORMAT_DESCRIPTIONS } from '#src/feeds/snapshots/formats/snapshot-formats.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
-import { Clock } from '#src/platform/clock/index.js';
+import { Clock, monotonicMs } from '#src/platform/clock/index.js';
+import { PlatformConfig } from '#src/platform/config/index.js';
+import { MetricsService } from '#src/platform/metrics/index.js';
 
 /** Seconds a snapshot refused for want of a slot is told to wait. */
 const SLOT_RETRY_AFTER_S = 5;
@@ -59,6 +62,7 @@ export class SnapshotService {
   /** Snapshots streaming from this instance: in all, and per organization. */
   private open_ = 0;
   private readonly openBy = new Map<string, number>();
+  private readonly log = new Logger(SnapshotService.name);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -66,6 +70,8 @@ export class SnapshotService {
     private readonly config: FeedsConfig,
     private readonly identity: DepartmentIdentityService,
     private readonly clock: Clock,
+    private readonly platform: PlatformConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   async open(
@@ -81,11 +87,19 @@ export class SnapshotService {
     const organizationId = caller.organizationId;
     this.takeSlot(organizationId);
     let released = false;
+    let stop = (): void => undefined;
     const release = async (commit: boolean): Promise<void> => {
       if (released) return;
       released = true;
       this.freeSlot(organizationId);
-      await client.query(commit ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
+      stop();
+      if (!commit) {
+        // A ROLLBACK would wait behind a COPY cut short: closing the socket ends the
+        // transaction at once (the server rolls it back).
+        (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
+        return;
+      }
+      await client.query('COMMIT').catch(() => undefined);
       await client.end().catch(() => undefined);
     };
     try {
@@ -143,6 +157,7 @@ export class SnapshotService {
         // The client went away: stop reading from PostgreSQL.
         if (!out.readableEnded) copy.destroy();
       });
+      stop = this.sendTimeout(out, caller);
       return { version, contentType: description.contentType, gzip, body: out };
     } catch (error) {
       await release(false);
@@ -189,6 +204,34 @@ export class SnapshotService {
     const left = (this.openBy.get(organizationId) ?? 1) - 1;
     if (left > 0) this.openBy.set(organizationId, left);
     else this.openBy.delete(organizationId);
+  }
+
+  /**
+   * A client that stops reading holds the stream paused (its socket does not drain): after
+   * HTTP_SEND_TIMEOUT_MS of that, the stream is destroyed, which releases the connection.
+   */
+  private sendTimeout(out: PassThrough, caller: Principal): () => void {
+    const timeoutMs = this.platform.HTTP_SEND_TIMEOUT_MS;
+    let pausedSince: number | undefined;
+    const watchdog = setInterval(
+      () => {
+        if (out.readableFlowing !== false) {
+          pausedSince = undefined;
+          return;
+        }
+        pausedSince ??= monotonicMs();
+        if (monotonicMs() - pausedSince < timeoutMs) return;
+        clearInterval(watchdog);
+        this.metrics.timedOut('send');
+        this.log.warn(
+          `Snapshot of organization ${caller.organizationId} cut: its client read nothing for ${timeoutMs} ms`,
+        );
+        out.destroy(new Error('send timeout: the client stopped reading'));
+      },
+      Math.min(1000, Math.max(50, timeoutMs / 10)),
+    );
+    watchdog.unref();
+    return () => clearInterval(watchdog);
   }
 
   private rpzSettings(): RpzSettings {

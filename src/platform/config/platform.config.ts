@@ -86,6 +86,31 @@ export class PlatformConfig {
   @IntInRange(100, 600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
+  /**
+   * Milliseconds a connection may stay silent (nothing received, nothing sent) before it is
+   * closed: a client that opens a socket and sends nothing, or stops mid-request (0: off).
+   */
+  @IntInRange(0, 3600000, ' (off)')
+  HTTP_IDLE_TIMEOUT_MS = 60000;
+
+  /** Milliseconds an idle keep-alive connection is kept open between two requests. */
+  @IntInRange(1000, 600000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 72000;
+
+  /**
+   * Milliseconds the whole body of a request may take to arrive once its headers have: a body
+   * still incomplete after that is answered 408 and the connection closed (0: off).
+   */
+  @IntInRange(0, 3600000, ' (off)')
+  HTTP_BODY_TIMEOUT_MS = 60000;
+
+  /**
+   * Milliseconds a streamed answer (a feed snapshot) may wait for a client that stops reading:
+   * after that the stream is cut and its database connection and transaction released.
+   */
+  @IntInRange(100, 3600000)
+  HTTP_SEND_TIMEOUT_MS = 30000;
+
   /** Seconds a client is told to wait (`Retry-After`) while the database is unavailable. */
   @IntInRange(1, 3600)
   DB_UNAVAILABLE_RETRY_AFTER_S = 5;

@@ -18,3 +18,4 @@ export {
 } from '#src/platform/http/request-context.js';
 export type { RequestContext } from '#src/platform/http/request-context.js';
 export { REQUEST_ID_HEADER, requestIdFor } from '#src/platform/http/request-id.js';
+export { installTimeouts } from '#src/platform/http/timeouts.js';

@@ -13,6 +13,13 @@ export interface HttpObservation {
 }
 
 /**
+ * Why a connection was cut by a timeout: `idle` (nothing received or sent for
+ * HTTP_IDLE_TIMEOUT_MS), `body` (a request body still incomplete after HTTP_BODY_TIMEOUT_MS,
+ * answered 408), `send` (a client that stopped reading a stream for HTTP_SEND_TIMEOUT_MS).
+ */
+export type HttpTimeoutKind = 'idle' | 'body' | 'send';
+
+/**
  * Prometheus metrics of this process: HTTP requests by route and status, latency histograms,
  * the database pool, the cache of callers, and Node's defaults. One registry per application
  * instance.
@@ -23,6 +30,7 @@ export class MetricsService {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly refusals: Counter<'limit'>;
+  private readonly timeouts: Counter<'kind'>;
 
   constructor(dataSource: DataSource, principals: CallerCacheStats) {
     collectDefaultMetrics({ register: this.registry });
@@ -45,6 +53,13 @@ export class MetricsService {
       labelNames: ['limit'],
       registers: [this.registry],
     });
+    this.timeouts = new Counter({
+      name: 'http_timeouts_total',
+      help: 'Connections cut by a timeout: idle (silent socket), body (request body too slow, 408), send (client stopped reading a stream)',
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
+    for (const kind of ['idle', 'body', 'send'] as const) this.timeouts.inc({ kind }, 0);
     const pool = (): Pool | undefined =>
       dataSource.isInitialized
         ? (dataSource.driver as unknown as { master?: Pool }).master
@@ -122,6 +137,10 @@ export class MetricsService {
   /** A request was refused by the limit `name` (bounded: the names are fixed in the code). */
   refused(name: string): void {
     this.refusals.inc({ limit: name });
+  }
+
+  timedOut(kind: HttpTimeoutKind): void {
+    this.timeouts.inc({ kind });
   }
 
   /** The exposition text; its media type is `Registry.PROMETHEUS_CONTENT_TYPE`. */
