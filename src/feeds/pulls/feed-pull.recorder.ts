@@ -34,7 +34,7 @@ const MAX_BUFFER = 1000;
 /** Pulls written per transaction at most (a longer buffer takes several): short transactions. */
 const MAX_BATCH = 250;
 /** After a failed flush, the next try comes this much later. */
-const RETRY_MS = 5000;
+const RETRY_MS = 2000;
 /**
  * Pulls held at most while flushes fail (the database refuses): beyond, the oldest are
  * dropped, counted and logged as errors, so that an outage cannot exhaust the memory.
