@@ -76,6 +76,7 @@ describe('bulk import: concurrency cap and stalled uploads', () => {
     expect(timedOut.status).toBe(408);
     expect(timedOut.connection).toBe('close');
     expect(String(timedOut.body.detail)).toMatch(/sent nothing for 1 s/);
+    expect(timedOut.body).toMatchObject({ limit: 'import-idle-seconds', limitValue: 1 });
     const jobs = await request(t.server)
       .get('/api/v1/imports?limit=5')
       .set('authorization', `Bearer ${token}`)

@@ -83,7 +83,11 @@ describe('slow clients', () => {
         string,
         unknown
       >;
-      expect(problem).toMatchObject({ status: 408 });
+      expect(problem).toMatchObject({
+        status: 408,
+        limit: 'request-body-time-ms',
+        limitValue: BODY_TIMEOUT_MS,
+      });
       expect(problem.detail).toBe('The request body did not arrive within 2 s of its headers');
     } finally {
       clearInterval(drip);

@@ -15,6 +15,14 @@ export interface TimeoutOptions {
 export class BodyTimeoutError extends Error {
   readonly statusCode = 408;
   readonly code = 'THREAT_EXCHANGE_BODY_TIMEOUT';
+
+  constructor(
+    message: string,
+    /** The limit the problem names: HTTP_BODY_TIMEOUT_MS. */
+    readonly limit: { name: string; value: number },
+  ) {
+    super(message);
+  }
 }
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
@@ -69,7 +77,10 @@ export function installTimeouts(fastify: FastifyInstance, options: TimeoutOption
       void reply.header('connection', 'close');
       payload.unpipe(guarded);
       guarded.destroy(
-        new BodyTimeoutError(`The request body did not arrive within ${seconds} s of its headers`),
+        new BodyTimeoutError(`The request body did not arrive within ${seconds} s of its headers`, {
+          name: 'request-body-time-ms',
+          value: options.bodyTimeoutMs,
+        }),
       );
     }, options.bodyTimeoutMs);
     timer.unref();

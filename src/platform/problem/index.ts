@@ -20,6 +20,7 @@ export {
   notFound,
   payloadTooLarge,
   rateLimited,
+  requestTimeout,
   serviceUnavailable,
   staleVersion,
   unauthorized,

@@ -15,7 +15,9 @@ import {
   httpProblem,
   internalProblem,
   payloadTooLarge,
+  requestTimeout,
   serviceUnavailable,
+  type Limit,
 } from '#src/platform/problem/problems.js';
 import { isDatabaseUnavailable, sqlState } from '#src/platform/database/index.js';
 
@@ -197,6 +199,11 @@ function fromFastifyError(
       `The request body is larger than the limit of ${context.bodyLimit} bytes`,
       { name: 'body-size', value: context.bodyLimit },
     );
+  }
+  // A timeout of ours (the request body's) names its limit.
+  const limit = (e as { limit?: unknown }).limit as Limit | undefined;
+  if (status === 408 && typeof limit?.name === 'string' && typeof limit.value === 'number') {
+    return requestTimeout(message, limit);
   }
   const details: Record<string, string> = {
     FST_ERR_CTP_INVALID_MEDIA_TYPE: `This operation does not accept a body of type ${context.contentType}`,

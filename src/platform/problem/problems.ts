@@ -146,6 +146,24 @@ export function rateLimited(
 }
 
 /**
+ * 408 (about:blank): the request did not arrive within `limit` (in ms or s, as the limit's
+ * name says); the connection closes after it. Says which limit (`limit`, `limitValue`); the
+ * same request may be sent again at once, faster.
+ */
+export function requestTimeout(
+  detail: string,
+  limit: Limit,
+  more: ProblemMore = {},
+): ProblemException {
+  return problem(
+    HttpStatus.REQUEST_TIMEOUT,
+    { headers: { connection: 'close', ...more.headers } },
+    detail,
+    { ...more, extensions: { ...more.extensions, ...limitMembers(limit) } },
+  );
+}
+
+/**
  * 413 (about:blank): the body is larger than `limit` allows; the same request will not pass
  * later, so no retry is named. Says which limit (`limit`, `limitValue` in bytes).
  */

@@ -19,6 +19,7 @@ import {
   notFound,
   payloadTooLarge,
   rateLimited,
+  requestTimeout,
   validationProblem,
 } from '#src/platform/problem/index.js';
 import { PublishingConfig } from '#src/publishing/publishing.config.js';
@@ -206,8 +207,9 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       if (error instanceof ImportTooLargeError) throw tooLarge(this.config.IMPORT_MAX_BYTES);
       if (error instanceof ImportIdleError) {
         // The rest of the body will not be read: the connection closes after the answer.
-        throw httpProblem(HttpStatus.REQUEST_TIMEOUT, error.message, {
-          headers: { connection: 'close' },
+        throw requestTimeout(error.message, {
+          name: 'import-idle-seconds',
+          value: this.config.IMPORT_IDLE_TIMEOUT_S,
         });
       }
       if (error instanceof ImportFormatError) {
