@@ -3,21 +3,9 @@ import pg from 'pg';
 import request from 'supertest';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 import { ProbeModule } from '#test/support/probe.module.js';
+import { eventually } from '#test/support/faults.js';
 import { TcpProxy } from '#test/support/tcp-proxy.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
-
-async function eventually(check: () => Promise<void>, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
 
 describe('the database going away and coming back', () => {
   let proxy: TcpProxy;

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { Factories } from '#test/support/factories.js';
 
@@ -164,4 +165,29 @@ export class RequestFlow {
   raw(method: 'get' | 'post' | 'patch' | 'delete', path: string, token: string) {
     return this.call(method, path, token);
   }
+}
+
+/**
+ * Logs a new Department analyst in with `headers` and answers the client address its
+ * `auth.login` audit event recorded (what rate limits and the trail see as the caller).
+ */
+export async function loginClientIp(
+  t: { app: NestFastifyApplication; sealAudit(): Promise<void> },
+  headers: Record<string, string>,
+): Promise<string> {
+  const make = new Factories(t.app);
+  const user = await make.user(await make.organization('department'), ['analyst']);
+  const res = await request(t.app.getHttpServer())
+    .post('/api/v1/auth/login')
+    .set(headers)
+    .send({ email: user.email, password: user.password })
+    .expect(status(200));
+  await t.sealAudit();
+  const [event] = await t.app
+    .get(DataSource)
+    .query<{ client_ip: string }[]>(
+      `SELECT client_ip FROM audit_events WHERE action = 'auth.login' AND request_id = $1`,
+      [res.headers['x-request-id']],
+    );
+  return event.client_ip;
 }
