@@ -39,6 +39,14 @@ export class MessagingConfig {
   @IntInRange(1, 1000)
   WEBHOOK_MAX_SUBSCRIPTIONS_PER_ORGANIZATION = 10;
 
+  /**
+   * Deliveries of one organization leased at once, across every worker of every instance: the
+   * claim takes the oldest due deliveries within this bound, so one organization with a slow
+   * receiver holds at most this many lanes while the others' deliveries go on.
+   */
+  @IntInRange(1, 200)
+  WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION = 2;
+
   /** Delivery attempts one worker runs at the same time (the rest of its batch waits). */
   @IntInRange(1, 200)
   WEBHOOK_CONCURRENCY = 10;

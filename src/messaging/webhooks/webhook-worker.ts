@@ -128,7 +128,8 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Leases the deliveries due now (one batch) and attempts them, WEBHOOK_CONCURRENCY at a time.
+   * Leases the deliveries due now (one batch, at most WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION
+   * leased per organization across instances) and attempts them, WEBHOOK_CONCURRENCY at a time.
    * The lease ends at the database's now() + timeout + 30 s; here it is tracked on the
    * monotonic clock from before the claim was sent, so it ends no earlier than we think. An
    * attempt starts only while its remaining lease covers its whole deadline (+ 5 s to record
@@ -142,7 +143,19 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     const waves = Math.max(1, Math.floor((leaseMs - RECORD_MARGIN_MS) / timeoutMs));
     const limit = Math.min(this.config.WEBHOOK_BATCH_SIZE, concurrency * waves);
     const leaseEnds = performance.now() + leaseMs;
-    const claimed = await this.webhooks.claimDue(this.clock.now(), leaseMs, this.workerId, limit);
+    const { claimed, deferred } = await this.webhooks.claimDueFairly(
+      this.clock.now(),
+      leaseMs,
+      this.workerId,
+      limit,
+      this.config.WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION,
+    );
+    if (deferred > 0) {
+      this.log.debug(
+        `${deferred} due deliveries deferred: their organization has ` +
+          `WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION (${this.config.WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION}) leased`,
+      );
+    }
     let next = 0;
     let attempted = 0;
     let succeeded = 0;
