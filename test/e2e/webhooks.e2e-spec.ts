@@ -115,6 +115,10 @@ const ENV = {
   WEBHOOK_TIMEOUT_MS: '5000',
   WEBHOOK_BATCH_SIZE: '20',
   WEBHOOK_POLL_INTERVAL_MS: '0',
+  // These tests drive the worker by hand, one round at a time, with one organization's
+  // deliveries (and earlier tests' retries) due together: the bound per organization is tested
+  // on its own, below.
+  WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION: '50',
 };
 
 describe('webhooks: subscriptions, signed deliveries, retries, dead letters, SSRF', () => {
@@ -898,5 +902,113 @@ describe('webhooks: one deadline per attempt, within the lease; every attempt re
       [deliveryId],
     );
     expect(delivery).toEqual({ attempts: 0, lockedBy: 'someone-else' });
+  });
+});
+
+describe('webhooks: one organization whose receiver hangs does not hold every lane', () => {
+  const clock = new ManualClock(new Date(Date.now() + 60_000));
+  let t: TestApp;
+  let receiver: Receiver;
+  let hanging: Server;
+  /** Requests the hanging receiver got (it never answers them). */
+  let hung = 0;
+
+  beforeAll(async () => {
+    receiver = new Receiver(clock);
+    await receiver.start();
+    hanging = createServer(() => {
+      hung++;
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    t = await createTestApp({
+      clock,
+      env: {
+        ...ENV,
+        WEBHOOK_TIMEOUT_MS: '3000',
+        WEBHOOK_CONCURRENCY: '4',
+        WEBHOOK_BATCH_SIZE: '20',
+        WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION: '2',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    hanging.closeAllConnections();
+    await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    await receiver.stop();
+  });
+
+  it('another organization’s delivery goes at once; the hanging one holds 2 lanes', async () => {
+    const db = t.app.get(DataSource);
+    const outbox = t.app.get(OutboxService);
+    const worker = t.app.get(WebhookWorker);
+    const subscribeTo = async (token: string, url: string) =>
+      (
+        await request(t.server)
+          .post('/api/v1/webhooks')
+          .set('authorization', `Bearer ${token}`)
+          .send({ url, events: ['assignment.overdue'] })
+          .expect(status(201))
+      ).body as { id: string; secret: string };
+    const emit = (recipient: string, n: number) =>
+      db.transaction(async (manager) => {
+        for (let i = 0; i < n; i++) {
+          await outbox.enqueue(manager, {
+            topic: 'assignment.overdue',
+            aggregateId: null,
+            payload: { i },
+            recipients: [recipient],
+          });
+        }
+      });
+
+    // The slow organization: its 10 subscriptions (the cap), all to a receiver that never
+    // answers, 3 events each: 30 deliveries, all older than the other organization's.
+    const slow = await isp(t.app);
+    const hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hang`;
+    const slowSubscriptions = [];
+    for (let i = 0; i < 10; i++) slowSubscriptions.push(await subscribeTo(slow.token, hangingUrl));
+    await emit(slow.org.id, 3);
+    await worker.dispatchOnce();
+    clock.advance(1000);
+    const other = await isp(t.app);
+    const prompt = await subscribeTo(other.token, receiver.url('/prompt'));
+    receiver.secrets.set('/prompt', [prompt.secret]);
+    await emit(other.org.id, 1);
+    await worker.dispatchOnce();
+    clock.advance(1000);
+
+    const started = performance.now();
+    const rounding = worker.deliverOnce();
+    while (receiver.at('/prompt').length === 0 && performance.now() - started < 2500) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Delivered long before the hanging attempts time out (3 s).
+    expect(receiver.at('/prompt')).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(2500);
+    const [{ n: leased }] = await db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM webhook_deliveries
+        WHERE organization_id = $1 AND status = 'pending' AND locked_until > now()`,
+      [slow.org.id],
+    );
+    expect(leased).toBeLessThanOrEqual(2);
+    expect(hung).toBeLessThanOrEqual(2);
+
+    const round = await rounding;
+    expect(round.succeeded).toBeGreaterThanOrEqual(1);
+    // The slow organization: 2 attempts at most, failed at the deadline; the rest still wait.
+    const [{ n: attempted }] = await db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM webhook_attempts a
+         JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.organization_id = $1`,
+      [slow.org.id],
+    );
+    expect(attempted).toBe(2);
+    expect(hung).toBe(2);
+    for (const s of slowSubscriptions) {
+      await request(t.server)
+        .delete(`/api/v1/webhooks/${s.id}`)
+        .set('authorization', `Bearer ${slow.token}`)
+        .expect(status(204));
+    }
   });
 });

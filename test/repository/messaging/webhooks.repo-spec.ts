@@ -171,6 +171,92 @@ describe('WebhooksRepository', () => {
     });
   });
 
+  describe('claimDueFairly', () => {
+    /** `n` deliveries of `s`, due `minutesAfter` minutes after LONG_AGO (the order of claims). */
+    async function deliveries(
+      s: { id: string; organizationId: string },
+      n: number,
+      minutesAfter = 0,
+    ) {
+      const made = await ds.query<{ id: string }[]>(
+        `INSERT INTO webhook_deliveries (subscription_id, organization_id, event_type, payload, next_attempt_at)
+         SELECT $1, $2, 'request.published', '{"type":"request.published","timestamp":"t","data":{}}',
+                $3::timestamptz + i * interval '1 millisecond'
+           FROM generate_series(1, $4) AS i
+         RETURNING id`,
+        [s.id, s.organizationId, new Date(LONG_AGO.getTime() + minutesAfter * 60_000), n],
+      );
+      return made.map((d) => d.id);
+    }
+    const leasedOf = async (organizationId: string) => {
+      const [row] = await ds.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM webhook_deliveries
+          WHERE organization_id = $1 AND status = 'pending' AND locked_until > now()`,
+        [organizationId],
+      );
+      return row.n;
+    };
+
+    it('one organization with an older backlog gets its bound, the next organization its turn', async () => {
+      const hog = await rows.organization();
+      const other = await rows.organization();
+      // The hog: its 10 subscriptions (the cap) with 30 due deliveries each, all older.
+      const hogs = [];
+      for (let i = 0; i < 10; i++) hogs.push(await subscription(hog.id));
+      for (const s of hogs) await deliveries(s, 30);
+      const patient = await subscription(other.id);
+      const [waiting] = await deliveries(patient, 1, 5);
+      for (const s of [...hogs, patient]) await activate(s);
+
+      const first = await repo.claimDueFairly(DUE_BY, 60_000, 'w-1', 10, 2);
+      const ofHog = first.claimed.filter((d) => d.organizationId === hog.id);
+      expect(ofHog).toHaveLength(2);
+      // The oldest two of the hog's, and the other organization's although it is younger.
+      expect(first.claimed.map((d) => d.id)).toContain(waiting);
+      expect(first.deferred).toBeGreaterThan(0);
+      expect(await leasedOf(hog.id)).toBe(2);
+
+      // While the hog's two are leased (its receiver hangs), it gets nothing more.
+      const second = await repo.claimDueFairly(DUE_BY, 60_000, 'w-2', 10, 2);
+      expect(second.claimed.filter((d) => d.organizationId === hog.id)).toEqual([]);
+      // One lease given back: one slot again, the next oldest.
+      await repo.releaseLeases([ofHog[1].id], 'w-1');
+      const third = await repo.claimDueFairly(DUE_BY, 60_000, 'w-3', 10, 2);
+      expect(third.claimed.filter((d) => d.organizationId === hog.id).map((d) => d.id)).toEqual([
+        ofHog[1].id,
+      ]);
+      expect(await leasedOf(hog.id)).toBe(2);
+      await remove(...hogs, patient);
+    });
+
+    it('the bound holds across concurrent claimers', async () => {
+      const hog = await rows.organization();
+      const hogs = [];
+      for (let i = 0; i < 4; i++) hogs.push(await subscription(hog.id));
+      for (const s of hogs) await deliveries(s, 20);
+      for (const s of hogs) await activate(s);
+
+      for (let round = 0; round < 5; round++) {
+        const claims = await Promise.all(
+          ['a', 'b', 'c', 'd'].map((w) =>
+            repo.claimDueFairly(DUE_BY, 60_000, `${w}-${round}`, 10, 3),
+          ),
+        );
+        const ofHog = claims.flatMap((c) => c.claimed).filter((d) => d.organizationId === hog.id);
+        expect(ofHog.length).toBeLessThanOrEqual(3);
+        expect(await leasedOf(hog.id)).toBe(3);
+        expect(new Set(ofHog.map((d) => d.id)).size).toBe(ofHog.length);
+        // The round's deliveries done: their leases end, the next round takes the next ones.
+        await ds.query(
+          `UPDATE webhook_deliveries SET status = 'succeeded', locked_until = NULL, locked_by = NULL
+            WHERE organization_id = $1 AND locked_until > now()`,
+          [hog.id],
+        );
+      }
+      await remove(...hogs);
+    });
+  });
+
   describe('recordAttempt', () => {
     it('numbers every attempt, and changes the state only for the lease holder', async () => {
       const isp = await rows.organization();
