@@ -6,11 +6,6 @@ import { DataSource, type EntityManager } from 'typeorm';
 const SUBSCRIPTION_CAP_LOCK = 0x77656268;
 /** The advisory lock that serializes delivery claims (the bound per organization). */
 const CLAIM_LOCK = 0x77656269;
-/** A claim reads at most max(200, 4 × its limit) of the oldest due deliveries. */
-const CLAIM_WINDOW_MIN = 200;
-const CLAIM_WINDOW_FACTOR = 4;
-/** Windows a claim reads at most (see claimDueFairly). */
-const CLAIM_PASSES = 4;
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'dead';
 export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'dead'];
@@ -344,16 +339,15 @@ export class WebhooksRepository {
    * by a transaction-scoped advisory lock (held for the claim's few milliseconds), so the next
    * claimer counts the leases this one just took and the bound holds across instances.
    *
-   * The query stays cheap on a big backlog: organizations already at their bound are skipped,
-   * the rest is read as a bounded window of the oldest due deliveries (at most `window` rows),
-   * ranked per organization (`row_number()` + its live leases), and the oldest within the
-   * bound are taken. When the window was full and some were left for the bound, the window is
-   * read again (organizations now at their bound skipped), up to CLAIM_PASSES times: a backlog
-   * of one organization older than everything else does not hide the others' deliveries.
-   * Leases are set and compared with the database's clock (now()), the one clock every
-   * instance shares (decision 0009); due-ness (`next_attempt_at`) stays on the application's
-   * clock, which set it. Deliveries of paused or deleted subscriptions wait.
-   * `deferred`: due deliveries of the window left for later because of the bound.
+   * The query stays cheap however big the backlog, and whoever it belongs to: organizations at
+   * their bound are skipped, and of every other active subscription only its
+   * `maxPerOrganization` oldest due deliveries are read (index on subscription and due time):
+   * a bounded prefix. Those are ranked per organization (`row_number()` + its live leases), and
+   * the oldest within the bound are taken. Leases are set and compared with the database's
+   * clock (now()), the one clock every instance shares (decision 0009); due-ness
+   * (`next_attempt_at`) stays on the application's clock, which set it. Deliveries of paused
+   * or deleted subscriptions wait. `deferred`: due deliveries read but left for later because
+   * of the bound (a lower bound of those waiting for it).
    */
   async claimDueFairly(
     now: Date,
@@ -362,36 +356,33 @@ export class WebhooksRepository {
     limit: number,
     maxPerOrganization: number,
   ): Promise<{ claimed: DeliveryRow[]; deferred: number }> {
-    const window = Math.max(CLAIM_WINDOW_MIN, limit * CLAIM_WINDOW_FACTOR);
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
-      const claimed: DeliveryRow[] = [];
-      let deferred = 0;
-      // A window full of one organization's backlog yields only its bound: read again, that
-      // organization (now at its bound, its new leases visible) skipped, a few times at most.
-      for (let pass = 0; pass < CLAIM_PASSES && claimed.length < limit; pass++) {
-        const rows: (DeliveryRow & { deferred: number; seen: number })[] = await manager.query(
+    const rows: (DeliveryRow & { deferred: number })[] = await this.dataSource.transaction(
+      async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
+        return manager.query(
           `WITH leased AS (
              SELECT l.organization_id, count(*)::int AS n
                FROM webhook_deliveries l
               WHERE l.status = 'pending' AND l.locked_until > now()
               GROUP BY l.organization_id
            ), due AS (
-             SELECT c.id, c.organization_id, c.next_attempt_at
-               FROM webhook_deliveries c
-               JOIN webhook_subscriptions s ON s.id = c.subscription_id
-              WHERE c.status = 'pending' AND c.next_attempt_at <= $1
-                AND (c.locked_until IS NULL OR c.locked_until <= now())
-                AND s.active AND s.deleted_at IS NULL
-                AND c.organization_id NOT IN (SELECT organization_id FROM leased WHERE n >= $5)
-              ORDER BY c.next_attempt_at
-              LIMIT $6
+             SELECT c.id, s.organization_id, c.next_attempt_at, COALESCE(leased.n, 0) AS leased
+               FROM webhook_subscriptions s
+               LEFT JOIN leased ON leased.organization_id = s.organization_id
+              CROSS JOIN LATERAL (
+                SELECT c.id, c.next_attempt_at FROM webhook_deliveries c
+                 WHERE c.subscription_id = s.id AND c.status = 'pending'
+                   AND c.next_attempt_at <= $1
+                   AND (c.locked_until IS NULL OR c.locked_until <= now())
+                 ORDER BY c.next_attempt_at
+                 LIMIT $5) c
+              WHERE s.active AND s.deleted_at IS NULL AND COALESCE(leased.n, 0) < $5
            ), ranked AS (
              SELECT due.id, due.next_attempt_at,
                     row_number() OVER (PARTITION BY due.organization_id
                                        ORDER BY due.next_attempt_at, due.id)
-                      + COALESCE(leased.n, 0) AS slot
-               FROM due LEFT JOIN leased USING (organization_id)
+                      + due.leased AS slot
+               FROM due
            ), chosen AS (
              SELECT id FROM ranked WHERE slot <= $5 ORDER BY next_attempt_at, id LIMIT $4
            ), locked AS (
@@ -405,18 +396,15 @@ export class WebhooksRepository {
               WHERE d.id IN (SELECT id FROM locked)
               RETURNING ${DELIVERY_COLUMNS}
            )
-           SELECT taken.*, (SELECT count(*)::int FROM ranked WHERE slot > $5) AS deferred,
-                  (SELECT count(*)::int FROM due) AS seen
+           SELECT taken.*, (SELECT count(*)::int FROM ranked WHERE slot > $5) AS deferred
              FROM taken ORDER BY taken."nextAttemptAt", taken.id`,
-          [now, leaseMs, worker, limit - claimed.length, maxPerOrganization, window],
+          [now, leaseMs, worker, limit, maxPerOrganization],
         );
-        for (const { deferred: _d, seen: _s, ...row } of rows) claimed.push(row);
-        if (rows.length === 0) break;
-        deferred += rows[0].deferred;
-        if (rows[0].deferred === 0 || rows[0].seen < window) break;
-      }
-      return { claimed, deferred };
-    });
+      },
+    );
+    const deferred = rows[0]?.deferred ?? 0;
+    const claimed = rows.map(({ deferred: _, ...row }) => row);
+    return { claimed, deferred };
   }
 
   /** claimDueFairly's deliveries, without the bound per organization (tests). */
