@@ -386,8 +386,11 @@ export class WebhooksRepository {
            ), chosen AS (
              SELECT id FROM ranked WHERE slot <= $5 ORDER BY next_attempt_at, id LIMIT $4
            ), locked AS (
+             -- Checked again on the row's latest version once locked (another worker may have
+             -- leased it, or recorded an attempt and put it off, since this statement began).
              SELECT c.id FROM webhook_deliveries c
               WHERE c.id IN (SELECT id FROM chosen) AND c.status = 'pending'
+                AND c.next_attempt_at <= $1
                 AND (c.locked_until IS NULL OR c.locked_until <= now())
                 FOR UPDATE OF c SKIP LOCKED
            ), taken AS (
