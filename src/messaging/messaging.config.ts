@@ -45,7 +45,7 @@ export class MessagingConfig {
    * receiver holds at most this many lanes while the others' deliveries go on.
    */
   @IntInRange(1, 200)
-  WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION = 2;
+  WEBHOOK_MAX_IN_FLIGHT_PER_ORGANIZATION = 5;
 
   /** Delivery attempts one worker runs at the same time (the rest of its batch waits). */
   @IntInRange(1, 200)
