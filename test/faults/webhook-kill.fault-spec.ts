@@ -6,7 +6,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OutboxService } from '#src/messaging/outbox/outbox.service.js';
 import { WebhookWorker } from '#src/messaging/webhooks/webhook-worker.js';
-import { adminClient, killWhileBlocked } from '#test/support/faults.js';
+import { adminClient, waitFor } from '#test/support/faults.js';
 import { isp } from '#test/support/requests.js';
 import { testDatabaseUrl } from '#test/support/database-urls.js';
 import { TcpProxy } from '#test/support/tcp-proxy.js';
@@ -24,13 +24,16 @@ describe('a webhook delivery killed while its attempt is recorded', () => {
   let admin: pg.Client;
   let receiver: Server;
   const received: { id: string | undefined; at: number }[] = [];
+  /** The receiver holds its first answer until the test opens this. */
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
         received.push({ id: req.headers['webhook-id'] as string | undefined, at: Date.now() });
-        res.writeHead(200).end('ok');
+        void gate.then(() => res.writeHead(200).end('ok'));
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -43,7 +46,7 @@ describe('a webhook delivery killed while its attempt is recorded', () => {
         WEBHOOK_ALLOW_HTTP: 'true',
         WEBHOOK_ALLOWED_PRIVATE_CIDRS: '127.0.0.0/8',
         WEBHOOK_POLL_INTERVAL_MS: '0',
-        WEBHOOK_TIMEOUT_MS: '2000',
+        WEBHOOK_TIMEOUT_MS: '5000',
       },
     });
     admin = await adminClient();
@@ -73,14 +76,33 @@ describe('a webhook delivery killed while its attempt is recorded', () => {
     const worker = t.app.get(WebhookWorker);
     await worker.dispatchOnce();
 
-    const { killedAt } = await killWhileBlocked({
-      admin,
-      // recordAttempt locks the delivery row, then inserts the attempt: it stops there.
-      table: 'webhook_attempts',
-      mode: 'EXCLUSIVE',
-      ports: proxy.upstreamPorts,
-      trigger: () => worker.deliverOnce().catch((error: unknown) => error),
-    });
+    // The worker POSTs (the receiver holds its answer), the test locks the delivery's row,
+    // the receiver answers: the worker's record waits on the row and its backend is killed.
+    // (The shared database holds other suites' deliveries, which this worker may attempt too:
+    // only the backend blocked by this row lock is killed.)
+    const delivering = worker.deliverOnce().catch((error: unknown) => error);
+    await waitFor(() => received.length === 1, 'the POST to arrive');
+    await admin.query('BEGIN');
+    await admin.query(`SELECT id FROM webhook_deliveries WHERE subscription_id = $1 FOR UPDATE`, [
+      sub.body.id,
+    ]);
+    open();
+    const adminPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
+      .pid;
+    let blocked: number | undefined;
+    await waitFor(async () => {
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+          WHERE client_port = ANY($1::int[]) AND $2::int = ANY(pg_blocking_pids(pid))`,
+        [[...proxy.upstreamPorts], adminPid],
+      );
+      blocked = rows[0]?.pid;
+      return blocked !== undefined;
+    }, 'the record of the attempt to wait on the row');
+    await admin.query('SELECT pg_terminate_backend($1)', [blocked]);
+    const killedAt = Date.now();
+    await admin.query('COMMIT');
+    await delivering;
     expect(received).toHaveLength(1); // it was sent; its result was not recorded
     const state = async () =>
       (
