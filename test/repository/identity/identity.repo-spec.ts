@@ -26,8 +26,11 @@ describe('identity repositories', () => {
     await ds.destroy();
   });
 
-  /** The principal_changed notices delivered (at commit) while `work` runs. */
-  async function noticesDuring(work: () => Promise<unknown>): Promise<string[]> {
+  /**
+   * The principal_changed notices about `ids` delivered (at commit) while `work` runs (other
+   * test files, running at the same time on the database, send theirs).
+   */
+  async function noticesDuring(work: () => Promise<unknown>, ids: string[]): Promise<string[]> {
     const listener: pg.Client = dedicatedClient(ds, 'repository-test-listen');
     const seen: string[] = [];
     listener.on('notification', (n) => seen.push(n.payload ?? ''));
@@ -36,7 +39,7 @@ describe('identity repositories', () => {
       await listener.query('LISTEN principal_changed');
       await work();
       await listener.query('SELECT 1'); // a round trip: notices sent before it have arrived
-      return seen;
+      return seen.filter((notice) => ids.some((id) => notice.endsWith(`:${id}`)));
     } finally {
       await listener.end();
     }
@@ -117,16 +120,19 @@ describe('identity repositories', () => {
     it('a change notifies principal_changed at commit, a rolled-back one never', async () => {
       const org = await rows.organization('department');
       const user = await rows.user(org.id);
-      const committed = await noticesDuring(() =>
-        ds.transaction((m) => users.updateIfVersion(m, user.id, 1, { disabled: true })),
+      const committed = await noticesDuring(
+        () => ds.transaction((m) => users.updateIfVersion(m, user.id, 1, { disabled: true })),
+        [user.id, org.id],
       );
       expect(committed).toEqual([`user:${user.id}`]);
-      const rolled = await noticesDuring(() =>
-        rolledBack(ds, (m) => users.updateIfVersion(m, user.id, 2, { disabled: false })),
+      const rolled = await noticesDuring(
+        () => rolledBack(ds, (m) => users.updateIfVersion(m, user.id, 2, { disabled: false })),
+        [user.id, org.id],
       );
       expect(rolled).toEqual([]);
-      const stale = await noticesDuring(() =>
-        ds.transaction((m) => users.updateIfVersion(m, user.id, 1, { name: 'late' })),
+      const stale = await noticesDuring(
+        () => ds.transaction((m) => users.updateIfVersion(m, user.id, 1, { name: 'late' })),
+        [user.id, org.id],
       );
       expect(stale).toEqual([]);
     });
@@ -148,7 +154,7 @@ describe('identity repositories', () => {
       const notices = await noticesDuring(async () => {
         expect(await ds.transaction((m) => clients.revoke(m, client.id))).toBe(true);
         expect(await ds.transaction((m) => clients.revoke(m, client.id))).toBe(false);
-      });
+      }, [client.id, org.id]);
       expect(notices).toEqual([`client:${client.id}`]);
       const revokedAt = (await clients.findByClientId(clientId))?.revokedAt;
       expect(revokedAt).toBeInstanceOf(Date);
