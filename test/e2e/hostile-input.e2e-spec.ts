@@ -30,6 +30,16 @@ describe('hostile input from an ISP', () => {
     await t.close();
   });
 
+  /** An ISP's API client as the pull recorder is given it. */
+  const ispClient = (id: string, organizationId: string): Principal => ({
+    id,
+    organizationId,
+    kind: 'client',
+    organizationKind: 'isp',
+    roles: ['isp_client'],
+    tokenId: 'test',
+  });
+
   async function isp() {
     const org = await make.organization('isp');
     const client = await make.apiClient(org);
@@ -79,14 +89,7 @@ describe('hostile input from an ISP', () => {
     await taxii('999999999999999').expect(200);
     const recorder = t.app.get(FeedPullRecorder);
     // A pull recorded with a version the feed never reached is written at the committed one.
-    const caller = {
-      id: randomUUID(),
-      organizationId: org.id,
-      kind: 'client',
-      organizationKind: 'isp',
-      roles: ['isp_client'],
-      tokenId: 'test',
-    } as unknown as Principal;
+    const caller = ispClient(randomUUID(), org.id);
     recorder.record({
       principal: caller,
       format: 'changes',
@@ -117,14 +120,7 @@ describe('hostile input from an ISP', () => {
     const recorder = t.app.get(FeedPullRecorder);
     await recorder.flush();
     const before = recorder.stats.rejected;
-    const good = {
-      id: client.id,
-      organizationId: org.id,
-      kind: 'client',
-      organizationKind: 'isp',
-      roles: ['isp_client'],
-      tokenId: 'test',
-    } as unknown as Principal;
+    const good = ispClient(client.id, org.id);
     const ghost = { ...good, organizationId: randomUUID() } as Principal; // no such organization
     const pull = { format: 'changes' as const, fromVersion: 0, status: 200, bytes: 1 };
     recorder.record({ ...pull, principal: good, toVersion: 1 });
