@@ -7,7 +7,7 @@ import { ENTITIES } from '#src/app/entities.js';
 import { SystemClock } from '#src/platform/clock/index.js';
 import { createLogger } from '#src/platform/logging/index.js';
 import { loadConfig, type AppConfig } from '#src/app/config.js';
-import { ConfigError } from '#src/platform/config/index.js';
+import { ConfigError, generateSecretFiles, parseOwner } from '#src/platform/config/index.js';
 import {
   createDataSource,
   resolveDatabase,
@@ -34,7 +34,11 @@ const USAGE = `usage: node dist/src/cli.js <command>
   seed:demo [--json]         create the demo organizations, people and ISP clients
                              (passwords: DEMO_PASSWORD, else generated); idempotent
   openapi:generate           write docs/openapi.json
-  openapi:check              fail when docs/openapi.json differs from the code`;
+  openapi:check              fail when docs/openapi.json differs from the code
+  secrets:init <dir> [--owner=UID:GID]
+                             write a new key-encryption key, database password and admin
+                             password into <dir> where missing (docker-compose.yml); reads no
+                             configuration`;
 
 const SOURCE_MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 const OPENAPI_FILE = path.join(PROJECT_ROOT, 'docs', 'openapi.json');
@@ -102,8 +106,23 @@ async function openApiText(config: AppConfig): Promise<string> {
   return text;
 }
 
+/** `secrets:init <dir> [--owner=UID:GID]`: needs no configuration (it makes the secrets). */
+function secretsInit(args: string[]): void {
+  const [dir, ...options] = args;
+  let owner: { uid: number; gid: number } | undefined;
+  for (const option of options) {
+    owner = option.startsWith('--owner=') ? parseOwner(option.slice('--owner='.length)) : undefined;
+    if (!owner) fail(USAGE);
+  }
+  if (!dir || dir.startsWith('-')) fail(USAGE);
+  const { written, kept } = generateSecretFiles(dir, owner);
+  for (const file of written) process.stdout.write(`wrote ${path.join(dir, file)}\n`);
+  for (const file of kept) process.stdout.write(`kept ${path.join(dir, file)}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, arg] = argv;
+  if (command === 'secrets:init') return secretsInit(argv.slice(1));
   const config = readConfig();
   switch (command) {
     case 'migration:run':

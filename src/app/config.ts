@@ -4,6 +4,7 @@ import { IdentityConfig } from '#src/identity/index.js';
 import { MessagingConfig, messagingConfigProblems } from '#src/messaging/index.js';
 import { ObligationsConfig } from '#src/obligations/index.js';
 import {
+  applyDatabasePassword,
   ConfigError,
   configKeys,
   readSection,
@@ -11,6 +12,8 @@ import {
   PlatformConfig,
   platformConfigProblems,
   impliedNodeEnv,
+  readSecretFiles,
+  SECRET_FILE_VARIABLES,
 } from '#src/platform/config/index.js';
 import { PublishingConfig } from '#src/publishing/index.js';
 
@@ -32,17 +35,25 @@ type Sections = typeof CONFIG_SECTIONS;
 export type AppConfig = { [K in keyof Sections]: InstanceType<Sections[K]> };
 
 /**
- * Names of every variable the service reads, from the sections (used by the `.env.example`
- * test).
+ * Names of every variable the service reads: the sections', and the `_FILE` variables of the
+ * secrets (used by the `.env.example` test).
  */
-export const CONFIG_KEYS = Object.values(CONFIG_SECTIONS).flatMap((section) => configKeys(section));
+export const CONFIG_KEYS = [
+  ...new Set([
+    ...Object.values(CONFIG_SECTIONS).flatMap((section) => configKeys(section)),
+    ...SECRET_FILE_VARIABLES,
+  ]),
+];
 
 /**
  * Reads and validates every section from an environment, once at boot: a wrong value stops the
  * start with one line naming the variable and what it expects. Throws one ConfigError whose
  * message lists every wrong variable, of every section.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Secrets given as files (KEY_ENCRYPTION_KEY_FILE...) are read first, into their variables.
+  const files = readSecretFiles(given, given.NODE_ENV || impliedNodeEnv(given));
+  const env = files.env;
   const platform = readSection(PlatformConfig, env);
   platform.config.NODE_ENV = impliedNodeEnv(env) ?? platform.config.NODE_ENV;
   const identity = readSection(IdentityConfig, env);
@@ -51,10 +62,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const feeds = readSection(FeedsConfig, env);
   const publishing = readSection(PublishingConfig, env);
   const obligations = readSection(ObligationsConfig, env);
-  const problems = [platform, identity, audit, messaging, feeds, publishing, obligations]
+  const problems = [files, platform, identity, audit, messaging, feeds, publishing, obligations]
     .flatMap((section) => section.problems)
     .concat(
       platformConfigProblems(platform.config, env),
+      applyDatabasePassword(platform.config),
       messagingConfigProblems(messaging.config, platform.config),
     );
   if (problems.length > 0) {

@@ -11,6 +11,7 @@ import {
   ValidateBy,
   type ValidationError,
 } from 'class-validator';
+import { SECRET_VARIABLES } from '#src/platform/config/secret-files.js';
 
 /*
  * What every section of the configuration is made of. Each context declares its own section
@@ -89,7 +90,9 @@ export class ConfigError extends Error {
 }
 
 function firstMessage(error: ValidationError): string {
-  const got = error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`;
+  // A secret's value is never repeated (the message reaches the log and the terminal).
+  const shown = error.value !== undefined && !SECRET_VARIABLES.includes(error.property);
+  const got = shown ? ` (got ${JSON.stringify(error.value)})` : '';
   const message = Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid`;
   return `${message}${got}`;
 }

@@ -15,9 +15,17 @@ export {
 } from '#src/platform/config/config.js';
 export type { ConfigSection } from '#src/platform/config/config.js';
 export {
+  applyDatabasePassword,
   impliedNodeEnv,
   PlatformConfig,
   platformConfigProblems,
   trustedProxies,
 } from '#src/platform/config/platform.config.js';
 export type { LogLevel } from '#src/platform/config/platform.config.js';
+export {
+  GENERATED_SECRET_FILES,
+  SECRET_FILE_VARIABLES,
+  generateSecretFiles,
+  parseOwner,
+  readSecretFiles,
+} from '#src/platform/config/secret-files.js';

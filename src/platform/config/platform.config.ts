@@ -50,6 +50,15 @@ export class PlatformConfig {
   })
   DATABASE_URL?: string;
 
+  /**
+   * The password of DATABASE_URL's user, when the URL holds none: kept out of the URL so that it
+   * can come from a file (DATABASE_PASSWORD_FILE) and the URL can be written in plain sight.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString({ message: 'DATABASE_PASSWORD must be a string' })
+  DATABASE_PASSWORD?: string;
+
   @IsString({ message: 'EMBEDDED_PG_DIR must be a directory path' })
   @MinLength(1, { message: 'EMBEDDED_PG_DIR must be a directory path' })
   EMBEDDED_PG_DIR = './data/postgres';
@@ -117,8 +126,9 @@ export class PlatformConfig {
 
   /**
    * 32 bytes, base64: encrypts secrets at rest (AES-256-GCM): the signing keys' private parts,
-   * webhook secrets, stored idempotent answers. Required in production; elsewhere, unset means
-   * a key kept in KEY_ENCRYPTION_KEY_FILE.
+   * webhook secrets, stored idempotent answers. Required in production, here or in the file
+   * named by KEY_ENCRYPTION_KEY_FILE; elsewhere, unset means the key in KEY_ENCRYPTION_KEY_FILE,
+   * generated there if missing.
    */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -128,6 +138,10 @@ export class PlatformConfig {
   })
   KEY_ENCRYPTION_KEY?: string;
 
+  /**
+   * The file holding KEY_ENCRYPTION_KEY (one line; secret-files.ts). In production it is read
+   * only when set, and must exist; outside production a missing file is created with a new key.
+   */
   @IsString({ message: 'KEY_ENCRYPTION_KEY_FILE must be a file path' })
   @MinLength(1, { message: 'KEY_ENCRYPTION_KEY_FILE must be a file path' })
   KEY_ENCRYPTION_KEY_FILE = './data/key-encryption.key';
@@ -159,12 +173,48 @@ export function platformConfigProblems(
   config: PlatformConfig,
   env: NodeJS.ProcessEnv = {},
 ): string[] {
-  if (config.NODE_ENV !== 'production' || config.KEY_ENCRYPTION_KEY) return [];
+  // With KEY_ENCRYPTION_KEY_FILE set, the key was read from it or its problem is already named.
+  if (
+    config.NODE_ENV !== 'production' ||
+    config.KEY_ENCRYPTION_KEY ||
+    env.KEY_ENCRYPTION_KEY_FILE
+  ) {
+    return [];
+  }
   return [
     impliedNodeEnv(env) === 'production'
-      ? 'KEY_ENCRYPTION_KEY is required in production (NODE_ENV is unset and DATABASE_URL is set, which counts as production; set NODE_ENV=development to try the service without one)'
-      : 'KEY_ENCRYPTION_KEY is required when NODE_ENV=production',
+      ? 'KEY_ENCRYPTION_KEY (or KEY_ENCRYPTION_KEY_FILE) is required in production (NODE_ENV is unset and DATABASE_URL is set, which counts as production; set NODE_ENV=development to try the service without one)'
+      : 'KEY_ENCRYPTION_KEY (or KEY_ENCRYPTION_KEY_FILE) is required when NODE_ENV=production',
   ];
+}
+
+/**
+ * Puts DATABASE_PASSWORD into DATABASE_URL (percent-encoded, as the URL's password). Returns
+ * one line per problem: a password without a URL, or a URL that already holds one.
+ */
+export function applyDatabasePassword(config: PlatformConfig): string[] {
+  const password = config.DATABASE_PASSWORD;
+  if (password === undefined) return [];
+  if (!config.DATABASE_URL) {
+    return ['DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE) needs DATABASE_URL'];
+  }
+  let url: URL;
+  try {
+    url = new URL(config.DATABASE_URL);
+  } catch {
+    return []; // DATABASE_URL's own check names the problem
+  }
+  if (url.password !== '') {
+    return [
+      'DATABASE_URL holds a password and DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE) is set: give it in one of them',
+    ];
+  }
+  if (url.username === '') {
+    return ['DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE) needs a user name in DATABASE_URL'];
+  }
+  url.password = encodeURIComponent(password);
+  config.DATABASE_URL = url.toString();
+  return [];
 }
 
 /** Fastify's `trustProxy` for TRUST_PROXY_CIDRS: the CIDRs, or false when none. */

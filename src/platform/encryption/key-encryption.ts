@@ -14,8 +14,9 @@ export class KeyEncryption {
   private constructor(private readonly key: Buffer) {}
 
   /**
-   * KEY_ENCRYPTION_KEY, or (outside production, where it is required) a key generated once
-   * into KEY_ENCRYPTION_KEY_FILE, so that development needs no set-up.
+   * KEY_ENCRYPTION_KEY (given, or read by the configuration from KEY_ENCRYPTION_KEY_FILE), or
+   * (outside production, where it is required) the key in KEY_ENCRYPTION_KEY_FILE, generated
+   * there once, so that development needs no set-up.
    */
   static fromConfig(
     config: Pick<PlatformConfig, 'KEY_ENCRYPTION_KEY' | 'KEY_ENCRYPTION_KEY_FILE' | 'NODE_ENV'>,
@@ -24,7 +25,9 @@ export class KeyEncryption {
       return { encryption: new KeyEncryption(Buffer.from(config.KEY_ENCRYPTION_KEY, 'base64')) };
     }
     if (config.NODE_ENV === 'production') {
-      throw new Error('KEY_ENCRYPTION_KEY is required when NODE_ENV=production');
+      throw new Error(
+        'KEY_ENCRYPTION_KEY (or KEY_ENCRYPTION_KEY_FILE) is required when NODE_ENV=production',
+      );
     }
     const file = path.resolve(config.KEY_ENCRYPTION_KEY_FILE);
     if (existsSync(file)) {
