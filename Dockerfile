@@ -1,5 +1,7 @@
 # The API image. Production runs against a real PostgreSQL (DATABASE_URL); the embedded
-# PostgreSQL binaries (optional dependencies) are left out of the image.
+# PostgreSQL binaries (optional dependencies) are left out of the image. NODE_ENV=production:
+# the key-encryption key must be given (KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE);
+# docker-compose.yml shows how (docs/operations.md#docker).
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
@@ -12,6 +14,11 @@ COPY migrations ./migrations
 RUN npm run build \
  && npm prune --omit=dev --omit=optional --ignore-scripts
 
+# What the runtime reads from disk: package.json (the version, the #src/ imports, the bin entry),
+# node_modules (the PDF fonts come from a package), dist/ (dist/src: the service and
+# dist/src/cli.js; dist/migrations: applied at start) and bin/ (`npx threat-exchange
+# audit-verify …`). test/e2e/compose-config.e2e-spec.ts checks this list against package.json
+# and runs the service from exactly these files.
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -20,6 +27,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY bin ./bin
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

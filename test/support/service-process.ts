@@ -2,8 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
-
 /** The built service (`node dist/src/main.js`) as a child process, as `npm start` runs it. */
 export class ServiceProcess {
   readonly stdout: string[] = [];
@@ -23,12 +21,17 @@ export class ServiceProcess {
     });
   }
 
-  /** Starts the service with exactly `env` on top of PATH (DATABASE_URL is never inherited). */
   static readonly started = new Set<ServiceProcess>();
 
-  static start(env: Record<string, string>): ServiceProcess {
-    const child = spawn(process.execPath, [MAIN], {
-      cwd: PROJECT_ROOT,
+  /**
+   * Starts the service with exactly `env` on top of PATH (DATABASE_URL is never inherited).
+   * `root`: run `root/dist/src/main.js` from `root` instead of the checkout's build (a copy of
+   * what the Docker image holds, say).
+   */
+  static start(env: Record<string, string>, options: { root?: string } = {}): ServiceProcess {
+    const root = options.root ?? PROJECT_ROOT;
+    const child = spawn(process.execPath, [path.join(root, 'dist', 'src', 'main.js')], {
+      cwd: root,
       // DATABASE_URL is set empty so that a developer's .env cannot fill it in.
       env: {
         PATH: process.env.PATH ?? '',
