@@ -94,7 +94,7 @@ export function blockSteps(fence: Fence): Step[] {
     commands = [];
     expected = null;
   };
-  fence.body.forEach((line, i) => {
+  for (const [i, line] of fence.body.entries()) {
     const number = fence.start + i;
     const comment = line.startsWith('#');
     if (comment && (previous === 'command' || previous === 'output')) {
@@ -116,13 +116,13 @@ export function blockSteps(fence: Fence): Step[] {
         annotation = depth;
       }
       previous = 'output';
-      return;
+      continue;
     }
     if (previous === 'output') close(number - 1);
     annotation = 0;
     commands.push(line);
     previous = line.trim() === '' ? 'blank' : comment ? 'prose' : 'command';
-  });
+  }
   if (previous === 'output') close(fence.start + fence.body.length - 1);
   if (commands.some((c) => c.trim() !== '' && !c.startsWith('#'))) {
     steps.push({
