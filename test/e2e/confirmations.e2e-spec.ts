@@ -604,6 +604,56 @@ describe('assignments, confirmations and feed receipts', () => {
       throw new Error('the pull was not recorded');
     };
 
+    it('accepts an appliedAt stated to the second or millisecond within the publication’s second (issue 17)', async () => {
+      // `date -u +%FT%TZ` has whole seconds: run within the second of the approval, it reads
+      // as up to a second before the publication, which has microseconds.
+      const second = Math.ceil(clock.now().getTime() / 1000) * 1000;
+      clock.set(new Date(second + 700));
+      const c = await isp(t.app);
+      const r1 = await publish([c.org.id]);
+      const r2 = await publish([c.org.id]);
+      const toSecond = new Date(second).toISOString().replace('.000Z', 'Z');
+      const toMillisecond = new Date(second + 699).toISOString();
+      const confirmed = await api(c.token)
+        .post(`/assignments/${r1.of(c.org.id)}/confirmations`, {
+          status: 'applied',
+          appliedAt: toSecond,
+          mechanism: 'rpz',
+        })
+        .expect(status(201));
+      expect(confirmed.body.appliedAt).toBe(new Date(second).toISOString());
+      // Its time to apply is 0, never negative.
+      expect((await flow.get(r1.id)).assignments).toEqual([
+        expect.objectContaining({ status: 'applied', secondsToApply: 0 }),
+      ]);
+      // A time in an earlier second is still before the publication.
+      const earlier = await api(c.token)
+        .post(`/assignments/${r2.of(c.org.id)}/confirmations`, {
+          status: 'applied',
+          appliedAt: new Date(second - 1).toISOString(),
+          mechanism: 'rpz',
+        })
+        .expect(422);
+      expect(earlier.body.detail).toMatch(/before the request was published/);
+
+      // A feed receipt within the second confirms the assignment, instead of skipping it.
+      const snapshot = await api(c.token).get('/feed/snapshot.txt').expect(200);
+      await pulled(c.org.id, sha256(snapshot.text));
+      const receipt = await api(c.token)
+        .post('/feed/receipts', {
+          version: Number(snapshot.headers['x-feed-version']),
+          format: 'txt',
+          appliedAt: toMillisecond,
+          mechanism: 'rpz',
+        })
+        .expect(status(201));
+      expect(receipt.body).toMatchObject({
+        assignmentsConfirmed: 1,
+        confirmedAssignmentIds: [r2.of(c.org.id)],
+        skippedAssignments: [],
+      });
+    });
+
     it('confirms the open assignments the version covers, never an explicit confirmation', async () => {
       const c = await isp(t.app);
       const r1 = await publish([c.org.id]);

@@ -11,6 +11,7 @@ import {
 } from '#src/obligations/assignments/confirmations.repository.js';
 import { isOverdue } from '#src/obligations/assignments/assignment-status.js';
 import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
+import { appliedNotBeforePublication } from '#src/obligations/assignments/confirmation-values.js';
 import type {
   AssignmentDetail,
   AssignmentListQuery,
@@ -219,7 +220,11 @@ export class AssignmentsService {
       if (assignment.status === 'withdrawn' || request.status === 'withdrawn') {
         throw invalidState('The request was withdrawn: there is nothing left to confirm');
       }
-      if (body.appliedAt && request.publishedAt && body.appliedAt < request.publishedAt) {
+      if (
+        body.appliedAt &&
+        request.publishedAt &&
+        !appliedNotBeforePublication(body.appliedAt, request.publishedAt)
+      ) {
         throw refused([
           {
             name: 'appliedAt',

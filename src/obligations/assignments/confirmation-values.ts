@@ -20,8 +20,22 @@ export type ReceiptFormat = PullFormat;
 export const HASH_CHECKS = ['matched', 'mismatch', 'not_given'] as const;
 export type HashCheck = (typeof HASH_CHECKS)[number];
 
-/** Whole seconds from `from` to `to`, or null when either is missing. */
+/**
+ * Whole seconds from `from` to `to`, or null when either is missing. Never negative: an
+ * appliedAt within the publication's own second (see appliedNotBeforePublication) counts as 0.
+ */
 export function secondsBetween(from: Date | null, to: Date | null): number | null {
   if (from === null || to === null) return null;
-  return Math.round((to.getTime() - from.getTime()) / 1000);
+  return Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+}
+
+/**
+ * Whether a stated appliedAt can follow a publication. Clients state times to the second
+ * (`date -u +%FT%TZ`) or to the millisecond, while the publication time has microseconds: a
+ * statement made within the second of the publication, written with whole seconds, reads as
+ * up to a second before it. So appliedAt is compared with the publication time truncated to
+ * its second; only a time in an earlier second is before the publication.
+ */
+export function appliedNotBeforePublication(appliedAt: Date, publishedAt: Date): boolean {
+  return appliedAt.getTime() >= Math.floor(publishedAt.getTime() / 1000) * 1000;
 }

@@ -7,7 +7,10 @@ import {
   type ReceiptRow,
 } from '#src/obligations/assignments/receipts.repository.js';
 import { refused } from '#src/obligations/assignments/assignments.service.js';
-import type { HashCheck } from '#src/obligations/assignments/confirmation-values.js';
+import {
+  appliedNotBeforePublication,
+  type HashCheck,
+} from '#src/obligations/assignments/confirmation-values.js';
 import { ConfirmationWriter } from '#src/obligations/assignments/confirmation-writer.js';
 import type {
   CreateFeedReceipt,
@@ -109,9 +112,12 @@ export class ReceiptsService {
       const covered = await this.assignments.coveredOpen(manager, org, body.version);
       // A request published after appliedAt cannot have been applied then (its items were in
       // the feed already, from another request): that assignment is skipped, not the receipt.
-      const due = covered.filter((c) => body.appliedAt >= c.published_at);
+      // (Within the publication's second counts as after it: appliedNotBeforePublication.)
+      const due = covered.filter((c) =>
+        appliedNotBeforePublication(body.appliedAt, c.published_at),
+      );
       const skipped: SkippedAssignment[] = covered
-        .filter((c) => body.appliedAt < c.published_at)
+        .filter((c) => !appliedNotBeforePublication(body.appliedAt, c.published_at))
         .map((c) => ({
           assignmentId: c.id,
           reason: `published at ${c.published_at.toISOString()}, after appliedAt: confirm it on its own`,

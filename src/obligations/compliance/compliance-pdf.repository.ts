@@ -48,7 +48,8 @@ export class CompliancePdfRepository {
               a.id AS assignment_id, o.name AS isp_name, o.short_code, a.status, a.deadline_at,
               a.acknowledged_at, a.applied_at, a.closed_at,
               CASE WHEN a.status IN ${APPLIED} THEN
-                extract(epoch FROM a.applied_at - r.published_at)::float8 END AS seconds_to_apply,
+                greatest(0, extract(epoch FROM a.applied_at - r.published_at))::float8 END
+                AS seconds_to_apply,
               coalesce(${overdueSql('a', '$3')}, false) AS overdue,
               CASE WHEN a.status = 'rejected' THEN coalesce(k.created_at, a.closed_at) END
                 AS rejected_at,

@@ -65,7 +65,8 @@ export class ComplianceRepository {
    * On time: applied or partially applied now, and the ISP's FIRST application (the earliest
    * applied/partially_applied confirmation) was stated at or before the deadline. Not closed_at:
    * that is the first close of any kind, so a rejection on time followed by a late application
-   * would count. The time to apply stays applied_at (the latest confirmation's) − publication.
+   * would count. The time to apply stays applied_at (the latest confirmation's) − publication,
+   * never below 0 (an appliedAt stated to the second may precede a publication in that second).
    * On `manager` when given (a transaction's), else the pool.
    */
   report(from: Date, to: Date, now: Date, manager?: EntityManager): Promise<ComplianceRow[]> {
@@ -98,11 +99,11 @@ export class ComplianceRepository {
                 count(*) FILTER (WHERE w.status IN ${APPLIED}
                                    AND w.first_applied_at <= w.deadline_at)::int AS on_time,
                 percentile_cont(0.5) WITHIN GROUP (
-                  ORDER BY extract(epoch FROM w.applied_at - w.published_at))
+                  ORDER BY greatest(0, extract(epoch FROM w.applied_at - w.published_at)))
                   FILTER (WHERE w.status IN ${APPLIED} AND w.applied_at IS NOT NULL)
                   AS median_seconds_to_apply,
                 percentile_cont(0.9) WITHIN GROUP (
-                  ORDER BY extract(epoch FROM w.applied_at - w.published_at))
+                  ORDER BY greatest(0, extract(epoch FROM w.applied_at - w.published_at)))
                   FILTER (WHERE w.status IN ${APPLIED} AND w.applied_at IS NOT NULL)
                   AS p90_seconds_to_apply,
                 percentile_cont(0.5) WITHIN GROUP (
