@@ -67,7 +67,7 @@ Prints a generated password once (it is stored only as a hash).
 ${COMMON}`,
 };
 
-const ISP_OPTIONS = {
+export const ISP_OPTIONS = {
   'short-code': { type: 'string' },
   name: { type: 'string' },
   'contact-email': { type: 'string' },
@@ -81,7 +81,7 @@ const ISP_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
 
-const USER_OPTIONS = {
+export const USER_OPTIONS = {
   org: { type: 'string' },
   email: { type: 'string' },
   name: { type: 'string' },
