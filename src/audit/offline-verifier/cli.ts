@@ -14,12 +14,16 @@ import {
 } from '#src/audit/offline-verifier/verify-export.js';
 
 /**
- * `threat-exchange <command>`: the commands shipped with the package for people outside the
- * service (today one, audit-verify). Exit codes: 0 verified, 1 the export does not verify,
- * 2 the command was used wrongly.
+ * `threat-exchange audit-verify` (dispatched by bin/threat-exchange.js), and the bundled verifier
+ * verifier/threat-exchange-verify.mjs (standalone.ts). Loads neither Nest nor a database driver.
+ * Exit codes: 0 verified, 1 the export does not verify, 2 the command was used wrongly.
  */
-export const USAGE = `usage: threat-exchange audit-verify <export.zip | folder> --public-key <file.pem | PEM>
-                                   [--checkpoint <X-Audit-Checkpoint value | file>]... [--json]
+
+/** The usage of the verifier run as `program` (`threat-exchange audit-verify`, or the bundle). */
+export function usage(program: string): string {
+  const indent = ' '.repeat(program.length + 8);
+  return `usage: ${program} <export.zip | folder> --public-key <file.pem | PEM>
+${indent}[--checkpoint <X-Audit-Checkpoint value | file>]... [--json]
 
 Verifies an audit export offline: the manifest's signature (with the Department's audit public
 key, obtained on its own, never the copy inside the export), the files' SHA-256, the hash chain
@@ -29,6 +33,9 @@ X-Audit-Checkpoint header of feed responses, or a file holding one): the chain m
 through them. --json prints the result as JSON on stdout.
 
 Exit status: 0 verified; 1 the export does not verify (the reason on stderr); 2 usage error.`;
+}
+
+export const USAGE = usage('threat-exchange audit-verify');
 
 export interface Io {
   stdout: (text: string) => void;
@@ -110,23 +117,31 @@ function report(location: string, v: VerifiedExport): string {
   ].join('\n');
 }
 
-/** `audit-verify …`: the exit status. */
-async function auditVerify(args: string[], io: Io): Promise<number> {
+/**
+ * `audit-verify …`: the exit status. `program` is how the usage names the command: the
+ * bundled verifier (verifier/threat-exchange-verify.mjs) runs it on its own.
+ */
+export async function auditVerify(
+  args: string[],
+  io: Io = processIo,
+  program = 'threat-exchange audit-verify',
+): Promise<number> {
+  const help = usage(program);
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(args);
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${USAGE}\n`);
+    io.stderr(`${(error as Error).message}\n\n${help}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    io.stdout(`${USAGE}\n`);
+    io.stdout(`${help}\n`);
     return 0;
   }
   if (positionals.length !== 1 || values['public-key'] === undefined) {
     io.stderr(
-      `${positionals.length !== 1 ? 'name one export (a .zip or a folder)' : '--public-key is required'}\n\n${USAGE}\n`,
+      `${positionals.length !== 1 ? 'name one export (a .zip or a folder)' : '--public-key is required'}\n\n${help}\n`,
     );
     return 2;
   }
@@ -178,7 +193,7 @@ function parseOptions(args: string[]) {
   });
 }
 
-/** Dispatches `threat-exchange <command> …`; returns the exit status. */
+/** `audit-verify …` as a command line (`['audit-verify', …]`); returns the exit status. */
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...args] = argv;
   if (command === 'audit-verify') return auditVerify(args, io);

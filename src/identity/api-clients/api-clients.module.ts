@@ -9,6 +9,6 @@ import { OrganizationsModule } from '#src/identity/organizations/organizations.m
   imports: [OrganizationsModule, PrincipalCacheModule],
   controllers: [ApiClientsController],
   providers: [ApiClientsRepository, ApiClientsService],
-  exports: [ApiClientsRepository],
+  exports: [ApiClientsRepository, ApiClientsService],
 })
 export class ApiClientsModule {}

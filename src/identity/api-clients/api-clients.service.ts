@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
 import {
   toApiClientResponse,
@@ -10,17 +10,25 @@ import {
 } from '#src/identity/api-clients/dto/api-client.dto.js';
 import { AuditLog } from '#src/platform/audit-log/index.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { auditedCaller, type Caller, type Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
 import { httpProblem, validationProblem } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
+import type { ApiClientEntity } from '#src/identity/api-clients/api-client.entity.js';
+import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
 import { Clock } from '#src/platform/clock/index.js';
 
 /** 32 random bytes: the secret is only ever compared through its argon2id hash. */
 function newSecret(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** A new client secret, to be shown once, and the hash that is stored. */
+export async function newClientSecret(): Promise<{ secret: string; hash: string }> {
+  const secret = newSecret();
+  return { secret, hash: await hashSecret(secret) };
 }
 
 @Injectable()
@@ -49,7 +57,7 @@ export class ApiClientsService {
 
   /** A client for an ISP; its secret is in this answer only. */
   async create(
-    caller: Principal,
+    caller: Caller,
     request: CreateApiClientRequest,
   ): Promise<ApiClientWithSecretResponse> {
     const organization = await this.organizations.findById(request.organizationId);
@@ -66,30 +74,45 @@ export class ApiClientsService {
         },
       ]);
     }
-    const secret = newSecret();
-    const secretHash = await hashSecret(secret);
-    const client = await this.dataSource.transaction(async (manager) => {
-      const created = await this.clients.insert(manager, {
-        organizationId: organization.id,
-        clientId: `isp-${organization.shortCode.toLowerCase()}-${randomBytes(4).toString('hex')}`,
-        name: request.name,
-        secretHash,
-        secretRotatedAt: this.clock.now(),
-      });
-      await this.audit.record(manager, {
-        actor: caller,
-        action: 'api_client.create',
-        objectType: 'api_client',
-        objectId: created.id,
-        summary: {
-          organizationId: organization.id,
-          clientId: created.clientId,
-          name: created.name,
-        },
-      });
-      return created;
+    const secret = await newClientSecret();
+    const client = await this.dataSource.transaction((manager) =>
+      this.insertWithin(manager, caller, organization, request.name, secret.hash),
+    );
+    return { ...toApiClientResponse(client), clientSecret: secret.secret };
+  }
+
+  /**
+   * Writes a client of `organization` (an ISP) with the hash of a `newClientSecret()`, and the
+   * audit event, in `manager`'s transaction.
+   */
+  async insertWithin(
+    manager: EntityManager,
+    caller: Caller,
+    organization: OrganizationEntity,
+    name: string,
+    secretHash: string,
+  ): Promise<ApiClientEntity> {
+    const { actor, via } = auditedCaller(caller);
+    const created = await this.clients.insert(manager, {
+      organizationId: organization.id,
+      clientId: `isp-${organization.shortCode.toLowerCase()}-${randomBytes(4).toString('hex')}`,
+      name,
+      secretHash,
+      secretRotatedAt: this.clock.now(),
     });
-    return { ...toApiClientResponse(client), clientSecret: secret };
+    await this.audit.record(manager, {
+      actor,
+      action: 'api_client.create',
+      objectType: 'api_client',
+      objectId: created.id,
+      summary: {
+        organizationId: organization.id,
+        clientId: created.clientId,
+        name: created.name,
+        ...via,
+      },
+    });
+    return created;
   }
 
   /**

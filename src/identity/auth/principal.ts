@@ -18,3 +18,23 @@ export type ActorType = 'user' | 'api_client';
 export function actorType(principal: Pick<Principal, 'kind'>): ActorType {
   return principal.kind === 'user' ? 'user' : 'api_client';
 }
+
+/**
+ * An operator at the service's command line (`threat-exchange org:add-isp`, `user:add`): someone
+ * who holds the database's credentials and so could change anything. No token, no role check;
+ * the audit trail records the change as the system's, its summary saying `via: "command-line"`.
+ */
+export const COMMAND_LINE = 'command-line';
+
+/** Who asks an administrative service for a change: a caller of the API, or the command line. */
+export type Caller = Principal | typeof COMMAND_LINE;
+
+/** The actor and the summary fields that record `caller` in an audit event. */
+export function auditedCaller(caller: Caller): {
+  actor: Principal | 'system';
+  via: { via?: typeof COMMAND_LINE };
+} {
+  return caller === COMMAND_LINE
+    ? { actor: 'system', via: { via: COMMAND_LINE } }
+    : { actor: caller, via: {} };
+}

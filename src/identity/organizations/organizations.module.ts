@@ -6,6 +6,6 @@ import { OrganizationsService } from '#src/identity/organizations/organizations.
 @Module({
   controllers: [OrganizationsController],
   providers: [OrganizationsRepository, OrganizationsService],
-  exports: [OrganizationsRepository],
+  exports: [OrganizationsRepository, OrganizationsService],
 })
 export class OrganizationsModule {}

@@ -21,6 +21,10 @@ export class OrganizationsRepository {
     return (manager ?? this.dataSource.manager).getRepository(OrganizationEntity).findOneBy({ id });
   }
 
+  findByShortCode(shortCode: string): Promise<OrganizationEntity | null> {
+    return this.repo.findOneBy({ shortCode: shortCode.toUpperCase() });
+  }
+
   /** A page of the organizations in scope (an ISP's scope is itself). */
   listPage(
     scope: TenantScope,

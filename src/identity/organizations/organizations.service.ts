@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { auditedCaller, type Caller, type Principal } from '#src/identity/auth/principal.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
-import { conflict, staleVersion } from '#src/platform/problem/index.js';
+import {
+  conflict,
+  notFound,
+  staleVersion,
+  type ProblemException,
+} from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
-import { sqlState } from '#src/platform/database/index.js';
+import { uniqueViolation } from '#src/platform/database/index.js';
+import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import {
   toOrganizationResponse,
   type CreateOrganizationRequest,
@@ -41,36 +47,56 @@ export class OrganizationsService {
     return toOrganizationResponse(org);
   }
 
-  async create(
-    caller: Principal,
-    request: CreateOrganizationRequest,
-  ): Promise<OrganizationResponse> {
+  async create(caller: Caller, request: CreateOrganizationRequest): Promise<OrganizationResponse> {
     try {
-      const org = await this.dataSource.transaction(async (manager) => {
-        const created = await this.organizations.insert(manager, {
-          kind: request.kind,
-          name: request.name,
-          shortCode: request.shortCode,
-          contacts: { ...request.contacts },
-        });
-        await this.audit.record(manager, {
-          actor: caller,
-          action: 'organization.create',
-          objectType: 'organization',
-          objectId: created.id,
-          summary: { kind: created.kind, shortCode: created.shortCode, name: created.name },
-        });
-        return created;
-      });
+      const org = await this.dataSource.transaction((manager) =>
+        this.createWithin(manager, caller, request),
+      );
       return toOrganizationResponse(org);
     } catch (error) {
-      if (sqlState(error) === '23505') {
-        throw conflict(
-          `An organization with short code ${request.shortCode.toUpperCase()} exists already`,
-        );
-      }
-      throw error;
+      throw refusedShortCode(error, request.shortCode) ?? error;
     }
+  }
+
+  /**
+   * Creates the organization and its audit event in `manager`'s transaction (with what else
+   * that transaction creates: an ISP's onboarding). A short code in use fails the transaction:
+   * `refusedShortCode` turns the error into the 409.
+   */
+  async createWithin(
+    manager: EntityManager,
+    caller: Caller,
+    request: CreateOrganizationRequest,
+  ): Promise<OrganizationEntity> {
+    const { actor, via } = auditedCaller(caller);
+    const created = await this.organizations.insert(manager, {
+      kind: request.kind,
+      name: request.name,
+      shortCode: request.shortCode,
+      contacts: { ...request.contacts },
+    });
+    await this.audit.record(manager, {
+      actor,
+      action: 'organization.create',
+      objectType: 'organization',
+      objectId: created.id,
+      summary: { kind: created.kind, shortCode: created.shortCode, name: created.name, ...via },
+    });
+    return created;
+  }
+
+  /** A 409 when the short code is taken (the unique index checks it again at the insert). */
+  async checkShortCodeFree(shortCode: string): Promise<void> {
+    if (await this.organizations.findByShortCode(shortCode)) {
+      throw conflict(`An organization with short code ${shortCode.toUpperCase()} exists already`);
+    }
+  }
+
+  /** The organization with this short code (any case), or a 404. */
+  async findByShortCode(shortCode: string): Promise<OrganizationEntity> {
+    const org = await this.organizations.findByShortCode(shortCode);
+    if (!org) throw notFound(`organization ${shortCode.toUpperCase()}`);
+    return org;
   }
 
   async update(
@@ -101,4 +127,11 @@ export class OrganizationsService {
     if (!changed) throw staleVersion('organization');
     return this.get(caller, id);
   }
+}
+
+/** The 409 for a unique violation of the short code; undefined for any other error. */
+export function refusedShortCode(error: unknown, shortCode: string): ProblemException | undefined {
+  return uniqueViolation(error) === 'organizations_short_code_key'
+    ? conflict(`An organization with short code ${shortCode.toUpperCase()} exists already`)
+    : undefined;
 }

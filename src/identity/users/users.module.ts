@@ -9,6 +9,6 @@ import { UsersService } from '#src/identity/users/users.service.js';
   imports: [OrganizationsModule, PrincipalCacheModule],
   controllers: [UsersController],
   providers: [UsersRepository, UsersService],
-  exports: [UsersRepository],
+  exports: [UsersRepository, UsersService],
 })
 export class UsersModule {}

@@ -1,12 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
-import type { Principal } from '#src/identity/auth/principal.js';
+import { auditedCaller, type Caller, type Principal } from '#src/identity/auth/principal.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
-import { USER_ROLES_BY_KIND, type Role } from '#src/identity/auth/roles.js';
+import { USER_ROLES_BY_KIND, type OrganizationKind, type Role } from '#src/identity/auth/roles.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
-import { conflict, staleVersion, validationProblem } from '#src/platform/problem/index.js';
+import {
+  conflict,
+  staleVersion,
+  validationProblem,
+  type ProblemException,
+} from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 import { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
@@ -17,6 +22,8 @@ import {
   type UserResponse,
 } from '#src/identity/users/dto/user.dto.js';
 import { UsersRepository } from '#src/identity/users/users.repository.js';
+import type { UserEntity } from '#src/identity/users/user.entity.js';
+import { uniqueViolation } from '#src/platform/database/index.js';
 
 @Injectable()
 export class UsersService {
@@ -47,41 +54,72 @@ export class UsersService {
     return toUserResponse(user);
   }
 
-  async create(caller: Principal, request: CreateUserRequest): Promise<UserResponse> {
+  async create(caller: Caller, request: CreateUserRequest): Promise<UserResponse> {
     const organization = await this.organizations.findById(request.organizationId);
     if (!organization) {
       throw validationProblem([
         { name: 'organizationId', reason: 'organizationId names no organization' },
       ]);
     }
-    checkRolesFit(organization, request.roles);
+    await this.checkNewUser(organization.kind, request);
+    const passwordHash = await hashSecret(request.password);
+    try {
+      const user = await this.dataSource.transaction((manager) =>
+        this.insertWithin(manager, caller, organization, request, passwordHash),
+      );
+      return toUserResponse(user);
+    } catch (error) {
+      throw refusedEmail(error, request.email) ?? error;
+    }
+  }
+
+  /**
+   * What a new person must satisfy before anything is written: their roles fit the kind of
+   * their organization (an ISP operator is no approver), their e-mail is nobody else's.
+   */
+  async checkNewUser(
+    kind: OrganizationKind,
+    request: Pick<CreateUserRequest, 'email' | 'roles'>,
+  ): Promise<void> {
+    checkRolesFit(kind, request.roles);
     if (await this.users.findByEmail(request.email)) {
       throw conflict(`A user with e-mail ${request.email.toLowerCase()} exists already`);
     }
-    const passwordHash = await hashSecret(request.password);
-    const user = await this.dataSource.transaction(async (manager) => {
-      const created = await this.users.insert(manager, {
-        organizationId: organization.id,
-        email: request.email,
-        name: request.name,
-        roles: request.roles,
-        passwordHash,
-      });
-      await this.audit.record(manager, {
-        actor: caller,
-        action: 'user.create',
-        objectType: 'user',
-        objectId: created.id,
-        summary: {
-          organizationId: created.organizationId,
-          email: created.email,
-          name: created.name,
-          roles: created.roles,
-        },
-      });
-      return created;
+  }
+
+  /**
+   * Writes a person checked by `checkNewUser`, and the audit event, in `manager`'s transaction.
+   * An e-mail taken meanwhile fails the transaction: `refusedEmail` turns it into the 409.
+   */
+  async insertWithin(
+    manager: EntityManager,
+    caller: Caller,
+    organization: OrganizationEntity,
+    request: Pick<CreateUserRequest, 'email' | 'name' | 'roles'>,
+    passwordHash: string,
+  ): Promise<UserEntity> {
+    const { actor, via } = auditedCaller(caller);
+    const created = await this.users.insert(manager, {
+      organizationId: organization.id,
+      email: request.email,
+      name: request.name,
+      roles: request.roles,
+      passwordHash,
     });
-    return toUserResponse(user);
+    await this.audit.record(manager, {
+      actor,
+      action: 'user.create',
+      objectType: 'user',
+      objectId: created.id,
+      summary: {
+        organizationId: created.organizationId,
+        email: created.email,
+        name: created.name,
+        roles: created.roles,
+        ...via,
+      },
+    });
+    return created;
   }
 
   async update(caller: Principal, id: string, request: UpdateUserRequest): Promise<UserResponse> {
@@ -93,7 +131,7 @@ export class UsersService {
     );
     if (request.roles) {
       const organization = await this.organizations.findById(user.organizationId);
-      if (organization) checkRolesFit(organization, request.roles);
+      if (organization) checkRolesFit(organization.kind, request.roles);
     }
     const visible = {
       ...(request.name === undefined ? {} : { name: request.name }),
@@ -141,15 +179,22 @@ export class UsersService {
 }
 
 /** A person's roles must fit their organization's kind (an ISP operator is no approver). */
-function checkRolesFit(organization: OrganizationEntity, roles: Role[]): void {
-  const allowed = USER_ROLES_BY_KIND[organization.kind];
+function checkRolesFit(kind: OrganizationKind, roles: Role[]): void {
+  const allowed = USER_ROLES_BY_KIND[kind];
   const misfits = roles.filter((r) => !allowed.includes(r));
   if (misfits.length > 0) {
     throw validationProblem([
       {
         name: 'roles',
-        reason: `roles ${misfits.join(', ')} do not fit a ${organization.kind} organization (allowed: ${allowed.join(', ')})`,
+        reason: `roles ${misfits.join(', ')} do not fit a ${kind} organization (allowed: ${allowed.join(', ')})`,
       },
     ]);
   }
+}
+
+/** The 409 for a unique violation of the e-mail; undefined for any other error. */
+export function refusedEmail(error: unknown, email: string): ProblemException | undefined {
+  return uniqueViolation(error) === 'users_email_key'
+    ? conflict(`A user with e-mail ${email.toLowerCase()} exists already`)
+    : undefined;
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDatabaseUnavailable, sqlState } from '#src/platform/database/database-errors.js';
+import {
+  isDatabaseUnavailable,
+  sqlState,
+  uniqueViolation,
+} from '#src/platform/database/database-errors.js';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -33,5 +37,21 @@ describe('sqlState', () => {
     expect(sqlState({ driverError: { code: '23503' } })).toBe('23503');
     expect(sqlState({ code: 'ECONNREFUSED' })).toBeUndefined();
     expect(sqlState(undefined)).toBeUndefined();
+  });
+});
+
+describe('uniqueViolation', () => {
+  it('names the unique index of a 23505, directly or through TypeORM, and nothing else', () => {
+    expect(uniqueViolation({ code: '23505', constraint: 'users_email_key' })).toBe(
+      'users_email_key',
+    );
+    expect(
+      uniqueViolation({
+        driverError: { code: '23505', constraint: 'organizations_short_code_key' },
+      }),
+    ).toBe('organizations_short_code_key');
+    expect(uniqueViolation({ code: '23503', constraint: 'fk' })).toBeUndefined();
+    expect(uniqueViolation({ code: '23505' })).toBeUndefined();
+    expect(uniqueViolation(null)).toBeUndefined();
   });
 });

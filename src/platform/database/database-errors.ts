@@ -65,3 +65,14 @@ export function sqlState(error: unknown): string | undefined {
     ? inner.code
     : undefined;
 }
+
+/** The unique constraint (index) a PostgreSQL unique violation (23505) names; else undefined. */
+export function uniqueViolation(error: unknown): string | undefined {
+  if (sqlState(error) !== '23505') return undefined;
+  const e = error as MaybeDbError & {
+    constraint?: unknown;
+    driverError?: { constraint?: unknown };
+  };
+  const constraint = e.driverError?.constraint ?? e.constraint;
+  return typeof constraint === 'string' ? constraint : undefined;
+}

@@ -4,7 +4,11 @@
  * eslint/context-entries.js; checked by boundaries/context-imports.
  */
 export { createDataSource, dedicatedClient } from '#src/platform/database/data-source.js';
-export { isDatabaseUnavailable, sqlState } from '#src/platform/database/database-errors.js';
+export {
+  isDatabaseUnavailable,
+  sqlState,
+  uniqueViolation,
+} from '#src/platform/database/database-errors.js';
 export { resolveDatabase } from '#src/platform/database/database-url.js';
 export type { DatabaseTarget } from '#src/platform/database/database-url.js';
 export { DatabaseModule } from '#src/platform/database/database.module.js';
