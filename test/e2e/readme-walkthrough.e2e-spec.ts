@@ -18,15 +18,9 @@ import { TEST_ADMIN_PASSWORD, TEST_KEY_ENCRYPTION_KEY } from '#test/support/test
 /** What the walkthrough leaves in the repository's folder (ignored by git). */
 const ARTEFACTS = ['zone.rpz', 'audit-key.pem', 'audit-export.zip'];
 
-/**
- * The only changes made to the README's text before it runs: the service's address, and the
- * seed run from the build (`npm run seed:demo` would rebuild dist/ under the running service).
- */
+/** The only change made to the README's text before it runs: the service's address. */
 function substitutions(host: string): [string, string][] {
-  return [
-    ['localhost:3000', host],
-    ['npm run seed:demo', 'node dist/src/cli.js seed:demo'],
-  ];
+  return [['localhost:3000', host]];
 }
 
 const MARK = '@@walkthrough-step';
