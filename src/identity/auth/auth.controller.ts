@@ -31,11 +31,11 @@ const RATE_LIMITED = { rateLimit: {} };
 
 @ApiTags('Auth')
 @Controller('auth')
-@Public()
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @Public()
   @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
@@ -53,6 +53,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @Public()
   @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
@@ -70,6 +71,7 @@ export class AuthController {
   }
 
   @Post('logout')
+  @Public()
   @HttpCode(204)
   @ApiOperation({
     operationId: 'logout',
@@ -109,6 +111,7 @@ export class AuthController {
   }
 
   @Post('token')
+  @Public()
   @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
