@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MinLength } from 'class-validator';
 import { emptyToUndefined, IntInRange } from '#src/platform/config/index.js';
+import { PASSWORD_MIN_LENGTH } from '#src/identity/auth/password-policy.js';
 
 /** Identity's settings: access tokens, the first administrator, the login rate limit. */
 export class IdentityConfig {
@@ -32,7 +33,9 @@ export class IdentityConfig {
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
-  @MinLength(12, { message: 'ADMIN_PASSWORD must be at least 12 characters' })
+  @MinLength(PASSWORD_MIN_LENGTH, {
+    message: `ADMIN_PASSWORD must be at least ${PASSWORD_MIN_LENGTH} characters`,
+  })
   ADMIN_PASSWORD?: string;
 
   /**

@@ -10,7 +10,8 @@ export { BOOTSTRAP_LOCK } from '#src/identity/auth/bootstrap.service.js';
 export { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
 export { bearerToken } from '#src/identity/auth/jwt.strategy.js';
 export { OAUTH_ERROR_DIALECT } from '#src/identity/auth/oauth-error.js';
-export { PASSWORD_MIN_LENGTH, hashSecret } from '#src/identity/auth/passwords.js';
+export { PASSWORD_MIN_LENGTH, generatePassword } from '#src/identity/auth/password-policy.js';
+export { hashSecret } from '#src/identity/auth/passwords.js';
 export { notifyPrincipalChanged } from '#src/identity/auth/principal-cache.js';
 export { PrincipalService } from '#src/identity/auth/principal.service.js';
 export { COMMAND_LINE, actorType } from '#src/identity/auth/principal.js';
@@ -28,5 +29,5 @@ export { OnboardingService } from '#src/identity/onboarding/onboarding.service.j
 export { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
 export { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
 export type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
-export { PERSON_ROLES } from '#src/identity/users/dto/user.dto.js';
+export { PERSON_ROLES } from '#src/identity/auth/roles.js';
 export { UserEntity } from '#src/identity/users/user.entity.js';

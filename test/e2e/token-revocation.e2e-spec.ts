@@ -266,4 +266,74 @@ describe('token revocation reaches access tokens, on every instance', () => {
     await refusedEverywhere(first.access_token, REVOKED.session);
     await warm(other.access_token);
   });
+
+  it('a password change by the person ends every other access token, on every instance; its answer works everywhere', async () => {
+    const isp = await make.organization('isp');
+    const operator = await make.user(isp, ['isp_operator']);
+    const current = await login(operator.email, operator.password);
+    const other = await login(operator.email, operator.password);
+    await warm(current.access_token);
+    await warm(other.access_token);
+    const etag = await warmPoll(other.access_token);
+
+    const changed = await request(a.server)
+      .post('/api/v1/auth/change-password')
+      .set('authorization', `Bearer ${current.access_token}`)
+      .send({ currentPassword: operator.password, newPassword: 'changed-by-myself-2026' })
+      .expect(200);
+
+    await pollRefusedEverywhere(other.access_token, etag, REVOKED.user);
+    await refusedEverywhere(other.access_token, REVOKED.user);
+    await refusedEverywhere(current.access_token, REVOKED.user);
+    // The other session's refresh token is refused on the other instance too.
+    await request(bUrl)
+      .post('/api/v1/auth/refresh')
+      .send({ refresh_token: other.refresh_token })
+      .expect(401);
+    await warm(changed.body.access_token as string);
+  });
+
+  it('a password reset restricts the next login on every instance until the change, made on the other one', async () => {
+    const isp = await make.organization('isp');
+    const operator = await make.user(isp, ['isp_operator']);
+    const before = await login(operator.email, operator.password);
+    await warm(before.access_token);
+
+    const reset = await request(bUrl)
+      .post(`/api/v1/users/${operator.id}/reset-password`)
+      .set('authorization', `Bearer ${admin}`)
+      .send({})
+      .expect(200);
+    await refusedEverywhere(before.access_token, REVOKED.user);
+
+    const restricted = await login(operator.email, reset.body.temporaryPassword as string);
+    for (const [name, server] of servers()) {
+      for (let i = 0; i < 2; i++) {
+        const res = await get(server, '/api/v1/organizations', restricted.access_token);
+        expect({ name, status: res.status, type: res.body.type }).toEqual({
+          name,
+          status: 403,
+          type: 'urn:threat-exchange:problem:password-change-required',
+        });
+      }
+    }
+    // The change on B lifts the restriction on A at once for new tokens, and ends the old one.
+    const changed = await request(bUrl)
+      .post('/api/v1/auth/change-password')
+      .set('authorization', `Bearer ${restricted.access_token}`)
+      .send({
+        currentPassword: reset.body.temporaryPassword as string,
+        newPassword: 'chosen-after-reset-2026',
+      })
+      .expect(200);
+    await refusedEverywhere(restricted.access_token, REVOKED.user);
+    for (const [, server] of servers()) {
+      const ok = await eventually(
+        () => get(server, '/api/v1/organizations', changed.body.access_token as string),
+        200,
+      );
+      expect(ok.status).toBe(200);
+    }
+    await warm(changed.body.access_token as string);
+  });
 });

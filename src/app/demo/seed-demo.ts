@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   ApiClientEntity,
   BOOTSTRAP_LOCK,
+  generatePassword,
   hashSecret,
   notifyPrincipalChanged,
   type OrganizationKind,
@@ -137,8 +137,6 @@ export async function seedDemo(
   });
 }
 
-const generate = (): string => randomBytes(15).toString('base64url');
-
 async function upsertOrganization(
   manager: EntityManager,
   org: (typeof ORGANIZATIONS)[number],
@@ -177,7 +175,7 @@ async function upsertUser(
     await notifyPrincipalChanged(manager, `user:${found.id}`);
     return password;
   }
-  const pw = password ?? generate();
+  const pw = password ?? generatePassword();
   await repo.save(repo.create({ ...u, passwordHash: await hashSecret(pw) }));
   return pw;
 }
@@ -210,7 +208,7 @@ async function upsertClient(
     await notifyPrincipalChanged(manager, `client:${found.id}`);
     return password;
   }
-  const secret = password ?? generate();
+  const secret = password ?? generatePassword();
   await repo.save(
     repo.create({ ...c, secretHash: await hashSecret(secret), secretRotatedAt: now }),
   );

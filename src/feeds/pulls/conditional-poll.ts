@@ -54,7 +54,8 @@ export class ConditionalPoll {
     const claims = paging && token ? this.verified.lookup(token) : undefined;
     if (!paging || !claims) return;
     const caller = await this.principals.fromClaims(claims).catch(() => undefined);
-    if (!caller || !caller.roles.some((r) => ROLES.has(r))) return;
+    // A person who must change their password gets the route's 403, not a 304.
+    if (!caller || caller.passwordChangeRequired || !caller.roles.some((r) => ROLES.has(r))) return;
     const etag = this.feed.notModified(caller, paging.after, paging.limit, ifNoneMatch);
     if (etag === undefined) return;
     await reply.code(304).header('etag', etag).header('cache-control', 'private, no-cache').send();

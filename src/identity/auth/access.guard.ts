@@ -9,7 +9,16 @@ import { FailedAttempts } from '#src/identity/auth/failed-attempts.js';
 import { bearerToken } from '#src/identity/auth/jwt.strategy.js';
 import { PrincipalService, TokenRefused } from '#src/identity/auth/principal.service.js';
 import { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
-import { ProblemException, unauthorized, forbidden } from '#src/platform/problem/index.js';
+import {
+  ProblemException,
+  ProblemType,
+  unauthorized,
+  forbidden,
+} from '#src/platform/problem/index.js';
+
+/** The 403 detail for a person who must change their password before anything else. */
+export const PASSWORD_CHANGE_REQUIRED =
+  'Your password was reset by an administrator: change it (POST /api/v1/auth/change-password) before anything else';
 
 /** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
 function detailFor(info: unknown): string {
@@ -32,9 +41,11 @@ function detailFor(info: unknown): string {
 const BASIC_OR_BEARER = 'Basic realm="threat-exchange", charset="UTF-8", Bearer';
 
 /**
- * The global guard: every route is closed unless it says who may call it (@Public or
- * @Roles). Bearer tokens go through the passport-jwt strategy; the roles are then checked.
- * 401 for a missing or invalid token, 403 for a valid token without the role.
+ * The global guard: every route is closed unless it says who may call it (@Public, @Roles or
+ * @PasswordChange). Bearer tokens go through the passport-jwt strategy; the roles are then
+ * checked. 401 for a missing or invalid token, 403 for a valid token without the role, and
+ * 403 `password-change-required` for a person who must change their password, on every route
+ * but @PasswordChange's.
  */
 @Injectable()
 export class AccessGuard extends AuthGuard('jwt') {
@@ -60,6 +71,12 @@ export class AccessGuard extends AuthGuard('jwt') {
       await this.authenticateBearer(context, request);
     }
     const principal = request.user;
+    if (principal?.passwordChangeRequired && !rule?.duringPasswordChange) {
+      throw forbidden(PASSWORD_CHANGE_REQUIRED, {
+        type: ProblemType.passwordChangeRequired,
+        title: 'Password change required',
+      });
+    }
     const allowed = rule?.roles ?? [];
     if (!principal || !principal.roles.some((r) => allowed.includes(r))) {
       throw forbidden('Your roles do not allow this operation');

@@ -9,7 +9,11 @@ import {
 } from '@nestjs/swagger';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { Public } from '#src/platform/http/index.js';
+import { PasswordChange } from '#src/identity/auth/access.decorators.js';
+import { CurrentPrincipal } from '#src/identity/auth/current-principal.decorator.js';
+import type { Principal } from '#src/identity/auth/principal.js';
 import {
+  ChangePasswordRequest,
   ClientCredentialsRequest,
   LoginRequest,
   OAuthErrorResponse,
@@ -19,16 +23,19 @@ import {
 import { AuthService } from '#src/identity/auth/auth.service.js';
 import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
-/** Login, refresh and token requests count against AUTH_RATE_LIMIT_PER_MINUTE per address. */
+/**
+ * Login, refresh, token and password-change requests count against AUTH_RATE_LIMIT_PER_MINUTE
+ * per address.
+ */
 const RATE_LIMITED = { rateLimit: {} };
 
 @ApiTags('Auth')
 @Controller('auth')
-@Public()
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @Public()
   @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
@@ -46,6 +53,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @Public()
   @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)
@@ -63,6 +71,7 @@ export class AuthController {
   }
 
   @Post('logout')
+  @Public()
   @HttpCode(204)
   @ApiOperation({
     operationId: 'logout',
@@ -76,7 +85,33 @@ export class AuthController {
     return this.auth.logout(body.refresh_token);
   }
 
+  @Post('change-password')
+  @PasswordChange()
+  @Header('cache-control', 'no-store')
+  @RouteConfig(RATE_LIMITED)
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary: 'Change your own password',
+    description:
+      'For a signed-in person, also one whose password was reset by an administrator (the ' +
+      'only route their token allows). The current password is checked like a login: a wrong ' +
+      'one counts towards the same lockout, and a locked account is refused (403 ' +
+      '`urn:threat-exchange:problem:current-password-rejected` either way). On success every ' +
+      'session and access token of the person ends, on every instance, this one included; the ' +
+      'answer is the token pair of a new session.',
+  })
+  @ApiOkResponse({ type: TokenResponse })
+  @ApiProblemResponses(400, 409, 413, 415, 429)
+  changePassword(
+    @CurrentPrincipal() caller: Principal,
+    @Body() body: ChangePasswordRequest,
+  ): Promise<TokenResponse> {
+    return this.auth.changePassword(caller, body);
+  }
+
   @Post('token')
+  @Public()
   @Header('cache-control', 'no-store')
   @RouteConfig(RATE_LIMITED)
   @HttpCode(200)

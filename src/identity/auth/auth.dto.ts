@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { NewPassword, PresentedPassword } from '#src/identity/auth/password-policy.js';
 
 export class LoginRequest {
   @ApiProperty({ example: 'analyst@department.example' })
@@ -7,10 +8,7 @@ export class LoginRequest {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', minLength: 1, maxLength: 1024 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(1024)
+  @PresentedPassword()
   password!: string;
 }
 
@@ -33,9 +31,26 @@ export class TokenResponse {
   expires_in!: number;
 
   @ApiPropertyOptional({
-    description: 'Opaque, single use: exchange it at /auth/refresh for a new pair (login only)',
+    description:
+      'Opaque, single use: exchange it at /auth/refresh for a new pair (people only, not the client-credentials grant)',
   })
   refresh_token?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'People only. True when an administrator reset the password: until it is changed ' +
+      '(POST /auth/change-password), every other route answers 403 ' +
+      '`urn:threat-exchange:problem:password-change-required`.',
+  })
+  passwordChangeRequired?: boolean;
+}
+
+export class ChangePasswordRequest {
+  @PresentedPassword('The password the person has now (the temporary one after a reset)')
+  currentPassword!: string;
+
+  @NewPassword({ description: 'The new password; it must differ from the current one' })
+  newPassword!: string;
 }
 
 /** RFC 6749 §4.4.2 request, form-encoded; client credentials in Basic auth or in the form. */

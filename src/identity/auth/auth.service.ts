@@ -1,18 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { unauthorized } from '#src/platform/problem/index.js';
+import {
+  conflict,
+  forbidden,
+  ProblemType,
+  unauthorized,
+  validationProblem,
+} from '#src/platform/problem/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiClientsRepository } from '#src/identity/api-clients/api-clients.repository.js';
 import { PrincipalCache, type PrincipalKey } from '#src/identity/auth/principal-cache.js';
 import { AuditLog } from '#src/platform/audit-log/index.js';
 import { parseBasic } from '#src/identity/auth/basic-auth.js';
 import type {
+  ChangePasswordRequest,
   ClientCredentialsRequest,
   LoginRequest,
   TokenResponse,
 } from '#src/identity/auth/auth.dto.js';
 import { OAuthError } from '#src/identity/auth/oauth-error.js';
-import { verifySecret } from '#src/identity/auth/passwords.js';
+import { hashSecret, verifySecret } from '#src/identity/auth/passwords.js';
 import type { Principal } from '#src/identity/auth/principal.js';
 import { RefreshTokensRepository } from '#src/identity/auth/refresh-tokens.repository.js';
 import {
@@ -33,6 +40,10 @@ export const LOCKOUT = { lockAfter: 5, baseLockMs: 60_000, maxLockMs: 3_600_000 
 /** The one answer to every failed login: it does not tell which part was wrong. */
 const LOGIN_FAILED =
   'The e-mail and password do not match an enabled account, or it is locked for a while';
+
+/** The one answer to a refused password change (403): like a login's, it does not say which. */
+export const CURRENT_PASSWORD_REJECTED =
+  'The current password is wrong, or the account is locked for a while after repeated failures';
 
 @Injectable()
 export class AuthService {
@@ -78,7 +89,11 @@ export class AuthService {
         action: 'auth.login',
         objectType: 'user',
         objectId: user.id,
-        summary: { session, tokenId: issued.jti },
+        summary: {
+          session,
+          tokenId: issued.jti,
+          ...(user.mustChangePassword ? { passwordChangeRequired: true } : {}),
+        },
       });
       return issued.response;
     });
@@ -170,6 +185,74 @@ export class AuthService {
   }
 
   /**
+   * A signed-in person changes their own password. The current password is checked like a
+   * login's (a wrong one counts towards the same lockout; a locked account is refused even with
+   * the right one), the new one follows the policy and must differ. Then, in one transaction:
+   * the new hash, a required change cleared, the token generation incremented (every access
+   * token of the person, this one included, stops), every refresh token revoked, and a new
+   * session opened whose tokens are the answer; every instance knows before the answer.
+   */
+  async changePassword(caller: Principal, request: ChangePasswordRequest): Promise<TokenResponse> {
+    const user = await this.users.findById(caller.id);
+    if (!user) throw unauthorized('The user no longer exists');
+    const passwordOk = await verifySecret(user.passwordHash, request.currentPassword);
+    const locked = user.lockedUntil !== null && user.lockedUntil > this.clock.now();
+    if (!passwordOk || locked) {
+      await this.loginFailed(user, passwordOk ? 'locked' : 'password', caller);
+      throw forbidden(CURRENT_PASSWORD_REJECTED, {
+        type: ProblemType.currentPasswordRejected,
+        title: 'The current password was not accepted',
+      });
+    }
+    if (request.newPassword === request.currentPassword) {
+      throw validationProblem([
+        { name: 'newPassword', reason: 'newPassword must differ from the current password' },
+      ]);
+    }
+    const passwordHash = await hashSecret(request.newPassword);
+    const session = randomUUID();
+    return this.cache.propagateEach((announce) =>
+      this.dataSource.transaction(async (manager) => {
+        announce(`user:${user.id}`);
+        const before = await this.users.findByIdForUpdate(manager, user.id);
+        // Changed meanwhile (an administrator's reset, another change): what was checked is stale.
+        if (!before || before.passwordHash !== user.passwordHash) {
+          throw conflict('The password was changed meanwhile: sign in again', {
+            title: 'The record has changed',
+          });
+        }
+        await this.users.updateIfVersion(manager, user.id, before.version, {
+          passwordHash,
+          mustChangePassword: false,
+          clearLockout: true,
+          revokeTokens: true,
+        });
+        // Refresh tokens here; access tokens by the token generation (revokeTokens above).
+        const sessionsEnded = await this.users.endSessions(manager, user.id);
+        const after = await this.users.findById(user.id, manager);
+        const organization =
+          after && (await this.organizations.findById(after.organizationId, manager));
+        if (!after || !organization) throw unauthorized('The user no longer exists');
+        const issued = await this.issueForUser(manager, after, organization, session);
+        await this.audit.record(manager, {
+          actor: caller,
+          action: 'auth.password_change',
+          objectType: 'user',
+          objectId: user.id,
+          summary: {
+            passwordChanged: true,
+            wasRequired: before.mustChangePassword,
+            sessionsEnded,
+            session,
+            tokenId: issued.jti,
+          },
+        });
+        return issued.response;
+      }),
+    );
+  }
+
+  /**
    * The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) for ISP API clients, with
    * client_secret_basic or client_secret_post (not both). Errors in the §5.2 shape.
    */
@@ -245,20 +328,21 @@ export class AuthService {
     return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn };
   }
 
-  /** A refused login to an existing account: counted (a wrong password) and recorded. */
+  /**
+   * A refused password check of an existing account, by a login or (with `caller`) by a
+   * password change: counted (a wrong password) towards one lockout, and recorded.
+   */
   private async loginFailed(
     user: UserEntity,
     reason: 'password' | 'locked' | 'disabled',
+    caller?: Principal,
   ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const count =
         reason === 'password'
           ? await this.users.recordFailedLogin(manager, user.id, LOCKOUT)
           : undefined;
-      // Nobody is authenticated: the service records what was attempted on whose account.
-      await this.audit.record(manager, {
-        actor: 'system',
-        action: 'auth.login_failed',
+      const event = {
         objectType: 'user',
         objectId: user.id,
         summary: {
@@ -266,7 +350,15 @@ export class AuthService {
           organizationId: user.organizationId,
           failedLogins: count?.failedLogins ?? user.failedLogins,
         },
-      });
+      };
+      // A failed login: nobody is authenticated, the service records what was attempted on
+      // whose account. A failed change: its caller did.
+      await this.audit.record(
+        manager,
+        caller
+          ? { ...event, actor: caller, action: 'auth.password_change_failed' }
+          : { ...event, actor: 'system', action: 'auth.login_failed' },
+      );
       if (count?.locked) {
         await this.audit.record(manager, {
           actor: 'system',
@@ -338,6 +430,7 @@ export class AuthService {
         token_type: 'Bearer',
         expires_in: issued.expiresIn,
         refresh_token: refresh.token,
+        passwordChangeRequired: user.mustChangePassword,
       },
     };
   }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '#src/platform/audit-log/index.js';
+import { generatePassword } from '#src/identity/auth/password-policy.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { IdentityConfig } from '#src/identity/identity.config.js';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
@@ -27,9 +27,7 @@ export class BootstrapService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const generated = this.config.ADMIN_PASSWORD
-      ? undefined
-      : randomBytes(18).toString('base64url');
+    const generated = this.config.ADMIN_PASSWORD ? undefined : generatePassword();
     const password = this.config.ADMIN_PASSWORD ?? generated ?? '';
     const created = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);

@@ -25,7 +25,7 @@ export type PrincipalKey = `user:${string}` | `client:${string}` | `session:${st
 
 /**
  * Announces that a user's or an API client's state changed (disabled, roles, organization,
- * deletion, token generation; revocation, secret), or that a session ended. Call it in the
+ * deletion, token generation, a password change required; revocation, secret), or that a session ended. Call it in the
  * transaction of the write: PostgreSQL delivers the notification at commit, and not at all on
  * rollback.
  */
@@ -38,7 +38,14 @@ export async function notifyPrincipalChanged(
 
 /** What is cached of a caller: only what the per-request checks read. */
 export type CachedState =
-  | { kind: 'user'; organizationId: string; disabled: boolean; roles: Role[]; generation: number }
+  | {
+      kind: 'user';
+      organizationId: string;
+      disabled: boolean;
+      roles: Role[];
+      generation: number;
+      mustChangePassword: boolean;
+    }
   | { kind: 'client'; organizationId: string; revoked: boolean; generation: number }
   /** A person's session (refresh-token family): ended by logout or refresh-token reuse. */
   | { kind: 'session'; ended: boolean }

@@ -36,7 +36,9 @@ export const BASIC_TOKEN_ID = 'basic';
 /**
  * Turns verified claims into the caller: the claims must name known roles and an organization,
  * and the user must still be enabled (or the client not revoked), the token not revoked: its
- * `gen` not below the caller's token generation, and a person's session (`sid`) not ended. That
+ * `gen` not below the caller's token generation, and a person's session (`sid`) not ended. A
+ * person whose password must be changed is marked `passwordChangeRequired` (the AccessGuard then
+ * allows only the change). That
  * state comes from the PrincipalCache, which reads the database only when it cannot vouch for
  * what it holds.
  */
@@ -70,6 +72,7 @@ export class PrincipalService {
       throw new TokenRefused('The access token lacks required claims');
     }
     let granted: Role[] = roles;
+    let passwordChangeRequired = false;
     if (subType === 'user') {
       const user = await this.userState(sub);
       if (!user || user.organizationId !== org) throw new TokenRefused('The user no longer exists');
@@ -82,6 +85,7 @@ export class PrincipalService {
       // A role taken away takes effect at once; a role given needs a new token.
       granted = roles.filter((r) => user.roles.includes(r));
       if (granted.length === 0) throw new TokenRefused('The user no longer holds these roles');
+      passwordChangeRequired = user.mustChangePassword;
     } else {
       const client = await this.clientState(sub);
       if (!client || client.organizationId !== org) {
@@ -97,6 +101,7 @@ export class PrincipalService {
       organizationKind: orgKind as OrganizationKind,
       roles: granted,
       tokenId: jti,
+      ...(passwordChangeRequired ? { passwordChangeRequired: true } : {}),
     };
   }
 
@@ -171,6 +176,7 @@ export class PrincipalService {
           disabled: user.disabled,
           roles: [...user.roles],
           generation: user.tokenGeneration,
+          mustChangePassword: user.mustChangePassword,
         },
       };
     });

@@ -10,6 +10,11 @@ export interface Principal {
   roles: Role[];
   /** The token's `jti`, for logs and audit. */
   tokenId: string;
+  /**
+   * A person whose administrator reset their password and who has not changed it since: the
+   * AccessGuard lets them call only the routes of @PasswordChange (docs/auth.md).
+   */
+  passwordChangeRequired?: true;
 }
 
 /** How a principal is recorded in actor_type columns (audit events, pulls, confirmations, …). */

@@ -9,6 +9,15 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The roles a person (a user, not an API client) may hold. */
+export const PERSON_ROLES = [
+  'admin',
+  'analyst',
+  'approver',
+  'isp_operator',
+  'auditor',
+] as const satisfies readonly Role[];
+
 export const ORGANIZATION_KINDS = ['department', 'isp', 'authority'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
 

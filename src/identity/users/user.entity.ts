@@ -55,6 +55,13 @@ export class UserEntity {
   @Column({ name: 'token_generation', type: 'integer', default: 0 })
   tokenGeneration!: number;
 
+  /**
+   * Set by an administrator's password reset: the person's next login yields tokens that allow
+   * only changing the password (POST /auth/change-password), which clears it.
+   */
+  @Column({ name: 'must_change_password', type: 'boolean', default: false })
+  mustChangePassword!: boolean;
+
   @Column({ name: 'failed_logins', type: 'integer', default: 0 })
   failedLogins!: number;
 

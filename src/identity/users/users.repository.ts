@@ -50,7 +50,9 @@ export class UsersRepository {
     manager: EntityManager,
     id: string,
     version: number,
-    changes: Partial<Pick<UserEntity, 'name' | 'roles' | 'disabled' | 'passwordHash'>> & {
+    changes: Partial<
+      Pick<UserEntity, 'name' | 'roles' | 'disabled' | 'passwordHash' | 'mustChangePassword'>
+    > & {
       clearLockout?: boolean;
       revokeTokens?: boolean;
     },

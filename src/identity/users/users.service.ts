@@ -3,11 +3,13 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog, fieldChanges } from '#src/platform/audit-log/index.js';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import { auditedCaller, type Caller, type Principal } from '#src/identity/auth/principal.js';
+import { generatePassword } from '#src/identity/auth/password-policy.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import { USER_ROLES_BY_KIND, type OrganizationKind, type Role } from '#src/identity/auth/roles.js';
 import { paginate, type Page, type PageQuery } from '#src/platform/pagination/index.js';
 import {
   conflict,
+  notFound,
   staleVersion,
   validationProblem,
   type ProblemException,
@@ -18,6 +20,8 @@ import { OrganizationsRepository } from '#src/identity/organizations/organizatio
 import {
   toUserResponse,
   type CreateUserRequest,
+  type PasswordResetResponse,
+  type ResetPasswordRequest,
   type UpdateUserRequest,
   type UserResponse,
 } from '#src/identity/users/dto/user.dto.js';
@@ -175,6 +179,52 @@ export class UsersService {
     );
     if (!changed) throw staleVersion('user');
     return this.get(caller, id);
+  }
+
+  /**
+   * An administrator's reset: a temporary password (the one given, or generated and answered
+   * once), the lockout cleared, every session and access token of the person ended, and a
+   * password change required: until the person makes it, their tokens allow only
+   * POST /auth/change-password (AccessGuard).
+   */
+  async resetPassword(
+    caller: Principal,
+    id: string,
+    request: ResetPasswordRequest,
+  ): Promise<PasswordResetResponse> {
+    visibleOr404(
+      tenantScope(caller),
+      await this.users.findById(id),
+      'user',
+      (u) => u.organizationId,
+    );
+    const generated = request.password === undefined ? generatePassword() : undefined;
+    const passwordHash = await hashSecret(request.password ?? generated ?? '');
+    const changed = await this.principals.propagate(`user:${id}`, () =>
+      this.dataSource.transaction(async (manager) => {
+        const before = await this.users.findByIdForUpdate(manager, id);
+        if (!before) return false;
+        await this.users.updateIfVersion(manager, id, before.version, {
+          passwordHash,
+          mustChangePassword: true,
+          clearLockout: true,
+          revokeTokens: true,
+        });
+        // Refresh tokens here; access tokens by the token generation (revokeTokens above).
+        const sessionsEnded = await this.users.endSessions(manager, id);
+        await this.audit.record(manager, {
+          actor: caller,
+          action: 'user.password_reset',
+          objectType: 'user',
+          objectId: id,
+          summary: { passwordChanged: true, generated: generated !== undefined, sessionsEnded },
+        });
+        return true;
+      }),
+    );
+    if (!changed) throw notFound('user');
+    const user = await this.get(caller, id);
+    return generated === undefined ? { user } : { user, temporaryPassword: generated };
   }
 }
 

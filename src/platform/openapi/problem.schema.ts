@@ -74,7 +74,7 @@ export class ProblemSchema {
 const DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed or a field is invalid (`invalid-params` lists each one)',
   401: 'No valid credentials',
-  403: 'The credentials do not allow this operation',
+  403: 'The credentials do not allow this operation (a person whose password was reset: type `urn:threat-exchange:problem:password-change-required`, until they change it)',
   404: 'No such resource (or not visible to the caller)',
   409: 'The request conflicts with the current state',
   413: 'The request body is larger than the configured limit',

@@ -22,6 +22,10 @@ export const ProblemType = {
   protectedIndicator: 'urn:threat-exchange:problem:protected-indicator',
   /** The approver of a request cannot be the person who submitted it. */
   twoPersonRule: 'urn:threat-exchange:problem:two-person-rule',
+  /** The caller's password was reset: only changing it is allowed until then. */
+  passwordChangeRequired: 'urn:threat-exchange:problem:password-change-required',
+  /** A password change presented a wrong current password (or the account is locked). */
+  currentPasswordRejected: 'urn:threat-exchange:problem:current-password-rejected',
 } as const;
 
 /** One rejected input field (the `invalid-params` extension of RFC 9457 §3's example). */

@@ -117,6 +117,38 @@ describe('identity repositories', () => {
       });
     });
 
+    it('a password reset sets must_change_password, clears a lockout and raises the token generation; the change clears it', async () => {
+      const org = await rows.organization('department');
+      const user = await rows.user(org.id);
+      expect(await users.findById(user.id)).toMatchObject({ mustChangePassword: false });
+      const policy = { lockAfter: 1, baseLockMs: 60_000, maxLockMs: 60_000 };
+      await ds.transaction((m) => users.recordFailedLogin(m, user.id, policy));
+      const reset = { passwordHash: 'reset', clearLockout: true, revokeTokens: true };
+      const notices = await noticesDuring(
+        () =>
+          ds.transaction((m) =>
+            users.updateIfVersion(m, user.id, 1, { ...reset, mustChangePassword: true }),
+          ),
+        [user.id],
+      );
+      expect(notices).toEqual([`user:${user.id}`]);
+      expect(await users.findById(user.id)).toMatchObject({
+        passwordHash: 'reset',
+        mustChangePassword: true,
+        failedLogins: 0,
+        lockedUntil: null,
+        tokenGeneration: 1,
+        version: 2,
+      });
+      await ds.transaction((m) =>
+        users.updateIfVersion(m, user.id, 2, { ...reset, mustChangePassword: false }),
+      );
+      expect(await users.findById(user.id)).toMatchObject({
+        mustChangePassword: false,
+        tokenGeneration: 2,
+      });
+    });
+
     it('a change notifies principal_changed at commit, a rolled-back one never', async () => {
       const org = await rows.organization('department');
       const user = await rows.user(org.id);

@@ -16,11 +16,9 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { PASSWORD_MIN_LENGTH } from '#src/identity/auth/passwords.js';
-import type { Role } from '#src/identity/auth/roles.js';
+import { NewPassword } from '#src/identity/auth/password-policy.js';
+import { PERSON_ROLES, type Role } from '#src/identity/auth/roles.js';
 import type { UserEntity } from '#src/identity/users/user.entity.js';
-
-export const PERSON_ROLES = ['admin', 'analyst', 'approver', 'isp_operator', 'auditor'] as const;
 
 export class CreateUserRequest {
   @ApiProperty({ format: 'uuid' })
@@ -50,10 +48,7 @@ export class CreateUserRequest {
   @IsIn(PERSON_ROLES, { each: true })
   roles!: Role[];
 
-  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 })
-  @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxLength(1024)
+  @NewPassword()
   password!: string;
 }
 
@@ -85,11 +80,21 @@ export class UpdateUserRequest {
   @IsBoolean()
   disabled?: boolean;
 
-  @ApiPropertyOptional({ description: 'Sets a new password and clears a lockout' })
-  @IsOptional()
-  @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxLength(1024)
+  @NewPassword({
+    optional: true,
+    description:
+      'Sets a new password and clears a lockout; does not require the person to change it ' +
+      '(POST /users/{id}/reset-password does)',
+  })
+  password?: string;
+}
+
+export class ResetPasswordRequest {
+  @NewPassword({
+    optional: true,
+    description:
+      'The temporary password to set; omitted: one is generated and shown once in the answer',
+  })
   password?: string;
 }
 
@@ -106,6 +111,11 @@ export class UserResponse {
   roles!: Role[];
   @ApiProperty()
   disabled!: boolean;
+  @ApiProperty({
+    description:
+      'An administrator reset the password: until the person changes it, their tokens allow only POST /auth/change-password',
+  })
+  passwordChangeRequired!: boolean;
   @ApiProperty({ format: 'date-time', type: String, nullable: true })
   lockedUntil!: string | null;
   @ApiProperty({ format: 'date-time', type: String, nullable: true })
@@ -114,6 +124,17 @@ export class UserResponse {
   createdAt!: string;
   @ApiProperty()
   version!: number;
+}
+
+export class PasswordResetResponse {
+  @ApiProperty({ type: UserResponse })
+  user!: UserResponse;
+
+  @ApiPropertyOptional({
+    description:
+      'Only when generated: the temporary password, shown this once (the service keeps only its hash)',
+  })
+  temporaryPassword?: string;
 }
 
 export class UserPage {
@@ -131,6 +152,7 @@ export function toUserResponse(u: UserEntity): UserResponse {
     name: u.name,
     roles: u.roles,
     disabled: u.disabled,
+    passwordChangeRequired: u.mustChangePassword,
     lockedUntil: u.lockedUntil?.toISOString() ?? null,
     lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
     createdAt: u.createdAt.toISOString(),
