@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { ConfigError, generateSecretFiles, parseOwner } from '#src/platform/conf
 import {
   createDataSource,
   resolveDatabase,
+  resetEmbeddedDatabase,
   renderMigration,
   revertLastMigration,
   runMigrations,
@@ -38,7 +40,11 @@ const USAGE = `usage: node dist/src/cli.js <command>
   secrets:init <dir> [--owner=UID:GID]
                              write a new key-encryption key, database password and admin
                              password into <dir> where missing (docker-compose.yml); reads no
-                             configuration`;
+                             configuration
+  db:url                     print the database's connection URL (embedded: started if need be)
+  db:psql [psql args]        psql on the database (next to npm start: its embedded one)
+  db:reset                   remove the embedded PostgreSQL's data (EMBEDDED_PG_DIR); refused
+                             while the service runs`;
 
 const SOURCE_MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations');
 const OPENAPI_FILE = path.join(PROJECT_ROOT, 'docs', 'openapi.json');
@@ -91,6 +97,31 @@ async function withDatabase(
     if (dataSource.isInitialized) await dataSource.destroy();
     await target.embedded?.stop();
   }
+}
+
+/** psql on `url` with the terminal, until it exits; its status. */
+function runPsql(url: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('psql', [url, ...args], { stdio: 'inherit' });
+    // The terminal's Ctrl-C is psql's (it cancels a query): not a reason for us to stop.
+    const ignore = (): void => undefined;
+    process.on('SIGINT', ignore);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      process.off('SIGINT', ignore);
+      if (error.code === 'ENOENT') {
+        reject(
+          new CliFailure(
+            `psql is not installed (Debian/Ubuntu: apt-get install postgresql-client). ` +
+              `The database: ${url}`,
+          ),
+        );
+      } else reject(error);
+    });
+    child.once('exit', (code) => {
+      process.off('SIGINT', ignore);
+      resolve(code ?? 1);
+    });
+  });
 }
 
 async function openApiText(config: AppConfig): Promise<string> {
@@ -207,6 +238,29 @@ async function main(argv: string[]): Promise<void> {
         fail('docs/openapi.json differs from the code: run npm run openapi:generate and commit it');
       }
       process.stdout.write('docs/openapi.json matches the code\n');
+      return;
+    }
+    case 'db:url':
+      return withDatabase(config, async (_ds, url) => {
+        process.stdout.write(`${url}\n`);
+      });
+    case 'db:psql': {
+      let status = 0;
+      await withDatabase(config, async (_ds, url) => {
+        status = await runPsql(url, argv.slice(1));
+      });
+      if (status !== 0) fail(`psql exited with status ${status}`);
+      return;
+    }
+    case 'db:reset': {
+      const result = await resetEmbeddedDatabase(config.platform).catch((error: unknown) =>
+        fail((error as Error).message),
+      );
+      process.stdout.write(
+        result === 'removed'
+          ? `removed ${config.platform.EMBEDDED_PG_DIR}: the next start makes a new database\n`
+          : `${config.platform.EMBEDDED_PG_DIR} does not exist: nothing to remove\n`,
+      );
       return;
     }
     default:

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
@@ -38,14 +38,24 @@ describe('first start on an empty database', () => {
     }
   });
 
-  it('prints a generated password once when ADMIN_PASSWORD is unset', async () => {
+  it('prints a generated password once, on stderr and in no log line, when ADMIN_PASSWORD is unset', async () => {
     const other = await freshDatabase();
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
     try {
       const t = await createTestApp({ databaseUrl: other.url, env: { ADMIN_PASSWORD: '' } });
       try {
-        const line = t.logs.lines.find((l) => String(l.msg).includes('generated password'));
-        const password = /generated password (\S+) /.exec(String(line?.msg))?.[1];
+        const banner = written.join('');
+        const password = /^ {3}password: (\S+)$/m.exec(banner)?.[1];
         expect(password).toBeDefined();
+        expect(banner).toContain(t.config.identity.ADMIN_EMAIL);
+        expect(JSON.stringify(t.logs.lines)).not.toContain(String(password));
+        expect(t.logs.lines.some((l) => String(l.msg).includes('printed once on stderr'))).toBe(
+          true,
+        );
         await request(t.server)
           .post('/api/v1/auth/login')
           .send({ email: t.config.identity.ADMIN_EMAIL, password })
@@ -53,12 +63,12 @@ describe('first start on an empty database', () => {
       } finally {
         await t.close();
       }
+      written.length = 0;
       const again = await createTestApp({ databaseUrl: other.url, env: { ADMIN_PASSWORD: '' } });
-      expect(again.logs.lines.some((l) => String(l.msg).includes('generated password'))).toBe(
-        false,
-      );
+      expect(written.join('')).not.toContain('password:');
       await again.close();
     } finally {
+      stderr.mockRestore();
       await other.drop();
     }
   });

@@ -47,10 +47,45 @@ export class ServiceProcess {
     return service;
   }
 
+  /**
+   * The README's start command, `npm start`, without its prestart build (`--ignore-scripts`
+   * skips only pre- and post-scripts: the tests run on the build `npm test` made first, which
+   * must not change under them). npm runs `start` through `sh -c`, as for a user; the child is
+   * npm, in a process group of its own (as a terminal would make it, for Ctrl-C tests).
+   */
+  static startWithNpm(env: Record<string, string>): ServiceProcess {
+    const child = spawn('npm', ['start', '--ignore-scripts'], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        DATABASE_URL: '',
+        npm_config_update_notifier: 'false',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const service = new ServiceProcess(child);
+    ServiceProcess.started.add(service);
+    void service.exited.then(() => ServiceProcess.started.delete(service));
+    return service;
+  }
+
   /** Kills whatever a failed test left running, and waits for it. */
   static async killAll(): Promise<void> {
     const left = [...ServiceProcess.started];
-    for (const service of left) service.child.kill('SIGKILL');
+    for (const service of left) {
+      // npm's process group too (npm start): npm dies of SIGKILL without passing it on.
+      if (service.child.pid) {
+        try {
+          process.kill(-service.child.pid, 'SIGKILL');
+        } catch {
+          // not a group leader (ServiceProcess.start): its own process only
+        }
+      }
+      service.child.kill('SIGKILL');
+    }
     await Promise.all(left.map((s) => s.exited));
   }
 

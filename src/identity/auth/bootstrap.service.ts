@@ -11,6 +11,27 @@ import { UserEntity } from '#src/identity/users/user.entity.js';
 export const BOOTSTRAP_LOCK = 7_340_213_003;
 
 /**
+ * The plain-text notice of a generated first password, for stderr: a person at a terminal
+ * reads it among the JSON log lines of stdout. Written once, when the administrator is made.
+ */
+export function generatedPasswordBanner(email: string, password: string): string {
+  const rule = '='.repeat(72);
+  return [
+    '',
+    rule,
+    ' First administrator created',
+    `   email:    ${email}`,
+    `   password: ${password}`,
+    ' This password is shown once, here, and is in no log.',
+    ' Change it: log in, then PATCH /api/v1/users/{id} {"password": …} (docs/auth.md).',
+    ' To choose it yourself instead, set ADMIN_PASSWORD before the first start.',
+    rule,
+    '',
+    '',
+  ].join('\n');
+}
+
+/**
  * First start on an empty database: the Department's organization and one administrator,
  * whose password is ADMIN_PASSWORD or generated and printed once. Runs under an advisory lock
  * (two instances starting together create one), and does nothing once any administrator
@@ -87,10 +108,12 @@ export class BootstrapService implements OnApplicationBootstrap {
     });
     if (!created) return;
     if (generated) {
+      // The password goes to a person, not into the JSON log stream (which is shipped and kept).
       this.logger.warn(
-        `Created the Department and its first administrator ${this.config.ADMIN_EMAIL} with the ` +
-          `generated password ${generated} (shown once: change it, or set ADMIN_PASSWORD next time)`,
+        `Created the Department and its first administrator ${this.config.ADMIN_EMAIL} with a ` +
+          'generated password, printed once on stderr (it is in no log)',
       );
+      process.stderr.write(generatedPasswordBanner(this.config.ADMIN_EMAIL, generated));
     } else {
       this.logger.log(
         `Created the Department and its first administrator ${this.config.ADMIN_EMAIL}`,

@@ -63,6 +63,13 @@ export class PlatformConfig {
   @MinLength(1, { message: 'EMBEDDED_PG_DIR must be a directory path' })
   EMBEDDED_PG_DIR = './data/postgres';
 
+  /**
+   * Port of the embedded PostgreSQL on 127.0.0.1. 0: the one kept in EMBEDDED_PG_DIR, chosen
+   * free at its first start; either way the same at every start.
+   */
+  @IntInRange(0, 65535, ' (the port kept in EMBEDDED_PG_DIR)')
+  EMBEDDED_PG_PORT = 0;
+
   @Transform(toBool)
   @IsBoolean({ message: 'DB_MIGRATIONS_RUN must be true or false' })
   DB_MIGRATIONS_RUN = true;

@@ -22,6 +22,11 @@ export interface EmbeddedPostgresOptions {
    * `npm start`.
    */
   attachIfInUse?: boolean;
+  /**
+   * The server's port. Unset: the one kept in the data directory (`embedded-port`), a free
+   * one at the first start. Either way the port used is kept for the next starts.
+   */
+  port?: number;
 }
 
 interface Binaries {
@@ -36,6 +41,8 @@ interface RunAs {
 }
 
 const PASSWORD_FILE = 'embedded-password';
+/** In the data directory: the server's port, the same at every start. */
+const PORT_FILE = 'embedded-port';
 
 /** `<dataDir>.owner`: pid of the service process using the data directory. */
 function ownerFileOf(dataDir: string): string {
@@ -52,8 +59,9 @@ function ownerFileOf(dataDir: string): string {
  * before in-flight requests finish (see docs/decisions/0002-embedded-postgres.md). Here:
  * - the server is started detached by `pg_ctl`, so a terminal's Ctrl-C reaches only our
  *   process, which drains requests and then stops the database;
- * - it listens on a free port on 127.0.0.1 only, with no Unix socket, behind a generated
- *   password (scram-sha-256) kept in the data directory;
+ * - it listens on 127.0.0.1 only, with no Unix socket, behind a generated password
+ *   (scram-sha-256) kept in the data directory, on a port kept there too (chosen free at the
+ *   first start, or `port`), so that its URL stays the same from one start to the next;
  * - as root it runs as the `postgres` OS user, created if missing (PostgreSQL refuses root);
  * - after `kill -9` of our process the server keeps running: the next start finds it through
  *   `postmaster.pid` and adopts it; a stale `postmaster.pid` of a dead server is removed.
@@ -99,7 +107,7 @@ export class EmbeddedPostgres {
     if (port !== undefined) {
       log('adopting embedded PostgreSQL left running by an earlier process', { dataDir, port });
     } else {
-      port = await freePort();
+      port = await serverPort(dataDir, options.port, log);
       await runPgCtl(bin, runAs, [
         'start',
         '-D',
@@ -148,6 +156,30 @@ export class EmbeddedPostgres {
     await fs.rm(ownerFileOf(this.dataDir), { force: true });
     this.log('embedded PostgreSQL stopped', { dataDir: this.dataDir });
   }
+}
+
+/**
+ * Removes the data directory (`npm run db:reset`): refused while a service process uses it;
+ * a server left running by a killed one is stopped first.
+ */
+export async function resetEmbeddedPostgres(dataDirOption: string): Promise<'removed' | 'absent'> {
+  const dataDir = path.resolve(dataDirOption);
+  const owner = await liveOwner(dataDir);
+  if (owner !== undefined) {
+    throw new Error(
+      `The embedded PostgreSQL in ${dataDir} is in use by a running service (pid ${owner}): ` +
+        'stop it first (Ctrl-C, or kill -TERM it)',
+    );
+  }
+  if (!(await exists(dataDir))) return 'absent';
+  if ((await runningServerPort(dataDir)) !== undefined) {
+    const runAs = await ensureRunAs();
+    await runPgCtl(await binariesFor(runAs), runAs, ['stop', '-D', dataDir, '-m', 'fast', '-w']);
+  }
+  for (const target of [dataDir, `${dataDir}.init`, ownerFileOf(dataDir)]) {
+    await fs.rm(target, { recursive: true, force: true });
+  }
+  return 'removed';
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -340,6 +372,54 @@ async function runPgCtl(bin: Binaries, runAs: RunAs, args: string[]): Promise<vo
     const detail = `${e.stderr ?? ''}${e.stdout ?? ''}`.trim() || String(error);
     throw new Error(`pg_ctl ${args[0]} failed: ${detail}`, { cause: error });
   }
+}
+
+/**
+ * The port to start the server on: `wanted` (EMBEDDED_PG_PORT) if given, else the one kept in
+ * the data directory, else a free one; written back to the data directory. A kept port that
+ * another program has taken meanwhile is replaced by a free one (logged); a wanted one that is
+ * taken is an error, as the user asked for that port.
+ */
+async function serverPort(
+  dataDir: string,
+  wanted: number | undefined,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): Promise<number> {
+  const portFile = path.join(dataDir, PORT_FILE);
+  const kept = Number((await fs.readFile(portFile, 'utf8').catch(() => '')).trim()) || undefined;
+  let port: number;
+  if (wanted) {
+    if (!(await isPortFree(wanted))) {
+      throw new Error(
+        `Port ${wanted} (EMBEDDED_PG_PORT) of 127.0.0.1 is in use by another program: stop it, ` +
+          'or set EMBEDDED_PG_PORT to another port (or unset it)',
+      );
+    }
+    port = wanted;
+  } else if (kept !== undefined && (await isPortFree(kept))) {
+    port = kept;
+  } else {
+    port = await freePort();
+    if (kept !== undefined) {
+      log(
+        `the embedded PostgreSQL's port ${kept} is in use by another program: it moves to ` +
+          `${port}, kept for the next starts (EMBEDDED_PG_PORT chooses one)`,
+        { dataDir, previousPort: kept, port },
+      );
+    }
+  }
+  if (port !== kept) await fs.writeFile(portFile, `${port}\n`, { mode: 0o644 });
+  return port;
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` (we could bind it). */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function freePort(): Promise<number> {

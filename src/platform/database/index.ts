@@ -9,7 +9,7 @@ export {
   sqlState,
   uniqueViolation,
 } from '#src/platform/database/database-errors.js';
-export { resolveDatabase } from '#src/platform/database/database-url.js';
+export { resetEmbeddedDatabase, resolveDatabase } from '#src/platform/database/database-url.js';
 export type { DatabaseTarget } from '#src/platform/database/database-url.js';
 export { DatabaseModule } from '#src/platform/database/database.module.js';
 export type { DatabaseModuleOptions } from '#src/platform/database/database.module.js';

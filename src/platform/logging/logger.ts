@@ -22,12 +22,27 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   );
 }
 
+/**
+ * Nest's own start-up chatter: a line per module initialised and per route mapped (about 150),
+ * "starting", "started". Debug level: at the default LOG_LEVEL (info) the start-up log is the
+ * service's own lines (database, migrations, bootstrap, listening).
+ */
+const NEST_STARTUP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
 /** Nest's framework messages (bootstrap, route mapping) through the same pino logger. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest.at(-1);
+    const startup = typeof context === 'string' && NEST_STARTUP_CONTEXTS.has(context);
+    this.write(startup ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest);
