@@ -38,7 +38,7 @@ describe('first start on an empty database', () => {
     }
   });
 
-  it('prints a generated password once, on stderr and in no log line, when ADMIN_PASSWORD is unset', async () => {
+  it('prints a generated password once, on stderr and in no log line, when ADMIN_PASSWORD is unset, to be changed at the first login', async () => {
     const other = await freshDatabase();
     const written: string[] = [];
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
@@ -56,9 +56,23 @@ describe('first start on an empty database', () => {
         expect(t.logs.lines.some((l) => String(l.msg).includes('printed once on stderr'))).toBe(
           true,
         );
-        await request(t.server)
+        // A printed password is a temporary one: the first login must replace it.
+        const login = await request(t.server)
           .post('/api/v1/auth/login')
           .send({ email: t.config.identity.ADMIN_EMAIL, password })
+          .expect(200);
+        expect(login.body.passwordChangeRequired).toBe(true);
+        const bearer = { authorization: `Bearer ${login.body.access_token}` };
+        await request(t.server).get('/api/v1/organizations').set(bearer).expect(403);
+        const changed = await request(t.server)
+          .post('/api/v1/auth/change-password')
+          .set(bearer)
+          .send({ currentPassword: password, newPassword: 'chosen-by-the-admin-2026' })
+          .expect(200);
+        expect(changed.body.passwordChangeRequired).toBe(false);
+        await request(t.server)
+          .get('/api/v1/organizations')
+          .set({ authorization: `Bearer ${changed.body.access_token}` })
           .expect(200);
       } finally {
         await t.close();

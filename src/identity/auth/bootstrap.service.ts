@@ -23,7 +23,8 @@ export function generatedPasswordBanner(email: string, password: string): string
     `   email:    ${email}`,
     `   password: ${password}`,
     ' This password is shown once, here, and is in no log.',
-    ' Change it: log in, then PATCH /api/v1/users/{id} {"password": …} (docs/auth.md).',
+    ' The first login asks for a new one: until then the token only allows',
+    ' POST /api/v1/auth/change-password {"currentPassword", "newPassword"} (docs/auth.md).',
     ' To choose it yourself instead, set ADMIN_PASSWORD before the first start.',
     rule,
     '',
@@ -33,7 +34,8 @@ export function generatedPasswordBanner(email: string, password: string): string
 
 /**
  * First start on an empty database: the Department's organization and one administrator,
- * whose password is ADMIN_PASSWORD or generated and printed once. Runs under an advisory lock
+ * whose password is ADMIN_PASSWORD or generated and printed once (then to be changed at the
+ * first login). Runs under an advisory lock
  * (two instances starting together create one), and does nothing once any administrator
  * exists (enabled or not). The Department is reused if one exists (e.g. from seed:demo).
  */
@@ -89,6 +91,8 @@ export class BootstrapService implements OnApplicationBootstrap {
           name: 'Administrator',
           roles: ['admin'],
           passwordHash: await hashSecret(password),
+          // A password printed on a terminal is a temporary one: the person chooses their own.
+          mustChangePassword: generated !== undefined,
         }),
       );
       await this.audit.record(manager, {
@@ -102,6 +106,7 @@ export class BootstrapService implements OnApplicationBootstrap {
           name: admin.name,
           roles: admin.roles,
           bootstrap: true,
+          passwordChangeRequired: admin.mustChangePassword,
         },
       });
       return true;
