@@ -129,7 +129,9 @@ describe('threat-exchange org:add-isp and user:add', () => {
       .set('authorization', `Bearer ${token}`)
       .expect(200);
     expect(me.body.items.map((o: { id: string }) => o.id)).toEqual([out.organization.id]);
-    expect((await login(operator, out.operator.generatedPassword)).status).toBe(200);
+    // A generated password is temporary: the login works and asks for a new password.
+    const operatorLogin = await login(operator, out.operator.generatedPassword);
+    expect([operatorLogin.status, operatorLogin.body.passwordChangeRequired]).toEqual([200, true]);
 
     // Recorded as the API records them, by the system, via the command line.
     expect(await auditOf([out.organization.id, out.operator.id, out.client.id])).toEqual([
@@ -243,9 +245,11 @@ describe('threat-exchange org:add-isp and user:add', () => {
       'isp_operator',
     ]);
     expect(added.code).toBe(0);
-    const password = /password {4}(\S+) {3}\(generated, shown this once/.exec(added.stdout)?.[1];
+    const password = /password {4}(\S+) {3}\(generated and temporary/.exec(added.stdout)?.[1];
     expect(added.stdout).toContain(`Created ${person} in ${isp.shortCode}`);
-    expect((await login(person, password ?? '')).status).toBe(200);
+    const personLogin = await login(person, password ?? '');
+    // A generated password is temporary.
+    expect([personLogin.status, personLogin.body.passwordChangeRequired]).toEqual([200, true]);
 
     const analyst = email();
     const given = await cli(
@@ -270,7 +274,9 @@ describe('threat-exchange org:add-isp and user:add', () => {
     };
     expect(out.user.roles).toEqual(['analyst']);
     expect(out.user.generatedPassword).toBeUndefined();
-    expect((await login(analyst, 'the analyst password, typed once')).status).toBe(200);
+    const analystLogin = await login(analyst, 'the analyst password, typed once');
+    // A password given on stdin (chosen by the person) is not a temporary one.
+    expect([analystLogin.status, analystLogin.body.passwordChangeRequired]).toEqual([200, false]);
 
     const misfit = await cli([
       'user:add',

@@ -200,6 +200,7 @@ function problemText(problem: ProblemException): string {
 }
 
 const SHOWN_ONCE = 'shown this once: store it now';
+const TEMPORARY = 'generated and temporary: the first login asks for a new one';
 
 function describeIsp(done: OnboardedIsp): string {
   const { organization: org, operator, client } = done;
@@ -209,7 +210,7 @@ function describeIsp(done: OnboardedIsp): string {
       ? [
           `  operator    ${operator.email}  (id ${operator.id}, role isp_operator)`,
           ...(operator.generatedPassword
-            ? [`  password    ${operator.generatedPassword}   (generated, ${SHOWN_ONCE})`]
+            ? [`  password    ${operator.generatedPassword}   (${TEMPORARY}; ${SHOWN_ONCE})`]
             : []),
         ]
       : []),
@@ -225,7 +226,7 @@ function describePerson(done: AddedPerson): string {
   const lines = [
     `Created ${user.email} in ${org.shortCode} (${org.name}) with the roles ${user.roles.join(', ')}, user ${user.id}`,
     ...(user.generatedPassword
-      ? [`  password    ${user.generatedPassword}   (generated, ${SHOWN_ONCE})`]
+      ? [`  password    ${user.generatedPassword}   (${TEMPORARY}; ${SHOWN_ONCE})`]
       : []),
     'They log in with POST /api/v1/auth/login.',
   ];

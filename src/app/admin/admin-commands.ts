@@ -34,6 +34,7 @@ export const USAGE: Record<AdminCommand, string> = {
 Creates an ISP: its organization, optionally its first operator (a person with the role
 isp_operator), and an API client for its systems, all in one transaction (all or nothing).
 Prints the client's secret, and a generated password, once: they are stored only as hashes.
+A generated password is temporary: the operator's first login asks for a new one.
 
   --short-code <CODE>         unique: 2–32 letters, digits or dashes (kept in upper case)
   --name <name>               the ISP's name, 2–200 characters
@@ -53,7 +54,8 @@ ${COMMON}`,
 
 Creates a person in an existing organization, with roles that must fit its kind:
   Department: admin, analyst, approver;  ISP: isp_operator;  authority: auditor.
-Prints a generated password once (it is stored only as a hash).
+Prints a generated password once (it is stored only as a hash); it is temporary: the
+person's first login asks for a new one.
 
   --org <CODE>                the organization's short code
   --email <e-mail>            what the person logs in with; nobody else's

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
@@ -6,6 +5,7 @@ import {
   newClientSecret,
 } from '#src/identity/api-clients/api-clients.service.js';
 import { toApiClientResponse } from '#src/identity/api-clients/dto/api-client.dto.js';
+import { generatePassword } from '#src/identity/auth/password-policy.js';
 import { hashSecret } from '#src/identity/auth/passwords.js';
 import type { Caller } from '#src/identity/auth/principal.js';
 import type { Role } from '#src/identity/auth/roles.js';
@@ -22,11 +22,6 @@ import {
 } from '#src/identity/organizations/organizations.service.js';
 import { toUserResponse } from '#src/identity/users/dto/user.dto.js';
 import { refusedEmail, UsersService } from '#src/identity/users/users.service.js';
-
-/** 20 random characters (120 bits), for a person who was given no password. */
-function generatePassword(): string {
-  return randomBytes(15).toString('base64url');
-}
 
 /**
  * Onboarding (docs/onboarding.md): an ISP with its first operator and API client in one step,
@@ -46,7 +41,7 @@ export class OnboardingService {
    * The ISP's organization, optionally its first operator (role isp_operator), and an API
    * client, in one transaction: all of them or nothing. Each gets the audit event its API route
    * records. The client's secret, and the operator's password when generated, are in this
-   * answer only.
+   * answer only; a generated password is temporary (the first login must replace it).
    */
   async onboardIsp(caller: Caller, request: OnboardIspRequest): Promise<OnboardedIsp> {
     const roles: Role[] = ['isp_operator'];
@@ -67,7 +62,9 @@ export class OnboardingService {
         const user =
           operator &&
           passwordHash &&
-          (await this.users.insertWithin(manager, caller, organization, operator, passwordHash));
+          (await this.users.insertWithin(manager, caller, organization, operator, passwordHash, {
+            temporaryPassword: generatedPassword !== undefined,
+          }));
         const client = await this.clients.insertWithin(
           manager,
           caller,
@@ -99,18 +96,23 @@ export class OnboardingService {
 
   /**
    * A person in the organization with this short code, with the roles given (which must fit its
-   * kind): as `POST /users`. Without a password one is generated and returned this once.
+   * kind): as `POST /users`. Without a password one is generated, returned this once, and must
+   * be replaced at the first login.
    */
   async addPerson(caller: Caller, request: AddPersonRequest): Promise<AddedPerson> {
     const organization = await this.organizations.findByShortCode(request.organization);
     const generatedPassword = request.password === undefined ? generatePassword() : undefined;
-    const user = await this.users.create(caller, {
-      organizationId: organization.id,
-      email: request.email,
-      name: request.name,
-      roles: request.roles,
-      password: request.password ?? generatedPassword ?? '',
-    });
+    const user = await this.users.create(
+      caller,
+      {
+        organizationId: organization.id,
+        email: request.email,
+        name: request.name,
+        roles: request.roles,
+        password: request.password ?? generatedPassword ?? '',
+      },
+      { temporaryPassword: generatedPassword !== undefined },
+    );
     return {
       organization: toOrganizationResponse(organization),
       user: { ...user, ...(generatedPassword ? { generatedPassword } : {}) },

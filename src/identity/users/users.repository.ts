@@ -78,7 +78,8 @@ export class UsersRepository {
 
   async insert(
     manager: EntityManager,
-    user: Pick<UserEntity, 'organizationId' | 'email' | 'name' | 'roles' | 'passwordHash'>,
+    user: Pick<UserEntity, 'organizationId' | 'email' | 'name' | 'roles' | 'passwordHash'> &
+      Partial<Pick<UserEntity, 'mustChangePassword'>>,
   ): Promise<UserEntity> {
     const repo = manager.getRepository(UserEntity);
     return repo.save(repo.create({ ...user, email: user.email.toLowerCase() }));

@@ -58,7 +58,15 @@ export class UsersService {
     return toUserResponse(user);
   }
 
-  async create(caller: Caller, request: CreateUserRequest): Promise<UserResponse> {
+  /**
+   * A new person. `temporaryPassword`: the password was made up for them and handed over (the
+   * command line's generated ones), so their first login must replace it.
+   */
+  async create(
+    caller: Caller,
+    request: CreateUserRequest,
+    options: { temporaryPassword?: boolean } = {},
+  ): Promise<UserResponse> {
     const organization = await this.organizations.findById(request.organizationId);
     if (!organization) {
       throw validationProblem([
@@ -69,7 +77,7 @@ export class UsersService {
     const passwordHash = await hashSecret(request.password);
     try {
       const user = await this.dataSource.transaction((manager) =>
-        this.insertWithin(manager, caller, organization, request, passwordHash),
+        this.insertWithin(manager, caller, organization, request, passwordHash, options),
       );
       return toUserResponse(user);
     } catch (error) {
@@ -101,6 +109,7 @@ export class UsersService {
     organization: OrganizationEntity,
     request: Pick<CreateUserRequest, 'email' | 'name' | 'roles'>,
     passwordHash: string,
+    options: { temporaryPassword?: boolean } = {},
   ): Promise<UserEntity> {
     const { actor, via } = auditedCaller(caller);
     const created = await this.users.insert(manager, {
@@ -109,6 +118,7 @@ export class UsersService {
       name: request.name,
       roles: request.roles,
       passwordHash,
+      mustChangePassword: options.temporaryPassword === true,
     });
     await this.audit.record(manager, {
       actor,
@@ -120,6 +130,7 @@ export class UsersService {
         email: created.email,
         name: created.name,
         roles: created.roles,
+        ...(created.mustChangePassword ? { passwordChangeRequired: true } : {}),
         ...via,
       },
     });
