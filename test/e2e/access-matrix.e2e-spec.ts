@@ -89,7 +89,12 @@ describe('access matrix: every route × every role against docs/access-matrix.js
       .slice(2, -1);
     expect(columns).toEqual([...ROLES]);
     const rows = new Map<string, string[]>();
-    for (const line of md.split('\n')) {
+    // One table: the rows that follow the header without a break (a blank line would end the
+    // table in Markdown and leave the rest as stray text).
+    const lines = md.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('| Route'));
+    const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
+    for (const line of lines.slice(start, end === -1 ? undefined : end)) {
       const cells = line.split('|').map((c) => c.trim());
       const route = /^`(.+)`$/.exec(cells[1] ?? '')?.[1];
       if (route) rows.set(route, cells.slice(2, -1));
