@@ -12,10 +12,9 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
-import { testDatabaseUrl } from '#test/support/database-urls.js';
+import { runOnServer, testDatabaseUrl } from '#test/support/database-urls.js';
 import { ServiceProcess } from '#test/support/service-process.js';
 
 /*
@@ -230,19 +229,6 @@ function volumeMapper(file: Compose): (service: Service) => (value: string) => s
   };
 }
 
-async function asOwner(sql: string): Promise<void> {
-  const url = new URL(testDatabaseUrl());
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
@@ -342,16 +328,16 @@ describe('docker-compose.yml and the Dockerfile', () => {
       : dbEnv.POSTGRES_PASSWORD;
     const database = `compose_${process.pid}_${Date.now().toString(36)}`;
     try {
-      await asOwner(`CREATE ROLE "${dbUser}" SUPERUSER LOGIN PASSWORD ${literal(dbPassword)}`);
+      await runOnServer(`CREATE ROLE "${dbUser}" SUPERUSER LOGIN PASSWORD ${literal(dbPassword)}`);
     } catch (error) {
       if ((error as { code?: string }).code !== '42710') throw error; // left by another run
-      await asOwner(`ALTER ROLE "${dbUser}" SUPERUSER LOGIN PASSWORD ${literal(dbPassword)}`);
+      await runOnServer(`ALTER ROLE "${dbUser}" SUPERUSER LOGIN PASSWORD ${literal(dbPassword)}`);
     }
-    await asOwner(`CREATE DATABASE "${database}" OWNER "${dbUser}"`);
+    await runOnServer(`CREATE DATABASE "${database}" OWNER "${dbUser}"`);
     cleanups.push(async () => {
-      await asOwner(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      await runOnServer(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
       // Another run on the same server may still use the role.
-      await asOwner(`DROP ROLE IF EXISTS "${dbUser}"`).catch(() => undefined);
+      await runOnServer(`DROP ROLE IF EXISTS "${dbUser}"`).catch(() => undefined);
     });
 
     // 3. The API: the image's ENV under the service's environment, volumes at their local

@@ -92,10 +92,7 @@ describe('npm start on the embedded PostgreSQL', () => {
     await ServiceProcess.killAll();
   });
   afterAll(async () => {
-    const pid = Number(
-      (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0],
-    );
-    if (pid > 0) process.kill(pid, 'SIGINT');
+    await ServiceProcess.stopEmbeddedServer(dataDir);
     await rm(dir, { recursive: true, force: true });
   });
 

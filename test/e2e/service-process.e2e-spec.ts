@@ -38,10 +38,7 @@ describe('the service process on its embedded PostgreSQL', () => {
   });
   afterAll(async () => {
     // A test that failed half-way may leave the embedded server of dataDir running.
-    const pid = Number(
-      (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0],
-    );
-    if (pid > 0) process.kill(pid, 'SIGINT');
+    await ServiceProcess.stopEmbeddedServer(dataDir);
     await rm(dir, { recursive: true, force: true });
   });
 

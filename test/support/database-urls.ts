@@ -8,6 +8,20 @@ export function testDatabaseUrl(): string {
   return url;
 }
 
+/** Runs one statement on the run's server's `postgres` database (CREATE/DROP DATABASE, roles). */
+export async function runOnServer(sql: string): Promise<void> {
+  const admin = new URL(testDatabaseUrl());
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * A new, migrated database on the run's server, for a test that needs one of its own (an
  * empty database, say). Drop it with the returned function.
@@ -15,19 +29,7 @@ export function testDatabaseUrl(): string {
 export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(testDatabaseUrl());
   const name = `test_fresh_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new URL(base);
-  admin.pathname = '/postgres';
-  const run = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: admin.toString() });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE "${name}"`);
+  await runOnServer(`CREATE DATABASE "${name}"`);
   const url = new URL(base);
   url.pathname = `/${name}`;
   const ds = await createDataSource(url.toString(), {
@@ -41,7 +43,10 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   } finally {
     await ds.destroy();
   }
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  return {
+    url: url.toString(),
+    drop: () => runOnServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
 }
 
 /**

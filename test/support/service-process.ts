@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
 
@@ -87,6 +88,22 @@ export class ServiceProcess {
       service.child.kill('SIGKILL');
     }
     await Promise.all(left.map((s) => s.exited));
+  }
+
+  /**
+   * Stops the embedded PostgreSQL of `dataDir` if a killed service left it running (its
+   * postmaster.pid names it); for a test's cleanup.
+   */
+  static async stopEmbeddedServer(dataDir: string): Promise<void> {
+    const pidFile = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+    const pid = Number(pidFile.split('\n')[0]);
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        // gone already
+      }
+    }
   }
 
   /** Resolves with the base URL once the service logs that it listens. */
