@@ -65,7 +65,7 @@ export async function buildVerifier() {
   const banner = [
     '#!/usr/bin/env node',
     `// threat-exchange-verify.mjs: the offline verifier of threat-exchange audit exports`,
-    `// (threat-exchange ${version}), one file that needs only Node.js 20.19 or newer:`,
+    `// (threat-exchange ${version}), one file that needs only Node.js 22 or newer (tested on 22 and 24):`,
     '//   node threat-exchange-verify.mjs export.zip --public-key key.pem',
     '// Exit status 0: verified; 1: the export does not verify (the reason on stderr); 2: usage.',
     `// Built by \`npm run verifier:build\` (verifier/build.js) with esbuild ${esbuild.version} from`,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // threat-exchange-verify.mjs: the offline verifier of threat-exchange audit exports
-// (threat-exchange 0.1.0), one file that needs only Node.js 20.19 or newer:
+// (threat-exchange 0.1.0), one file that needs only Node.js 22 or newer (tested on 22 and 24):
 //   node threat-exchange-verify.mjs export.zip --public-key key.pem
 // Exit status 0: verified; 1: the export does not verify (the reason on stderr); 2: usage.
 // Built by `npm run verifier:build` (verifier/build.js) with esbuild 0.28.2 from
