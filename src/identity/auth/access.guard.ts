@@ -18,7 +18,7 @@ import {
 
 /** The 403 detail for a person who must change their password before anything else. */
 export const PASSWORD_CHANGE_REQUIRED =
-  'Your password is a temporary one (set by an administrator, or generated at the first start): change it (POST /api/v1/auth/change-password) before anything else';
+  'Your password is a temporary one (set by an administrator, or generated at the first start or by the command line): change it (POST /api/v1/auth/change-password) before anything else';
 
 /** Messages of jsonwebtoken / passport-jwt, as details a client can act on. */
 function detailFor(info: unknown): string {
