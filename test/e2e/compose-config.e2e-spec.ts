@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -162,10 +163,47 @@ function tempDir(label: string): string {
 }
 
 /**
+ * node_modules as the build stage leaves it: a hard-linked copy of the checkout's (what
+ * `npm ci` installed) after the commands of the build stage's RUN that follow `npm run build`
+ * (the prune), run as the Dockerfile writes them. A prune that removes what the runtime loads
+ * (argon2's native code is an optional dependency) fails the service's start below.
+ */
+function prunedNodeModules(build: Instruction[]): string {
+  const step = build.find((i) => i.keyword === 'RUN' && i.args.includes('npm prune'));
+  expect(step).toBeDefined();
+  const commands = (step?.args ?? '').split('&&').map((c) => c.trim());
+  const after = commands.slice(commands.indexOf('npm run build') + 1);
+  const dir = tempDir('build');
+  for (const file of ['package.json', 'package-lock.json']) {
+    copyFileSync(path.join(PROJECT_ROOT, file), path.join(dir, file));
+  }
+  const source = path.join(PROJECT_ROOT, 'node_modules');
+  const target = path.join(dir, 'node_modules');
+  try {
+    execFileSync('cp', ['-al', source, target]); // links: fast, the checkout's files untouched
+  } catch {
+    rmSync(target, { recursive: true, force: true });
+    execFileSync('cp', ['-a', source, target]); // another file system
+  }
+  // npm rewrites its hidden lock file: a file of this copy's own, not a link to the checkout's.
+  const hidden = path.join(target, '.package-lock.json');
+  if (existsSync(hidden)) {
+    rmSync(hidden);
+    copyFileSync(path.join(source, '.package-lock.json'), hidden);
+  }
+  execFileSync('sh', ['-c', after.join(' && ')], {
+    cwd: dir,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+    stdio: 'ignore',
+  });
+  return target;
+}
+
+/**
  * The runtime stage's files, laid out as the image holds them under WORKDIR: each COPY of the
  * last stage, taken from the checkout (`--from=build /app/X` is the build stage's X: the
- * checkout's own build, `npm run build`, which the test run made). node_modules is linked, not
- * copied, and is the checkout's (with the development dependencies the image prunes).
+ * checkout's own build, `npm run build`, which the test run made), except node_modules, which
+ * is pruned as the build stage prunes it.
  */
 function assembleImage(): string {
   const stages = dockerfileStages();
@@ -180,7 +218,7 @@ function assembleImage(): string {
       expect(existsSync(local)).toBe(true);
       const target = path.join(image, copy.dest);
       mkdirSync(path.dirname(target), { recursive: true });
-      if (path.basename(local) === 'node_modules') symlinkSync(local, target);
+      if (path.basename(local) === 'node_modules') symlinkSync(prunedNodeModules(build), target);
       else cpSync(local, target, { recursive: true });
     }
   }
