@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -189,4 +190,13 @@ describe('README.md: the walkthrough', () => {
   it('runs again in the same folder against the same service, with the same results', async () => {
     expect(outcome(steps, await runSteps(steps, env))).toEqual({ code: 0, differences: [] });
   }, 180_000);
+
+  it('leaves in the repository only files that git ignores', () => {
+    expect(ARTEFACTS.filter((file) => !existsSync(path.join(PROJECT_ROOT, file)))).toEqual([]);
+    const status = execFileSync('git', ['status', '--porcelain', '--', ...ARTEFACTS], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    });
+    expect(status).toBe('');
+  });
 });

@@ -94,8 +94,9 @@ export class AuthController {
     operationId: 'changePassword',
     summary: 'Change your own password',
     description:
-      'For a signed-in person, also one whose password was reset by an administrator (the ' +
-      'only route their token allows). The current password is checked like a login: a wrong ' +
+      'For a signed-in person, also one whose password is temporary (reset by an ' +
+      'administrator, or generated at the first start or by the command line: the only route ' +
+      'their token allows). The current password is checked like a login: a wrong ' +
       'one counts towards the same lockout, and a locked account is refused (403 ' +
       '`urn:threat-exchange:problem:current-password-rejected` either way). On success every ' +
       'session and access token of the person ends, on every instance, this one included; the ' +
