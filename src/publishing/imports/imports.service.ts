@@ -276,6 +276,14 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       }),
     );
     body.on('error', (error) => counted.destroy(error));
+    // A client that hung up before this point (while the job was being recorded): its body was
+    // destroyed already, and will emit neither data nor 'error' again; reading it would wait for
+    // the idle timeout.
+    if (body.destroyed && !body.readableEnded) {
+      counted.destroy(
+        body.errored ?? new Error('the client closed the connection before the end of the body'),
+      );
+    }
     counted.on('close', () => clearTimeout(idle));
     const copy = session.copy();
     const rejectMode = job.mode === 'reject';
