@@ -145,6 +145,10 @@ export class StagingCopy {
   constructor(private readonly stream: CopyStreamQuery) {
     this.done = once(stream, 'finish');
     this.done.catch(() => undefined);
+    // `done` (and a flush's wait for 'drain') report the COPY's failure; the stream may emit a
+    // second error once they stopped listening (a destroy, then the server's refusal of the
+    // COPY): never an uncaught exception.
+    stream.on('error', () => undefined);
   }
 
   /** Queues one row; true when the batch is full and should be flushed. */

@@ -255,6 +255,12 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     format: ImportFormat,
     counters: Counters,
   ): Promise<void> {
+    // A client that hung up before this point (while the job was being recorded): its body was
+    // destroyed already, and will emit neither data nor 'error' again; reading it would wait for
+    // the idle timeout.
+    if (body.destroyed && !body.readableEnded) {
+      throw body.errored ?? new Error('the client closed the connection before the end of the body');
+    }
     // A client that stops sending (without closing) fails the import after IMPORT_IDLE_TIMEOUT_S.
     const seconds = this.config.IMPORT_IDLE_TIMEOUT_S;
     const idle = setTimeout(() => {
@@ -276,14 +282,9 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
       }),
     );
     body.on('error', (error) => counted.destroy(error));
-    // A client that hung up before this point (while the job was being recorded): its body was
-    // destroyed already, and will emit neither data nor 'error' again; reading it would wait for
-    // the idle timeout.
-    if (body.destroyed && !body.readableEnded) {
-      counted.destroy(
-        body.errored ?? new Error('the client closed the connection before the end of the body'),
-      );
-    }
+    // The reader below sees every error of `counted`; this listener outlives it, so that an error
+    // arriving after the reading ended (a late hang-up) cannot become an uncaught exception.
+    counted.on('error', () => undefined);
     counted.on('close', () => clearTimeout(idle));
     const copy = session.copy();
     const rejectMode = job.mode === 'reject';
