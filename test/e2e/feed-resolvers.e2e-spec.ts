@@ -1,69 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
 import { rawBody } from '#test/support/raw-body.js';
+import { describeResolvers, dig, freePort } from '#test/support/resolvers.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
-
-const has = (command: string, args: string[]): boolean => {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const RESOLVERS =
-  has('named', ['-v']) &&
-  has('unbound', ['-V']) &&
-  has('dig', ['-v']) &&
-  has('named-checkzone', ['-v']);
-
-/** Real resolvers: CI installs them (.ci/run); elsewhere the tests skip, under CI they fail. */
-const describeResolvers = (name: string, body: () => void): void => {
-  if (RESOLVERS) return describe(name, body);
-  if (process.env.CI) {
-    return describe(name, () => {
-      it('has named, unbound and dig', () => {
-        throw new Error(
-          'named, unbound or dig is missing: .ci/run installs bind9, unbound, bind9-dnsutils',
-        );
-      });
-    });
-  }
-  console.warn(`Skipping "${name}": install bind9, unbound and bind9-dnsutils to run it`);
-  describe.skip(name, body);
-};
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-
-const dig = (port: number, name: string): { status: string; answers: string[] } => {
-  const out = execFileSync(
-    'dig',
-    ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=2', name, 'A'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const status = /status: ([A-Z]+)/.exec(out)?.[1] ?? 'NONE';
-  const answers = out
-    .split('\n')
-    .filter((l) => !l.startsWith(';') && /\sIN\s+A\s/.test(l))
-    .map((l) => l.trim().split(/\s+/).at(-1)!);
-  return { status, answers };
-};
 
 describeResolvers('the RPZ snapshot loaded into BIND (named) and Unbound', () => {
   let t: TestApp;
