@@ -36,11 +36,10 @@
 import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { copyFile, cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -50,10 +49,11 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
-import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
+import { seed, type Kind, type Seeded } from '#bench/support/feed-seed.js';
+import { privateBuild, rss, Service, stopChild } from '#bench/support/service.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -98,118 +98,6 @@ const mb = (bytes: number): number => round(bytes / 1e6, 1);
 
 // ---------------------------------------------------------------------------------------------
 // Processes: the service, the bare server, autocannon
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Waits for a child to exit; SIGKILL after `graceMs`. */
-async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/**
- * A private copy of the build (dist/ and package.json, node_modules linked), from which the
- * service and the bare servers run: a rebuild of the working tree during the run (which
- * deletes dist/) cannot pull files from under them.
- */
-async function privateBuild(work: string): Promise<string> {
-  const root = path.join(work, 'build');
-  await cp(path.join(PROJECT_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
-  await copyFile(path.join(PROJECT_ROOT, 'package.json'), path.join(root, 'package.json'));
-  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
-  return root;
-}
-
-/** The built service as `npm start` runs it, on the scratch database. */
-class Service {
-  private readonly output: string[] = [];
-  private stopping = false;
-  private constructor(
-    readonly child: ChildProcess,
-    readonly base: string,
-  ) {
-    const keep = (chunk: Buffer): void => {
-      this.output.push(chunk.toString('utf8'));
-      if (this.output.length > 200) this.output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.once('exit', (code, signal) => {
-      if (!this.stopping) {
-        console.error(`the service exited (${code ?? signal}) in the run: ${this.output.join('')}`);
-      }
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  static async start(root: string, databaseUrl: string, logLevel: string): Promise<Service> {
-    const port = await freePort();
-    // e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': where its time goes
-    const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const main = path.join(root, 'dist', 'src', 'main.js');
-    const child = spawn(process.execPath, [...nodeArgs, main], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        NODE_ENV: 'production',
-        LOG_LEVEL: logLevel,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: databaseUrl,
-        KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD: PASSWORD,
-        ACCESS_TOKEN_TTL_S: '86400',
-        EXPIRY_INTERVAL_S: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service = new Service(child, `http://127.0.0.1:${port}`);
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (child.exitCode !== null) {
-        throw new Error(`the service exited with ${child.exitCode}: ${service.output.join('')}`);
-      }
-      const ok = await fetch(`${service.base}/health/ready`)
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) return service;
-      if (Date.now() > deadline) {
-        service.stopping = true;
-        await service.stop();
-        throw new Error(`the service did not start: ${service.output.join('')}`);
-      }
-      await sleep(100);
-    }
-  }
-
-  stop(): Promise<void> {
-    this.stopping = true;
-    return stopChild(this.child);
-  }
-}
-
-/** VmRSS of a process, in bytes. */
-function rss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
 
 /** Samples a process's RSS every SAMPLE_MS until stopped; keeps the peak. */
 function sampleRss(pid: number): () => { peak: number; samples: number } {
@@ -439,146 +327,6 @@ function record(read: Read): Recorded {
 
 // ---------------------------------------------------------------------------------------------
 // Seeding
-
-const SHARES = { domain: 0.7, ipv4: 0.2, ipv6: 0.05, cidr: 0.05 };
-type Kind = keyof typeof SHARES;
-const KINDS = Object.keys(SHARES) as Kind[];
-
-/**
- * Unique canonical values, one expression per type, from a bigint `g` that never repeats for
- * a type (each stage continues where the previous one stopped).
- */
-const VALUE_SQL: Record<Kind, string> = {
-  domain: `substr(md5(g::text), 1, 6) || '-' || to_hex(g) || '.' ||
-           (ARRAY['com','net','org','vn','com.vn','io','info','co.uk','de','ru'])[1 + (g % 10)::int]`,
-  // 11–210 as the first number, the rest from g / 200: unique below 200 × 2^24.
-  ipv4: `(11 + g % 200)::text || '.' || ((g / 200) >> 16 & 255) || '.' || ((g / 200) >> 8 & 255)
-         || '.' || ((g / 200) & 255)`,
-  // RFC 5952 form: no leading zeros, the run of three zero groups compressed.
-  ipv6: `'2a0e:' || to_hex(4096 + (g >> 12)::int) || ':' || to_hex(4096 + (g & 4095)::int) || ':'
-         || to_hex(1 + ((g * 7919) % 65535)::int) || '::1'`,
-  cidr: `(11 + g % 200)::text || '.' || ((g / 200) >> 8 & 255) || '.' || ((g / 200) & 255)
-         || '.0/24'`,
-};
-
-interface Seeded {
-  rows: number;
-  seconds: number;
-  /** Seconds per step: indicators, feed_changes, feed_active, feed_claims, vacuum+checkpoint. */
-  steps: Record<string, number>;
-  version: number;
-  mix: Record<Kind, number>;
-}
-
-/**
- * `n` more indicators in the ISP's active set, claimed by `requestId`, as one feed write: the
- * version lock, the changes numbered from the counter, the active rows and claims, the counter
- * advanced, a notification at commit (FeedWriter's steps, set-based). Then VACUUM ANALYZE and a
- * checkpoint, so that the snapshots meet settled tables.
- */
-async function seed(
-  url: string,
-  n: number,
-  offsets: Record<Kind, number>,
-  ids: { org: string; request: string; creator: string },
-  tag: string,
-): Promise<Seeded> {
-  const counts = {} as Record<Kind, number>;
-  let left = n;
-  for (const kind of KINDS) {
-    counts[kind] = kind === 'cidr' ? left : Math.round(n * SHARES[kind]);
-    left -= counts[kind];
-  }
-  const generated = KINDS.map(
-    (kind) =>
-      `SELECT '${kind}'::text AS type, ${VALUE_SQL[kind]} AS value, g
-         FROM generate_series(${offsets[kind] + 1}::bigint, ${offsets[kind] + counts[kind]}::bigint) g`,
-  ).join('\nUNION ALL\n');
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  const t0 = performance.now();
-  const steps: Record<string, number> = {};
-  let mark = t0;
-  const step = (name: string): void => {
-    const now = performance.now();
-    steps[name] = round((now - mark) / 1000, 1);
-    mark = now;
-  };
-  let version: number;
-  try {
-    await client.query('BEGIN');
-    await client.query('SET LOCAL synchronous_commit = off');
-    await client.query(`SET LOCAL work_mem = '256MB'`);
-    const { rows } = await client.query<{ last: string }>(
-      'SELECT last FROM feed_version FOR UPDATE',
-    );
-    const from = Number(rows[0].last);
-    // In (type, value) order, as the bulk import's merge inserts; one in five with an end date.
-    const inserted = await client.query(
-      `INSERT INTO indicators (type, value, tlp, valid_from, valid_until, created_by, source)
-       SELECT type, value, 'AMBER', now(),
-              CASE WHEN g % 5 = 0 THEN now() + interval '90 days' END, $1, $2
-         FROM (${generated}) s
-        ORDER BY type, value`,
-      [ids.creator, tag],
-    );
-    if (inserted.rowCount !== n) throw new Error(`inserted ${inserted.rowCount}, not ${n}`);
-    step('indicators');
-    // The change times continue from the last one, 1 µs apart; a first activation's STIX id
-    // is the indicator's own (FeedWriter.commitDelta).
-    await client.query(
-      `UPDATE feed_version
-          SET last = last + $1,
-              last_added_at = greatest(clock_timestamp(), last_added_at) + $1 * interval '1 microsecond'`,
-      [n],
-    );
-    await client.query(
-      `INSERT INTO feed_changes (version, organization_id, indicator_id, op, reason, request_id,
-                                 added_at, stix_id)
-       SELECT $1::bigint + d.n, $2, d.id, 'add', 'block', $3,
-              v.last_added_at - ($5::bigint - d.n) * interval '1 microsecond', d.id
-         FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
-                 FROM indicators WHERE source = $4) d
-         CROSS JOIN feed_version v`,
-      [from, ids.org, ids.request, tag, n],
-    );
-    step('feed_changes');
-    await client.query(
-      `INSERT INTO feed_active (organization_id, indicator_id, since_version, stix_id, added_at)
-       SELECT organization_id, indicator_id, version, stix_id, added_at
-         FROM feed_changes WHERE version > $1`,
-      [from],
-    );
-    step('feed_active');
-    await client.query(
-      `INSERT INTO feed_claims (indicator_id, organization_id, request_id)
-       SELECT indicator_id, organization_id, request_id FROM feed_changes WHERE version > $1`,
-      [from],
-    );
-    step('feed_claims');
-    version = from + n;
-    await client.query(`SELECT pg_notify('feed_version', $1)`, [String(version)]);
-    await client.query('COMMIT');
-    step('commit');
-    await client.query('VACUUM ANALYZE indicators, feed_changes, feed_active, feed_claims');
-    await client.query('CHECKPOINT').catch(() => undefined);
-    step('vacuum');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end();
-  }
-  for (const kind of KINDS) offsets[kind] += counts[kind];
-  return {
-    rows: n,
-    seconds: round((performance.now() - t0) / 1000, 1),
-    steps,
-    version,
-    mix: counts,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Snapshots
@@ -835,7 +583,10 @@ async function main(): Promise<void> {
   let started: Service | undefined;
   try {
     const root = await privateBuild(work);
-    const service = await Service.start(root, db.url, process.env.BENCH_LOG_LEVEL ?? 'error');
+    const service = await Service.start(root, db.url, process.env.BENCH_LOG_LEVEL ?? 'error', {
+      email: ADMIN_EMAIL,
+      password: PASSWORD,
+    });
     started = service;
     const api = new ApiClient(service.base, PASSWORD);
     const pinned =
