@@ -11,6 +11,7 @@ const shared = {
   moduleNameMapper: {
     '^#src/(.*)\\.js$': '<rootDir>/src/$1',
     '^#test/(.*)\\.js$': '<rootDir>/test/$1',
+    '^#bench/(.*)\\.js$': '<rootDir>/bench/$1',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
