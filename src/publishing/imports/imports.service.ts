@@ -259,7 +259,9 @@ export class ImportsService implements OnApplicationBootstrap, OnApplicationShut
     // destroyed already, and will emit neither data nor 'error' again; reading it would wait for
     // the idle timeout.
     if (body.destroyed && !body.readableEnded) {
-      throw body.errored ?? new Error('the client closed the connection before the end of the body');
+      throw (
+        body.errored ?? new Error('the client closed the connection before the end of the body')
+      );
     }
     // A client that stops sending (without closing) fails the import after IMPORT_IDLE_TIMEOUT_S.
     const seconds = this.config.IMPORT_IDLE_TIMEOUT_S;
