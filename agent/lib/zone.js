@@ -362,7 +362,7 @@ export function* renderNft(set, table) {
     `}\n` +
     `flush set inet ${table} blocked_ipv4\n` +
     `flush set inet ${table} blocked_ipv6\n`;
-  const values = set.sorted(['ipv4', 'cidr', 'ipv6']).map((e) => e.value);
+  const values = addresses(set);
   for (const [name, family] of /** @type {const} */ ([
     ['blocked_ipv4', false],
     ['blocked_ipv6', true],
@@ -380,6 +380,13 @@ export function* renderNft(set, table) {
  * @returns {Generator<string>}
  */
 export function* renderIpList(set) {
-  const values = set.sorted(['ipv4', 'cidr', 'ipv6']).map((e) => e.value);
-  for (const value of values.sort(compare)) yield `${value}\n`;
+  for (const value of addresses(set)) yield `${value}\n`;
+}
+
+/** Every address and network, sorted. @param {EntrySet} set */
+function addresses(set) {
+  return set
+    .sorted(['ipv4', 'cidr', 'ipv6'])
+    .map((e) => e.value)
+    .sort(compare);
 }
