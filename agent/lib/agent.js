@@ -367,7 +367,9 @@ export class Agent {
       confirmedVersion: this.state?.confirmed || null,
       serverVersion: this.serverVersion,
       lagVersions:
-        this.serverVersion === null || after === null ? null : Math.max(0, this.serverVersion - after),
+        this.serverVersion === null || after === null
+          ? null
+          : Math.max(0, this.serverVersion - after),
       secondsSinceLastSync: since,
       lastSyncAt: this.lastSyncAt === null ? null : new Date(this.lastSyncAt).toISOString(),
       lastError: this.lastError,

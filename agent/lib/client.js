@@ -41,7 +41,7 @@ export function retryAfterMs(header, now = Date.now()) {
 /** @param {Response} res @param {string} what */
 async function failure(res, what) {
   /** @type {Record<string, unknown> | null} */
-  let problem = null;
+  let problem;
   try {
     const text = await res.text();
     problem = /** @type {Record<string, unknown>} */ (JSON.parse(text.slice(0, 65536)));

@@ -58,7 +58,7 @@ export const OPTIONS = {
   'redirect-target': {
     type: 'string',
     arg: 'HOST',
-    help: "the notice host of `redirect` entries when the snapshot did not show it (else NXDOMAIN)",
+    help: 'the notice host of `redirect` entries when the snapshot did not show it (else NXDOMAIN)',
   },
   'nft-file': {
     type: 'string',
@@ -223,7 +223,10 @@ export function loadConfig(argv, env) {
   let values;
   try {
     const options = Object.fromEntries(
-      Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type, multiple: o.multiple === true }]),
+      Object.entries(OPTIONS).map(([name, o]) => [
+        name,
+        { type: o.type, multiple: o.multiple === true },
+      ]),
     );
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
@@ -365,8 +368,15 @@ export function resolverAddress(text) {
   if (bracketed) [address, port] = [bracketed[1], bracketed[2] ?? '53'];
   else if (!isIPv6(text) && text.includes(':')) [address, port] = text.split(':');
   const portNumber = Number(port);
-  if (!(isIPv4(address) || isIPv6(address)) || !/^\d+$/.test(port) || portNumber < 1 || portNumber > 65535) {
-    throw new ConfigError(`--resolver must be ADDRESS:PORT (an IP address; IPv6 as [addr]:port): ${text}`);
+  if (
+    !(isIPv4(address) || isIPv6(address)) ||
+    !/^\d+$/.test(port) ||
+    portNumber < 1 ||
+    portNumber > 65535
+  ) {
+    throw new ConfigError(
+      `--resolver must be ADDRESS:PORT (an IP address; IPv6 as [addr]:port): ${text}`,
+    );
   }
   return isIPv6(address) ? `[${address}]:${portNumber}` : `${address}:${portNumber}`;
 }

@@ -30,7 +30,7 @@ export async function proveOne(server, name, version, timeoutMs, signal) {
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([server]);
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
+  let last;
   for (;;) {
     if (signal?.aborted) throw new Error('stopped');
     try {

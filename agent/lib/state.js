@@ -121,7 +121,8 @@ export async function recover(state, zoneFile, outputs) {
     next.pending = null;
   }
   await Promise.all(outputs.map((p) => rm(tempPath(p), { force: true })));
-  if (!next.deployed) return { state: next, set: null, rerender: false, reason: 'nothing deployed' };
+  if (!next.deployed)
+    return { state: next, set: null, rerender: false, reason: 'nothing deployed' };
   const deployed = next.deployed;
   const zoneHash = await sha256File(zoneFile);
   if (zoneHash !== deployed.hashes[zoneFile]) {

@@ -48,7 +48,7 @@ export function canonicalIpv6(text) {
   if (!groups) return null;
   let best = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i += 1;
       continue;
@@ -326,11 +326,13 @@ function policyTarget(action, redirectTarget) {
  */
 export function* renderZone(set, settings) {
   const serial = settings.version % 2 ** 32;
-  yield `; threat-exchange agent: zone ${settings.origin}, feed version ${settings.version}\n` +
+  yield (
+    `; threat-exchange agent: zone ${settings.origin}, feed version ${settings.version}\n` +
     `$TTL 60\n` +
     `@ IN SOA localhost. hostmaster.localhost. ${serial} 3600 600 604800 60\n` +
     `@ IN NS localhost.\n` +
-    `${settings.versionName} 1 IN TXT "version=${settings.version}"\n`;
+    `${settings.versionName} 1 IN TXT "version=${settings.version}"\n`
+  );
   for (const { type, value, action } of set.sorted(ENTRY_TYPES)) {
     const target = policyTarget(action, settings.redirectTarget);
     if (type === 'domain') yield `${value} CNAME ${target}\n*.${value} CNAME ${target}\n`;
@@ -354,14 +356,16 @@ const isIpv6 = (value) => value.includes(':');
  * @returns {Generator<string>}
  */
 export function* renderNft(set, table) {
-  yield `#!/usr/sbin/nft -f\n` +
+  yield (
+    `#!/usr/sbin/nft -f\n` +
     `# threat-exchange agent: addresses and networks to block\n` +
     `table inet ${table} {\n` +
     `\tset blocked_ipv4 { type ipv4_addr; flags interval; auto-merge; }\n` +
     `\tset blocked_ipv6 { type ipv6_addr; flags interval; auto-merge; }\n` +
     `}\n` +
     `flush set inet ${table} blocked_ipv4\n` +
-    `flush set inet ${table} blocked_ipv6\n`;
+    `flush set inet ${table} blocked_ipv6\n`
+  );
   const values = addresses(set);
   for (const [name, family] of /** @type {const} */ ([
     ['blocked_ipv4', false],

@@ -119,8 +119,24 @@ describe('agent: RPZ zone (agent/lib/zone.js)', () => {
     expect(back.redirectTarget).toBe('notice.dic.example.');
     expect(entries(back)).toEqual(entries(set));
     // Stable: the same set renders the same bytes.
-    expect([...renderZone(back, { version: 77, origin: 'o.', versionName: 'v', redirectTarget: back.redirectTarget })].join('')).toBe(
-      [...renderZone(set, { version: 77, origin: 'o.', versionName: 'v', redirectTarget: set.redirectTarget })].join(''),
+    expect(
+      [
+        ...renderZone(back, {
+          version: 77,
+          origin: 'o.',
+          versionName: 'v',
+          redirectTarget: back.redirectTarget,
+        }),
+      ].join(''),
+    ).toBe(
+      [
+        ...renderZone(set, {
+          version: 77,
+          origin: 'o.',
+          versionName: 'v',
+          redirectTarget: set.redirectTarget,
+        }),
+      ].join(''),
     );
   });
 
