@@ -86,6 +86,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The ISP agent is a package of its own (plain JavaScript, type-checked by tsc -p agent):
+    // relative imports, Node's globals.
+    files: ['agent/**/*.js'],
+    rules: { 'no-restricted-imports': 'off', 'no-undef': 'off' },
+  },
+  {
     // The lint's own plugin and tooling: plain Node scripts beside this file, outside src/.
     files: ['eslint.config.js', 'eslint/**/*.js'],
     languageOptions: { globals: { URL: 'readonly', console: 'readonly' } },

@@ -12,6 +12,7 @@ const shared = {
     '^#src/(.*)\\.js$': '<rootDir>/src/$1',
     '^#test/(.*)\\.js$': '<rootDir>/test/$1',
     '^#bench/(.*)\\.js$': '<rootDir>/bench/$1',
+    '^#agent/(.*)\\.js$': '<rootDir>/agent/$1',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {
@@ -47,6 +48,8 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
     },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // The ISP agent (agent/, a package of its own): its modules, and the agent against the service.
+    { ...shared, displayName: 'agent', testMatch: ['<rootDir>/test/agent/**/*.spec.ts'] },
     // Real failures (PostgreSQL backends killed, the service restarted, slow clients):
     // test/faults/README.md lists them.
     { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },
