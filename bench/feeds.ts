@@ -36,11 +36,10 @@
 import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { copyFile, cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -50,10 +49,10 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
-import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
+import { privateBuild, rss, Service, stopChild } from '#bench/support/service.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -98,118 +97,6 @@ const mb = (bytes: number): number => round(bytes / 1e6, 1);
 
 // ---------------------------------------------------------------------------------------------
 // Processes: the service, the bare server, autocannon
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Waits for a child to exit; SIGKILL after `graceMs`. */
-async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/**
- * A private copy of the build (dist/ and package.json, node_modules linked), from which the
- * service and the bare servers run: a rebuild of the working tree during the run (which
- * deletes dist/) cannot pull files from under them.
- */
-async function privateBuild(work: string): Promise<string> {
-  const root = path.join(work, 'build');
-  await cp(path.join(PROJECT_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
-  await copyFile(path.join(PROJECT_ROOT, 'package.json'), path.join(root, 'package.json'));
-  await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
-  return root;
-}
-
-/** The built service as `npm start` runs it, on the scratch database. */
-class Service {
-  private readonly output: string[] = [];
-  private stopping = false;
-  private constructor(
-    readonly child: ChildProcess,
-    readonly base: string,
-  ) {
-    const keep = (chunk: Buffer): void => {
-      this.output.push(chunk.toString('utf8'));
-      if (this.output.length > 200) this.output.shift();
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.once('exit', (code, signal) => {
-      if (!this.stopping) {
-        console.error(`the service exited (${code ?? signal}) in the run: ${this.output.join('')}`);
-      }
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  static async start(root: string, databaseUrl: string, logLevel: string): Promise<Service> {
-    const port = await freePort();
-    // e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': where its time goes
-    const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const main = path.join(root, 'dist', 'src', 'main.js');
-    const child = spawn(process.execPath, [...nodeArgs, main], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        NODE_ENV: 'production',
-        LOG_LEVEL: logLevel,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: databaseUrl,
-        KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD: PASSWORD,
-        ACCESS_TOKEN_TTL_S: '86400',
-        EXPIRY_INTERVAL_S: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service = new Service(child, `http://127.0.0.1:${port}`);
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (child.exitCode !== null) {
-        throw new Error(`the service exited with ${child.exitCode}: ${service.output.join('')}`);
-      }
-      const ok = await fetch(`${service.base}/health/ready`)
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) return service;
-      if (Date.now() > deadline) {
-        service.stopping = true;
-        await service.stop();
-        throw new Error(`the service did not start: ${service.output.join('')}`);
-      }
-      await sleep(100);
-    }
-  }
-
-  stop(): Promise<void> {
-    this.stopping = true;
-    return stopChild(this.child);
-  }
-}
-
-/** VmRSS of a process, in bytes. */
-function rss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
 
 /** Samples a process's RSS every SAMPLE_MS until stopped; keeps the peak. */
 function sampleRss(pid: number): () => { peak: number; samples: number } {
@@ -835,7 +722,11 @@ async function main(): Promise<void> {
   let started: Service | undefined;
   try {
     const root = await privateBuild(work);
-    const service = await Service.start(root, db.url, process.env.BENCH_LOG_LEVEL ?? 'error');
+    const service = await Service.start(root, db.url, {
+      logLevel: process.env.BENCH_LOG_LEVEL ?? 'error',
+      adminEmail: ADMIN_EMAIL,
+      password: PASSWORD,
+    });
     started = service;
     const api = new ApiClient(service.base, PASSWORD);
     const pinned =
