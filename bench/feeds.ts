@@ -583,8 +583,9 @@ async function main(): Promise<void> {
   let started: Service | undefined;
   try {
     const root = await privateBuild(work);
-    const service = await Service.start(root, db.url, process.env.BENCH_LOG_LEVEL ?? 'error', {
-      email: ADMIN_EMAIL,
+    const service = await Service.start(root, db.url, {
+      logLevel: process.env.BENCH_LOG_LEVEL ?? 'error',
+      adminEmail: ADMIN_EMAIL,
       password: PASSWORD,
     });
     started = service;

@@ -64,12 +64,16 @@ export class Service {
     return this.child.pid ?? -1;
   }
 
+  /** `env`: more settings (a benchmark's own limits, say). */
   static async start(
     root: string,
     databaseUrl: string,
-    logLevel: string,
-    admin: { email: string; password: string },
-    env: Record<string, string> = {},
+    options: {
+      logLevel: string;
+      adminEmail: string;
+      password: string;
+      env?: Record<string, string>;
+    },
   ): Promise<Service> {
     const port = await freePort();
     // e.g. BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': where its time goes
@@ -81,16 +85,16 @@ export class Service {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
         NODE_ENV: 'production',
-        LOG_LEVEL: logLevel,
+        LOG_LEVEL: options.logLevel,
         HOST: '127.0.0.1',
         PORT: String(port),
         DATABASE_URL: databaseUrl,
         KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        ADMIN_EMAIL: admin.email,
-        ADMIN_PASSWORD: admin.password,
+        ADMIN_EMAIL: options.adminEmail,
+        ADMIN_PASSWORD: options.password,
         ACCESS_TOKEN_TTL_S: '86400',
         EXPIRY_INTERVAL_S: '0',
-        ...env,
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,7 +1,7 @@
 import { Matches } from 'class-validator';
 import { IntInRange } from '#src/platform/config/index.js';
 
-/** The feeds' settings: snapshot slots, the RPZ zone's records and SOA. */
+/** The feeds' settings: snapshot slots, long-poll slots, the RPZ zone's records and SOA. */
 export class FeedsConfig {
   /**
    * Snapshots streaming at once from one instance (each holds a database connection and a
@@ -16,6 +16,17 @@ export class FeedsConfig {
    */
   @IntInRange(1, 1000)
   SNAPSHOT_MAX_PER_ORGANIZATION = 2;
+
+  /**
+   * Long polls of the change feed (`wait=`) one organization may have held at once on one
+   * instance (so that one ISP cannot take every slot); then 429.
+   */
+  @IntInRange(1, 100000)
+  FEED_WAIT_MAX_PER_ORGANIZATION = 100;
+
+  /** Long polls of the change feed held at once on one instance; then 429. */
+  @IntInRange(1, 1000000)
+  FEED_WAIT_MAX = 10000;
 
   /** TTL of the records of the RPZ snapshot, in seconds. */
   @IntInRange(0, 86400)

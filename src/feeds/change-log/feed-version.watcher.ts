@@ -24,6 +24,7 @@ export class FeedVersionWatcher implements OnApplicationBootstrap, OnApplication
   private listener: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly listeners = new Set<(version: number) => void>();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -32,9 +33,27 @@ export class FeedVersionWatcher implements OnApplicationBootstrap, OnApplication
     return this.version;
   }
 
-  /** Raises the known version (never lowers it). */
+  /** Raises the known version (never lowers it); listeners hear of each rise. */
   observe(version: number): void {
-    if (version > this.version) this.version = version;
+    if (version <= this.version) return;
+    this.version = version;
+    for (const listener of this.listeners) {
+      try {
+        listener(version);
+      } catch (error) {
+        this.log.error(`a feed version listener failed: ${String(error)}`);
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` with the new version each time the known version rises (a NOTIFY, the
+   * poll, or a read by a pull), synchronously: it must only take note and return. Answers the
+   * function that removes it.
+   */
+  onRise(listener: (version: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Reads the committed version now. */

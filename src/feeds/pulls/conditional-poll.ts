@@ -7,7 +7,10 @@ import { FeedService } from '#src/feeds/pulls/feed.service.js';
 const ROUTE = '/api/v1/feed/changes';
 const ROLES = new Set(['isp_client', 'isp_operator']);
 
-/** `after`/`limit` as the route would take them, or undefined (then the route decides). */
+/**
+ * `after`/`limit` as the route would take them, or undefined (then the route decides). A long
+ * poll (`wait` other than 0) goes to the route, which holds it.
+ */
 function pagingOf(query: unknown): { after: number; limit: number } | undefined {
   const q = (query ?? {}) as Record<string, unknown>;
   const int = (v: unknown, fallback: number): number | undefined => {
@@ -19,7 +22,8 @@ function pagingOf(query: unknown): { after: number; limit: number } | undefined 
   if (after === undefined || limit === undefined || limit < 1 || limit > MAX_CHANGES_PAGE) {
     return undefined;
   }
-  if (Object.keys(q).some((k) => k !== 'after' && k !== 'limit')) return undefined;
+  if (q.wait !== undefined && q.wait !== '0') return undefined;
+  if (Object.keys(q).some((k) => k !== 'after' && k !== 'limit' && k !== 'wait')) return undefined;
   return { after, limit };
 }
 

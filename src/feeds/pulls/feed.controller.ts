@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, HttpStatus, Param, Query, Res } from '@nestjs/common';
 import { notFound } from '#src/platform/problem/index.js';
+import { clientGone } from '#src/platform/http/index.js';
 import {
   ApiHeader,
   ApiOkResponse,
@@ -36,19 +37,19 @@ export class FeedController {
     operationId: 'getFeedChanges',
     summary: 'Your feed’s changes after a version',
     description:
-      'Changes (`add`/`remove`) in version order, only up to the committed version, so that no change is ever skipped: apply them, then ask again with `after=next` (at once while `more` is true). Send the ETag back in `If-None-Match`: while nothing changed the answer is 304.',
+      'Changes (`add`/`remove`) in version order, only up to the committed version, so that no change is ever skipped: apply them, then ask again with `after=next` (at once while `more` is true). Send the ETag back in `If-None-Match`: while nothing changed the answer is 304. Long poll: with `wait=30`, an answer that would be empty (or 304) is held until a change of your feed commits (then answered at once) or for 30 s (then the same empty page or 304); a client that goes away is released. Held requests are limited per organization and per instance (429 with Retry-After); proxies must allow reads longer than the wait.',
   })
   @ApiHeader({ name: 'If-None-Match', required: false })
   @ApiOkResponse({ type: ChangesResponse, headers: { ETag: { schema: { type: 'string' } } } })
   @ApiResponse({ status: 304, description: 'Nothing changed since the ETag sent' })
-  @ApiProblemResponses(400)
+  @ApiProblemResponses(400, 429)
   async changes(
     @CurrentPrincipal() caller: Principal,
     @Query() query: ChangesQuery,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | undefined> {
-    const answer = await this.feed.changes(caller, query, ifNoneMatch);
+    const answer = await this.feed.changes(caller, query, ifNoneMatch, clientGone(reply));
     void reply.header('etag', answer.etag).header('cache-control', 'private, no-cache');
     if (answer.status === HttpStatus.NOT_MODIFIED) {
       void reply.status(HttpStatus.NOT_MODIFIED);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '#src/identity/index.js';
+import { ChangeWaiters } from '#src/feeds/pulls/change-waiters.js';
 import { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
 import { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 import { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
@@ -14,6 +15,7 @@ import { SnapshotService } from '#src/feeds/snapshots/snapshot.service.js';
   imports: [AuthModule, FeedChangeLogModule, MetricsModule],
   controllers: [FeedController],
   providers: [
+    ChangeWaiters,
     ConditionalPoll,
     DepartmentIdentityService,
     FeedRepository,

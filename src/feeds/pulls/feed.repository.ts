@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { readFeedVersion } from '#src/feeds/change-log/feed-version.js';
+import type { RpzAction } from '#src/feeds/feed-vocabulary.js';
+
+/** An organization waiting for its feed to change, checked up to `after`. */
+export interface WaitingFeed {
+  organizationId: string;
+  after: number;
+}
 
 export interface ChangeRow {
   version: string;
@@ -8,6 +15,7 @@ export interface ChangeRow {
   reason: string;
   request_id: string | null;
   document_number: string | null;
+  dns_action: RpzAction | null;
   indicator_id: string;
   type: string;
   value: string;
@@ -51,7 +59,8 @@ export class FeedRepository {
     limit: number,
   ): Promise<ChangeRow[]> {
     return this.dataSource.query<ChangeRow[]>(
-      `SELECT c.version, c.op, c.reason, c.request_id, r.document_number, c.indicator_id,
+      `SELECT c.version, c.op, c.reason, c.request_id, r.document_number,
+              CASE WHEN c.op = 'add' THEN r.dns_action END AS dns_action, c.indicator_id,
               i.type, i.value, c.created_at
          FROM feed_changes c
          JOIN indicators i ON i.id = c.indicator_id
@@ -61,6 +70,25 @@ export class FeedRepository {
         LIMIT $4`,
       [organizationId, after, upTo, limit + 1],
     );
+  }
+
+  /**
+   * Which of `waiting` have a change in (after, upTo]: the indexes into `waiting`. One
+   * statement for every waiting organization (the long poll's only query while it holds);
+   * served by the (organization_id, version) index. The one place that knows whose feed a
+   * change is in, for this question.
+   */
+  async feedsChanged(waiting: readonly WaitingFeed[], upTo: number): Promise<number[]> {
+    if (waiting.length === 0) return [];
+    const rows = await this.dataSource.query<{ i: number }[]>(
+      `SELECT (w.i - 1)::int AS i
+         FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS w(organization_id, after, i)
+        WHERE EXISTS (SELECT 1 FROM feed_changes c
+                       WHERE c.organization_id = w.organization_id
+                         AND c.version > w.after AND c.version <= $3)`,
+      [waiting.map((w) => w.organizationId), waiting.map((w) => w.after), upTo],
+    );
+    return rows.map((r) => r.i);
   }
 
   /** Per ISP: its last pull, the version it was last given, and how many changes it lacks. */

@@ -12,6 +12,7 @@ export {
   installBodyParsing,
   streamedBody,
 } from '#src/platform/http/body-parsing.js';
+export { clientGone } from '#src/platform/http/client-gone.js';
 export {
   currentRequestContext,
   runWithRequestContext,

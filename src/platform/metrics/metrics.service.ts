@@ -134,6 +134,21 @@ export class MetricsService {
     this.latency.observe(labels, o.durationSeconds);
   }
 
+  /**
+   * A gauge read from `read` at each scrape, for a context's own figure (held long polls, say).
+   * Registered once per name: each name is fixed in the code.
+   */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   /** A request was refused by the limit `name` (bounded: the names are fixed in the code). */
   refused(name: string): void {
     this.refusals.inc({ limit: name });

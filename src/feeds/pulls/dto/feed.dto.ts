@@ -1,10 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IntegerParam } from '#src/platform/problem/index.js';
 import { IsOptional } from 'class-validator';
-import { CHANGE_REASONS, FEED_TYPES } from '#src/feeds/feed-vocabulary.js';
+import {
+  CHANGE_REASONS,
+  FEED_TYPES,
+  RPZ_ACTIONS,
+  type RpzAction,
+} from '#src/feeds/feed-vocabulary.js';
 
 export const MAX_CHANGES_PAGE = 10000;
 export const DEFAULT_CHANGES_PAGE = 1000;
+/** The longest `wait=` of a long poll, in seconds. */
+export const MAX_CHANGES_WAIT_S = 60;
 
 export class ChangesQuery {
   @ApiPropertyOptional({
@@ -20,6 +27,17 @@ export class ChangesQuery {
   @IsOptional()
   @IntegerParam(1, MAX_CHANGES_PAGE)
   limit?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_CHANGES_WAIT_S,
+    default: 0,
+    description:
+      'Long poll: when nothing of yours is newer than `after` (or `If-None-Match` matches), hold the request up to this many seconds and answer as soon as a change of your feed commits; at the end of the wait, the same answer as without `wait` (304 or an empty page). 0: answer at once',
+  })
+  @IsOptional()
+  @IntegerParam(0, MAX_CHANGES_WAIT_S)
+  wait?: number;
 }
 
 export class FeedChange {
@@ -32,6 +50,14 @@ export class FeedChange {
   reason!: string;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) requestId!: string | null;
   @ApiProperty({ type: String, nullable: true }) documentNumber!: string | null;
+  @ApiProperty({
+    type: String,
+    enum: RPZ_ACTIONS,
+    nullable: true,
+    description:
+      'For an `add`: the DNS action of the request that added it; null for a removal. (The RPZ snapshot ranks the actions of every request holding an entry, strictest first.)',
+  })
+  dnsAction!: RpzAction | null;
   @ApiProperty({ format: 'date-time' }) at!: string;
 }
 
