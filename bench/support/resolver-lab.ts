@@ -69,10 +69,17 @@ export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every 20 ms until it holds; fails after `timeoutMs` naming `what`. */
-export async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+export async function until(
+  check: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out (${timeoutMs} ms) waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const named = typeof what === 'string' ? what : what();
+      throw new Error(`timed out (${timeoutMs} ms) waiting for ${named}`);
+    }
     await sleep(20);
   }
 }
@@ -124,7 +131,7 @@ export class ResolverLab {
     for (const name of ['named', 'unbound'] as const) {
       await until(
         () => dig(lab.port(name), probe).answers.length > 0,
-        `${name} to answer ${probe}\n${lab.log(name)}`,
+        () => `${name} to answer ${probe}\n${lab.log(name)}`,
         30_000,
       );
     }
