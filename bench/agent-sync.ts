@@ -311,9 +311,12 @@ async function main(): Promise<void> {
         await rm(file);
         return { ms, bytes: size };
       };
-      const agentOnce = async (extra: string[]): Promise<{ ms: number; bytes: number }> => {
+      const agentOnce = async (
+        extra: string[],
+        zoneFile?: string,
+      ): Promise<{ ms: number; bytes: number }> => {
         const dir = await mkdtemp(path.join(work, 'sync-'));
-        const zone = path.join(dir, 'rpz.zone');
+        const zone = zoneFile ?? path.join(dir, 'rpz.zone');
         const t0 = performance.now();
         const once = startAgent(service!.base, big.client, [
           '--once',
@@ -342,16 +345,22 @@ async function main(): Promise<void> {
       const syncMs = Math.min(...syncs.map((s) => s.ms));
       // Into BIND: the zone of ROWS entries reloaded and proved.
       lab = await ResolverLab.start({ [`probe-${run}.com`]: '198.18.255.1' });
-      const intoBind = await agentOnce([
-        '--rpz-file',
+      const intoBind = await agentOnce(
+        [
+          '--rpz-origin',
+          lab.zone,
+          '--reload-command',
+          lab.reloadCommand,
+          '--resolver',
+          lab.addresses[0],
+          '--proof-timeout',
+          '300',
+        ],
         lab.rpzFile,
-        '--reload-command',
-        lab.reloadCommand,
-        '--resolver',
-        lab.addresses[0],
-        '--proof-timeout',
-        '300',
-      ]).catch((error: unknown) => ({ ms: NaN, bytes: 0, error: String(error) }));
+      ).catch((error: unknown) => {
+        console.error(String(error));
+        return { ms: NaN, bytes: 0 };
+      });
       firstSync = {
         rows: ROWS,
         curlSnapshotMs: { best: round(curlMs), runs: curls.map((c) => round(c.ms)) },

@@ -42,8 +42,9 @@ export function emptyState() {
     after: null,
     deployed: null,
     pending: null,
-    reloaded: 0,
-    proven: 0,
+    // -1: even a first deployment at version 0 (nothing ever published) is reloaded and proved.
+    reloaded: -1,
+    proven: -1,
     provenEvidence: null,
     provenAt: null,
     confirmed: 0,

@@ -313,6 +313,6 @@ describe('threat-exchange-agent: the loop (a stand-in service and resolver)', ()
       /did not answer version 10 for version.threat-exchange.internal within 1 s/,
     );
     const state = JSON.parse(readFileSync(`${zone}.state.json`, 'utf8'));
-    expect(state).toMatchObject({ reloaded: 10, proven: 0, confirmed: 0 });
+    expect(state).toMatchObject({ reloaded: 10, proven: -1, confirmed: 0 });
   });
 });
