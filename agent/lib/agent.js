@@ -14,6 +14,9 @@ import { Logger, backoffMs, errorMessage, sha256, sleep, writeFileAtomic } from 
 export { loadConfig, usage, ConfigError } from './config.js';
 
 const EVIDENCE_MAX = 2000;
+/** A refused (422) receipt is sent again this many times, this long apart. */
+const RECEIPT_RETRIES = 5;
+const RECEIPT_RETRY_MS = 2000;
 
 export class Agent {
   /**
@@ -45,6 +48,8 @@ export class Agent {
     this.lastSyncAt = null;
     /** @type {{ message: string, at: string } | null} */
     this.lastError = null;
+    /** @type {number | null} */
+    this.lastSuccessAt = null;
   }
 
   /** Reads the state and what is on disk (state.js recover). */
@@ -84,13 +89,20 @@ export class Agent {
    */
   async run() {
     let attempt = 0;
+    let resets = 0;
     while (!this.signal.aborted) {
       const started = Date.now();
       try {
         const idle = await this.step();
         attempt = 0;
+        this.lastSuccessAt = Date.now();
         await this.writeStatus();
-        if (this.config.once) return 0;
+        // After a feed reset the pass ended without entries: --once goes on to the snapshot.
+        if (this.config.once && this.set !== null) {
+          const deployed = this.state.deployed?.version;
+          return deployed !== undefined && this.state.receiptRefused === deployed ? 1 : 0;
+        }
+        if (this.config.once && ++resets > 3) return 1;
         if (idle) {
           const polling = !this.waitSupported;
           const pause = polling ? this.config.pollIntervalMs : 1000 - (Date.now() - started);
@@ -114,7 +126,8 @@ export class Agent {
     await saveState(this.config.stateFile, this.state);
     await this.writeStatus();
     this.log.info('stopped', { deployed: this.state.deployed?.version ?? null });
-    return 0;
+    // A --once pass cut short did not do its work: cron must see it.
+    return this.config.once ? 1 : 0;
   }
 
   /**
@@ -122,8 +135,17 @@ export class Agent {
    * Answers true when nothing new came.
    */
   async step() {
-    await this.confirmDeployed();
-    const changed = await this.sync();
+    // A deployment left unconfirmed (a resolver down, a reload failing) must not stop the feed:
+    // new versions are still taken and written, and the latest one is proved and confirmed.
+    let unconfirmed = false;
+    try {
+      await this.confirmDeployed();
+    } catch (error) {
+      if (this.signal.aborted) throw error;
+      unconfirmed = true;
+      this.log.warn('deployment not confirmed yet', { error: errorMessage(error) });
+    }
+    const changed = await this.sync(unconfirmed);
     await this.confirmDeployed();
     return !changed;
   }
@@ -132,10 +154,11 @@ export class Agent {
    * Takes the snapshot when needed, then every page of changes; deploys once if anything
    * changed. Answers true when it deployed.
    */
-  async sync() {
+  /** @param {boolean} [unconfirmed] a deployment waits for its confirmation: do not long-poll */
+  async sync(unconfirmed = false) {
     if (!this.set) this.source = await this.snapshot();
     const set = /** @type {EntrySet} */ (this.set);
-    let wait = this.config.once || this.source ? 0 : this.config.waitSeconds;
+    let wait = this.config.once || this.source || unconfirmed ? 0 : this.config.waitSeconds;
     for (;;) {
       const after = this.after;
       const etag = this.etag?.after === after ? this.etag.value : null;
@@ -179,11 +202,20 @@ export class Agent {
     }
     if (this.source) {
       const { format, sha256: hash, version } = this.source;
+      // New files: reloaded and proved again whatever the versions before; a version below the
+      // confirmed one (a feed reset) is confirmed again too
+      const steps = {
+        reloaded: -1,
+        proven: -1,
+        // (the same version confirmed already is the same set: not confirmed twice)
+        confirmed: version < this.state.confirmed ? version - 1 : this.state.confirmed,
+        receiptRefused: null,
+      };
       this.state = await deploy(
         set,
         { version, after: this.after, source: { format, sha256: hash } },
         this.config,
-        this.state,
+        { ...this.state, ...steps },
         this.log,
       );
       this.source = null;
@@ -271,13 +303,20 @@ export class Agent {
         .join('; ');
       let checked;
       if (this.config.resolvers.length > 0) {
-        const answers = await prove(
-          this.config.resolvers,
-          this.config.versionName,
-          version,
-          this.config.proofTimeoutMs,
-          this.signal,
-        );
+        let answers;
+        try {
+          answers = await prove(
+            this.config.resolvers,
+            this.config.versionName,
+            version,
+            this.config.proofTimeoutMs,
+            this.signal,
+          );
+        } catch (error) {
+          // The next attempt reloads again (a resolver restarted meanwhile, a reload lost).
+          await this.save({ reloaded: -1 });
+          throw error;
+        }
         checked = answers.map((a) => `${a.server} answered ${a.answer} at ${a.at}`).join('; ');
         this.log.info('proven', { version, resolvers: answers });
       } else {
@@ -300,7 +339,11 @@ export class Agent {
   /** @param {import('./state.js').Deployment} deployed */
   async sendReceipt(deployed) {
     const zoneHash = deployed.hashes[this.config.rpzFile];
-    const key = `agent-${deployed.version}-${zoneHash.slice(0, 16)}`;
+    // One key per proved deployment: after a crash the same body goes again under the same key
+    // (the service answers the receipt it recorded); a new deployment of the same version (its
+    // proof at another time) gets its own.
+    const proof = sha256(String(this.state.provenAt)).slice(0, 8);
+    const key = `agent-${deployed.version}-${zoneHash.slice(0, 16)}-${proof}`;
     const receipt = {
       version: deployed.version,
       format: deployed.source.format,
@@ -309,29 +352,50 @@ export class Agent {
       evidence: this.state.provenEvidence,
       sha256: deployed.source.sha256,
     };
-    try {
-      const { body, replayed } = await this.client.postReceipt(receipt, key, this.signal);
-      this.log.info('receipt recorded', {
-        version: deployed.version,
-        receiptId: body.id,
-        hashCheck: body.hashCheck,
-        assignmentsConfirmed: body.assignmentsConfirmed,
-        replayed,
-      });
-      await this.save({
-        confirmed: deployed.version,
-        receiptId: typeof body.id === 'string' ? body.id : null,
-        receiptHashCheck: typeof body.hashCheck === 'string' ? body.hashCheck : null,
-      });
-    } catch (error) {
-      if (error instanceof HttpError && error.status === 422) {
-        // Not retried: the same receipt would be refused again. The next version sends its own.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        // A refused receipt goes again under a new key (the service keeps each key's answer).
+        const retryKey = attempt === 0 ? key : `${key}-r${attempt}`;
+        const { body, replayed } = await this.client.postReceipt(receipt, retryKey, this.signal);
+        const skipped = Array.isArray(body.skippedAssignments) ? body.skippedAssignments : [];
+        if (skipped.length > 0) {
+          // Published after appliedAt as the service read it: this host's clock may be behind.
+          this.log.warn('assignments the receipt could not confirm', { skipped });
+        }
+        this.log.info('receipt recorded', {
+          version: deployed.version,
+          receiptId: body.id,
+          hashCheck: body.hashCheck,
+          assignmentsConfirmed: body.assignmentsConfirmed,
+          replayed,
+        });
+        await this.save({
+          confirmed: deployed.version,
+          receiptId: typeof body.id === 'string' ? body.id : null,
+          receiptHashCheck: typeof body.hashCheck === 'string' ? body.hashCheck : null,
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof HttpError) || error.status !== 422) throw error;
+        if (attempt < RECEIPT_RETRIES) {
+          // Refusals that pass: the pull not recorded yet by the instance that served it
+          // ("never served"), appliedAt a moment ahead of the service's clock.
+          this.log.warn('receipt refused, sending it again', {
+            version: deployed.version,
+            attempt: attempt + 1,
+            inMs: RECEIPT_RETRY_MS,
+            error: error.message,
+          });
+          await sleep(RECEIPT_RETRY_MS, this.signal);
+          if (this.signal.aborted) throw error;
+          continue;
+        }
+        // Refused for good: the next version sends its own.
         this.log.error('receipt refused', { version: deployed.version, error: error.message });
         this.lastError = { message: error.message, at: new Date().toISOString() };
         await this.save({ receiptRefused: deployed.version });
         return;
       }
-      throw error;
     }
   }
 
@@ -373,6 +437,8 @@ export class Agent {
       secondsSinceLastSync: since,
       lastSyncAt: this.lastSyncAt === null ? null : new Date(this.lastSyncAt).toISOString(),
       lastError: this.lastError,
+      lastSuccessAt:
+        this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt).toISOString(),
       receiptId: this.state?.receiptId ?? null,
       receiptHashCheck: this.state?.receiptHashCheck ?? null,
       receiptRefusedVersion: this.state?.receiptRefused ?? null,

@@ -38,13 +38,85 @@ export function retryAfterMs(header, now = Date.now()) {
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 3_600_000) : null;
 }
 
+/** A page of 10,000 changes is a few megabytes: anything beyond this is not a page. */
+export const MAX_PAGE_BYTES = 64 * 1024 * 1024;
+const MAX_PROBLEM_BYTES = 64 * 1024;
+
+/**
+ * The body, read up to `max` bytes: a longer one is cancelled and refused (a broken or hostile
+ * server cannot fill the agent's memory).
+ * @param {Response} res
+ * @param {number} max
+ * @returns {Promise<Buffer>}
+ */
+export async function readCapped(res, max) {
+  if (!res.body) return Buffer.alloc(0);
+  /** @type {Buffer[]} */
+  const parts = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > max) {
+      await res.body.cancel().catch(() => undefined);
+      throw new Error(`the answer is larger than ${max} bytes`);
+    }
+    parts.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * A page of changes as the service documents it, or throws: versions are safe integers, `next`
+ * does not go below `after`, every change is an add or a remove of a string value.
+ * @param {unknown} body
+ * @param {number} after the `after` asked for
+ * @returns {ChangesPage}
+ */
+export function checkedPage(body, after) {
+  const page = /** @type {Record<string, unknown>} */ (body);
+  const version = (/** @type {unknown} */ v) =>
+    Number.isSafeInteger(v) && /** @type {number} */ (v) >= 0;
+  if (
+    typeof page !== 'object' ||
+    page === null ||
+    !version(page.after) ||
+    !version(page.next) ||
+    !version(page.currentVersion) ||
+    typeof page.more !== 'boolean' ||
+    !Array.isArray(page.changes)
+  ) {
+    throw new Error('GET /feed/changes answered a body that is not a page of changes');
+  }
+  if (page.after !== after || /** @type {number} */ (page.next) < after) {
+    throw new Error(
+      `GET /feed/changes answered after=${page.after}, next=${page.next} for after=${after}`,
+    );
+  }
+  for (const change of page.changes) {
+    const c = /** @type {Record<string, unknown>} */ (change);
+    if (
+      typeof c !== 'object' ||
+      c === null ||
+      (c.op !== 'add' && c.op !== 'remove') ||
+      typeof c.type !== 'string' ||
+      typeof c.value !== 'string' ||
+      !version(c.version)
+    ) {
+      throw new Error(
+        `GET /feed/changes answered a malformed change: ${JSON.stringify(c).slice(0, 200)}`,
+      );
+    }
+  }
+  return /** @type {ChangesPage} */ (/** @type {unknown} */ (page));
+}
+
 /** @param {Response} res @param {string} what */
 async function failure(res, what) {
   /** @type {Record<string, unknown> | null} */
   let problem;
   try {
-    const text = await res.text();
-    problem = /** @type {Record<string, unknown>} */ (JSON.parse(text.slice(0, 65536)));
+    const text = (await readCapped(res, MAX_PROBLEM_BYTES)).toString('utf8');
+    problem = /** @type {Record<string, unknown>} */ (JSON.parse(text));
   } catch {
     problem = null;
   }
@@ -92,7 +164,9 @@ export class ApiClient {
       signal: timeout(signal, 30_000),
     });
     if (res.status !== 200) throw await failure(res, 'POST /auth/token');
-    const body = /** @type {{ access_token: string, expires_in: number }} */ (await res.json());
+    const body = /** @type {{ access_token: string, expires_in: number }} */ (
+      JSON.parse((await readCapped(res, MAX_PROBLEM_BYTES)).toString('utf8'))
+    );
     const lifetime = Math.min(Math.max(Number(body.expires_in) || 60, 10), 86_400);
     // Renewed at 80 % of its life: never sent about to expire.
     this.token = { value: body.access_token, renewAt: Date.now() + lifetime * 800 };
@@ -169,9 +243,14 @@ export class ApiClient {
     }
     if (res.status !== 200) throw await failure(res, 'GET /feed/changes');
     // The exact bytes served: their SHA-256 is what a receipt names (format 'changes').
-    const raw = Buffer.from(await res.arrayBuffer());
-    const body = /** @type {ChangesPage} */ (JSON.parse(raw.toString('utf8')));
-    return { status: 200, etag: res.headers.get('etag'), raw, body };
+    const raw = await readCapped(res, MAX_PAGE_BYTES);
+    let parsed;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new Error('GET /feed/changes answered a body that is not JSON');
+    }
+    return { status: 200, etag: res.headers.get('etag'), raw, body: checkedPage(parsed, after) };
   }
 
   /**
@@ -196,7 +275,9 @@ export class ApiClient {
     );
     if (res.status !== 201 && res.status !== 200) throw await failure(res, 'POST /feed/receipts');
     return {
-      body: /** @type {Record<string, unknown>} */ (await res.json()),
+      body: /** @type {Record<string, unknown>} */ (
+        JSON.parse((await readCapped(res, MAX_PROBLEM_BYTES)).toString('utf8'))
+      ),
       replayed: res.headers.get('idempotent-replayed') === 'true',
     };
   }

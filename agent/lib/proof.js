@@ -1,6 +1,6 @@
 // @ts-check
 // The proof that a resolver serves the deployed zone: it answers the zone's version record
-// (TXT "version=<V>", RPZ local data) with V or a later version.
+// (TXT "version=<V>", RPZ local data) with exactly V.
 import { Resolver } from 'node:dns/promises';
 import { sleep } from './util.js';
 
@@ -17,7 +17,7 @@ export function versionIn(records) {
 }
 
 /**
- * Asks one resolver for the version name every 200 ms until it answers `version` or later, or
+ * Asks one resolver for the version name every 200 ms until it answers exactly `version`, or
  * the time is up (then throws, naming the last answer).
  * @param {string} server `addr:port` or `[v6]:port`
  * @param {string} name
@@ -37,7 +37,7 @@ export async function proveOne(server, name, version, timeoutMs, signal) {
       const records = await resolver.resolveTxt(name);
       const seen = versionIn(records);
       last = seen === null ? `TXT ${JSON.stringify(records)}` : `TXT "version=${seen}"`;
-      if (seen !== null && seen >= version) {
+      if (seen === version) {
         return { server, answer: `TXT "version=${seen}"`, at: new Date().toISOString() };
       }
     } catch (error) {

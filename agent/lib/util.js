@@ -52,6 +52,8 @@ export class Logger {
 
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_CAP_MS = 60_000;
+/** Never a retry at once (a jitter of 0, a Retry-After of 0): at least this long. */
+export const BACKOFF_FLOOR_MS = 100;
 
 /**
  * Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And
@@ -61,7 +63,7 @@ export const BACKOFF_CAP_MS = 60_000;
  */
 export function backoffMs(attempt, random = Math.random) {
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
+  return Math.max(BACKOFF_FLOOR_MS, Math.floor(random() * ceiling));
 }
 
 /**

@@ -133,7 +133,9 @@ export function normalizeEntry(type, value) {
   switch (type) {
     case 'domain': {
       const name = value.toLowerCase().replace(/\.$/, '');
-      return /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(name) && name.length <= 253
+      return /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(name) &&
+        name.length <= 253 &&
+        name.split('.').every((label) => label.length <= 63)
         ? { type, value: name }
         : null;
     }
@@ -333,10 +335,16 @@ export function* renderZone(set, settings) {
     `@ IN NS localhost.\n` +
     `${settings.versionName} 1 IN TXT "version=${settings.version}"\n`
   );
+  // A name is at most 253 characters written out: an owner that would not fit under the origin
+  // would make the resolver refuse the whole zone, so it is left out (a comment says so).
+  const room = 253 - settings.origin.replace(/\.$/, '').length - 1;
   for (const { type, value, action } of set.sorted(ENTRY_TYPES)) {
     const target = policyTarget(action, settings.redirectTarget);
-    if (type === 'domain') yield `${value} CNAME ${target}\n*.${value} CNAME ${target}\n`;
-    else if (type === 'ipv4') yield `${rpzIpOwner(value, 32)} CNAME ${target}\n`;
+    if (type === 'domain') {
+      if (value.length > room) yield `; domain too long for the zone's origin: ${value}\n`;
+      else if (value.length + 2 > room) yield `${value} CNAME ${target}\n`;
+      else yield `${value} CNAME ${target}\n*.${value} CNAME ${target}\n`;
+    } else if (type === 'ipv4') yield `${rpzIpOwner(value, 32)} CNAME ${target}\n`;
     else if (type === 'ipv6') yield `${rpzIpOwner(value, 128)} CNAME ${target}\n`;
     else if (type === 'cidr') {
       const [address, prefix] = value.split('/');

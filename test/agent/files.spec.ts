@@ -245,8 +245,8 @@ describe('agent: options (agent/lib/config.js)', () => {
 });
 
 describe('agent: backoff and Retry-After', () => {
-  it('stays between 0 and min(60 s, 1 s × 2^attempt), full jitter', () => {
-    expect(backoffMs(0, () => 0)).toBe(0);
+  it('stays between 100 ms and min(60 s, 1 s × 2^attempt), full jitter', () => {
+    expect(backoffMs(0, () => 0)).toBe(100);
     expect(backoffMs(0, () => 0.999)).toBeLessThan(1000);
     expect(backoffMs(3, () => 0.999)).toBeLessThan(8000);
     expect(backoffMs(3, () => 0.999)).toBeGreaterThan(7900);

@@ -30,6 +30,10 @@ class FakeService {
   receipts: { key: string; body: Record<string, unknown> }[] = [];
   changesBodies = new Map<number, string>();
   waitSupported = true;
+  /** Receipts answered 422 before one is taken (as "never served" would be). */
+  refuseReceipts = 0;
+  /** A page body sent instead of the real one (a broken or hostile service). */
+  brokenPage: string | undefined;
   waits: (() => void)[] = [];
   requests: string[] = [];
 
@@ -102,12 +106,20 @@ class FakeService {
       });
       this.changesBodies.set(next, body);
       res.writeHead(200, { 'content-type': 'application/json', etag: now });
-      return void res.end(body);
+      return void res.end(this.brokenPage ?? body);
     }
     if (url.pathname === '/api/v1/feed/receipts' && req.method === 'POST') {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+      if (this.refuseReceipts > 0) {
+        this.refuseReceipts -= 1;
+        return json(422, {
+          status: 422,
+          detail: 'version 10 was never served to your organization',
+          'invalid-params': [{ name: 'version', reason: 'never served' }],
+        });
+      }
       this.receipts.push({ key: String(req.headers['idempotency-key']), body });
       return json(201, { id: `receipt-${this.receipts.length}`, hashCheck: 'matched' });
     }
@@ -238,7 +250,7 @@ describe('threat-exchange-agent: the loop (a stand-in service and resolver)', ()
       .digest('hex');
     expect(first.body.sha256).toBe(snapshotHash);
     expect(first.body.evidence).toContain(`${resolver.address} answered TXT "version=10" at `);
-    expect(first.key).toMatch(/^agent-10-[0-9a-f]{16}$/);
+    expect(first.key).toMatch(/^agent-10-[0-9a-f]{16}-[0-9a-f]{8}$/);
 
     // The agent is now holding a long poll: a publication reaches it at once.
     await until(() => fake.waits.length > 0);
@@ -313,6 +325,43 @@ describe('threat-exchange-agent: the loop (a stand-in service and resolver)', ()
       /did not answer version 10 for version.threat-exchange.internal within 1 s/,
     );
     const state = JSON.parse(readFileSync(`${zone}.state.json`, 'utf8'));
-    expect(state).toMatchObject({ reloaded: 10, proven: -1, confirmed: 0 });
+    // A failed proof runs the reload again next time.
+    expect(state).toMatchObject({ reloaded: -1, proven: -1, confirmed: 0 });
+  });
+  it('sends a refused receipt (422) again under a new key, a few seconds later', async () => {
+    fake.refuseReceipts = 1;
+    await start(['--once']);
+    const exit = await new Promise<number | null>((resolve) => child!.on('exit', resolve));
+    expect(exit).toBe(0);
+    expect(fake.receipts).toHaveLength(1);
+    expect(fake.receipts[0].key).toMatch(/^agent-10-[0-9a-f]{16}-[0-9a-f]{8}-r1$/);
+    expect(logs().map((l) => l.msg)).toContain('receipt refused, sending it again');
+  });
+
+  it.each([
+    ['not JSON', 'not json'],
+    [
+      'a next below after',
+      JSON.stringify({ after: 10, next: 3, more: false, currentVersion: 11, changes: [] }),
+    ],
+    [
+      'an unknown op',
+      JSON.stringify({
+        after: 10,
+        next: 11,
+        more: false,
+        currentVersion: 11,
+        changes: [{ version: 11, op: 'drop', type: 'domain', value: 'x.example' }],
+      }),
+    ],
+  ])('writes nothing from a page with %s (--once: exit 1)', async (_what, broken) => {
+    fake.publish({ op: 'add', type: 'domain', value: 'new.example', dnsAction: null });
+    fake.brokenPage = broken;
+    const zone = await start(['--once']);
+    const exit = await new Promise<number | null>((resolve) => child!.on('exit', resolve));
+    expect(exit).toBe(1);
+    expect(existsSync(zone) ? readFileSync(zone, 'utf8') : '').not.toContain('new.example');
+    expect(fake.receipts).toHaveLength(0);
+    expect(logs().find((l) => l.level === 'error')?.error).toMatch(/GET \/feed\/changes answered/);
   });
 });

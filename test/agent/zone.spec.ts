@@ -140,6 +140,32 @@ describe('agent: RPZ zone (agent/lib/zone.js)', () => {
     );
   });
 
+  it('leaves out what would not fit under the origin (the resolver would refuse the whole zone)', () => {
+    const label = (c: string) => c.repeat(63);
+    // 253 characters: a valid name, too long for any origin.
+    const longest = [label('a'), label('b'), label('c'), 'd'.repeat(61)].join('.');
+    // 232 characters: fits under rpz.threat-exchange, but not with "*." in front.
+    const almost = [label('e'), label('f'), label('g'), 'h'.repeat(40)].join('.');
+    const set = new EntrySet();
+    expect(set.add('domain', `${label('x')}x.example`, 'nxdomain')).toBe(false); // a 64-octet label
+    expect(set.add('domain', longest, 'nxdomain')).toBe(true);
+    expect(set.add('domain', almost, 'nxdomain')).toBe(true);
+    set.add('domain', 'fits.example', 'nxdomain');
+    const origin = 'rpz.threat-exchange.';
+    const zone = [
+      ...renderZone(set, { version: 5, origin, versionName: 'v.internal', redirectTarget: null }),
+    ].join('');
+    expect(zone).toContain(`; domain too long for the zone's origin: ${longest}\n`);
+    expect(zone).toContain(`\n${almost} CNAME .\n`);
+    expect(zone).not.toContain(`*.${almost}`);
+    expect(zone).toContain('*.fits.example CNAME .\n');
+    for (const line of zone.split('\n')) {
+      const owner = line.split(' ')[0];
+      if (line.startsWith(';') || !owner || owner.startsWith('$') || owner === '@') continue;
+      expect(`${owner}.${origin}`.length).toBeLessThanOrEqual(255);
+    }
+  });
+
   it('canonicalizes IPv6 as RFC 5952 and refuses what is not an address', () => {
     expect(canonicalIpv6('2001:0DB8:0000:0000:0001:0000:0000:0001')).toBe('2001:db8::1:0:0:1');
     expect(canonicalIpv6('0:0:0:0:0:0:0:0')).toBe('::');
