@@ -4,6 +4,7 @@ import {
   type BeforeApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { monotonicMs } from '#src/platform/clock/index.js';
 import { rateLimited } from '#src/platform/problem/index.js';
 import { MetricsService } from '#src/platform/metrics/index.js';
 import { FeedsConfig } from '#src/feeds/feeds.config.js';
@@ -15,7 +16,11 @@ export type WaitEnd =
   /** A change of the organization's feed committed in (checked, upTo]. */
   | { end: 'changed'; upTo: number }
   /** The wait ran out, the instance is shutting down, or the client went away. */
-  | { end: 'timeout' | 'shutdown' | 'gone' };
+  | {
+      end: 'timeout' | 'shutdown' | 'gone';
+      /** The version the organization's feed was checked up to: nothing for it until there. */
+      checked: number;
+    };
 
 interface Waiter {
   readonly organizationId: string;
@@ -43,6 +48,7 @@ export class ChangeWaiters implements OnModuleInit, BeforeApplicationShutdown {
   private readonly waiters = new Set<Waiter>();
   private readonly heldBy = new Map<string, number>();
   private checking = false;
+  private lastFailureLogged = -Infinity;
   private again = false;
   private closing = false;
   private retry: NodeJS.Timeout | undefined;
@@ -85,12 +91,15 @@ export class ChangeWaiters implements OnModuleInit, BeforeApplicationShutdown {
     seconds: number,
     signal: AbortSignal,
   ): Promise<WaitEnd> {
-    if (this.closing) return Promise.resolve({ end: 'shutdown' });
-    if (signal.aborted) return Promise.resolve({ end: 'gone' });
+    if (this.closing) return Promise.resolve({ end: 'shutdown', checked });
+    if (signal.aborted) return Promise.resolve({ end: 'gone', checked });
     this.takeSlot(organizationId);
     return new Promise<WaitEnd>((resolve) => {
-      const onAbort = (): void => waiter.settle({ end: 'gone' });
-      const timer = setTimeout(() => waiter.settle({ end: 'timeout' }), seconds * 1000);
+      const onAbort = (): void => waiter.settle({ end: 'gone', checked: waiter.checked });
+      const timer = setTimeout(
+        () => waiter.settle({ end: 'timeout', checked: waiter.checked }),
+        seconds * 1000,
+      );
       const waiter: Waiter = {
         organizationId,
         checked,
@@ -114,7 +123,9 @@ export class ChangeWaiters implements OnModuleInit, BeforeApplicationShutdown {
     this.closing = true;
     this.unsubscribe?.();
     clearTimeout(this.retry);
-    for (const waiter of [...this.waiters]) waiter.settle({ end: 'shutdown' });
+    for (const waiter of [...this.waiters]) {
+      waiter.settle({ end: 'shutdown', checked: waiter.checked });
+    }
   }
 
   private takeSlot(organizationId: string): void {
@@ -167,8 +178,15 @@ export class ChangeWaiters implements OnModuleInit, BeforeApplicationShutdown {
         await this.check();
       } while (this.again && !this.closing);
     } catch (error) {
-      // The database may be down: the waiters keep waiting, and the check is tried again.
-      this.log.warn(`checking the held long polls failed: ${String(error)}`);
+      // The database may be down: the waiters keep waiting, and the check is tried again
+      // (said once a minute at most, not at every retry).
+      const now = monotonicMs();
+      if (now - this.lastFailureLogged >= 60_000) {
+        this.lastFailureLogged = now;
+        this.log.warn(
+          `checking the held long polls failed (retried every second): ${String(error)}`,
+        );
+      }
       clearTimeout(this.retry);
       this.retry = setTimeout(() => this.kick(), RETRY_CHECK_MS);
       this.retry.unref();
