@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig, resolverAddress } from '#agent/lib/config.js';
-import { retryAfterMs } from '#agent/lib/client.js';
+import { ApiClient, retryAfterMs } from '#agent/lib/client.js';
 import { emptyState, loadState, recover, saveState } from '#agent/lib/state.js';
 import {
   BACKOFF_CAP_MS,
@@ -269,5 +269,46 @@ describe('agent: backoff and Retry-After', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000);
     expect(retryAfterMs('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
+  });
+});
+
+describe('agent: the access token (agent/lib/client.js)', () => {
+  it('is renewed at 80 % of its life, and at once after a 401', async () => {
+    let issued = 0;
+    const calls: string[] = [];
+    const fake = (async (url: string | URL, init?: RequestInit) => {
+      const path = new URL(String(url)).pathname;
+      const auth = new Headers(init?.headers).get('authorization') ?? '';
+      calls.push(`${path} ${auth.split(' ')[0]}`);
+      if (path === '/api/v1/auth/token') {
+        issued += 1;
+        return new Response(
+          JSON.stringify({ access_token: `t${issued}`, token_type: 'Bearer', expires_in: 100 }),
+          { status: 200, headers: { 'content-type': 'application/json' } },
+        );
+      }
+      // The second token is refused once (revoked early): the client takes a third.
+      if (auth === 'Bearer t2' && issued === 2) return new Response('{}', { status: 401 });
+      return new Response(null, { status: 304 });
+    }) as typeof fetch;
+    const client = new ApiClient(
+      { url: 'http://service.example', clientId: 'isp', clientSecret: 's' },
+      fake,
+    );
+    const realNow = Date.now;
+    let now = realNow();
+    Date.now = () => now;
+    try {
+      expect(await client.accessToken()).toBe('t1');
+      now += 79_000;
+      expect(await client.accessToken()).toBe('t1');
+      now += 2_000; // past 80 s of 100
+      expect(await client.accessToken()).toBe('t2');
+      const answer = await client.changes({ after: 0, limit: 10, wait: 0, etag: '"x"' });
+      expect(answer.status).toBe(304);
+      expect(issued).toBe(3);
+    } finally {
+      Date.now = realNow;
+    }
   });
 });
