@@ -71,6 +71,10 @@ export function installTimeouts(fastify: FastifyInstance, options: TimeoutOption
       return;
     }
     const guarded = new PassThrough();
+    // The handler reads the body's errors (its listener, or its iterator) once it reads the
+    // body; a client that hangs up before then (a streamed import, while its job is recorded)
+    // must not make this stream's error an uncaught exception that ends the process.
+    guarded.on('error', () => undefined);
     const timer = setTimeout(() => {
       options.onTimeout('body');
       request.log.warn({ timeoutMs: options.bodyTimeoutMs }, 'request body timed out');
