@@ -165,48 +165,22 @@ async function main(): Promise<void> {
       env: { AUTH_RATE_LIMIT_PER_MINUTE: '10000' },
     });
     const api = new ApiClient(service.base, PASSWORD);
-    const admin = await api.login(ADMIN_EMAIL);
     const [{ organization_id: departmentId }] = await sql<{ organization_id: string }>(
       db.url,
       'SELECT organization_id FROM users WHERE email = $1',
       [ADMIN_EMAIL],
     );
-    const user = async (role: string): Promise<{ token: string; id: string }> => {
-      const email = `bench-${role}-${run}@department.example`;
-      const created = await api.expect<{ id: string }>(201, 'POST', '/api/v1/users', admin, {
-        organizationId: departmentId,
-        email,
-        name: `Bench ${role}`,
-        roles: [role],
-        password: PASSWORD,
-      });
-      return { token: await api.login(email), id: created.id };
-    };
-    const analyst = await user('analyst');
-    const approver = await user('approver');
+    const accounts = await api.accounts(ADMIN_EMAIL, departmentId, run);
+    const analyst = await accounts.user('analyst');
+    const approver = await accounts.user('approver');
     const staff = { analyst: analyst.token, approver: approver.token };
-    const ispWithClient = async (label: string) => {
-      const isp = await api.expect<{ id: string }>(201, 'POST', '/api/v1/organizations', admin, {
-        kind: 'isp',
-        name: `Bench ISP ${label} ${run}`,
-        shortCode: `B${label}-${run}`.toUpperCase(),
-      });
-      const client = await api.expect<{ clientId: string; clientSecret: string }>(
-        201,
-        'POST',
-        '/api/v1/api-clients',
-        admin,
-        { organizationId: isp.id, name: `Bench agent ${label}` },
-      );
-      return { isp, client };
-    };
 
     // ---- 1. approval → NXDOMAIN at both resolvers, and → the receipt
     const names = Array.from({ length: APPROVALS }, (_, i) => `n${i}-${run}.bench-agent.com`);
     lab = await ResolverLab.start(
       Object.fromEntries(names.map((n, i) => [n, `198.18.${i >> 8}.${(i & 255) + 1}`])),
     );
-    const follower = await ispWithClient('follow');
+    const follower = await accounts.isp('follow');
     const state = path.join(work, 'follow-state.json');
     const agent = startAgent(service.base, follower.client, [
       '--rpz-file',
@@ -239,7 +213,7 @@ async function main(): Promise<void> {
         await sql<{ n: number }>(
           db.url,
           'SELECT count(*)::int AS n FROM feed_receipts WHERE organization_id = $1 AND assignments_confirmed > 0',
-          [follower.isp.id],
+          [follower.id],
         )
       )[0].n;
     const toNxdomain: number[] = [];
@@ -247,7 +221,7 @@ async function main(): Promise<void> {
     for (const [i, name] of names.entries()) {
       const before = await receipts();
       // Approval's answer → NXDOMAIN: the clock starts when the approve call has answered.
-      const published = api.publish(staff, follower.isp.id, `BENCH-AGENT-${run}/${i}`, [name]);
+      const published = api.publish(staff, follower.id, `BENCH-AGENT-${run}/${i}`, [name]);
       await published;
       const t0 = performance.now();
       await until(() => blocked(name), `NXDOMAIN for ${name}\n${agent.output()}`, 30_000);
@@ -275,16 +249,14 @@ async function main(): Promise<void> {
     // ---- 2. first sync of ROWS indicators
     let firstSync: Record<string, unknown> | undefined;
     if (!opts['skip-sync']) {
-      const big = await ispWithClient('sync');
-      const anchor = await api.publish(staff, big.isp.id, `BENCH-SYNC-${run}/0`, [
-        `anchor-${run}.com`,
-      ]);
+      const big = await accounts.isp('sync');
+      const anchor = await api.publish(staff, big.id, `BENCH-SYNC-${run}/0`, [`anchor-${run}.com`]);
       const offsets: Record<Kind, number> = { domain: 0, ipv4: 0, ipv6: 0, cidr: 0 };
       const seeded = await seed(
         db.url,
         ROWS,
         offsets,
-        { org: big.isp.id, request: anchor, creator: analyst.id },
+        { org: big.id, request: anchor, creator: analyst.id },
         `bench-agent-${run}`,
       );
       console.log(`seeded ${fmt(ROWS)} indicators in ${seeded.seconds} s`);

@@ -35,7 +35,7 @@ import { parseArgs } from 'node:util';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, quantile, round } from '#bench/support/figures.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
-import { privateBuild, rss, Service } from '#bench/support/service.js';
+import { idleRss, privateBuild, Service } from '#bench/support/service.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -65,20 +65,8 @@ if (
 const ADMIN_EMAIL = 'bench-admin@department.example';
 const PASSWORD = randomBytes(18).toString('base64url');
 const WAIT_S = 30;
-const SAMPLE_MS = 20;
 
 const mb = (bytes: number): number => round(bytes / 1e6, 1);
-
-/** RSS at rest: the median over `windowMs`, after `settleMs`. */
-async function steadyRss(pid: number, settleMs: number, windowMs: number): Promise<number> {
-  await sleep(settleMs);
-  const values: number[] = [];
-  for (let i = 0; i < windowMs / SAMPLE_MS; i++) {
-    values.push(rss(pid));
-    await sleep(SAMPLE_MS);
-  }
-  return median(values);
-}
 
 interface Answered {
   status: number;
@@ -157,39 +145,17 @@ async function main(): Promise<void> {
     );
 
     // ---- accounts, through the API
-    const admin = await api.login(ADMIN_EMAIL);
     const [{ organization_id: departmentId }] = await sql<{ organization_id: string }>(
       db.url,
       'SELECT organization_id FROM users WHERE email = $1',
       [ADMIN_EMAIL],
     );
-    const user = async (role: string): Promise<string> => {
-      const email = `bench-${role}-${run}@department.example`;
-      await api.expect(201, 'POST', '/api/v1/users', admin, {
-        organizationId: departmentId,
-        email,
-        name: `Bench ${role}`,
-        roles: [role],
-        password: PASSWORD,
-      });
-      return api.login(email);
-    };
-    const analyst = await user('analyst');
-    const approver = await user('approver');
+    const accounts = await api.accounts(ADMIN_EMAIL, departmentId, run);
+    const analyst = (await accounts.user('analyst')).token;
+    const approver = (await accounts.user('approver')).token;
     const isps: { id: string; token: string; next: number }[] = [];
     for (let i = 0; i < ISPS; i++) {
-      const org = await api.expect<{ id: string }>(201, 'POST', '/api/v1/organizations', admin, {
-        kind: 'isp',
-        name: `Bench ISP ${run} ${i}`,
-        shortCode: `B${run}-${i}`,
-      });
-      const client = await api.expect<{ clientId: string; clientSecret: string }>(
-        201,
-        'POST',
-        '/api/v1/api-clients',
-        admin,
-        { organizationId: org.id, name: 'Bench agent' },
-      );
+      const { id, client } = await accounts.isp(String(i));
       const token = await api.clientToken(client.clientId, client.clientSecret);
       const head = await api.expect<{ next: number }>(
         200,
@@ -197,7 +163,7 @@ async function main(): Promise<void> {
         '/api/v1/feed/changes?after=0',
         token,
       );
-      isps.push({ id: org.id, token, next: head.next });
+      isps.push({ id, token, next: head.next });
     }
 
     /** One request of one value to every ISP, approved; resolves at the approval's answer. */
@@ -233,7 +199,7 @@ async function main(): Promise<void> {
 
     const runs: RunResult[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const idleRss = await steadyRss(service.pid, 2000, 1000);
+      const restingRss = await idleRss(service.pid, 2000, 1000);
       const sent = performance.now();
       const polls = Array.from({ length: AGENTS }, (_, i) => {
         const isp = isps[i % ISPS];
@@ -252,7 +218,7 @@ async function main(): Promise<void> {
         await sleep(50);
       }
       const holdAllMs = performance.now() - sent;
-      const heldRss = await steadyRss(service.pid, 500, 1000);
+      const heldRss = await idleRss(service.pid, 500, 1000);
       const { value, approveSentAt, approvedAt } = await publishToAll(r);
       const answers = await Promise.all(polls);
       const delays: number[] = [];
@@ -268,9 +234,9 @@ async function main(): Promise<void> {
         delays.push(answer.at - approvedAt);
       }
       const result: RunResult = {
-        idleRss,
+        idleRss: restingRss,
         heldRss,
-        bytesPerHeld: Math.round((heldRss - idleRss) / AGENTS),
+        bytesPerHeld: Math.round((heldRss - restingRss) / AGENTS),
         medianMs: round(median(delays), 1),
         p99Ms: round(quantile(delays, 0.99), 1),
         allMs: round(Math.max(...delays), 1),
@@ -280,7 +246,7 @@ async function main(): Promise<void> {
       };
       runs.push(result);
       console.log(
-        `run ${r + 1}: ${fmt(AGENTS)} held in ${result.holdAllMs} ms; answered after the approval: median ${result.medianMs} ms, p99 ${result.p99Ms} ms, all ${result.allMs} ms (${result.allFromApproveSentMs} ms after sending the approval, which took ${result.approveMs} ms); RSS idle ${mb(idleRss)} MB, held ${mb(heldRss)} MB = ${fmt(result.bytesPerHeld)} bytes per held request`,
+        `run ${r + 1}: ${fmt(AGENTS)} held in ${result.holdAllMs} ms; answered after the approval: median ${result.medianMs} ms, p99 ${result.p99Ms} ms, all ${result.allMs} ms (${result.allFromApproveSentMs} ms after sending the approval, which took ${result.approveMs} ms); RSS idle ${mb(restingRss)} MB, held ${mb(heldRss)} MB = ${fmt(result.bytesPerHeld)} bytes per held request`,
       );
     }
 

@@ -53,7 +53,7 @@ import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 import { seed, type Kind, type Seeded } from '#bench/support/feed-seed.js';
-import { privateBuild, rss, Service, stopChild } from '#bench/support/service.js';
+import { idleRss, privateBuild, rss, Service, stopChild } from '#bench/support/service.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -112,17 +112,6 @@ function sampleRss(pid: number): () => { peak: number; samples: number } {
     peak = Math.max(peak, rss(pid));
     return { peak, samples: samples + 1 };
   };
-}
-
-/** RSS at rest: the median over `windowMs`, after `settleMs` without requests. */
-async function idleRss(pid: number, settleMs: number, windowMs: number): Promise<number> {
-  await sleep(settleMs);
-  const values: number[] = [];
-  for (let i = 0; i < windowMs / SAMPLE_MS; i++) {
-    values.push(rss(pid));
-    await sleep(SAMPLE_MS);
-  }
-  return median(values);
 }
 
 type Sampled<T> = T & { idle: number; peak: number; samples: number };
@@ -607,38 +596,17 @@ async function main(): Promise<void> {
     }>(db.url, `SELECT version(), current_setting('server_version') AS server_version`);
 
     // ---- accounts, through the API
-    const admin = await api.login(ADMIN_EMAIL);
     const [{ organization_id: departmentId }] = await sql<{ organization_id: string }>(
       db.url,
       'SELECT organization_id FROM users WHERE email = $1',
       [ADMIN_EMAIL],
     );
-    const isp = await api.expect<{ id: string }>(201, 'POST', '/api/v1/organizations', admin, {
-      kind: 'isp',
-      name: `Bench ISP ${run}`,
-      shortCode: `BENCH-${run}`,
-    });
-    const user = async (role: string): Promise<{ token: string; id: string }> => {
-      const email = `bench-${role}-${run}@department.example`;
-      const created = await api.expect<{ id: string }>(201, 'POST', '/api/v1/users', admin, {
-        organizationId: departmentId,
-        email,
-        name: `Bench ${role}`,
-        roles: [role],
-        password: PASSWORD,
-      });
-      return { token: await api.login(email), id: created.id };
-    };
-    const analyst = await user('analyst');
-    const approver = await user('approver');
+    const accounts = await api.accounts(ADMIN_EMAIL, departmentId, run);
+    const isp = await accounts.isp('feeds');
+    const { client } = isp;
+    const analyst = await accounts.user('analyst');
+    const approver = await accounts.user('approver');
     const staff = { analyst: analyst.token, approver: approver.token };
-    const client = await api.expect<{ clientId: string; clientSecret: string }>(
-      201,
-      'POST',
-      '/api/v1/api-clients',
-      admin,
-      { organizationId: isp.id, name: 'Bench feed puller' },
-    );
     const token = (): Promise<string> => api.clientToken(client.clientId, client.clientSecret);
     // The request that the seeded rows' claims point at: a real publication of one value.
     const anchor = await api.publish(staff, isp.id, `BENCH-${run}/0`, [`anchor-${run}.com`]);

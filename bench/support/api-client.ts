@@ -83,6 +83,50 @@ export class ApiClient {
     return this.login(email);
   }
 
+  /**
+   * The benchmark's people and ISPs, through the API as the administrator `adminEmail`
+   * (`departmentId`: the Department, which the administrator belongs to). `run` makes the
+   * e-mails and short codes unique.
+   */
+  async accounts(adminEmail: string, departmentId: string, run: string) {
+    const admin = await this.login(adminEmail);
+    /** A Department user with one role, logged in. */
+    const user = async (role: string): Promise<{ token: string; id: string }> => {
+      const email = `bench-${role}-${run}@department.example`;
+      const created = await this.expect<{ id: string }>(201, 'POST', '/api/v1/users', admin, {
+        organizationId: departmentId,
+        email,
+        name: `Bench ${role}`,
+        roles: [role],
+        password: this.password,
+      });
+      return { token: await this.login(email), id: created.id };
+    };
+    /** An ISP and an API client of its (`label`: unique within the run). */
+    const isp = async (label: string) => {
+      const organization = await this.expect<{ id: string }>(
+        201,
+        'POST',
+        '/api/v1/organizations',
+        admin,
+        {
+          kind: 'isp',
+          name: `Bench ISP ${run} ${label}`,
+          shortCode: `B${run}-${label}`.toUpperCase(),
+        },
+      );
+      const client = await this.expect<{ clientId: string; clientSecret: string }>(
+        201,
+        'POST',
+        '/api/v1/api-clients',
+        admin,
+        { organizationId: organization.id, name: `Bench ${label}` },
+      );
+      return { id: organization.id, client };
+    };
+    return { admin, user, isp };
+  }
+
   /** An API client's token (client credentials). */
   async clientToken(clientId: string, secret: string): Promise<string> {
     this.requests++;

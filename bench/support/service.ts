@@ -7,6 +7,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
+import { median } from '#bench/support/figures.js';
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -129,4 +130,18 @@ export function rss(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   if (!match) throw new Error(`no VmRSS for process ${pid}`);
   return Number(match[1]) * 1024;
+}
+
+/** How often RSS is sampled. */
+export const RSS_SAMPLE_MS = 20;
+
+/** RSS at rest: the median over `windowMs`, after `settleMs` without requests. */
+export async function idleRss(pid: number, settleMs: number, windowMs: number): Promise<number> {
+  await sleep(settleMs);
+  const values: number[] = [];
+  for (let i = 0; i < windowMs / RSS_SAMPLE_MS; i++) {
+    values.push(rss(pid));
+    await sleep(RSS_SAMPLE_MS);
+  }
+  return median(values);
 }

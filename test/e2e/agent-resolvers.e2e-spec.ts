@@ -6,7 +6,6 @@ import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import request from 'supertest';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
-import { testDatabaseUrl } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { adminClient, eventually } from '#test/support/faults.js';
 import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
@@ -18,13 +17,8 @@ import {
   sleep,
   until,
 } from '#test/support/resolvers.js';
-import { ServiceProcess } from '#test/support/service-process.js';
-import {
-  createTestApp,
-  TEST_ADMIN_PASSWORD,
-  TEST_KEY_ENCRYPTION_KEY,
-  type TestApp,
-} from '#test/support/test-app.js';
+import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 const AGENT = path.join(PROJECT_ROOT, 'agent', 'bin', 'threat-exchange-agent.js');
 
@@ -173,17 +167,7 @@ describeResolvers('the ISP agent with BIND and Unbound', () => {
     lab = await ResolverLab.start(Object.fromEntries(names.map((n) => [n, addressOf(n)])));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    serviceEnv = {
-      NODE_ENV: 'test',
-      PORT: String(port),
-      DATABASE_URL: testDatabaseUrl(),
-      DB_MIGRATIONS_RUN: 'false',
-      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
-      LOG_LEVEL: 'info',
-    };
+    serviceEnv = instanceEnv(String(port));
     await startService();
   }, 90_000);
 

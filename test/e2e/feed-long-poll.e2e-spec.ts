@@ -3,15 +3,9 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { ChangeWaiters } from '#src/feeds/pulls/change-waiters.js';
 import { FeedService } from '#src/feeds/pulls/feed.service.js';
-import { testDatabaseUrl } from '#test/support/database-urls.js';
 import { departmentStaff, isp, RequestFlow, status, unprotected } from '#test/support/requests.js';
-import { ServiceProcess } from '#test/support/service-process.js';
-import {
-  createTestApp,
-  TEST_ADMIN_PASSWORD,
-  TEST_KEY_ENCRYPTION_KEY,
-  type TestApp,
-} from '#test/support/test-app.js';
+import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 interface ChangesBody {
   after: number;
@@ -278,18 +272,7 @@ describe('long polls on another instance', () => {
 
   beforeAll(async () => {
     a = await createTestApp();
-    b = ServiceProcess.start({
-      NODE_ENV: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: testDatabaseUrl(),
-      DB_MIGRATIONS_RUN: 'false',
-      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
-    });
+    b = ServiceProcess.start(instanceEnv('0', { HOST: '127.0.0.1' }));
     bUrl = await b.listening();
   }, 120_000);
   afterAll(async () => {

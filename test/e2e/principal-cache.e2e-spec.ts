@@ -11,17 +11,12 @@ import {
   runWithRequestContext,
 } from '#src/platform/http/request-context.js';
 import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-import { testDatabaseUrl, ownerQuery } from '#test/support/database-urls.js';
+import { ownerQuery } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { ProbeModule } from '#test/support/probe.module.js';
 import { departmentStaff, RequestFlow, unprotected } from '#test/support/requests.js';
-import { ServiceProcess } from '#test/support/service-process.js';
-import {
-  createTestApp,
-  TEST_ADMIN_PASSWORD,
-  TEST_KEY_ENCRYPTION_KEY,
-  type TestApp,
-} from '#test/support/test-app.js';
+import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 interface SeenQuery {
   requestId: string | undefined;
@@ -89,17 +84,7 @@ describe('principal cache: steady-state requests without queries, changes at onc
     seenA = recordQueries(a);
     make = new Factories(a.app);
     admin = (await make.loginAs('admin')).token;
-    b = ServiceProcess.start({
-      NODE_ENV: 'test',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: testDatabaseUrl(),
-      DB_MIGRATIONS_RUN: 'false',
-      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
-    });
+    b = ServiceProcess.start(instanceEnv('0'));
     bUrl = await b.listening();
     await until(
       async () =>

@@ -2,15 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { PrincipalCache } from '#src/identity/auth/principal-cache.js';
 import { REVOKED } from '#src/identity/auth/principal.service.js';
-import { testDatabaseUrl } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
-import { ServiceProcess } from '#test/support/service-process.js';
-import {
-  createTestApp,
-  TEST_ADMIN_PASSWORD,
-  TEST_KEY_ENCRYPTION_KEY,
-  type TestApp,
-} from '#test/support/test-app.js';
+import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -41,17 +35,7 @@ describe('token revocation reaches access tokens, on every instance', () => {
     a = await createTestApp();
     make = new Factories(a.app);
     admin = (await make.loginAs('admin')).token;
-    b = ServiceProcess.start({
-      NODE_ENV: 'test',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: testDatabaseUrl(),
-      DB_MIGRATIONS_RUN: 'false',
-      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
-    });
+    b = ServiceProcess.start(instanceEnv('0'));
     bUrl = await b.listening();
     await until(async () => {
       const metrics = await (await fetch(`${bUrl}/metrics`)).text();

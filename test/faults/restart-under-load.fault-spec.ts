@@ -2,15 +2,9 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { adminClient, sleep } from '#test/support/faults.js';
-import { testDatabaseUrl } from '#test/support/database-urls.js';
 import { departmentStaff, isp, RequestFlow, unprotected } from '#test/support/requests.js';
-import { ServiceProcess } from '#test/support/service-process.js';
-import {
-  createTestApp,
-  TEST_ADMIN_PASSWORD,
-  TEST_KEY_ENCRYPTION_KEY,
-  type TestApp,
-} from '#test/support/test-app.js';
+import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
+import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -64,17 +58,7 @@ describe('the service restarted under load', () => {
     ).rows[0].id;
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = {
-      NODE_ENV: 'test',
-      PORT: String(port),
-      DATABASE_URL: testDatabaseUrl(),
-      DB_MIGRATIONS_RUN: 'false',
-      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-      ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
-      LOG_LEVEL: 'info',
-    };
+    env = instanceEnv(String(port));
   });
   afterEach(async () => {
     await ServiceProcess.killAll();

@@ -2,6 +2,31 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '#src/platform/project/project.js';
+import { testDatabaseUrl } from '#test/support/database-urls.js';
+import { TEST_ADMIN_PASSWORD, TEST_KEY_ENCRYPTION_KEY } from '#test/support/test-app.js';
+
+/**
+ * The environment of another instance of the service on the run's test database (the keys
+ * and administrator of createTestApp's; no migrations, no assignment scheduler, logs at
+ * info), listening on `port` (0: any; `listening()` tells which). `extra` adds or overrides.
+ */
+export function instanceEnv(
+  port: number | string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    DATABASE_URL: testDatabaseUrl(),
+    DB_MIGRATIONS_RUN: 'false',
+    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
+    ...extra,
+  };
+}
 
 /** The built service (`node dist/src/main.js`) as a child process, as `npm start` runs it. */
 export class ServiceProcess {
