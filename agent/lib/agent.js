@@ -50,6 +50,8 @@ export class Agent {
     this.lastError = null;
     /** @type {number | null} */
     this.lastSuccessAt = null;
+    /** When the set was last read whole (a restart counts as one: its zone was checked). */
+    this.snapshotAt = Date.now();
   }
 
   /** Reads the state and what is on disk (state.js recover). */
@@ -156,6 +158,13 @@ export class Agent {
    */
   /** @param {boolean} [unconfirmed] a deployment waits for its confirmation: do not long-poll */
   async sync(unconfirmed = false) {
+    const resync = this.config.resyncIntervalMs;
+    if (this.set && resync > 0 && Date.now() - this.snapshotAt >= resync) {
+      // The change feed says which entries came and went, not that a second request made an
+      // active entry's action stricter: the whole snapshot, now and then, says it.
+      this.log.info('taking the whole snapshot again', { everySeconds: resync / 1000 });
+      this.set = null;
+    }
     if (!this.set) this.source = await this.snapshot();
     const set = /** @type {EntrySet} */ (this.set);
     let wait = this.config.once || this.source || unconfirmed ? 0 : this.config.waitSeconds;
@@ -257,6 +266,7 @@ export class Agent {
     this.set = set;
     this.after = version;
     this.lastSyncAt = Date.now();
+    this.snapshotAt = this.lastSyncAt;
     this.serverVersion = Math.max(this.serverVersion ?? 0, version);
     this.log.info('snapshot read', { version, entries: set.size, skipped: parser.skipped });
     return { format: 'rpz', sha256: hash.digest('hex'), version };

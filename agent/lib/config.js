@@ -142,6 +142,14 @@ export const OPTIONS = {
     arg: 'SECONDS',
     help: 'the pause between polls when --wait is 0 (or the service does not support it)',
   },
+  'resync-interval': {
+    type: 'string',
+    default: '86400',
+    min: 0,
+    max: 31_536_000,
+    arg: 'SECONDS',
+    help: 'take the whole snapshot again this often (0: never): an entry another request made stricter is not in the change feed',
+  },
   'page-size': {
     type: 'string',
     default: '10000',
@@ -205,6 +213,7 @@ export function usage() {
  * @property {string} healthHost
  * @property {number} waitSeconds
  * @property {number} pollIntervalMs
+ * @property {number} resyncIntervalMs 0: never
  * @property {number} pageSize
  * @property {boolean} once
  * @property {import('./util.js').LogLevel} logLevel
@@ -320,6 +329,7 @@ export function loadConfig(argv, env) {
     healthHost: /** @type {string} */ (text('health-host')),
     waitSeconds: /** @type {number} */ (number('wait')),
     pollIntervalMs: /** @type {number} */ (number('poll-interval')) * 1000,
+    resyncIntervalMs: /** @type {number} */ (number('resync-interval')) * 1000,
     pageSize: /** @type {number} */ (number('page-size')),
     once: values.once === true,
     logLevel: /** @type {import('./util.js').LogLevel} */ (logLevel),

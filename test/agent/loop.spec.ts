@@ -364,4 +364,13 @@ describe('threat-exchange-agent: the loop (a stand-in service and resolver)', ()
     expect(fake.receipts).toHaveLength(0);
     expect(logs().find((l) => l.level === 'error')?.error).toMatch(/GET \/feed\/changes answered/);
   });
+  it('takes the whole snapshot again every --resync-interval', async () => {
+    await start(['--wait', '1', '--resync-interval', '1']);
+    const snapshots = () => fake.requests.filter((r) => r.includes('/feed/snapshot.rpz')).length;
+    await until(() => snapshots() >= 2, 10_000);
+    expect(logs().map((l) => l.msg)).toContain('taking the whole snapshot again');
+    // The same version again: deployed and proved, not confirmed twice.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fake.receipts).toHaveLength(1);
+  });
 });
