@@ -35,7 +35,11 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/lint/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/test/lint/**/*.spec.ts',
+        '<rootDir>/web/src/**/*.spec.ts',
+      ],
     },
     {
       ...shared,
@@ -50,6 +54,12 @@ export default {
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     // The ISP agent (agent/, a package of its own): its modules, and the agent against the service.
     { ...shared, displayName: 'agent', testMatch: ['<rootDir>/test/agent/**/*.spec.ts'] },
+    // The web console in Debian's Chromium (playwright-core): the main flow, axe, screenshots.
+    {
+      ...shared,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+    },
     // Real failures (PostgreSQL backends killed, the service restarted, slow clients):
     // test/faults/README.md lists them.
     { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },

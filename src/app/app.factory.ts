@@ -37,6 +37,7 @@ import { MetricsService } from '#src/platform/metrics/index.js';
 import { trustedProxies } from '#src/platform/config/index.js';
 import { buildOpenApiDocument, setupOpenApi } from '#src/platform/openapi/index.js';
 import { PROJECT_VERSION } from '#src/platform/project/index.js';
+import { installConsole } from '#src/app/console/index.js';
 
 export const API_PREFIX = 'api/v1';
 /** Platform routes that stay outside the versioned API prefix. */
@@ -268,6 +269,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   setupOpenApi(app, openApiDocument(app));
+  // The web console (web/, built into dist/web) at / and the paths it routes in the browser.
+  if (!options.preview) installConsole(fastify, { dialects: ERROR_DIALECTS });
   ROUTES.set(app, routes);
   if (!options.preview) {
     metrics = app.get(MetricsService);

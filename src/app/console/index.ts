@@ -1,0 +1,1 @@
+export { installConsole, consoleCsp, CONSOLE_DIR } from '#src/app/console/console.js';

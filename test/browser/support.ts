@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { expect } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PROJECT_ROOT } from '#src/platform/project/project.js';
+import { freshDatabase } from '#test/support/database-urls.js';
+import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
+
+/**
+ * The console in a real browser: Debian's Chromium (apt `chromium`, installed by .ci/run),
+ * driven by playwright-core. Each test file gets the service as `npm start` runs it (the
+ * built dist/, console included) on a fresh database holding the demo seed, as a new user's
+ * would after `npm run seed:demo`.
+ */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const DEMO_PASSWORD = 'demo-password-2026';
+export const ADMIN_EMAIL = 'admin@department.example';
+export const ADMIN_PASSWORD = 'bootstrap-admin-password';
+/** Screenshots of every screen the tests visit (docs/console.md shows the best of them). */
+export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, 'reports', 'console');
+
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) {
+  throw new Error(`Chromium is missing at ${CHROMIUM}: CI installs it (apt-get install chromium)`);
+}
+
+/** `describe`, or a skip saying why when Chromium is not installed (outside CI). */
+export const describeBrowser = (name: string, body: () => void): void => {
+  if (available) {
+    describe(name, body);
+    return;
+  }
+  describe.skip(`${name} (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium)`, body);
+};
+
+export interface ConsoleFixture {
+  baseUrl: string;
+  browser: Browser;
+  service: ServiceProcess;
+  close(): Promise<void>;
+}
+
+async function runCli(args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'dist', 'src', 'cli.js'), ...args],
+    {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`cli ${args.join(' ')} exited ${code}: ${out}`);
+  return out;
+}
+
+/** A fresh database with the demo seed, the service on it, and Chromium. */
+export async function startConsole(extraEnv: Record<string, string> = {}): Promise<ConsoleFixture> {
+  const db = await freshDatabase();
+  const env = instanceEnv(0, {
+    DATABASE_URL: db.url,
+    ADMIN_PASSWORD,
+    ADMIN_EMAIL,
+    ...extraEnv,
+  });
+  const service = ServiceProcess.start(env);
+  const baseUrl = await service.listening();
+  await runCli(['seed:demo'], { ...env, DEMO_PASSWORD, LOG_LEVEL: 'warn' });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  return {
+    baseUrl,
+    browser,
+    service,
+    close: async () => {
+      await browser.close();
+      service.child.kill('SIGTERM');
+      await service.exited;
+      await db.drop();
+    },
+  };
+}
+
+/**
+ * A page in its own browser context (its own sessionStorage: one person), which records what
+ * should never happen: script errors, CSP violations, console errors, failed API calls (5xx).
+ */
+export class ConsolePage {
+  readonly problems: string[] = [];
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly baseUrl: string,
+  ) {
+    page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.problems.push(`console error: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 500)
+        this.problems.push(`${response.status()} from ${response.url()}`);
+    });
+  }
+
+  static async open(fixture: ConsoleFixture, locale: 'vi' | 'en' = 'vi'): Promise<ConsolePage> {
+    const context = await fixture.browser.newContext({
+      viewport: { width: 1366, height: 860 },
+      locale: locale === 'vi' ? 'vi-VN' : 'en-GB',
+      timezoneId: 'Asia/Ho_Chi_Minh',
+    });
+    if (locale === 'en') {
+      await context.addInitScript(() => localStorage.setItem('threat-exchange.locale', 'en'));
+    }
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    return new ConsolePage(context, page, fixture.baseUrl);
+  }
+
+  async goto(pathname: string): Promise<void> {
+    await this.page.goto(new URL(pathname, this.baseUrl).toString());
+  }
+
+  /** Signs in through the sign-in form (Vietnamese labels unless the page is in English). */
+  async signIn(email: string, password = DEMO_PASSWORD): Promise<void> {
+    await this.goto('/');
+    const english = (await this.page.locator('html').getAttribute('lang')) === 'en';
+    await this.page.getByLabel(english ? 'E-mail' : 'Thư điện tử').fill(email);
+    await this.page.getByLabel(english ? 'Password' : 'Mật khẩu').fill(password);
+    await this.page.getByRole('button', { name: english ? 'Sign in' : 'Đăng nhập' }).click();
+    await this.page.getByRole('navigation').waitFor();
+  }
+
+  /**
+   * axe-core on the page as it is (WCAG 2.1 A and AA rules): no serious or critical violation.
+   * Returns the others, for the record.
+   */
+  async checkAccessibility(what: string): Promise<string[]> {
+    const results = await new AxeBuilder({ page: this.page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    const grave = results.violations.filter(
+      (v) => v.impact === 'serious' || v.impact === 'critical',
+    );
+    const describe = (v: (typeof results.violations)[number]) =>
+      `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+        .slice(0, 3)
+        .map((n) => n.target.join(' '))
+        .join(', ')}`;
+    expect({ screen: what, violations: grave.map(describe) }).toEqual({
+      screen: what,
+      violations: [],
+    });
+    return results.violations.map(describe);
+  }
+
+  /** Saves reports/console/<name>.png (the whole page). */
+  async screenshot(name: string): Promise<void> {
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    await this.page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  }
+
+  /** Accessibility, screenshot, and nothing wrong recorded so far. */
+  async checkScreen(name: string): Promise<void> {
+    await this.page.waitForLoadState('networkidle');
+    await this.checkAccessibility(name);
+    await this.screenshot(name);
+    this.expectNoProblems();
+  }
+
+  expectNoProblems(): void {
+    expect(this.problems).toEqual([]);
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+}

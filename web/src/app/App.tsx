@@ -1,0 +1,79 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { ConfigProvider, Spin } from 'antd';
+import viVN from 'antd/locale/vi_VN';
+import enUS from 'antd/locale/en_US';
+import dayjs from 'dayjs';
+import 'dayjs/locale/vi';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { hasRefreshToken, refreshSession } from '../api/session';
+import { useSession } from '../auth/useSession';
+import ChangePassword from '../features/auth/ChangePassword';
+import SignIn from '../features/auth/SignIn';
+import { LocaleProvider, useLocale } from '../i18n/i18n';
+import { ProblemError } from '../api/problem';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 10_000,
+      // A refusal is an answer: only network failures and 5xx are retried, once.
+      retry: (count, error) =>
+        count < 1 &&
+        (!(error instanceof ProblemError) || error.status === 0 || error.status >= 500),
+    },
+  },
+});
+
+const SignedIn = lazy(() => import('./SignedIn'));
+
+function Gate() {
+  const session = useSession();
+  // A reload keeps the tab's session: the refresh token in sessionStorage gives a new pair.
+  const [restoring, setRestoring] = useState(() => !session.accessToken && hasRefreshToken());
+  useEffect(() => {
+    if (restoring) void refreshSession().finally(() => setRestoring(false));
+  }, [restoring]);
+  if (restoring) return <Spin fullscreen />;
+  if (!session.accessToken) return <SignIn />;
+  if (session.passwordChangeRequired) return <ChangePassword standalone />;
+  return (
+    <Suspense fallback={<Spin fullscreen />}>
+      <SignedIn />
+    </Suspense>
+  );
+}
+
+function Themed() {
+  const { locale } = useLocale();
+  dayjs.locale(locale === 'vi' ? 'vi' : 'en');
+  const nonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content;
+  return (
+    <ConfigProvider
+      locale={locale === 'vi' ? viVN : enUS}
+      csp={nonce ? { nonce } : undefined}
+      theme={{
+        token: {
+          // Be Vietnam Pro is served by the service (src/app/console); system fonts otherwise.
+          fontFamily:
+            "'Be Vietnam Pro', system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif",
+          colorPrimary: '#0b5cad',
+          // WCAG AA contrast for secondary text on white.
+          colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
+          colorTextDescription: 'rgba(0, 0, 0, 0.65)',
+        },
+      }}
+    >
+      <Gate />
+    </ConfigProvider>
+  );
+}
+
+export function App() {
+  return (
+    <LocaleProvider>
+      <QueryClientProvider client={queryClient}>
+        <Themed />
+      </QueryClientProvider>
+    </LocaleProvider>
+  );
+}
