@@ -11,6 +11,9 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The web console (dist/web): built by Vite, its API client typed from the OpenAPI document.
+COPY web ./web
+COPY docs/openapi.json ./docs/openapi.json
 # Development dependencies out; the embedded PostgreSQL's binaries too (the image runs against
 # DATABASE_URL). Not --omit=optional: argon2's native code is an optional dependency.
 RUN npm run build \
@@ -19,7 +22,7 @@ RUN npm run build \
 
 # What the runtime reads from disk: package.json (the version, the #src/ imports, the bin entry),
 # node_modules (the PDF fonts come from a package), dist/ (dist/src: the service and
-# dist/src/cli.js; dist/migrations: applied at start) and bin/ (`npx threat-exchange
+# dist/src/cli.js; dist/migrations: applied at start; dist/web: the console) and bin/ (`npx threat-exchange
 # audit-verify …`). test/e2e/compose-config.e2e-spec.ts checks this list against package.json
 # and runs the service from exactly these files.
 FROM node:22-bookworm-slim

@@ -309,7 +309,14 @@ describe('docker-compose.yml and the Dockerfile', () => {
     }
     // What the build stage compiles dist/ from.
     const built = copies(build).flatMap((c) => c.sources);
-    for (const source of ['package.json', 'package-lock.json', 'src', 'migrations']) {
+    for (const source of [
+      'package.json',
+      'package-lock.json',
+      'src',
+      'migrations',
+      'web',
+      'docs/openapi.json',
+    ]) {
       expect(built).toContain(source);
     }
     // Sources taken from the build context must exist, be let through .dockerignore and keep
