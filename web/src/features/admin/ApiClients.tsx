@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { Alert, Button, Card, Form, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Select, Space, Table, Typography } from 'antd';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod/mini';
 import { api, call, type Schemas } from '../../api/client';
@@ -16,6 +16,7 @@ import {
   ConfirmButton,
   Notice,
   OnceSecret,
+  ToneTag,
   useAllOrganizations,
   type Organization,
 } from './shared';
@@ -217,7 +218,6 @@ export default function ApiClients() {
               dataSource={data.items}
               pagination={false}
               size="middle"
-              scroll={{ x: true }}
               columns={[
                 {
                   title: t('clientId'),
@@ -238,11 +238,11 @@ export default function ApiClients() {
                   key: 'status',
                   render: (_, a) =>
                     a.revokedAt ? (
-                      <Tag color="red">
+                      <ToneTag tone="bad">
                         {t('revokedAt', { time: format.dateTime(a.revokedAt) })}
-                      </Tag>
+                      </ToneTag>
                     ) : (
-                      <Tag color="green">{t('active')}</Tag>
+                      <ToneTag tone="ok">{t('active')}</ToneTag>
                     ),
                 },
                 {

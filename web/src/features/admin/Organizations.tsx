@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, Card, Form, Input, Modal, Radio, Space, Table, Tag, Typography } from 'antd';
+import { Button, Card, Form, Input, Modal, Radio, Space, Table, Typography } from 'antd';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod/mini';
 import { api, call, type Schemas } from '../../api/client';
@@ -12,7 +12,7 @@ import { ProblemAlert } from '../../ui/ProblemAlert';
 import { QueryState } from '../../ui/QueryState';
 import { zodRule } from '../../ui/zod-rule';
 import { admin } from './messages';
-import { Notice, type Organization } from './shared';
+import { Notice, ToneTag, type Organization } from './shared';
 
 const KINDS = ['isp', 'department', 'authority'] as const;
 type Kind = (typeof KINDS)[number];
@@ -178,6 +178,7 @@ function EditOrganization({
       onOk={() => form.submit()}
       onCancel={onClose}
       destroyOnHidden
+      scrollLock={false}
     >
       {save.isError ? (
         <div style={{ marginBottom: 16 }}>
@@ -268,7 +269,6 @@ export default function Organizations() {
               dataSource={data.items}
               pagination={false}
               size="middle"
-              scroll={{ x: true }}
               columns={[
                 {
                   title: t('shortCode'),
@@ -280,11 +280,11 @@ export default function Organizations() {
                   title: t('orgKind'),
                   dataIndex: 'kind',
                   render: (kind: Kind) => (
-                    <Tag
-                      color={kind === 'isp' ? 'blue' : kind === 'department' ? 'gold' : 'purple'}
+                    <ToneTag
+                      tone={kind === 'isp' ? 'info' : kind === 'department' ? 'warn' : 'other'}
                     >
                       {t(`kind_${kind}`)}
-                    </Tag>
+                    </ToneTag>
                   ),
                 },
                 {

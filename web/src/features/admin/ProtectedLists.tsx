@@ -1,17 +1,5 @@
 import { useState } from 'react';
-import {
-  Alert,
-  Button,
-  Card,
-  Flex,
-  Form,
-  Input,
-  Select,
-  Space,
-  Table,
-  Tag,
-  Typography,
-} from 'antd';
+import { Alert, Button, Card, Flex, Form, Input, Select, Space, Table, Typography } from 'antd';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod/mini';
 import { api, call, type Schemas } from '../../api/client';
@@ -26,7 +14,7 @@ import { ProblemAlert } from '../../ui/ProblemAlert';
 import { QueryState } from '../../ui/QueryState';
 import { zodRule } from '../../ui/zod-rule';
 import { admin } from './messages';
-import { ConfirmButton, Notice } from './shared';
+import { ConfirmButton, Notice, ToneTag } from './shared';
 
 type ProtectedList = Schemas['ProtectedListResponse'];
 type Entry = Schemas['ProtectedEntryResponse'];
@@ -323,7 +311,6 @@ function Entries({
               dataSource={data.items}
               pagination={false}
               size="small"
-              scroll={{ x: true }}
               columns={[
                 {
                   title: t('value'),
@@ -488,7 +475,6 @@ export default function ProtectedLists() {
               dataSource={data.items}
               pagination={false}
               size="middle"
-              scroll={{ x: true }}
               rowClassName={(l) => (l.id === selected ? 'ant-table-row-selected' : '')}
               columns={[
                 {
@@ -508,7 +494,9 @@ export default function ProtectedLists() {
                   key: 'origin',
                   render: (_, l) => (
                     <>
-                      <Tag>{t(`origin_${l.origin}`)}</Tag>
+                      <ToneTag tone={l.origin === 'misp' ? 'other' : 'plain'}>
+                        {t(`origin_${l.origin}`)}
+                      </ToneTag>
                       {l.sourceVersion !== null
                         ? t('sourceVersion', { version: l.sourceVersion })
                         : null}
@@ -520,7 +508,11 @@ export default function ProtectedLists() {
                   title: t('enabled'),
                   dataIndex: 'enabled',
                   render: (on: boolean) =>
-                    on ? <Tag color="green">{t('yes')}</Tag> : <Tag color="red">{t('no')}</Tag>,
+                    on ? (
+                      <ToneTag tone="ok">{t('yes')}</ToneTag>
+                    ) : (
+                      <ToneTag tone="bad">{t('no')}</ToneTag>
+                    ),
                 },
                 {
                   title: c('actions'),

@@ -11,7 +11,6 @@ import {
   Select,
   Space,
   Table,
-  Tag,
   Typography,
 } from 'antd';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -30,6 +29,7 @@ import {
   ConfirmButton,
   Notice,
   OnceSecret,
+  ToneTag,
   useAllOrganizations,
   type Organization,
 } from './shared';
@@ -74,11 +74,22 @@ interface TempPassword {
   password: string;
 }
 
-function RoleChoice({ kind }: { kind: Organization['kind'] | undefined }) {
+/** The roles the organization's kind allows (Form.Item gives value and onChange). */
+function RoleChoice({
+  kind,
+  value,
+  onChange,
+}: {
+  kind: Organization['kind'] | undefined;
+  value?: PersonRole[];
+  onChange?: (roles: PersonRole[]) => void;
+}) {
   const c = useMessages(common);
   const allowed = kind ? ROLES_BY_KIND[kind] : [];
   return (
-    <Checkbox.Group
+    <Checkbox.Group<PersonRole>
+      value={value}
+      onChange={onChange}
       options={allowed.map((r) => ({ value: r, label: c(`role_${r}`) }))}
       disabled={!kind}
     />
@@ -248,6 +259,7 @@ function EditUser({
       onOk={() => form.submit()}
       onCancel={onClose}
       destroyOnHidden
+      scrollLock={false}
     >
       {save.isError ? (
         <div style={{ marginBottom: 16 }}>
@@ -464,7 +476,6 @@ export default function Users() {
               dataSource={visible(data.items)}
               pagination={false}
               size="middle"
-              scroll={{ x: true }}
               columns={[
                 {
                   title: t('userName'),
@@ -488,7 +499,11 @@ export default function Users() {
                   title: t('roles'),
                   dataIndex: 'roles',
                   render: (roles: PersonRole[]) =>
-                    roles.map((r) => <Tag key={r}>{c(`role_${r}`)}</Tag>),
+                    roles.map((r) => (
+                      <ToneTag key={r} tone="plain">
+                        {c(`role_${r}`)}
+                      </ToneTag>
+                    )),
                 },
                 {
                   title: t('status'),
@@ -496,17 +511,17 @@ export default function Users() {
                   render: (_, u) => (
                     <Space size={4} wrap>
                       {u.disabled ? (
-                        <Tag color="red">{t('disabled')}</Tag>
+                        <ToneTag tone="bad">{t('disabled')}</ToneTag>
                       ) : (
-                        <Tag color="green">{t('active')}</Tag>
+                        <ToneTag tone="ok">{t('active')}</ToneTag>
                       )}
                       {u.passwordChangeRequired ? (
-                        <Tag color="orange">{t('mustChange')}</Tag>
+                        <ToneTag tone="warn">{t('mustChange')}</ToneTag>
                       ) : null}
                       {u.lockedUntil && new Date(u.lockedUntil) > new Date() ? (
-                        <Tag color="orange">
+                        <ToneTag tone="warn">
                           {t('locked', { time: format.dateTime(u.lockedUntil) })}
-                        </Tag>
+                        </ToneTag>
                       ) : null}
                     </Space>
                   ),

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { Alert, Button, Flex, Modal, Typography } from 'antd';
+import { Alert, Button, Flex, Modal, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
 import { useMessages } from '../../i18n/i18n';
@@ -101,9 +101,9 @@ export function OnceSecret({
       </Flex>
       <div role="status" aria-live="polite" style={{ minHeight: 22, marginTop: 4 }}>
         {copied === 'ok' ? (
-          <Typography.Text type="success">{t('copiedSecret')}</Typography.Text>
+          <Typography.Text style={{ color: '#135200' }}>{t('copiedSecret')}</Typography.Text>
         ) : copied === 'failed' ? (
-          <Typography.Text type="danger">{t('copyFailed')}</Typography.Text>
+          <Typography.Text style={{ color: '#a8071a' }}>{t('copyFailed')}</Typography.Text>
         ) : null}
       </div>
       {children}
@@ -151,7 +151,6 @@ export function ConfirmButton({
   return (
     <>
       <Button
-        danger={danger}
         size={size ?? 'small'}
         onClick={() => {
           setError(null);
@@ -169,10 +168,25 @@ export function ConfirmButton({
         onOk={() => void confirm()}
         onCancel={() => setOpen(false)}
         destroyOnHidden
+        scrollLock={false}
       >
         <Typography.Paragraph>{content}</Typography.Paragraph>
         {error ? <ProblemAlert error={error} /> : null}
       </Modal>
     </>
   );
+}
+
+const TONES = {
+  ok: { color: '#135200', background: '#f6ffed', borderColor: '#b7eb8f' },
+  bad: { color: '#a8071a', background: '#fff1f0', borderColor: '#ffa39e' },
+  warn: { color: '#873800', background: '#fff7e6', borderColor: '#ffd591' },
+  info: { color: '#003a8c', background: '#e6f4ff', borderColor: '#91caff' },
+  other: { color: '#391085', background: '#f9f0ff', borderColor: '#d3adf7' },
+  plain: { color: '#262626', background: '#fafafa', borderColor: '#d9d9d9' },
+} as const;
+
+/** A tag in colours dark enough to read (WCAG AA contrast, also on a hovered row). */
+export function ToneTag({ tone, children }: { tone: keyof typeof TONES; children: ReactNode }) {
+  return <Tag style={TONES[tone]}>{children}</Tag>;
 }
