@@ -162,7 +162,7 @@ export const SCREENS: Screen[] = [
   },
   {
     path: '/admin/protected-lists',
-    roles: ['admin', 'analyst'],
+    roles: ['admin', 'analyst', 'approver', 'auditor'],
     nav: 'protectedLists',
     load: () => import('./features/admin/ProtectedLists'),
   },
