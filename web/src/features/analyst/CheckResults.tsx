@@ -6,7 +6,11 @@ import { common } from '../../i18n/messages';
 import { analyst } from './messages';
 import type { CheckOutcome, CheckRow, Verdict } from './values';
 
-const VERDICT_COLOR: Record<Verdict, string> = { ok: 'green', protected: 'red', invalid: 'orange' };
+const VERDICT_COLOR: Record<Verdict, string> = {
+  ok: 'green',
+  protected: 'red',
+  invalid: 'magenta',
+};
 
 /** The summary of a check: how many values, protected, invalid. */
 export function CheckSummary({ outcome }: { outcome: CheckOutcome }) {

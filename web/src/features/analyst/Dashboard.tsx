@@ -7,6 +7,7 @@ import { common } from '../../i18n/messages';
 import { Page } from '../../ui/Page';
 import { QueryState } from '../../ui/QueryState';
 import { analyst } from './messages';
+import { TextLink } from './TextLink';
 
 type Status = Schemas['BlockingRequestResponse']['status'];
 const STATUSES: Status[] = ['draft', 'pending_approval', 'published', 'completed', 'withdrawn'];
@@ -93,7 +94,7 @@ function OverdueCard() {
   return (
     <Card
       title={<h2 style={{ fontSize: 16, margin: 0 }}>{t('overdueTitle')}</h2>}
-      extra={<Link to="/compliance">{t('seeCompliance')}</Link>}
+      extra={<TextLink to="/compliance">{t('seeCompliance')}</TextLink>}
     >
       <QueryState query={query}>
         {(report) => {
@@ -118,7 +119,7 @@ function OverdueCard() {
                       title: t('documentNumber'),
                       dataIndex: 'documentNumber',
                       render: (number: string, row) => (
-                        <Link to={`/requests/${row.requestId}`}>{number}</Link>
+                        <TextLink to={`/requests/${row.requestId}`}>{number}</TextLink>
                       ),
                     },
                     { title: t('isp'), dataIndex: 'isp' },

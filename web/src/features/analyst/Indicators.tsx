@@ -68,7 +68,6 @@ function SearchForm({ onSearch }: { onSearch: (filters: Filters) => void }) {
           <Form.Item label={t('type')} name="type">
             <Select
               allowClear
-              placeholder={t('any')}
               options={INDICATOR_TYPES.map((v) => ({ value: v, label: c(`type_${v}`) }))}
             />
           </Form.Item>
@@ -77,18 +76,13 @@ function SearchForm({ onSearch }: { onSearch: (filters: Filters) => void }) {
           <Form.Item label={t('status')} name="status">
             <Select
               allowClear
-              placeholder={t('any')}
               options={INDICATOR_STATUSES.map((v) => ({ value: v, label: t(`indicator_${v}`) }))}
             />
           </Form.Item>
         </Col>
         <Col xs={12} md={4}>
           <Form.Item label={t('tlp')} name="tlp">
-            <Select
-              allowClear
-              placeholder={t('any')}
-              options={TLPS.map((v) => ({ value: v, label: `TLP:${v}` }))}
-            />
+            <Select allowClear options={TLPS.map((v) => ({ value: v, label: `TLP:${v}` }))} />
           </Form.Item>
         </Col>
         <Col xs={12} md={4}>

@@ -315,9 +315,7 @@ function ValuesField({
             {t('check')}
           </Button>
           {flagged > 0 ? (
-            <Button danger onClick={removeFlagged}>
-              {t('removeFlagged', { count: flagged })}
-            </Button>
+            <Button onClick={removeFlagged}>{t('removeFlagged', { count: flagged })}</Button>
           ) : null}
         </Flex>
         {check.progress ? (
