@@ -21,12 +21,19 @@ async function analystToken(baseUrl: string): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-async function requestStatus(baseUrl: string, id: string): Promise<string> {
+async function readRequest(
+  baseUrl: string,
+  id: string,
+): Promise<{ status: string; itemCount: number; title: string }> {
   const res = await fetch(new URL(`/api/v1/blocking-requests/${id}`, baseUrl), {
     headers: { authorization: `Bearer ${await analystToken(baseUrl)}` },
   });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { status: string }).status;
+  return (await res.json()) as { status: string; itemCount: number; title: string };
+}
+
+async function requestStatus(baseUrl: string, id: string): Promise<string> {
+  return (await readRequest(baseUrl, id)).status;
 }
 
 /** Presses Tab until `target` has the focus (keyboard only). */
@@ -191,6 +198,38 @@ describeBrowser('the console: the analyst’s screens', () => {
     await page.waitForURL(REQUEST_ID);
     const id = REQUEST_ID.exec(page.url())?.[1] ?? '';
     expect(await requestStatus(fixture.baseUrl, id)).toBe('pending_approval');
+    await expectNoProblems(console);
+    await console.close();
+  }, 60_000);
+
+  it('saves a draft, then edits it: the item count shown, one more value added with the version', async () => {
+    const console = await open(fixture);
+    await console.signIn(ANALYST);
+    const { page } = console;
+    await console.goto('/requests/new');
+    const stamp = Date.now();
+    await page.getByLabel('Số văn bản').fill(`UI-${stamp}-D/STTTT-ATTT`);
+    await page.getByLabel('Trích yếu').fill('Bản nháp cần bổ sung');
+    await page.getByLabel('Căn cứ pháp lý').fill('Nghị định 53/2022/NĐ-CP');
+    await page.getByLabel('Giá trị cần thêm').fill(`draft-${stamp}-1.example-bad.com`);
+    await page.getByRole('button', { name: 'Lưu bản nháp' }).click();
+    await page.waitForURL(REQUEST_ID);
+    const id = REQUEST_ID.exec(page.url())?.[1] ?? '';
+    expect(await readRequest(fixture.baseUrl, id)).toMatchObject({ status: 'draft', itemCount: 1 });
+
+    await console.goto(`/requests/${id}/edit`);
+    await page.getByText('Bản nháp đang có 1 chỉ dấu.').waitFor();
+    expect(await page.getByLabel('Trích yếu').inputValue()).toBe('Bản nháp cần bổ sung');
+    await page.getByLabel('Trích yếu').fill('Bản nháp đã bổ sung');
+    await page.getByLabel('Giá trị cần thêm').fill(`draft-${stamp}-2.example-bad.com`);
+    await checkScreen(console, 'analyst-request-editor-edit');
+    await page.getByRole('button', { name: 'Lưu bản nháp' }).click();
+    await page.waitForURL(REQUEST_ID);
+    expect(await readRequest(fixture.baseUrl, id)).toMatchObject({
+      status: 'draft',
+      itemCount: 2,
+      title: 'Bản nháp đã bổ sung',
+    });
     await expectNoProblems(console);
     await console.close();
   }, 60_000);
