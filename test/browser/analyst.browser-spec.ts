@@ -58,48 +58,16 @@ async function paste(page: Page, id: string, text: string): Promise<void> {
   })()`);
 }
 
-/**
- * antd's Table measures the scrollbar on mount with a <style> it inserts without the CSP nonce
- * (@rc-component/util getTargetScrollBarSize → updateCSS with no `csp` option): the browser
- * blocks it (harmlessly: the measurement falls back) and logs a CSP error. This records every
- * nonce-less <style> inserted, so that only those violations are excused, and any other is not.
- */
-const STYLE_PROBE = `(() => {
-  window.__foreignStyles = [];
-  window.__scrollbarProbes = 0;
-  const note = (node) => {
-    if (node && node.tagName === 'STYLE' && !node.nonce) {
-      if ((node.textContent || '').includes('rc-scrollbar-measure')) window.__scrollbarProbes++;
-      else window.__foreignStyles.push((node.textContent || '').slice(0, 200));
-    }
-  };
-  const append = Node.prototype.appendChild;
-  Node.prototype.appendChild = function (node) { note(node); return append.call(this, node); };
-  const insert = Node.prototype.insertBefore;
-  Node.prototype.insertBefore = function (node, ref) { note(node); return insert.call(this, node, ref); };
-})();`;
-
 async function open(fixture: ConsoleFixture, locale: 'vi' | 'en' = 'vi'): Promise<ConsolePage> {
-  const console = await ConsolePage.open(fixture, locale);
-  await console.context.addInitScript({ content: STYLE_PROBE });
-  return console;
-}
-
-/** Drops the CSP errors of antd's scrollbar measurement (only if no other style was blocked). */
-async function excuseScrollbarProbes(console: ConsolePage): Promise<void> {
-  await console.page.waitForLoadState('networkidle');
-  expect(await console.page.evaluate('window.__foreignStyles')).toEqual([]);
-  const csp = (p: string) => p.includes('Applying inline style violates');
-  console.problems.splice(0, console.problems.length, ...console.problems.filter((p) => !csp(p)));
+  return ConsolePage.open(fixture, locale);
 }
 
 async function checkScreen(console: ConsolePage, name: string): Promise<void> {
-  await excuseScrollbarProbes(console);
   await console.checkScreen(name);
 }
 
 async function expectNoProblems(console: ConsolePage): Promise<void> {
-  await excuseScrollbarProbes(console);
+  await console.page.waitForLoadState('networkidle');
   console.expectNoProblems();
 }
 

@@ -74,6 +74,7 @@ describeBrowser('the console: sign-in, language, session', () => {
   it('renews the access token with the refresh token when the API answers 401', async () => {
     const console = await ConsolePage.open(fixture);
     await console.signIn('analyst@dic.example');
+    await console.page.waitForLoadState('networkidle');
     // The first call of the request list goes out with a broken token (as an expired one
     // would): the API answers 401, the console renews the pair once and repeats the call.
     const sent: string[] = [];

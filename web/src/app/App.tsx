@@ -57,6 +57,8 @@ function Themed() {
           fontFamily:
             "'Be Vietnam Pro', system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif",
           colorPrimary: '#0b5cad',
+          // Links at WCAG AA contrast on white and on the light backgrounds of cards and tables.
+          colorLink: '#0b5cad',
           // WCAG AA contrast for secondary text on white.
           colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
           colorTextDescription: 'rgba(0, 0, 0, 0.65)',

@@ -178,7 +178,6 @@ function EditOrganization({
       onOk={() => form.submit()}
       onCancel={onClose}
       destroyOnHidden
-      scrollLock={false}
     >
       {save.isError ? (
         <div style={{ marginBottom: 16 }}>

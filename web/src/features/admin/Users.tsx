@@ -259,7 +259,6 @@ function EditUser({
       onOk={() => form.submit()}
       onCancel={onClose}
       destroyOnHidden
-      scrollLock={false}
     >
       {save.isError ? (
         <div style={{ marginBottom: 16 }}>

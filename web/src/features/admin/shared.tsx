@@ -168,7 +168,6 @@ export function ConfirmButton({
         onOk={() => void confirm()}
         onCancel={() => setOpen(false)}
         destroyOnHidden
-        scrollLock={false}
       >
         <Typography.Paragraph>{content}</Typography.Paragraph>
         {error ? <ProblemAlert error={error} /> : null}
