@@ -111,7 +111,7 @@ function ReportForm() {
         onFinish={submit}
       >
         <Row gutter={16}>
-          <Col xs={24} md={12}>
+          <Col xs={24} md={8}>
             <Form.Item
               name="value"
               label={t('indicatorValue')}
@@ -129,7 +129,7 @@ function ReportForm() {
               <InputNumber min={1} precision={0} style={{ width: '100%' }} />
             </Form.Item>
           </Col>
-          <Col xs={24} md={4}>
+          <Col xs={24} md={6}>
             <Form.Item
               name="firstSeen"
               label={t('firstSeen')}
@@ -138,7 +138,7 @@ function ReportForm() {
               <Input type="datetime-local" step={1} />
             </Form.Item>
           </Col>
-          <Col xs={24} md={4}>
+          <Col xs={24} md={6}>
             <Form.Item
               name="lastSeen"
               label={t('lastSeen')}

@@ -94,7 +94,8 @@ export function Deadline({
 }) {
   const t = useMessages(isp);
   const f = useFormat();
-  const left = (new Date(deadlineAt).getTime() - Date.now()) / 1000;
+  // Whole minutes left: the shared duration rounds minutes, which turns 59.5 into "60 min".
+  const left = Math.floor((new Date(deadlineAt).getTime() - Date.now()) / 60_000) * 60;
   return (
     <Space size={4} wrap>
       <span>{f.dateTime(deadlineAt)}</span>
