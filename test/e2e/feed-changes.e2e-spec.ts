@@ -153,6 +153,47 @@ describe('GET /api/v1/feed/changes', () => {
     ).toBe(2);
   });
 
+  it('shows an ISP (operator or API client) only its own row of the feed status', async () => {
+    await flow.publish([ispA.org.id], [unprotected.domain()]);
+    await flow.publish([ispB.org.id], [unprotected.domain(), unprotected.domain()]);
+    const pulledA = (await pull(ispA.token, 0).expect(200)).body as ChangesBody;
+    await pull(ispB.token, 0).expect(200);
+    const make = new Factories(t.app);
+    const client = await make.apiClient(ispA.org);
+    const clientToken = await make.clientToken(client.clientId, client.secret);
+    const auditor = (await make.loginAs('auditor')).token;
+    const statusAs = async (token: string) =>
+      (
+        await request(t.server)
+          .get('/api/v1/feed/status')
+          .set('authorization', `Bearer ${token}`)
+          .expect(status(200))
+      ).body as {
+        currentVersion: number;
+        isps: { organizationId: string; name: string; heldVersion: number | null }[];
+      };
+    const all = await statusAs(auditor);
+    expect(all.isps.map((i) => i.organizationId)).toEqual(
+      expect.arrayContaining([ispA.org.id, ispB.org.id]),
+    );
+    for (const token of [ispA.token, clientToken]) {
+      const own = await statusAs(token);
+      expect(own.currentVersion).toBe(all.currentVersion);
+      expect(own.isps).toHaveLength(1);
+      expect(own.isps[0]).toMatchObject({
+        organizationId: ispA.org.id,
+        name: ispA.org.name,
+        heldVersion: pulledA.next,
+      });
+      // Nothing of ISP B: neither its id nor its name anywhere in the answer.
+      const text = JSON.stringify(own);
+      expect(text).not.toContain(ispB.org.id);
+      expect(text).not.toContain(ispB.org.name);
+    }
+    const ownB = await statusAs(ispB.token);
+    expect(ownB.isps.map((i) => i.organizationId)).toEqual([ispB.org.id]);
+  });
+
   it('never skips or repeats a change while publishers commit concurrently (model test)', async () => {
     const poller = await isp(t.app);
     const org = poller.org.id;

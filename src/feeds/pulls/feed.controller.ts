@@ -105,14 +105,16 @@ export class FeedController {
   }
 
   @Get('status')
-  @Roles('admin', 'analyst', 'approver', 'auditor')
+  @Roles('admin', 'analyst', 'approver', 'auditor', 'isp_operator', 'isp_client')
   @ApiOperation({
     operationId: 'getFeedStatus',
     summary: 'Per ISP: the last pull, the version it holds, and what it still lacks',
+    description:
+      'The Department and authorities see every ISP. An ISP (its operators and API clients) sees the current feed version and only its own row: its last pull, the version it holds and the changes it still lacks; other ISPs never appear.',
   })
   @ApiOkResponse({ type: FeedStatusResponse })
-  status(): Promise<FeedStatusResponse> {
-    return this.feed.status();
+  status(@CurrentPrincipal() caller: Principal): Promise<FeedStatusResponse> {
+    return this.feed.status(caller);
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { readFeedVersion } from '#src/feeds/change-log/feed-version.js';
 import type { RpzAction } from '#src/feeds/feed-vocabulary.js';
+import type { TenantScope } from '#src/identity/index.js';
 
 /** An organization waiting for its feed to change, checked up to `after`. */
 export interface WaitingFeed {
@@ -92,7 +93,9 @@ export class FeedRepository {
   }
 
   /** Per ISP: its last pull, the version it was last given, and how many changes it lacks. */
-  status(): Promise<StatusRow[]> {
+  /** Every ISP's row, or only the scope's organization's (an ISP sees only itself). */
+  status(scope: TenantScope): Promise<StatusRow[]> {
+    const own = scope.organizationId !== undefined;
     return this.dataSource.query<StatusRow[]>(
       `SELECT o.id AS organization_id, o.short_code, o.name,
               p.at AS last_pull_at, p.format AS last_format, p.to_version AS held_version,
@@ -101,8 +104,9 @@ export class FeedRepository {
          LEFT JOIN LATERAL (
            SELECT at, format, to_version FROM feed_pulls
             WHERE organization_id = o.id ORDER BY at DESC LIMIT 1) p ON true
-        WHERE o.kind = 'isp'
+        WHERE o.kind = 'isp'${own ? ' AND o.id = $1' : ''}
         ORDER BY o.short_code`,
+      own ? [scope.organizationId] : [],
     );
   }
 }

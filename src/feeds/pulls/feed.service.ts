@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Principal } from '#src/identity/index.js';
+import { tenantScope, type Principal } from '#src/identity/index.js';
 import { Clock } from '#src/platform/clock/index.js';
 import { validationProblem } from '#src/platform/problem/index.js';
 import {
@@ -251,9 +251,14 @@ export class FeedService {
     });
   }
 
-  async status(): Promise<FeedStatusResponse> {
+  /** The Department sees every ISP; an ISP's operator or client only its own organization. */
+  async status(caller: Principal): Promise<FeedStatusResponse> {
+    const scope = tenantScope(caller);
     await this.pulls.flush();
-    const [currentVersion, rows] = await Promise.all([this.feed.watermark(), this.feed.status()]);
+    const [currentVersion, rows] = await Promise.all([
+      this.feed.watermark(),
+      this.feed.status(scope),
+    ]);
     const now = this.clock.now().getTime();
     return {
       currentVersion,

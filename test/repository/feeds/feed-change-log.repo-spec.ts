@@ -247,15 +247,19 @@ describe('feed change log (FeedWriter, FeedRepository, snapshot SQL)', () => {
       items: [{ indicatorId: x.id }, { indicatorId: y.id }],
     });
     const published = await publish(request.id, [isp.id]);
-    const before = (await feed.status()).find((s) => s.organization_id === isp.id);
+    const before = (await feed.status({})).find((s) => s.organization_id === isp.id);
     expect(before).toMatchObject({ held_version: null, pending_changes: 2 });
     await ds.query(
       `INSERT INTO feed_pulls (organization_id, actor_type, actor_id, format, from_version, to_version, status)
        VALUES ($1, 'user', $2, 'json', NULL, $3, 200)`,
       [isp.id, creator.id, published.fromVersion + 1],
     );
-    const after = (await feed.status()).find((s) => s.organization_id === isp.id);
+    const after = (await feed.status({})).find((s) => s.organization_id === isp.id);
     expect(after).toMatchObject({ last_format: 'json', pending_changes: 1 });
+    // An ISP's scope: its own row only.
+    const own = await feed.status({ organizationId: isp.id });
+    expect(own.map((s) => s.organization_id)).toEqual([isp.id]);
+    expect(own[0]).toMatchObject({ last_format: 'json', pending_changes: 1 });
   });
 
   describe('snapshot SQL', () => {
