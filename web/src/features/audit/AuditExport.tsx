@@ -122,7 +122,7 @@ function ExportForm({ t }: { t: T }) {
         <Form.Item name="period" label={t('period')}>
           <DatePicker.RangePicker
             showTime={{ format: 'HH:mm' }}
-            format="L HH:mm"
+            format="DD/MM/YYYY HH:mm"
             allowEmpty={[true, true]}
             disabled={scope === 'all'}
             style={{ width: '100%' }}
@@ -218,7 +218,7 @@ function PublicKeyCard({ t }: { t: T }) {
     { key: 'created', label: t('createdAt'), children: fmt.dateTime(key.createdAt) },
     {
       key: 'state',
-      label: t('retiredAt'),
+      label: t('keyState'),
       children: key.retiredAt ? (
         <>
           <Tag>{t('retired')}</Tag> {fmt.dateTime(key.retiredAt)}

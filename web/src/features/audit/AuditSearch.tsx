@@ -245,7 +245,7 @@ export default function AuditSearch() {
               <Form.Item name="period" label={t('period')}>
                 <DatePicker.RangePicker
                   showTime={{ format: 'HH:mm' }}
-                  format="L HH:mm"
+                  format="DD/MM/YYYY HH:mm"
                   allowEmpty={[true, true]}
                   style={{ width: '100%' }}
                 />

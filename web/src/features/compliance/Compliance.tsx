@@ -73,7 +73,7 @@ export default function Compliance() {
                 id={{ start: 'compliance-period', end: 'compliance-period-end' }}
                 value={range}
                 allowClear={false}
-                format="L"
+                format="DD/MM/YYYY"
                 onChange={(value) => {
                   if (value?.[0] && value[1]) setRange([value[0], value[1]]);
                 }}
@@ -202,7 +202,7 @@ function IspTable({ report, t }: { report: Report; t: T }) {
       key: 'isp',
       render: (_, isp) => (
         <>
-          <div>{isp.organization.name}</div>
+          <div style={{ whiteSpace: 'nowrap' }}>{isp.organization.name}</div>
           <Typography.Text type="secondary">{isp.organization.shortCode}</Typography.Text>
         </>
       ),
@@ -226,7 +226,7 @@ function IspTable({ report, t }: { report: Report; t: T }) {
       render: (_, isp) => (
         <>
           <div>{fmt.percent(isp.onTimePercent)}</div>
-          <Typography.Text type="secondary">
+          <Typography.Text type="secondary" style={{ whiteSpace: 'nowrap' }}>
             {t('onTimeOf', { onTime: isp.onTime })}
           </Typography.Text>
         </>
@@ -308,18 +308,27 @@ function ChartCard({
   title,
   summary,
   note,
+  noData,
   children,
 }: {
   title: string;
   summary: string;
   note: string;
+  /** No ISP has a figure for this chart in the period: said above the (empty) chart. */
+  noData?: boolean;
   children: ReactNode;
 }) {
+  const t = useMessages(compliance);
   return (
     <Card size="small" style={{ height: '100%' }}>
       <Typography.Title level={3} style={{ fontSize: 16, marginTop: 0 }}>
         {title}
       </Typography.Title>
+      {noData ? (
+        <Typography.Paragraph type="secondary" style={{ marginBottom: 4 }}>
+          {t('chartNoData')}
+        </Typography.Paragraph>
+      ) : null}
       <div role="img" aria-label={summary} style={{ width: '100%', height: 260 }}>
         {children}
       </div>
@@ -360,6 +369,7 @@ function Charts({ isps, t }: { isps: Isp[]; t: T }) {
               items: list((isp) => value(fmt.percent(isp.onTimePercent))),
             })}
             note={t('chartSameAsTable')}
+            noData={isps.every((isp) => isp.onTimePercent === null)}
           >
             <ResponsiveContainer width="100%" height="100%">
               <BarChart data={data} accessibilityLayer={false}>
@@ -382,6 +392,7 @@ function Charts({ isps, t }: { isps: Isp[]; t: T }) {
               ),
             })}
             note={t('chartSameAsTable')}
+            noData={isps.every((isp) => isp.medianSecondsToApply === null)}
           >
             <ResponsiveContainer width="100%" height="100%">
               <BarChart data={data} accessibilityLayer={false}>
