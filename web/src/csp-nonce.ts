@@ -10,6 +10,7 @@
 export function nonceForCreatedStyles(): string | undefined {
   const nonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content;
   if (!nonce || nonce === '__CSP_NONCE__') return undefined;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called on its document below
   const create = Document.prototype.createElement;
   Document.prototype.createElement = function (
     this: Document,
@@ -19,6 +20,6 @@ export function nonceForCreatedStyles(): string | undefined {
     const element = create.call(this, tagName, options);
     if (tagName.toLowerCase() === 'style') element.setAttribute('nonce', nonce);
     return element;
-  } as typeof Document.prototype.createElement;
+  };
   return nonce;
 }

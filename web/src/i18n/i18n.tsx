@@ -105,10 +105,12 @@ export function useFormat(): Formatters {
         if (seconds === null || seconds === undefined) return dash;
         const s = Math.round(seconds);
         if (s < 60) return units(s, 'second');
-        if (s < 3600) return units(Math.round(s / 60), 'minute');
-        if (s < 86400) {
-          const h = Math.floor(s / 3600);
-          const m = Math.round((s % 3600) / 60);
+        // Whole minutes first, so that 23 h 59 min 40 s is "24 h", never "23 h 60 min".
+        const minutes = Math.round(s / 60);
+        if (minutes < 60) return units(minutes, 'minute');
+        if (minutes < 24 * 60) {
+          const h = Math.floor(minutes / 60);
+          const m = minutes % 60;
           return m ? `${units(h, 'hour')} ${units(m, 'minute')}` : units(h, 'hour');
         }
         return units(Math.round((s / 86400) * 10) / 10, 'day');

@@ -2,7 +2,6 @@ import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import {
   AutoComplete,
-  ConfigProvider,
   Button,
   Col,
   DatePicker,
@@ -229,9 +228,8 @@ export default function AuditSearch() {
     pages.reset();
   };
 
-  // Links in the theme's blue (antd's default link blue is below 4.5:1 on white: WCAG AA).
   return (
-    <ConfigProvider theme={{ token: { colorLink: '#0b5cad' } }}>
+    <>
       <Page title={t('searchTitle')}>
         <Form<FormValues>
           form={form}
@@ -411,6 +409,6 @@ export default function AuditSearch() {
           )}
         </QueryState>
       </Page>
-    </ConfigProvider>
+    </>
   );
 }

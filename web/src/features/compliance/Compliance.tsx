@@ -6,7 +6,6 @@ import {
   Card,
   Checkbox,
   Col,
-  ConfigProvider,
   DatePicker,
   Flex,
   Form,
@@ -62,9 +61,8 @@ export default function Compliance() {
       )) as Report,
   });
 
-  // Links in the theme's blue (antd's default link blue is below 4.5:1 on white: WCAG AA).
   return (
-    <ConfigProvider theme={{ token: { colorLink: '#0b5cad' } }}>
+    <>
       <Page title={t('title')}>
         <Flex wrap gap="large" align="end" style={{ marginBottom: 16 }}>
           <Form layout="vertical" style={{ marginBottom: -24 }}>
@@ -106,7 +104,7 @@ export default function Compliance() {
           )}
         </QueryState>
       </Page>
-    </ConfigProvider>
+    </>
   );
 }
 

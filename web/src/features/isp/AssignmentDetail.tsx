@@ -22,7 +22,6 @@ import { Page } from '../../ui/Page';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { QueryState } from '../../ui/QueryState';
 import { isp } from './messages';
-import './style-nonce';
 import {
   AssignmentStatusTag,
   Deadline,

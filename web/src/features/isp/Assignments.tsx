@@ -23,7 +23,6 @@ import { ProblemAlert } from '../../ui/ProblemAlert';
 import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { isp } from './messages';
-import './style-nonce';
 import {
   ASSIGNMENT_STATUSES,
   AssignmentStatusTag,

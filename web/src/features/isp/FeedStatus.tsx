@@ -7,7 +7,6 @@ import { Pager } from '../../ui/Pager';
 import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { isp } from './messages';
-import './style-nonce';
 import { Pill, type Tone } from './shared';
 
 type Row = Schemas['IspFeedStatus'];

@@ -12,7 +12,6 @@ import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { zodRule } from '../../ui/zod-rule';
 import { isp } from './messages';
-import './style-nonce';
 import { fromLocalInput, toLocalInput, useIdempotencyKeys } from './shared';
 
 type Sighting = Schemas['SightingResponse'];

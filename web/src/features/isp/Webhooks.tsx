@@ -26,7 +26,6 @@ import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { zodRule } from '../../ui/zod-rule';
 import { isp } from './messages';
-import './style-nonce';
 import { Pill, useIdempotencyKeys, type Tone } from './shared';
 
 type Webhook = Schemas['WebhookResponse'];
