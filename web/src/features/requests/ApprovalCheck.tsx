@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
-import { Alert, Button, Card, Flex, Form, Input, Modal, Progress, Table, Tag } from 'antd';
+import { Alert, Button, Card, Flex, Form, Input, Modal, Progress } from 'antd';
 import { useMutation, useQueries, useQueryClient } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
 import { hasAnyRole, useSession } from '../../auth/useSession';
 import { useFormat, useMessages } from '../../i18n/i18n';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { requests } from './messages';
+import { ToneTag, DataTable } from './shared';
 
 type Detail = Schemas['BlockingRequestDetail'];
 type Item = Schemas['RequestItemResponse'];
@@ -247,13 +248,12 @@ export function ApprovalCheck({
         ) : null}
       </Flex>
       {shown.length > 0 ? (
-        <Table<ProtectedHit>
+        <DataTable<ProtectedHit>
           style={{ marginTop: 12 }}
           rowKey={(h) => h.item.indicatorId}
           dataSource={shown}
           pagination={false}
           size="small"
-          scroll={{ x: true }}
           caption={<span className="visually-hidden">{t('protectedCaption')}</span>}
           columns={[
             {
@@ -276,10 +276,11 @@ export function ApprovalCheck({
               key: 'override',
               render: (_, h, i) => {
                 const o = overrideOf(i);
-                if (o) return <Tag color="green">{t('overridden', { reason: o.reason })}</Tag>;
+                if (o)
+                  return <ToneTag tone="success">{t('overridden', { reason: o.reason })}</ToneTag>;
                 return (
                   <Flex gap="small" align="center" wrap>
-                    <Tag color="red">{t('notOverridden')}</Tag>
+                    <ToneTag tone="danger">{t('notOverridden')}</ToneTag>
                     {mayOverride ? (
                       <Button size="small" onClick={() => setOverriding(h.item)}>
                         {t('recordOverride')}
@@ -317,6 +318,7 @@ function OverrideModal({ item, onClose }: { item: Item | null; onClose: () => vo
   });
   return (
     <Modal
+      scrollLock={false}
       open={item !== null}
       title={t('overrideTitle', { value: item?.value ?? '' })}
       okText={t('confirm')}
@@ -329,7 +331,7 @@ function OverrideModal({ item, onClose }: { item: Item | null; onClose: () => vo
       destroyOnHidden
     >
       {mutation.error ? <ProblemAlert error={mutation.error} /> : null}
-      <Form form={form} layout="vertical">
+      <Form form={form} layout="vertical" name="override">
         <Form.Item
           name="reason"
           label={t('overrideReason')}

@@ -1,6 +1,5 @@
-import { Empty, Table, Typography } from 'antd';
+import { Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
-import { Link } from 'react-router';
 import { api, call, type Schemas } from '../../api/client';
 import { useFormat, useMessages } from '../../i18n/i18n';
 import { Page } from '../../ui/Page';
@@ -8,7 +7,15 @@ import { Pager } from '../../ui/Pager';
 import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { requests } from './messages';
-import { ActorName, SeverityTag, useDeadlineText, type Severity } from './shared';
+import {
+  ActorName,
+  EmptyState,
+  SeverityTag,
+  useDeadlineText,
+  type Severity,
+  DataTable,
+  RequestLink,
+} from './shared';
 
 type Row = Schemas['BlockingRequestResponse'];
 
@@ -37,21 +44,20 @@ export default function Approvals() {
       <QueryState
         query={query}
         isEmpty={(data) => data.items.length === 0 && !pages.hasPrevious}
-        empty={<Empty description={t('queueEmpty')} />}
+        empty={<EmptyState text={t('queueEmpty')} />}
       >
         {(data) => (
           <>
-            <Table<Row>
+            <DataTable<Row>
               rowKey="id"
               dataSource={[...data.items].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))}
               pagination={false}
-              scroll={{ x: true }}
               caption={<span className="visually-hidden">{t('queueCaption')}</span>}
               columns={[
                 {
                   title: t('documentNumber'),
                   dataIndex: 'documentNumber',
-                  render: (value: string, r) => <Link to={`/requests/${r.id}`}>{value}</Link>,
+                  render: (value: string, r) => <RequestLink id={r.id}>{value}</RequestLink>,
                 },
                 { title: t('title'), dataIndex: 'title' },
                 {

@@ -4,13 +4,10 @@ import {
   Button,
   Card,
   Descriptions,
-  Empty,
   Flex,
   Form,
   Input,
   Modal,
-  Table,
-  Tag,
   Timeline,
   Typography,
 } from 'antd';
@@ -30,11 +27,14 @@ import { ApprovalCheck, useApprovalCheck, type ProtectedHit } from './ApprovalCh
 import { requests } from './messages';
 import {
   ActorName,
+  EmptyState,
   SeverityTag,
   StatusTag,
+  ToneTag,
   useDeadlineText,
   useOrganizationNames,
   type RequestStatus,
+  DataTable,
 } from './shared';
 
 type Detail = Schemas['BlockingRequestDetail'];
@@ -176,7 +176,7 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
   }
   if (isApprover && (request.status === 'published' || request.status === 'completed')) {
     actions.push(
-      <Button key="withdraw" danger onClick={() => setModal('withdraw')}>
+      <Button key="withdraw" onClick={() => setModal('withdraw')}>
         {t('withdraw')}
       </Button>,
     );
@@ -230,6 +230,7 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
 
         <Card title={<h2 style={{ margin: 0, fontSize: 18 }}>{t('facts')}</h2>}>
           <Descriptions
+            styles={{ label: { color: 'rgba(0, 0, 0, 0.72)' } }}
             column={{ xs: 1, md: 2 }}
             size="small"
             items={[
@@ -316,7 +317,7 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
 
         {pending ? <ApprovalCheck request={request} check={check} ispCount={ispCount} /> : null}
 
-        {request.assignments.length > 0 || request.status !== 'draft' ? (
+        {request.assignments.length > 0 ? (
           <Assignments request={request} organizations={organizations} />
         ) : null}
 
@@ -324,7 +325,7 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
 
         <Card title={<h2 style={{ margin: 0, fontSize: 18 }}>{t('history')}</h2>}>
           {request.history.length === 0 ? (
-            <Empty description={t('noHistory')} />
+            <EmptyState text={t('noHistory')} />
           ) : (
             <Timeline
               items={request.history.map((h, i) => ({
@@ -362,6 +363,7 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
       </Flex>
 
       <Modal
+        scrollLock={false}
         open={modal === 'submit' || modal === 'approve'}
         title={modal === 'approve' ? t('approveTitle') : t('submit')}
         okText={modal === 'approve' ? t('approve') : t('submit')}
@@ -380,11 +382,11 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
       </Modal>
 
       <Modal
+        scrollLock={false}
         open={modal === 'return' || modal === 'withdraw'}
         title={modal === 'withdraw' ? t('withdrawTitle') : t('returnTitle')}
         okText={modal === 'withdraw' ? t('withdraw') : t('returnAction')}
         cancelText={c('cancel')}
-        okButtonProps={modal === 'withdraw' ? { danger: true } : undefined}
         onOk={() =>
           void form.validateFields().then((v) => {
             const reason = v.reason.trim();
@@ -395,7 +397,7 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
         confirmLoading={mutation.isPending}
         forceRender
       >
-        <Form form={form} layout="vertical">
+        <Form form={form} layout="vertical" name="reason-form">
           <Form.Item
             name="reason"
             label={modal === 'withdraw' ? t('withdrawReason') : t('returnReason')}
@@ -421,14 +423,12 @@ function Assignments({
   const f = useFormat();
   return (
     <Card title={<h2 style={{ margin: 0, fontSize: 18 }}>{t('assignmentsTitle')}</h2>}>
-      <Table<Assignment>
+      <DataTable<Assignment>
         rowKey="id"
         dataSource={request.assignments}
         pagination={false}
         size="small"
-        scroll={{ x: true }}
         caption={<span className="visually-hidden">{t('assignmentsCaption')}</span>}
-        locale={{ emptyText: t('noAssignments') }}
         columns={[
           {
             title: t('organization'),
@@ -440,20 +440,20 @@ function Assignments({
             key: 'status',
             render: (_, a) => (
               <Flex gap={4} wrap>
-                <Tag
-                  color={
+                <ToneTag
+                  tone={
                     a.status === 'applied'
-                      ? 'green'
+                      ? 'success'
                       : a.status === 'rejected'
-                        ? 'red'
+                        ? 'danger'
                         : a.status === 'partially_applied'
-                          ? 'orange'
-                          : 'default'
+                          ? 'caution'
+                          : 'neutral'
                   }
                 >
                   {c(`assignment_${a.status}`)}
-                </Tag>
-                {a.overdue ? <Tag color="red">{t('overdue')}</Tag> : null}
+                </ToneTag>
+                {a.overdue ? <ToneTag tone="danger">{t('overdue')}</ToneTag> : null}
               </Flex>
             ),
           },
@@ -520,12 +520,11 @@ function Items({
       <QueryState query={query}>
         {(data) => (
           <>
-            <Table<Item>
+            <DataTable<Item>
               rowKey="indicatorId"
               dataSource={data.items}
               pagination={false}
               size="small"
-              scroll={{ x: true }}
               caption={<span className="visually-hidden">{t('itemsCaption')}</span>}
               columns={[
                 {
@@ -535,9 +534,9 @@ function Items({
                     <Flex gap="small" wrap align="center">
                       <code style={{ wordBreak: 'break-all' }}>{i.value}</code>
                       {protectedIds.has(i.indicatorId) ? (
-                        <Tag color="red" title={reasons.get(i.indicatorId)}>
+                        <ToneTag tone="danger" title={reasons.get(i.indicatorId)}>
                           {t('protectedTag')}
-                        </Tag>
+                        </ToneTag>
                       ) : null}
                     </Flex>
                   ),

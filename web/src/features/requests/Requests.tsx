@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
-import { Button, Flex, Form, Input, Select, Table } from 'antd';
+import { Button, Flex, Form, Input, Select } from 'antd';
 import { useQuery } from '@tanstack/react-query';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { useNavigate, useSearchParams } from 'react-router';
 import { api, call, type Schemas } from '../../api/client';
 import { hasAnyRole, useSession } from '../../auth/useSession';
 import { useFormat, useMessages } from '../../i18n/i18n';
@@ -13,6 +13,7 @@ import { useCursorPages } from '../../ui/cursor';
 import { requests } from './messages';
 import {
   CATEGORIES,
+  EmptyState,
   SEVERITIES,
   STATUSES,
   SeverityTag,
@@ -21,6 +22,8 @@ import {
   type Category,
   type RequestStatus,
   type Severity,
+  DataTable,
+  RequestLink,
 } from './shared';
 
 type Row = Schemas['BlockingRequestResponse'];
@@ -150,18 +153,17 @@ export default function Requests() {
       <QueryState query={query}>
         {(data) => (
           <>
-            <Table<Row>
+            <DataTable<Row>
               rowKey="id"
               dataSource={data.items}
               pagination={false}
-              scroll={{ x: true }}
               caption={<span className="visually-hidden">{t('listCaption')}</span>}
-              locale={{ emptyText: t('noRequests') }}
+              locale={{ emptyText: <EmptyState text={t('noRequests')} /> }}
               columns={[
                 {
                   title: t('documentNumber'),
                   dataIndex: 'documentNumber',
-                  render: (value: string, r) => <Link to={`/requests/${r.id}`}>{value}</Link>,
+                  render: (value: string, r) => <RequestLink id={r.id}>{value}</RequestLink>,
                 },
                 { title: t('title'), dataIndex: 'title' },
                 {

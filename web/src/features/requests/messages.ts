@@ -138,7 +138,6 @@ export const vi = {
   acknowledgedAt: 'Tiếp nhận lúc',
   appliedAt: 'Chặn lúc',
   lastReason: 'Ghi chú của doanh nghiệp',
-  noAssignments: 'Chưa có việc giao (yêu cầu chưa ban hành).',
 };
 
 export const en: Record<keyof typeof vi, string> = {
@@ -279,7 +278,6 @@ export const en: Record<keyof typeof vi, string> = {
   acknowledgedAt: 'Acknowledged',
   appliedAt: 'Applied',
   lastReason: 'ISP’s note',
-  noAssignments: 'No assignment yet (the request is not published).',
 };
 
 export const requests = { vi, en };
