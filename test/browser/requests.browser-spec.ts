@@ -9,6 +9,11 @@ import {
   type ConsoleFixture,
 } from '#test/browser/support.js';
 
+/** In the page: whether `element` has the focus (the tests' tsconfig has no DOM types). */
+const isFocused = (element: unknown): boolean =>
+  (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement ===
+  element;
+
 /** The request screens: list, detail, the approval queue, return, approval, the two-person rule. */
 describeBrowser('the console: blocking requests and their approval', () => {
   let fixture: ConsoleFixture;
@@ -146,7 +151,7 @@ describeBrowser('the console: blocking requests and their approval', () => {
     let reached = false;
     for (let i = 0; i < 80 && !reached; i++) {
       await approver.page.keyboard.press('Tab');
-      reached = await approve.evaluate((button) => button === document.activeElement);
+      reached = await approve.evaluate(isFocused);
     }
     expect(reached).toBe(true);
     await approver.page.keyboard.press('Enter');
@@ -155,12 +160,13 @@ describeBrowser('the console: blocking requests and their approval', () => {
     const confirm = dialog.getByRole('button', { name: 'Phê duyệt' });
     let focused = false;
     for (let i = 0; i < 20 && !focused; i++) {
-      focused = await confirm.evaluate((button) => button === document.activeElement);
+      focused = await confirm.evaluate(isFocused);
       if (!focused) await approver.page.waitForTimeout(100);
     }
     expect(focused).toBe(true);
     await approver.page.keyboard.press('Enter');
     await approver.page.getByText('Đã phê duyệt: yêu cầu đã được ban hành.').waitFor();
+    await dialog.waitFor({ state: 'hidden' });
     const assignments = approver.page.getByRole('table', {
       name: 'Việc giao cho từng doanh nghiệp',
     });

@@ -330,10 +330,10 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
             <Timeline
               items={request.history.map((h, i) => ({
                 key: i,
-                title: f.dateTime(h.at),
                 content: (
                   <div>
                     <div>
+                      <span>{f.dateTime(h.at)}</span>{' '}
                       <strong>
                         {h.from
                           ? t('historyEntry', {

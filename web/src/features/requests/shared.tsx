@@ -159,7 +159,10 @@ export function DataTable<T extends object>(props: TableProps<T>) {
  */
 export function RequestLink({ id, children }: { id: string; children: ReactNode }) {
   return (
-    <Link to={`/requests/${id}`} style={{ color: '#0b5cad', textDecoration: 'underline' }}>
+    <Link
+      to={`/requests/${id}`}
+      style={{ color: '#0b5cad', textDecoration: 'underline', whiteSpace: 'nowrap' }}
+    >
       {children}
     </Link>
   );
