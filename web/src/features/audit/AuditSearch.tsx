@@ -354,7 +354,6 @@ export default function AuditSearch() {
               >
                 <Table<AuditEvent>
                   // No scrollbar measurement: it injects a <style> without the CSP nonce (rc-table).
-                  tailor
                   caption={<span className="visually-hidden">{t('eventsCaption')}</span>}
                   rowKey="id"
                   dataSource={data.items}

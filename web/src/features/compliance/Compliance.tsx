@@ -287,7 +287,6 @@ function IspTable({ report, t }: { report: Report; t: T }) {
     <div role="region" aria-label={t('tableCaption')} tabIndex={0} style={{ overflowX: 'auto' }}>
       <Table<Isp>
         // No scrollbar measurement: it injects a <style> without the CSP nonce (rc-table).
-        tailor
         caption={<span className="visually-hidden">{t('tableCaption')}</span>}
         rowKey={(isp) => isp.organization.id}
         columns={columns}
@@ -446,7 +445,6 @@ function Overdue({ report, t }: { report: Report; t: T }) {
       </Typography.Title>
       <Table<OverdueRow>
         // No scrollbar measurement: it injects a <style> without the CSP nonce (rc-table).
-        tailor
         caption={<span className="visually-hidden">{t('overdueCaption')}</span>}
         rowKey="assignmentId"
         dataSource={rows}
@@ -496,7 +494,6 @@ function Rejections({ report, t }: { report: Report; t: T }) {
       </Typography.Title>
       <Table<RejectionRow>
         // No scrollbar measurement: it injects a <style> without the CSP nonce (rc-table).
-        tailor
         caption={<span className="visually-hidden">{t('rejectionsCaption')}</span>}
         rowKey="assignmentId"
         dataSource={rows}

@@ -318,7 +318,6 @@ function OverrideModal({ item, onClose }: { item: Item | null; onClose: () => vo
   });
   return (
     <Modal
-      scrollLock={false}
       open={item !== null}
       title={t('overrideTitle', { value: item?.value ?? '' })}
       okText={t('confirm')}

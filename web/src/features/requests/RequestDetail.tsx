@@ -363,7 +363,6 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
       </Flex>
 
       <Modal
-        scrollLock={false}
         open={modal === 'submit' || modal === 'approve'}
         title={modal === 'approve' ? t('approveTitle') : t('submit')}
         okText={modal === 'approve' ? t('approve') : t('submit')}
@@ -382,7 +381,6 @@ function RequestView({ request, reload }: { request: Detail; reload: () => void 
       </Modal>
 
       <Modal
-        scrollLock={false}
         open={modal === 'return' || modal === 'withdraw'}
         title={modal === 'withdraw' ? t('withdrawTitle') : t('returnTitle')}
         okText={modal === 'withdraw' ? t('withdraw') : t('returnAction')}

@@ -139,18 +139,9 @@ export function EmptyState({ text }: { text: string }) {
   );
 }
 
-/**
- * (Modals of these screens set `scrollLock={false}` for the same reason: the body's scroll lock is
- * a <style> element without the nonce.)
- *
- * antd's Table under the console's CSP: rc-table measures the scrollbar of its body on mount by
- * injecting a <style> element without the page's nonce, which the CSP blocks (a console error
- * on every table). `tailor` (rc-table's own switch, passed through by antd) skips that
- * measurement; it only matters for a fixed header, which these tables do not use.
- */
+/** The screens' tables (antd's Table; its scrollbar measurement gets the CSP nonce: csp-nonce.ts). */
 export function DataTable<T extends object>(props: TableProps<T>) {
-  const passThrough = { tailor: true } as object;
-  return <Table<T> {...props} {...passThrough} />;
+  return <Table<T> {...props} />;
 }
 
 /**
