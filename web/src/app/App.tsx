@@ -59,6 +59,20 @@ function Themed() {
           colorPrimary: '#0b5cad',
           // Links at WCAG AA contrast on white and on the light backgrounds of cards and tables.
           colorLink: '#0b5cad',
+          // Status colours dark enough for text (Typography type="danger" etc.) at AA contrast.
+          colorError: '#cf1322',
+          colorWarning: '#ad6800',
+          colorSuccess: '#237804',
+          colorErrorText: '#a8071a',
+          colorWarningText: '#874d00',
+          colorSuccessText: '#135200',
+          // …and the light backgrounds of alerts and tags as antd's defaults have them.
+          colorSuccessBg: '#f6ffed',
+          colorSuccessBorder: '#b7eb8f',
+          colorWarningBg: '#fffbe6',
+          colorWarningBorder: '#ffe58f',
+          colorErrorBg: '#fff2f0',
+          colorErrorBorder: '#ffccc7',
           // WCAG AA contrast for secondary text on white.
           colorTextSecondary: 'rgba(0, 0, 0, 0.65)',
           colorTextDescription: 'rgba(0, 0, 0, 0.65)',
