@@ -238,11 +238,11 @@ export default function ApiClients() {
                   key: 'status',
                   render: (_, a) =>
                     a.revokedAt ? (
-                      <ToneTag tone="bad">
+                      <ToneTag tone="danger">
                         {t('revokedAt', { time: format.dateTime(a.revokedAt) })}
                       </ToneTag>
                     ) : (
-                      <ToneTag tone="ok">{t('active')}</ToneTag>
+                      <ToneTag tone="success">{t('active')}</ToneTag>
                     ),
                 },
                 {

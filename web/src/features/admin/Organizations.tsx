@@ -280,7 +280,7 @@ export default function Organizations() {
                   dataIndex: 'kind',
                   render: (kind: Kind) => (
                     <ToneTag
-                      tone={kind === 'isp' ? 'info' : kind === 'department' ? 'warn' : 'other'}
+                      tone={kind === 'isp' ? 'info' : kind === 'department' ? 'caution' : 'other'}
                     >
                       {t(`kind_${kind}`)}
                     </ToneTag>

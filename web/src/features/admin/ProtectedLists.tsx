@@ -494,7 +494,7 @@ export default function ProtectedLists() {
                   key: 'origin',
                   render: (_, l) => (
                     <>
-                      <ToneTag tone={l.origin === 'misp' ? 'other' : 'plain'}>
+                      <ToneTag tone={l.origin === 'misp' ? 'other' : 'neutral'}>
                         {t(`origin_${l.origin}`)}
                       </ToneTag>
                       {l.sourceVersion !== null
@@ -509,9 +509,9 @@ export default function ProtectedLists() {
                   dataIndex: 'enabled',
                   render: (on: boolean) =>
                     on ? (
-                      <ToneTag tone="ok">{t('yes')}</ToneTag>
+                      <ToneTag tone="success">{t('yes')}</ToneTag>
                     ) : (
-                      <ToneTag tone="bad">{t('no')}</ToneTag>
+                      <ToneTag tone="danger">{t('no')}</ToneTag>
                     ),
                 },
                 {

@@ -499,7 +499,7 @@ export default function Users() {
                   dataIndex: 'roles',
                   render: (roles: PersonRole[]) =>
                     roles.map((r) => (
-                      <ToneTag key={r} tone="plain">
+                      <ToneTag key={r} tone="neutral">
                         {c(`role_${r}`)}
                       </ToneTag>
                     )),
@@ -510,15 +510,15 @@ export default function Users() {
                   render: (_, u) => (
                     <Space size={4} wrap>
                       {u.disabled ? (
-                        <ToneTag tone="bad">{t('disabled')}</ToneTag>
+                        <ToneTag tone="danger">{t('disabled')}</ToneTag>
                       ) : (
-                        <ToneTag tone="ok">{t('active')}</ToneTag>
+                        <ToneTag tone="success">{t('active')}</ToneTag>
                       )}
                       {u.passwordChangeRequired ? (
-                        <ToneTag tone="warn">{t('mustChange')}</ToneTag>
+                        <ToneTag tone="caution">{t('mustChange')}</ToneTag>
                       ) : null}
                       {u.lockedUntil && new Date(u.lockedUntil) > new Date() ? (
-                        <ToneTag tone="warn">
+                        <ToneTag tone="caution">
                           {t('locked', { time: format.dateTime(u.lockedUntil) })}
                         </ToneTag>
                       ) : null}

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { Alert, Button, Flex, Modal, Tag, Typography } from 'antd';
+import { Alert, Button, Flex, Modal, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { api, call, type Schemas } from '../../api/client';
 import { useMessages } from '../../i18n/i18n';
@@ -176,16 +176,4 @@ export function ConfirmButton({
   );
 }
 
-const TONES = {
-  ok: { color: '#135200', background: '#f6ffed', borderColor: '#b7eb8f' },
-  bad: { color: '#a8071a', background: '#fff1f0', borderColor: '#ffa39e' },
-  warn: { color: '#873800', background: '#fff7e6', borderColor: '#ffd591' },
-  info: { color: '#003a8c', background: '#e6f4ff', borderColor: '#91caff' },
-  other: { color: '#391085', background: '#f9f0ff', borderColor: '#d3adf7' },
-  plain: { color: '#262626', background: '#fafafa', borderColor: '#d9d9d9' },
-} as const;
-
-/** A tag in colours dark enough to read (WCAG AA contrast, also on a hovered row). */
-export function ToneTag({ tone, children }: { tone: keyof typeof TONES; children: ReactNode }) {
-  return <Tag style={TONES[tone]}>{children}</Tag>;
-}
+export { ToneTag } from '../../ui/ToneTag';

@@ -26,7 +26,7 @@ import {
   AssignmentStatusTag,
   Deadline,
   MECHANISMS,
-  Pill,
+  ToneTag,
   LINK_STYLE,
   fromLocalInput,
   toLocalInput,
@@ -42,9 +42,9 @@ type ConfirmStatus = Schemas['CreateConfirmation']['status'];
 type Outcome = Schemas['ConfirmationItemInput']['outcome'];
 const OUTCOMES: Outcome[] = ['applied', 'failed', 'not_applicable'];
 const OUTCOME_TONE: Record<Outcome, Tone> = {
-  applied: 'green',
-  failed: 'red',
-  not_applicable: 'grey',
+  applied: 'success',
+  failed: 'danger',
+  not_applicable: 'neutral',
 };
 
 /** One assignment: its request, acknowledge, confirm (all items or item by item), history. */
@@ -302,7 +302,7 @@ function ConfirmForm({
       render: (_: unknown, item: Item) =>
         item.outcome ? (
           <Space direction="vertical" size={0}>
-            <Pill tone={OUTCOME_TONE[item.outcome]}>{t(`outcome_${item.outcome}`)}</Pill>
+            <ToneTag tone={OUTCOME_TONE[item.outcome]}>{t(`outcome_${item.outcome}`)}</ToneTag>
             {item.outcomeReason ? (
               <Typography.Text type="secondary">{item.outcomeReason}</Typography.Text>
             ) : null}

@@ -7,15 +7,15 @@ import { Pager } from '../../ui/Pager';
 import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { isp } from './messages';
-import { Pill, type Tone } from './shared';
+import { ToneTag, type Tone } from './shared';
 
 type Row = Schemas['IspFeedStatus'];
 type Receipt = Schemas['FeedReceiptResponse'];
 
 const HASH_TONE: Record<Receipt['hashCheck'], Tone> = {
-  matched: 'green',
-  mismatch: 'red',
-  not_given: 'grey',
+  matched: 'success',
+  mismatch: 'danger',
+  not_given: 'neutral',
 };
 
 /** The ISP's own feed: the version it holds against the current one, its last pull, receipts. */
@@ -62,9 +62,9 @@ function OwnRow({ row, currentVersion }: { row: Row; currentVersion: number }) {
         </Descriptions.Item>
         <Descriptions.Item label={t('pendingChanges')}>
           {row.pendingChanges === 0 ? (
-            <Pill tone="green">{t('upToDate')}</Pill>
+            <ToneTag tone="success">{t('upToDate')}</ToneTag>
           ) : (
-            <Pill tone="gold">{t('lagging', { n: row.pendingChanges })}</Pill>
+            <ToneTag tone="warning">{t('lagging', { n: row.pendingChanges })}</ToneTag>
           )}
         </Descriptions.Item>
         <Descriptions.Item label={t('lastPull')}>
@@ -125,7 +125,7 @@ function Receipts() {
       title: t('hashCheck'),
       key: 'hashCheck',
       render: (_: unknown, r: Receipt) => (
-        <Pill tone={HASH_TONE[r.hashCheck]}>{t(`hash_${r.hashCheck}`)}</Pill>
+        <ToneTag tone={HASH_TONE[r.hashCheck]}>{t(`hash_${r.hashCheck}`)}</ToneTag>
       ),
     },
     {

@@ -26,7 +26,7 @@ import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { zodRule } from '../../ui/zod-rule';
 import { isp } from './messages';
-import { Pill, useIdempotencyKeys, type Tone } from './shared';
+import { ToneTag, useIdempotencyKeys, type Tone } from './shared';
 
 type Webhook = Schemas['WebhookResponse'];
 type EventType = Webhook['events'][number];
@@ -40,9 +40,9 @@ const EVENTS: EventType[] = [
   'confirmation.received',
 ];
 const DELIVERY_TONE: Record<Delivery['status'], Tone> = {
-  pending: 'blue',
-  succeeded: 'green',
-  dead: 'red',
+  pending: 'info',
+  succeeded: 'success',
+  dead: 'danger',
 };
 
 /**
@@ -450,7 +450,7 @@ function Deliveries({ webhook }: { webhook: Webhook }) {
       title: t('status'),
       key: 'status',
       render: (_: unknown, d: Delivery) => (
-        <Pill tone={DELIVERY_TONE[d.status]}>{t(`delivery_${d.status}`)}</Pill>
+        <ToneTag tone={DELIVERY_TONE[d.status]}>{t(`delivery_${d.status}`)}</ToneTag>
       ),
     },
     {

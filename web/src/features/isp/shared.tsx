@@ -1,9 +1,10 @@
-import { useCallback, useRef, type ReactNode } from 'react';
-import { Space, Tag, Typography } from 'antd';
+import { useCallback, useRef } from 'react';
+import { Space, Typography } from 'antd';
 import type { Schemas } from '../../api/client';
 import { common } from '../../i18n/messages';
 import { useFormat, useMessages } from '../../i18n/i18n';
 import { isp } from './messages';
+import { ToneTag, type Tone } from '../../ui/ToneTag';
 
 export type AssignmentStatus = Schemas['AssignmentResponse']['status'];
 export type Mechanism = NonNullable<Schemas['CreateConfirmation']['mechanism']>;
@@ -50,36 +51,21 @@ export function useIdempotencyKeys() {
   return { keyFor, settled };
 }
 
-/** Tag colours with text dark enough for WCAG AA on their background (antd's presets are not). */
-const TONES = {
-  gold: { color: '#7a4b00', background: '#fff7e6', borderColor: '#ffd591' },
-  green: { color: '#135200', background: '#f6ffed', borderColor: '#b7eb8f' },
-  blue: { color: '#003eb3', background: '#e6f4ff', borderColor: '#91caff' },
-  red: { color: '#a8071a', background: '#fff1f0', borderColor: '#ffa39e' },
-  cyan: { color: '#00474f', background: '#e6fffb', borderColor: '#87e8de' },
-  grey: { color: '#262626', background: '#fafafa', borderColor: '#d9d9d9' },
-} as const;
-export type Tone = keyof typeof TONES;
-
-export function Pill({ tone, children }: { tone: Tone; children: ReactNode }) {
-  return <Tag style={TONES[tone]}>{children}</Tag>;
-}
-
 /** Links in the ISP screens: the theme's primary colour (antd's default link blue is below AA). */
 export const LINK_STYLE = { color: '#0b5cad' } as const;
 
 const STATUS_TONE: Record<AssignmentStatus, Tone> = {
-  pending: 'gold',
-  acknowledged: 'blue',
-  applied: 'green',
-  partially_applied: 'cyan',
-  rejected: 'red',
-  withdrawn: 'grey',
+  pending: 'warning',
+  acknowledged: 'info',
+  applied: 'success',
+  partially_applied: 'teal',
+  rejected: 'danger',
+  withdrawn: 'neutral',
 };
 
 export function AssignmentStatusTag({ status }: { status: AssignmentStatus }) {
   const c = useMessages(common);
-  return <Pill tone={STATUS_TONE[status]}>{c(`assignment_${status}`)}</Pill>;
+  return <ToneTag tone={STATUS_TONE[status]}>{c(`assignment_${status}`)}</ToneTag>;
 }
 
 /** The deadline, with the time left while open, or a red "overdue" tag. */
@@ -94,13 +80,12 @@ export function Deadline({
 }) {
   const t = useMessages(isp);
   const f = useFormat();
-  // Whole minutes left: the shared duration rounds minutes, which turns 59.5 into "60 min".
   const left = Math.floor((new Date(deadlineAt).getTime() - Date.now()) / 60_000) * 60;
   return (
     <Space size={4} wrap>
       <span>{f.dateTime(deadlineAt)}</span>
       {overdue ? (
-        <Pill tone="red">{t('overdue')}</Pill>
+        <ToneTag tone="danger">{t('overdue')}</ToneTag>
       ) : OPEN.includes(status) && left > 0 ? (
         <Typography.Text type="secondary">
           {t('timeLeft', { time: f.duration(left) })}
@@ -124,3 +109,5 @@ export function fromLocalInput(value: string | undefined): string | undefined {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
+
+export { ToneTag, type Tone } from '../../ui/ToneTag';

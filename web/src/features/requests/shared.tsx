@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
-import { Empty, Table, Tag, type TableProps } from 'antd';
+import { ToneTag, type Tone } from '../../ui/ToneTag';
+import { Empty, Table, type TableProps } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, call, type Schemas } from '../../api/client';
@@ -29,37 +30,6 @@ export const CATEGORIES: Category[] = [
   'illegal_content',
   'other',
 ];
-
-/**
- * Tag colours dark enough on their light background for WCAG AA (4.5:1): the preset gold,
- * orange and green tags of antd are not.
- */
-export type Tone = 'neutral' | 'info' | 'warning' | 'caution' | 'success' | 'danger';
-const TONES: Record<Tone, { color: string; background: string; borderColor: string } | undefined> =
-  {
-    neutral: undefined,
-    info: { color: '#003eb3', background: '#e6f4ff', borderColor: '#91caff' },
-    warning: { color: '#613400', background: '#fffbe6', borderColor: '#ffe58f' },
-    caution: { color: '#871400', background: '#fff2e8', borderColor: '#ffbb96' },
-    success: { color: '#135200', background: '#f6ffed', borderColor: '#b7eb8f' },
-    danger: { color: '#a8071a', background: '#fff1f0', borderColor: '#ffa39e' },
-  };
-
-export function ToneTag({
-  tone,
-  title,
-  children,
-}: {
-  tone: Tone;
-  title?: string;
-  children: ReactNode;
-}) {
-  return (
-    <Tag style={TONES[tone]} title={title}>
-      {children}
-    </Tag>
-  );
-}
 
 const STATUS_TONE: Record<RequestStatus, Tone> = {
   draft: 'neutral',
@@ -158,3 +128,5 @@ export function RequestLink({ id, children }: { id: string; children: ReactNode 
     </Link>
   );
 }
+
+export { ToneTag, type Tone } from '../../ui/ToneTag';
