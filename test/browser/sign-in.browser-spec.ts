@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import {
   ConsolePage,
+  DEMO_PASSWORD,
   describeBrowser,
   startConsole,
   type ConsoleFixture,
@@ -96,6 +97,38 @@ describeBrowser('the console: sign-in, language, session', () => {
       console.problems.length,
       ...console.problems.filter((p) => !p.includes('401')),
     );
+    console.expectNoProblems();
+    await console.close();
+  });
+
+  it('signing out revokes the session and forgets what it showed: the next person in the same tab sees only their own', async () => {
+    const console = await ConsolePage.open(fixture);
+    const { page } = console;
+    await console.signIn('operator@isp-a.example');
+    await page.getByRole('navigation').getByRole('link', { name: 'Trạng thái nguồn cấp' }).click();
+    await page.getByText('Demo ISP A').first().waitFor();
+    const refresh = await page.evaluate(() => sessionStorage.getItem('threat-exchange.refresh'));
+    expect(refresh).toBeTruthy();
+    await page.getByRole('button', { name: 'Đăng xuất' }).click();
+    await page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('threat-exchange.refresh'))).toBeNull();
+    // The API no longer renews that session.
+    const renewed = await fetch(new URL('/api/v1/auth/refresh', fixture.baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refresh }),
+    });
+    expect([400, 401]).toContain(renewed.status);
+    // The next person, in the same tab without a reload: their first screen, their data only.
+    await page.getByLabel('Thư điện tử').fill('operator@isp-b.example');
+    await page.getByLabel('Mật khẩu').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    await page.getByRole('navigation').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/assignments');
+    await page.getByRole('navigation').getByRole('link', { name: 'Trạng thái nguồn cấp' }).click();
+    await page.getByText('Demo ISP B').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await page.getByText('Demo ISP A').count()).toBe(0);
     console.expectNoProblems();
     await console.close();
   });

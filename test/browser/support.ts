@@ -15,7 +15,12 @@ import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
  * built dist/, console included) on a fresh database holding the demo seed, as a new user's
  * would after `npm run seed:demo`.
  */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM =
+  process.env.CHROMIUM_PATH ??
+  ['/usr/bin/chromium', ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, 'chromium'))]
+    .filter((p) => p !== 'chromium')
+    .find((p) => existsSync(p)) ??
+  '/usr/bin/chromium';
 export const DEMO_PASSWORD = 'demo-password-2026';
 export const ADMIN_EMAIL = 'admin@department.example';
 export const ADMIN_PASSWORD = 'bootstrap-admin-password';

@@ -111,4 +111,26 @@ describe('the web console, as the service serves it', () => {
     expect(text).not.toContain('demo-password');
     expect(text).not.toMatch(/KEY_ENCRYPTION_KEY|DATABASE_URL|postgres:\/\//);
   });
+
+  it('the first screen’s JavaScript stays under 300 KB gzipped (the entry and what it imports statically)', () => {
+    const html = readFileSync(path.join(CONSOLE_DIR, 'index.html'), 'utf8');
+    const entry = /<script type="module"[^>]* src="\/assets\/([^"]+)"/.exec(html)?.[1];
+    expect(entry).toBeDefined();
+    const loaded = new Set<string>();
+    const visit = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      const code = readFileSync(path.join(CONSOLE_DIR, 'assets', file), 'utf8');
+      // Static imports only (`from"./x.js"`, `import"./x.js"`); import("./x.js") loads later.
+      for (const m of code.matchAll(/(?:from|import)\s*"\.\/([^"]+\.js)"/g)) visit(m[1]);
+    };
+    visit(entry!);
+    const gzipped = [...loaded].reduce(
+      (sum, f) =>
+        sum + gzipSync(readFileSync(path.join(CONSOLE_DIR, 'assets', f)), { level: 9 }).length,
+      0,
+    );
+    expect(loaded.size).toBeLessThan(assets.filter((f) => f.endsWith('.js')).length);
+    expect(gzipped).toBeLessThanOrEqual(300 * 1000);
+  });
 });

@@ -1,7 +1,7 @@
 import createClient from 'openapi-fetch';
 import type { components, paths } from './schema.gen';
 import { ProblemError, type Problem } from './problem';
-import { endSession, refreshSession, sessionState } from './session';
+import { refreshSession, sessionState } from './session';
 
 /** The API's schemas, generated from docs/openapi.json at build time (web/src/api/schema.gen.ts). */
 export type Schemas = components['schemas'];
@@ -35,8 +35,9 @@ interface FetchResult<T> {
 export async function call<T>(send: () => Promise<FetchResult<T>>): Promise<T> {
   let result = await send();
   if (result.response.status === 401 && sessionState().accessToken) {
+    // refreshSession ends the session itself when the refresh token is refused; a failed
+    // renewal for another reason (network, 5xx) leaves the 401 to be shown and retried.
     if (await refreshSession()) result = await send();
-    else endSession('expired');
   }
   if (!result.response.ok) {
     const problem = (result.error ?? {}) as Problem;
@@ -46,6 +47,33 @@ export async function call<T>(send: () => Promise<FetchResult<T>>): Promise<T> {
     });
   }
   return result.data as T;
+}
+
+type QueryOf<P extends keyof paths, M extends 'get' | 'post'> = paths[P][M] extends {
+  parameters: { query?: infer Q };
+}
+  ? Q
+  : never;
+
+/**
+ * The URL of an operation the console calls outside openapi-fetch (a download saved as a file,
+ * an upload with progress): its path and query parameters typed from the OpenAPI document, so
+ * that a renamed route or parameter fails the build here too.
+ */
+export function apiUrl<P extends keyof paths, M extends 'get' | 'post' = 'get'>(
+  path: P,
+  query: QueryOf<P, M>,
+  _method?: M,
+): string {
+  const search = new URLSearchParams();
+  // Query parameters are strings, numbers and booleans (the document has no objects there).
+  const entries: [string, unknown][] = Object.entries(query ?? {});
+  for (const [name, value] of entries) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      search.set(name, String(value));
+  }
+  const text = search.toString();
+  return text ? `${path}?${text}` : path;
 }
 
 /**

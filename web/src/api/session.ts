@@ -1,3 +1,5 @@
+import type { paths } from './schema.gen';
+
 /**
  * The signed-in person's tokens, outside React (the API client reads them on every call).
  *
@@ -13,6 +15,8 @@ export interface Claims {
   org_kind: string;
   roles: string[];
   exp: number;
+  /** The session (refresh-token family). */
+  sid?: string;
 }
 
 export interface SessionState {
@@ -31,6 +35,8 @@ interface TokenAnswer {
 }
 
 const REFRESH_KEY = 'threat-exchange.refresh';
+/** Called with fetch directly (the API client's retry-on-401 goes through here). */
+const REFRESH_PATH = '/api/v1/auth/refresh' satisfies keyof paths;
 let state: SessionState = {
   accessToken: null,
   claims: null,
@@ -90,15 +96,18 @@ export function refreshSession(): Promise<boolean> {
     const token = sessionStorage.getItem(REFRESH_KEY);
     if (!token) return false;
     try {
-      const response = await fetch('/api/v1/auth/refresh', {
+      const response = await fetch(REFRESH_PATH, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ refresh_token: token }),
       });
-      if (!response.ok) {
+      // Refused (used, revoked or expired: 400/401): the session is over. Anything else (a
+      // 429, a 5xx) is not an answer about the session: keep it and let the caller retry.
+      if (response.status === 400 || response.status === 401) {
         endSession('expired');
         return false;
       }
+      if (!response.ok) return false;
       adoptTokens((await response.json()) as TokenAnswer);
       return true;
     } catch {
@@ -114,6 +123,9 @@ export function refreshSession(): Promise<boolean> {
 export function endSession(reason: SessionState['ended']): void {
   clearTimeout(renewTimer);
   sessionStorage.removeItem(REFRESH_KEY);
+  // Signed out: whoever signs in next starts at their own first screen, not at this person's
+  // page. An expired session keeps the address, for the same person to sign in again.
+  if (reason === 'signed-out') window.history.replaceState(null, '', '/');
   set({ accessToken: null, claims: null, passwordChangeRequired: false, ended: reason });
 }
 

@@ -5,7 +5,7 @@ import enUS from 'antd/locale/en_US';
 import dayjs from 'dayjs';
 import 'dayjs/locale/vi';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { hasRefreshToken, refreshSession } from '../api/session';
+import { hasRefreshToken, refreshSession, sessionState, subscribeSession } from '../api/session';
 import { useSession } from '../auth/useSession';
 import ChangePassword from '../features/auth/ChangePassword';
 import SignIn from '../features/auth/SignIn';
@@ -26,6 +26,11 @@ const queryClient = new QueryClient({
 
 const SignedIn = lazy(() => import('./SignedIn'));
 
+// What one person's session fetched is never shown to the next one in the same tab.
+subscribeSession(() => {
+  if (!sessionState().accessToken) queryClient.clear();
+});
+
 function Gate() {
   const session = useSession();
   // A reload keeps the tab's session: the refresh token in sessionStorage gives a new pair.
@@ -38,7 +43,7 @@ function Gate() {
   if (session.passwordChangeRequired) return <ChangePassword standalone />;
   return (
     <Suspense fallback={<Spin fullscreen />}>
-      <SignedIn />
+      <SignedIn key={`${session.claims?.sub ?? ''}:${session.claims?.sid ?? ''}`} />
     </Suspense>
   );
 }

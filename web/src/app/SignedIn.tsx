@@ -1,4 +1,4 @@
-import { lazy, type ComponentType } from 'react';
+import { lazy, useState, type ComponentType } from 'react';
 import { Button, Result } from 'antd';
 import { createBrowserRouter, Link, Navigate, RouterProvider } from 'react-router';
 import { hasAnyRole, useSession } from '../auth/useSession';
@@ -41,7 +41,7 @@ function Home() {
   return <Navigate to={homeFor(session.claims?.roles ?? [])} replace />;
 }
 
-const router = createBrowserRouter([
+const routes = [
   {
     path: '/',
     element: <Shell />,
@@ -55,8 +55,10 @@ const router = createBrowserRouter([
       { path: '*', element: <NotAllowed forbidden={false} /> },
     ],
   },
-]);
+];
 
+/** One router per session (App keys this on it): the next person starts at their own home. */
 export default function SignedIn() {
+  const [router] = useState(() => createBrowserRouter(routes));
   return <RouterProvider router={router} />;
 }

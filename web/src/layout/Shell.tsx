@@ -49,6 +49,9 @@ export function Shell() {
               }))}
               style={{ width: 130 }}
             />
+            <Link to="/account/password" className="shell-account">
+              {t('changePassword')}
+            </Link>
             <Button onClick={() => void signOut()}>{t('signOut')}</Button>
           </Flex>
         </Flex>

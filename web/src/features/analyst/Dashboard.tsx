@@ -71,24 +71,39 @@ function StatusCards() {
   );
 }
 
-type OverdueRow = Schemas['ComplianceOverdue'] & {
+interface OverdueRow {
+  assignmentId: string;
+  requestId: string;
+  documentNumber: string;
+  deadlineAt: string;
   isp: string;
-};
+}
 
 function OverdueCard() {
   const t = useMessages(analyst);
   const f = useFormat();
+  // Every open assignment past its deadline, whatever its request's publication date (the
+  // compliance report covers a period): the first 200, earliest deadline first.
   const query = useQuery({
-    queryKey: ['dashboard', 'compliance'],
+    queryKey: ['dashboard', 'overdue'],
     queryFn: async () => {
-      const to = new Date();
-      const from = new Date(to.getTime() - 30 * 86400_000);
-      const report = await call(() =>
-        api.GET('/api/v1/compliance', {
-          params: { query: { from: from.toISOString(), to: to.toISOString(), format: 'json' } },
-        }),
-      );
-      return report as Schemas['ComplianceReport'];
+      const [page, organizations] = await Promise.all([
+        call(() =>
+          api.GET('/api/v1/assignments', { params: { query: { overdue: true, limit: 200 } } }),
+        ),
+        call(() => api.GET('/api/v1/organizations', { params: { query: { limit: 200 } } })),
+      ]);
+      const names = new Map(organizations.items.map((o) => [o.id, o.name]));
+      const rows: OverdueRow[] = page.items
+        .map((a) => ({
+          assignmentId: a.id,
+          requestId: a.requestId,
+          documentNumber: a.documentNumber,
+          deadlineAt: a.deadlineAt,
+          isp: names.get(a.organizationId) ?? a.organizationId,
+        }))
+        .sort((a, b) => a.deadlineAt.localeCompare(b.deadlineAt));
+      return { rows, more: page.nextCursor !== null };
     },
   });
   return (
@@ -97,14 +112,13 @@ function OverdueCard() {
       extra={<TextLink to="/compliance">{t('seeCompliance')}</TextLink>}
     >
       <QueryState query={query}>
-        {(report) => {
-          const rows: OverdueRow[] = report.isps.flatMap((isp) =>
-            isp.overdueAssignments.map((a) => ({ ...a, isp: isp.organization.name })),
-          );
-          const total = report.isps.reduce((sum, isp) => sum + isp.overdue, 0);
+        {({ rows, more }) => {
           return (
             <Flex vertical gap="middle">
-              <Statistic title={t('overdueCount')} value={f.number(total)} />
+              <Statistic
+                title={t('overdueCount')}
+                value={more ? `${f.number(rows.length)}+` : f.number(rows.length)}
+              />
               {rows.length === 0 ? (
                 <Typography.Text type="secondary">{t('noOverdue')}</Typography.Text>
               ) : (

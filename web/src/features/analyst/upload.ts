@@ -1,4 +1,4 @@
-import type { Schemas } from '../../api/client';
+import { apiUrl, type Schemas } from '../../api/client';
 import { ProblemError, type Problem } from '../../api/problem';
 import { refreshSession, sessionState } from '../../api/session';
 
@@ -42,7 +42,9 @@ function send(
       }
       resolve({ status: xhr.status, body });
     };
-    xhr.onerror = () => reject(new Error('network error'));
+    // No detail of its own: the alert's title says the server cannot be reached, in the
+    // chosen language.
+    xhr.onerror = () => reject(new Error(''));
     xhr.send(file);
   });
 }
@@ -57,13 +59,17 @@ export async function uploadImport(
   options: ImportOptions,
   onProgress: (percent: number) => void,
 ): Promise<ImportJob> {
-  const query = new URLSearchParams({ mode: options.mode });
-  if (options.tags) query.set('tags', options.tags);
-  if (options.tlp) query.set('tlp', options.tlp);
-  if (options.source) query.set('source', options.source);
-  if (options.confidence !== undefined && options.confidence !== null)
-    query.set('confidence', String(options.confidence));
-  const url = `/api/v1/imports?${query.toString()}`;
+  const url = apiUrl(
+    '/api/v1/imports',
+    {
+      mode: options.mode,
+      tags: options.tags || undefined,
+      tlp: options.tlp || undefined,
+      source: options.source || undefined,
+      confidence: options.confidence ?? undefined,
+    },
+    'post',
+  );
   let answer = await send(url, file, onProgress);
   if (answer.status === 401 && (await refreshSession())) answer = await send(url, file, onProgress);
   if (answer.status < 200 || answer.status >= 300) {

@@ -17,7 +17,7 @@ import {
 } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useQuery } from '@tanstack/react-query';
-import { api, call, download, type Schemas } from '../../api/client';
+import { api, apiUrl, call, download, type Schemas } from '../../api/client';
 import { useFormat, useLocale, useMessages, type Translate } from '../../i18n/i18n';
 import { common } from '../../i18n/messages';
 import { Page } from '../../ui/Page';
@@ -38,22 +38,22 @@ interface FormValues {
   bom: boolean;
 }
 
+type ExportQuery = NonNullable<Parameters<typeof apiUrl<'/api/v1/audit/exports'>>[1]>;
+
 /** GET /api/v1/audit/exports's query for the form's values (docs/audit.md#exports). */
-function exportQuery(values: FormValues): URLSearchParams | null {
-  const query = new URLSearchParams();
-  if (values.scope === 'all') {
-    query.set('all', 'true');
-  } else {
-    const [start, end] = values.period ?? [];
-    if (start) query.set('from', start.toISOString());
-    if (end) query.set('to', end.toISOString());
-    if (values.organizationId) query.set('organizationId', values.organizationId);
-    if (values.blockingRequestId) query.set('blockingRequestId', values.blockingRequestId);
-    if ([...query.keys()].length === 0) return null;
-  }
-  query.set('lang', values.lang);
-  if (values.bom) query.set('bom', 'true');
-  return query;
+function exportQuery(values: FormValues): ExportQuery | null {
+  const [start, end] = values.period ?? [];
+  const filters: ExportQuery =
+    values.scope === 'all'
+      ? { all: 'true' }
+      : {
+          from: start?.toISOString(),
+          to: end?.toISOString(),
+          organizationId: values.organizationId || undefined,
+          blockingRequestId: values.blockingRequestId || undefined,
+        };
+  if (Object.values(filters).every((v) => v === undefined)) return null;
+  return { ...filters, lang: values.lang, bom: values.bom ? 'true' : undefined };
 }
 
 export default function AuditExport() {
@@ -93,7 +93,7 @@ function ExportForm({ t }: { t: T }) {
     setBusy(true);
     setOutcome(undefined);
     try {
-      await download(`/api/v1/audit/exports?${query.toString()}`, 'audit-export.zip');
+      await download(apiUrl('/api/v1/audit/exports', query), 'audit-export.zip');
       setOutcome({ ok: true });
     } catch (error) {
       setOutcome({ ok: false, error });

@@ -26,7 +26,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { api, call, download, type Schemas } from '../../api/client';
+import { api, apiUrl, call, download, type Schemas } from '../../api/client';
 import { useFormat, useLocale, useMessages, type Translate } from '../../i18n/i18n';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { QueryState } from '../../ui/QueryState';
@@ -127,8 +127,6 @@ function Downloads({ period, t }: { period: { from: string; to: string }; t: T }
       setBusy(null);
     }
   };
-  const qs = (extra: Record<string, string>) =>
-    new URLSearchParams({ from: period.from, to: period.to, ...extra }).toString();
   return (
     <section aria-label={t('downloads')}>
       <Flex wrap gap="small" align="center">
@@ -137,7 +135,7 @@ function Downloads({ period, t }: { period: { from: string; to: string }; t: T }
           onClick={() =>
             void run(
               'csv',
-              `/api/v1/compliance.csv?${qs(bom ? { bom: 'true' } : {})}`,
+              apiUrl('/api/v1/compliance.csv', { ...period, bom: bom ? 'true' : undefined }),
               'compliance.csv',
             )
           }
@@ -152,7 +150,7 @@ function Downloads({ period, t }: { period: { from: string; to: string }; t: T }
           onClick={() =>
             void run(
               'pdf-vi',
-              `/api/v1/compliance/report.pdf?${qs({ lang: 'vi' })}`,
+              apiUrl('/api/v1/compliance/report.pdf', { ...period, lang: 'vi' }),
               'compliance-vi.pdf',
             )
           }
@@ -164,7 +162,7 @@ function Downloads({ period, t }: { period: { from: string; to: string }; t: T }
           onClick={() =>
             void run(
               'pdf-en',
-              `/api/v1/compliance/report.pdf?${qs({ lang: 'en' })}`,
+              apiUrl('/api/v1/compliance/report.pdf', { ...period, lang: 'en' }),
               'compliance-en.pdf',
             )
           }
@@ -352,7 +350,11 @@ function Charts({ isps, t }: { isps: Isp[]; t: T }) {
   const value = (v: string) => (v === '—' ? t('noValue') : v);
   const axis = { fontSize: 12, fill: '#595959' };
   const hoursTick = (v: number) =>
-    new Intl.NumberFormat(locale === 'vi' ? 'vi-VN' : 'en-GB').format(v);
+    new Intl.NumberFormat(locale === 'vi' ? 'vi-VN' : 'en-GB', {
+      style: 'unit',
+      unit: 'hour',
+      unitDisplay: 'narrow',
+    }).format(v);
   return (
     <section aria-labelledby="compliance-charts" style={{ marginTop: 24 }}>
       <Typography.Title level={2} id="compliance-charts" style={{ fontSize: 20 }}>
@@ -395,7 +397,7 @@ function Charts({ isps, t }: { isps: Isp[]; t: T }) {
               <BarChart data={data} accessibilityLayer={false}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis dataKey="name" tick={axis} />
-                <YAxis tick={axis} tickFormatter={hoursTick} unit=" h" />
+                <YAxis tick={axis} tickFormatter={hoursTick} />
                 <Tooltip formatter={(v) => fmt.duration(typeof v === 'number' ? v * 3600 : null)} />
                 <Legend />
                 <Bar dataKey="median" name={t('median')} fill="#0b5cad" />

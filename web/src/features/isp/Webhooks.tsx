@@ -132,7 +132,14 @@ function SecretOnce({ secret, onDone }: { secret: Secret; onDone: () => void }) 
             />
             <Button
               onClick={() =>
-                void navigator.clipboard.writeText(secret.secret).then(() => setCopied(true))
+                // No clipboard outside a secure context (plain http to a LAN address): the
+                // secret stays selectable in the box above.
+                void Promise.resolve()
+                  .then(() => navigator.clipboard.writeText(secret.secret))
+                  .then(
+                    () => setCopied(true),
+                    () => setCopied(false),
+                  )
               }
             >
               {t('copySecret')}

@@ -166,6 +166,8 @@ export function ApprovalCheck({
   });
   const overrideOf = (i: number) => overrides[i]?.data?.protectionOverride ?? null;
   const overridden = shown.filter((_, i) => overrideOf(i) !== null).length;
+  // Overrides are looked up for the protected items shown (the first 50); the others count as
+  // refused until shown: the panel may overstate, never understate, what approval refuses.
   const refusedProtected = state.protectedCount - overridden;
   const [overriding, setOverriding] = useState<Item | null>(null);
 
@@ -202,8 +204,14 @@ export function ApprovalCheck({
       body: t('refuseRed', { values: values(state.red) }),
     });
   }
+  // Only a role that may run the protected-list check can be told that nothing would refuse.
   const nothing =
-    conditions.length === 0 && refusedProtected <= 0 && !running && !error && state.done > 0;
+    canCheck &&
+    conditions.length === 0 &&
+    refusedProtected <= 0 &&
+    !running &&
+    !error &&
+    state.done > 0;
 
   return (
     <Card title={<h2 style={{ margin: 0, fontSize: 18 }}>{t('checkTitle')}</h2>}>
