@@ -244,7 +244,7 @@ describeBrowser('the console: the analyst’s screens', () => {
     expect((await textarea.inputValue()).length).toBe(values.length);
     const started = Date.now();
     const answered = page
-      .waitForResponse((r) => r.url().endsWith('/api/v1/protected-lists/check'), {
+      .waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/protected-lists/check', {
         timeout: 60_000,
       })
       .then(() => Date.now());

@@ -268,6 +268,30 @@ describe('protected lists', () => {
   });
 
   describe('POST /protected-lists/check with the built-in list', () => {
+    it('with results=all: every valid value canonicalized, matches empty when not protected; a bad results is a 400', async () => {
+      const random = `R-${hex(8)}.COM.`;
+      const res = (
+        await as(admin)
+          .post(`${API}/check?results=all`)
+          .send({ values: ['mail.gov.vn', random, '999.1.1.1', 'Bücher-Phish.com.', '10.1.2.3'] })
+          .expect(200)
+      ).body as CheckResponse;
+      expect(res.checked).toBe(5);
+      expect(res.matched).toBe(2);
+      expect(res.results.map((r) => [r.index, r.type, r.value, r.matches.length > 0])).toEqual([
+        [0, 'domain', 'mail.gov.vn', true],
+        [1, 'domain', random.toLowerCase().slice(0, -1), false],
+        [3, 'domain', 'xn--bcher-phish-thb.com', false],
+        [4, 'ipv4', '10.1.2.3', true],
+      ]);
+      expect(res.invalid.map((i) => i.index)).toEqual([2]);
+      const bad = await as(admin)
+        .post(`${API}/check?results=everything`)
+        .send({ values: ['mail.gov.vn'] })
+        .expect(400);
+      expect(bad.body.detail ?? JSON.stringify(bad.body)).toMatch(/results/);
+    });
+
     it('explains each protected value with its list, entry and reason, and lists the invalid ones', async () => {
       const random = `r-${hex(8)}.com`;
       const values = [

@@ -27,6 +27,7 @@ import {
   AddProtectedEntriesRequest,
   CreateProtectedListRequest,
   MispImportResponse,
+  ProtectedCheckQuery,
   ProtectedCheckRequest,
   ProtectedCheckResponse,
   ProtectedEntryPage,
@@ -76,8 +77,11 @@ export class ProtectedListsController {
   })
   @ApiOkResponse({ type: ProtectedCheckResponse })
   @ApiProblemResponses(400, 413, 415)
-  check(@Body() body: ProtectedCheckRequest): Promise<ProtectedCheckResponse> {
-    return this.lists.check(body);
+  check(
+    @Body() body: ProtectedCheckRequest,
+    @Query() query: ProtectedCheckQuery,
+  ): Promise<ProtectedCheckResponse> {
+    return this.lists.check(body, { everyValue: query.results === 'all' });
   }
 
   @Post('misp-import')

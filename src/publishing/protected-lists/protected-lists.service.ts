@@ -292,7 +292,11 @@ export class ProtectedListsService implements OnApplicationBootstrap {
   }
 
   /** Which of the values are protected, by which entries and why. */
-  async check(request: ProtectedCheckRequest): Promise<ProtectedCheckResponse> {
+  /** `everyValue`: a result for every valid value, not only the protected ones. */
+  async check(
+    request: ProtectedCheckRequest,
+    options: { everyValue?: boolean } = {},
+  ): Promise<ProtectedCheckResponse> {
     const inputs = [
       ...(request.values ?? []).map((value) => ({ value, type: undefined })),
       ...(request.items ?? []),
@@ -320,8 +324,8 @@ export class ProtectedListsService implements OnApplicationBootstrap {
         return;
       }
       const matches = matcher.match(canonical.type, canonical.value);
-      if (matches.length === 0) return;
-      response.matched++;
+      if (matches.length === 0 && !options.everyValue) return;
+      if (matches.length > 0) response.matched++;
       response.results.push({
         index,
         input: input.value,

@@ -2,6 +2,7 @@ import { Omittable } from '#src/platform/problem/index.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsOptional,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
@@ -139,6 +140,19 @@ export class ProtectedCheckRequest {
   items?: CheckItem[];
 }
 
+/** `POST /protected-lists/check?results=…`: the protected values only, or every valid value. */
+export class ProtectedCheckQuery {
+  @ApiPropertyOptional({
+    enum: ['protected', 'all'],
+    default: 'protected',
+    description:
+      '`all`: a result for every valid value (its canonical value and type, `matches` empty when it is not protected), for a client that shows what will be stored before adding it. Default: the protected values only.',
+  })
+  @IsOptional()
+  @IsIn(['protected', 'all'], { message: 'results must be protected or all' })
+  results?: 'protected' | 'all';
+}
+
 export class ProtectedMatchDto {
   @ApiProperty({ format: 'uuid' }) listId!: string;
   @ApiProperty() listName!: string;
@@ -166,7 +180,10 @@ export class CheckInvalid {
 export class ProtectedCheckResponse {
   @ApiProperty() checked!: number;
   @ApiProperty({ description: 'How many values are protected' }) matched!: number;
-  @ApiProperty({ type: [CheckResult], description: 'Only the protected values' })
+  @ApiProperty({
+    type: [CheckResult],
+    description: 'The protected values (with `results=all`: every valid value)',
+  })
   results!: CheckResult[];
   @ApiProperty({ type: [CheckInvalid], description: 'Values that are not valid indicators' })
   invalid!: CheckInvalid[];

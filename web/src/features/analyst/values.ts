@@ -24,8 +24,8 @@ export function chunks<T>(values: T[], size = CHUNK): T[][] {
 }
 
 /**
- * A guess at a valid value's type, for display only: the check answers the canonical value and
- * type for protected values alone; the service detects the type itself when items are added.
+ * A guess at a value's type, shown only until the check has answered (an invalid value keeps
+ * it); the check gives every valid value's canonical value and type.
  */
 export function guessType(value: string): IndicatorType {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return 'url';
@@ -75,7 +75,7 @@ export interface CheckRow {
   key: number;
   input: string;
   verdict: Verdict;
-  /** The service's canonical value and type (protected values), else the input and a guess. */
+  /** The service's canonical value and type once checked; an invalid value: the input and a guess. */
   value: string;
   type: IndicatorType;
   typeGuessed: boolean;
@@ -115,16 +115,21 @@ export async function checkValues(
   let invalidCount = 0;
   let offset = 0;
   for (const chunk of chunks(values)) {
+    // results=all: the canonical value and type of every valid value, as it will be stored.
     const answer = await call(() =>
-      api.POST('/api/v1/protected-lists/check', { body: { values: chunk } }),
+      api.POST('/api/v1/protected-lists/check', {
+        params: { query: { results: 'all' } },
+        body: { values: chunk },
+      }),
     );
     for (const result of answer.results) {
       const row = rows[offset + result.index];
       if (!row) continue;
-      row.verdict = 'protected';
       row.value = result.value;
       row.type = result.type;
       row.typeGuessed = false;
+      if (result.matches.length === 0) continue;
+      row.verdict = 'protected';
       row.matches = result.matches;
       protectedCount++;
     }
