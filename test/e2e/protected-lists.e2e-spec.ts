@@ -272,8 +272,9 @@ describe('protected lists', () => {
       const random = `R-${hex(8)}.COM.`;
       const res = (
         await as(admin)
-          .post(`${API}/check?results=all`)
-          .send({ values: ['mail.gov.vn', random, '999.1.1.1', 'Bücher-Phish.com.', '10.1.2.3'] })
+          .post(`${API}/check?results=all`, {
+            values: ['mail.gov.vn', random, '999.1.1.1', 'Bücher-Phish.com.', '10.1.2.3'],
+          })
           .expect(200)
       ).body as CheckResponse;
       expect(res.checked).toBe(5);
@@ -286,8 +287,7 @@ describe('protected lists', () => {
       ]);
       expect(res.invalid.map((i) => i.index)).toEqual([2]);
       const bad = await as(admin)
-        .post(`${API}/check?results=everything`)
-        .send({ values: ['mail.gov.vn'] })
+        .post(`${API}/check?results=everything`, { values: ['mail.gov.vn'] })
         .expect(400);
       expect(bad.body.detail ?? JSON.stringify(bad.body)).toMatch(/results/);
     });
