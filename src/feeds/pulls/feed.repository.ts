@@ -92,8 +92,10 @@ export class FeedRepository {
     return rows.map((r) => r.i);
   }
 
-  /** Per ISP: its last pull, the version it was last given, and how many changes it lacks. */
-  /** Every ISP's row, or only the scope's organization's (an ISP sees only itself). */
+  /**
+   * Per ISP: its last pull, the version it was last given, and how many changes it lacks; every
+   * ISP's row, or only the scope's organization's (an ISP sees only itself).
+   */
   status(scope: TenantScope): Promise<StatusRow[]> {
     const own = scope.organizationId !== undefined;
     return this.dataSource.query<StatusRow[]>(
