@@ -29,6 +29,7 @@ export const DEPENDS_ON = {
   feeds: ['messaging'],
   publishing: ['feeds'],
   obligations: ['publishing'],
+  response: ['obligations'],
 };
 
 const ROOT_FILES = ['src/main.ts', 'src/cli.ts'];

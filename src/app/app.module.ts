@@ -7,6 +7,7 @@ import { IdentityModule } from '#src/identity/index.js';
 import { MessagingModule } from '#src/messaging/index.js';
 import { ObligationsModule } from '#src/obligations/index.js';
 import { PublishingModule } from '#src/publishing/index.js';
+import { ResponseModule } from '#src/response/index.js';
 import type { AppConfig } from '#src/app/config.js';
 import { ConfigModule } from '#src/app/config.module.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '#src/platform/database/index.js';
@@ -44,6 +45,7 @@ export class AppModule {
         FeedsModule,
         PublishingModule,
         ObligationsModule,
+        ResponseModule,
         ...(options.extraImports ?? []),
       ],
     };

@@ -16,6 +16,7 @@ import {
   SECRET_FILE_VARIABLES,
 } from '#src/platform/config/index.js';
 import { PublishingConfig } from '#src/publishing/index.js';
+import { ResponseConfig } from '#src/response/index.js';
 
 /**
  * The configuration, one section per context: each context's providers inject their own
@@ -29,6 +30,7 @@ export const CONFIG_SECTIONS = {
   feeds: FeedsConfig,
   publishing: PublishingConfig,
   obligations: ObligationsConfig,
+  response: ResponseConfig,
 } satisfies Record<string, ConfigSection>;
 
 type Sections = typeof CONFIG_SECTIONS;
@@ -62,7 +64,18 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
   const feeds = readSection(FeedsConfig, env);
   const publishing = readSection(PublishingConfig, env);
   const obligations = readSection(ObligationsConfig, env);
-  const problems = [files, platform, identity, audit, messaging, feeds, publishing, obligations]
+  const response = readSection(ResponseConfig, env);
+  const problems = [
+    files,
+    platform,
+    identity,
+    audit,
+    messaging,
+    feeds,
+    publishing,
+    obligations,
+    response,
+  ]
     .flatMap((section) => section.problems)
     .concat(
       platformConfigProblems(platform.config, env),
@@ -80,5 +93,6 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
     feeds: feeds.config,
     publishing: publishing.config,
     obligations: obligations.config,
+    response: response.config,
   };
 }

@@ -6,6 +6,8 @@ export const ROLES = [
   'isp_operator',
   'isp_client',
   'auditor',
+  'responder',
+  'unit_officer',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -16,16 +18,23 @@ export const PERSON_ROLES = [
   'approver',
   'isp_operator',
   'auditor',
+  'responder',
+  'unit_officer',
 ] as const satisfies readonly Role[];
 
-export const ORGANIZATION_KINDS = ['department', 'isp', 'authority'] as const;
+/**
+ * `unit`: a commune, district office or agency of the province whose networks may have
+ * connections to botnets (docs/units-and-incidents.md); not an ISP.
+ */
+export const ORGANIZATION_KINDS = ['department', 'isp', 'authority', 'unit'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
 
 /** Roles a person may hold in each kind of organization (`isp_client` is for API clients only). */
 export const USER_ROLES_BY_KIND: Record<OrganizationKind, readonly Role[]> = {
-  department: ['admin', 'analyst', 'approver'],
+  department: ['admin', 'analyst', 'approver', 'responder'],
   isp: ['isp_operator'],
   authority: ['auditor'],
+  unit: ['unit_officer'],
 };
 
 export function isRole(value: unknown): value is Role {

@@ -18,7 +18,7 @@ export interface OrganizationContacts {
 }
 
 @Entity({ name: 'organizations' })
-@Check('organizations_kind_check', `"kind" IN ('department', 'isp', 'authority')`)
+@Check('organizations_kind_check', `"kind" IN ('department', 'isp', 'authority', 'unit')`)
 @Index('organizations_short_code_key', ['shortCode'], { unique: true })
 export class OrganizationEntity {
   @PrimaryGeneratedColumn('uuid')

@@ -16,7 +16,7 @@ import type { Role } from '#src/identity/auth/roles.js';
 @Entity({ name: 'users' })
 @Check(
   'users_roles_check',
-  `cardinality("roles") > 0 AND "roles" <@ ARRAY['admin', 'analyst', 'approver', 'isp_operator', 'auditor']::text[]`,
+  `cardinality("roles") > 0 AND "roles" <@ ARRAY['admin', 'analyst', 'approver', 'isp_operator', 'auditor', 'responder', 'unit_officer']::text[]`,
 )
 @Index('users_email_key', ['email'], { unique: true })
 @Index('users_organization_id_idx', ['organizationId'])

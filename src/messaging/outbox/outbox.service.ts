@@ -9,6 +9,15 @@ export const EVENT_TYPES = [
   'assignment.reminder',
   'assignment.overdue',
   'confirmation.received',
+  'case.opened',
+  'case.reopened',
+  'case.reminder',
+  'case.overdue',
+  'case.closed',
+  'incident.created',
+  'incident.updated',
+  'incident.reminder',
+  'incident.overdue',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,6 +1,6 @@
 import { toCsv } from '#src/platform/csv/index.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '#src/platform/audit-log/index.js';
 import { actorType, type Principal, tenantScope } from '#src/identity/index.js';
@@ -18,6 +18,7 @@ import {
   type IndicatorType,
 } from '#src/publishing/index.js';
 import { canonicalNetwork } from '#src/obligations/sightings/network.js';
+import { SightingsObserver } from '#src/obligations/sightings/sightings-observer.js';
 import {
   MAX_SUMMARY_ROWS,
   type CreateSightingsRequest,
@@ -64,6 +65,7 @@ export class SightingsService {
     private readonly repository: SightingsRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    @Optional() private readonly observer?: SightingsObserver,
   ) {}
 
   /** All or nothing: every item is checked first, then all are written in one transaction. */
@@ -125,6 +127,23 @@ export class SightingsService {
             resolved.map((r) => r.id),
           )
         ).map((r) => [r.id, r]),
+      );
+      await this.observer?.recorded(
+        manager,
+        caller,
+        resolved.map((r) => {
+          const row = rows.get(r.id)!;
+          return {
+            id: row.id,
+            indicatorId: row.indicatorId,
+            indicatorType: row.indicatorType,
+            indicatorValue: row.indicatorValue,
+            network: row.network,
+            count: row.count,
+            firstSeen: row.firstSeen,
+            lastSeen: row.lastSeen,
+          };
+        }),
       );
       return { items: resolved.map((r) => toResponse(rows.get(r.id)!)) };
     });

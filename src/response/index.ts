@@ -1,0 +1,7 @@
+/**
+ * The public entry of response: what other contexts and the composition root use.
+ * Inside it, files import each other directly, never through this entry. Written by
+ * eslint/context-entries.js; checked by boundaries/context-imports.
+ */
+export { ResponseConfig } from '#src/response/response.config.js';
+export { ResponseModule } from '#src/response/response.module.js';
