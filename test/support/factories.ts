@@ -73,7 +73,9 @@ export class Factories {
         ? 'isp'
         : role === 'auditor'
           ? 'authority'
-          : 'department';
+          : role === 'unit_officer'
+            ? 'unit'
+            : 'department';
     const organization = await this.organization(kind);
     if (role === 'isp_client') {
       const client = await this.apiClient(organization);
