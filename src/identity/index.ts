@@ -20,6 +20,8 @@ export { RefreshTokenEntity } from '#src/identity/auth/refresh-token.entity.js';
 export { ROLES } from '#src/identity/auth/roles.js';
 export type { OrganizationKind, Role } from '#src/identity/auth/roles.js';
 export { VerifiedTokens } from '#src/identity/auth/verified-tokens.js';
+export { PeopleDirectory } from '#src/identity/directory/people-directory.js';
+export type { AddressOwner } from '#src/identity/directory/people-directory.js';
 export { IdentityConfig } from '#src/identity/identity.config.js';
 export { IdentityModule } from '#src/identity/identity.module.js';
 export { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
