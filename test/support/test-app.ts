@@ -63,6 +63,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     // The deadline scheduler mutates assignments of every test sharing the database: tests that
     // need it run it by hand (runOnce) with their clock.
     ASSIGNMENT_SCHEDULER_INTERVAL_S: '0',
+    // Likewise the response scheduler (cases' quiet period and reminders, incidents' SLA).
+    RESPONSE_SCHEDULER_INTERVAL_S: '0',
     ...options.env,
   });
   const logs = new CapturedLogs();

@@ -2,8 +2,8 @@ import type { Principal } from '#src/identity/auth/principal.js';
 import { notFound } from '#src/platform/problem/index.js';
 
 /**
- * Which organizations' records a caller may see: an ISP (its operators and clients) only its
- * own; the Department and authorities all. Services get it from `tenantScope()` at the top of
+ * Which organizations' records a caller may see: an ISP (its operators and clients) and a unit
+ * (its officers) only its own; the Department and authorities all. Services get it from `tenantScope()` at the top of
  * each method; repositories filter by it.
  */
 export interface TenantScope {
@@ -12,7 +12,9 @@ export interface TenantScope {
 }
 
 export function tenantScope(principal: Principal): TenantScope {
-  return principal.organizationKind === 'isp' ? { organizationId: principal.organizationId } : {};
+  return principal.organizationKind === 'isp' || principal.organizationKind === 'unit'
+    ? { organizationId: principal.organizationId }
+    : {};
 }
 
 /**

@@ -39,11 +39,20 @@ type PersonRole = User['roles'][number];
 
 /** Roles a person may hold in each kind of organization (src/identity/auth/roles.ts). */
 const ROLES_BY_KIND: Record<Organization['kind'], PersonRole[]> = {
-  department: ['admin', 'analyst', 'approver'],
+  department: ['admin', 'analyst', 'approver', 'responder'],
   isp: ['isp_operator'],
   authority: ['auditor'],
+  unit: ['unit_officer'],
 };
-const ALL_ROLES: PersonRole[] = ['admin', 'analyst', 'approver', 'isp_operator', 'auditor'];
+const ALL_ROLES: PersonRole[] = [
+  'admin',
+  'analyst',
+  'approver',
+  'isp_operator',
+  'auditor',
+  'responder',
+  'unit_officer',
+];
 
 /** The API's bounds (CreateUserRequest, the password policy). */
 const userSchema = z.object({

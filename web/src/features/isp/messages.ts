@@ -183,6 +183,15 @@ export const vi = {
   'event_assignment.reminder': 'Nhắc hạn xử lý',
   'event_assignment.overdue': 'Quá hạn xử lý',
   'event_confirmation.received': 'Đã nhận xác nhận',
+  'event_case.opened': 'Mở hồ sơ kết nối botnet',
+  'event_case.reopened': 'Mở lại hồ sơ kết nối botnet',
+  'event_case.reminder': 'Nhắc hạn xử lý hồ sơ',
+  'event_case.overdue': 'Hồ sơ quá hạn xử lý',
+  'event_case.closed': 'Đóng hồ sơ',
+  'event_incident.created': 'Báo cáo sự cố mới',
+  'event_incident.updated': 'Cập nhật sự cố',
+  'event_incident.reminder': 'Nhắc hạn xử lý sự cố',
+  'event_incident.overdue': 'Sự cố quá hạn xử lý',
 };
 
 export const en: Record<keyof typeof vi, string> = {
@@ -363,6 +372,15 @@ export const en: Record<keyof typeof vi, string> = {
   'event_assignment.reminder': 'Deadline reminder',
   'event_assignment.overdue': 'Deadline passed',
   'event_confirmation.received': 'Confirmation received',
+  'event_case.opened': 'Botnet case opened',
+  'event_case.reopened': 'Botnet case reopened',
+  'event_case.reminder': 'Case deadline reminder',
+  'event_case.overdue': 'Case deadline passed',
+  'event_case.closed': 'Case closed',
+  'event_incident.created': 'Incident reported',
+  'event_incident.updated': 'Incident updated',
+  'event_incident.reminder': 'Incident deadline reminder',
+  'event_incident.overdue': 'Incident deadline passed',
 };
 
 export const isp = { vi, en };
