@@ -257,13 +257,14 @@ export class CasesRepository {
     at: Date,
     deadlineAt: Date,
   ): Promise<boolean> {
+    // Through a CTE: TypeORM answers an UPDATE's RETURNING as [rows, count].
     const rows = await manager.query<{ id: string }[]>(
-      `UPDATE unit_cases SET status = 'open', closed_at = NULL, reopen_count = reopen_count + 1,
+      `WITH u AS (UPDATE unit_cases SET status = 'open', closed_at = NULL, reopen_count = reopen_count + 1,
               reopened_at = $2, deadline_at = $3, reminded_at = NULL, escalated_at = NULL,
               acknowledged_at = NULL, acknowledged_by = NULL, acknowledged_by_type = NULL,
               remediation = NULL, remediated_at = NULL, remediated_by = NULL, remediated_by_type = NULL,
               updated_at = $2, version = version + 1
-        WHERE id = $1 AND status = 'closed' RETURNING id`,
+        WHERE id = $1 AND status = 'closed' RETURNING id) SELECT id FROM u`,
       [id, at, deadlineAt],
     );
     return rows.length === 1;
