@@ -4,5 +4,7 @@
  * eslint/context-entries.js; checked by boundaries/context-imports.
  */
 export { MessagingConfig, messagingConfigProblems } from '#src/messaging/messaging.config.js';
+export { MailOutbox } from '#src/messaging/mail/mail-outbox.js';
+export type { OutgoingMail } from '#src/messaging/mail/mail-outbox.js';
 export { MessagingModule } from '#src/messaging/messaging.module.js';
 export { OutboxService } from '#src/messaging/outbox/outbox.service.js';

@@ -3,5 +3,8 @@
  * Inside it, files import each other directly, never through this entry. Written by
  * eslint/context-entries.js; checked by boundaries/context-imports.
  */
+export { CaseTracker } from '#src/response/cases/case-tracker.js';
+export type { MatchedConnection } from '#src/response/cases/case-tracker.js';
+export { CaseScheduler } from '#src/response/cases/case.scheduler.js';
 export { ResponseConfig } from '#src/response/response.config.js';
 export { ResponseModule } from '#src/response/response.module.js';

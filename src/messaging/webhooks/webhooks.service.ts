@@ -37,8 +37,16 @@ import {
 /** Problem type of a URL refused by the SSRF checks (422). */
 export const WEBHOOK_URL_REFUSED = 'urn:threat-exchange:problem:webhook-url-refused';
 
-/** Roles that manage their own organization's webhooks (docs/decisions/0009-webhooks.md). */
-export const WEBHOOK_MANAGERS = ['admin', 'isp_operator', 'isp_client'] as const satisfies Role[];
+/**
+ * Roles that manage their own organization's webhooks (docs/decisions/0009-webhooks.md); a unit
+ * officer, its unit's (case events).
+ */
+export const WEBHOOK_MANAGERS = [
+  'admin',
+  'isp_operator',
+  'isp_client',
+  'unit_officer',
+] as const satisfies Role[];
 
 /**
  * Whose webhooks a caller sees: a managing role, only its own organization's (the Department's
