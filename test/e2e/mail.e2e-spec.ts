@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import request from 'supertest';
@@ -8,6 +8,7 @@ import { MailIntakeTarget, type IntakeMail } from '#src/messaging/mail/mail-inta
 import { MailOutbox } from '#src/messaging/mail/mail-outbox.js';
 import { MailSender } from '#src/messaging/mail/mail-sender.js';
 import { MailIntake } from '#src/messaging/mail/mail-intake.js';
+import { MailInboxRepository } from '#src/messaging/mail/mail-inbox.repository.js';
 import { Factories } from '#test/support/factories.js';
 import { status } from '#test/support/requests.js';
 import { freePort, sendMail, startSmtpSink, type SmtpSink } from '#test/support/smtp.js';
@@ -455,6 +456,28 @@ describe('mail', () => {
         ),
       ).toBe(552);
       expect(await inboxOf(sender)).toEqual([]);
+    });
+
+    it('answers 451 (the sending server retries) when the mail cannot be stored', async () => {
+      const sender = `later-${randomUUID()}@xa.example`;
+      const insert = jest
+        .spyOn(t.app.get(MailInboxRepository), 'insert')
+        .mockRejectedValueOnce(
+          Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+        );
+      try {
+        expect(
+          await smtpCode(
+            sendMail(intakePort, { from: sender, to: MAILBOX, subject: 's', text: 't' }),
+          ),
+        ).toBe(451);
+        expect(await inboxOf(sender)).toEqual([]);
+      } finally {
+        insert.mockRestore();
+      }
+      // The retry passes.
+      await sendMail(intakePort, { from: sender, to: MAILBOX, subject: 's', text: 't' });
+      expect(await inboxOf(sender)).toHaveLength(1);
     });
 
     it('files a resend of the same Message-ID once', async () => {
