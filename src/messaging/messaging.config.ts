@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean, IsEmail, IsOptional, Matches, MaxLength } from 'class-validator';
 import {
   emptyToUndefined,
   IntInRange,
@@ -8,7 +8,10 @@ import {
   type PlatformConfig,
 } from '#src/platform/config/index.js';
 
-/** Messaging's settings: the webhook workers, deliveries and the URLs they may reach. */
+/**
+ * Messaging's settings: the webhook workers, deliveries and the URLs they may reach; e-mail out
+ * (SMTP) and in (the incident mailbox's intake).
+ */
 export class MessagingConfig {
   /**
    * Webhooks (docs/operations.md#webhooks). Milliseconds between polls of the webhook workers
@@ -80,6 +83,87 @@ export class MessagingConfig {
    */
   @IsCidrList('WEBHOOK_ALLOWED_PRIVATE_CIDRS must be a comma-separated list of CIDRs, or empty')
   WEBHOOK_ALLOWED_PRIVATE_CIDRS = '';
+
+  /**
+   * E-mail (docs/operations.md#e-mail). The SMTP server notices and reminders go out through:
+   * `smtp://[user:password@]host[:port]` (STARTTLS when the server offers it) or
+   * `smtps://…` (TLS from the start). A secret (it may carry a password; also SMTP_URL_FILE),
+   * never logged. Unset: mails stay pending in the mail outbox and the log says so once at start.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @MaxLength(2048, { message: 'SMTP_URL must be at most 2048 characters' })
+  @Matches(/^smtps?:\/\/[^\s/?#]+(:\d{1,5})?\/?(\?[^\s#]*)?$/, {
+    message: 'SMTP_URL must be smtp://[user:password@]host[:port] or smtps://…',
+  })
+  SMTP_URL?: string;
+
+  /** Connection, greeting and inactivity timeout of the SMTP client, in milliseconds. */
+  @IntInRange(100, 120000)
+  SMTP_TIMEOUT_MS = 10000;
+
+  /** The From address of every mail the service sends. */
+  @IsEmail({ require_tld: false }, { message: 'MAIL_FROM must be an e-mail address' })
+  @MaxLength(320, { message: 'MAIL_FROM must be an e-mail address' })
+  MAIL_FROM = 'threat-exchange@localhost';
+
+  /**
+   * Milliseconds between rounds of the mail sender; 0 turns it off. Unset: 1000, or 0 when
+   * NODE_ENV=test (tests drive the sender by hand).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IntInRange(0, 3600000, ' (off)')
+  MAIL_POLL_INTERVAL_MS?: number;
+
+  /** Mails claimed per sender round. */
+  @IntInRange(1, 500)
+  MAIL_BATCH_SIZE = 20;
+
+  /** Attempts of one mail before it is `failed` (a permanent 5xx refusal fails it at once). */
+  @IntInRange(1, 50)
+  MAIL_MAX_ATTEMPTS = 8;
+
+  /** Exponential backoff with full jitter: the n-th retry waits random(0, min(6 h, base·2^(n−1))). */
+  @IntInRange(0, 86400000)
+  MAIL_RETRY_BASE_MS = 60000;
+
+  /** TCP port of the incident mailbox's SMTP intake; 0 (the default) turns the intake off. */
+  @IntInRange(0, 65535, ' (off)')
+  MAIL_INTAKE_PORT = 0;
+
+  /** Address the intake listens on. */
+  @MaxLength(255, { message: 'MAIL_INTAKE_HOST must be a host name or an IP address' })
+  @Matches(/^[A-Za-z0-9.:-]+$/, {
+    message: 'MAIL_INTAKE_HOST must be a host name or an IP address',
+  })
+  MAIL_INTAKE_HOST = '127.0.0.1';
+
+  /**
+   * The incident mailbox (e.g. su-co@soc.example): the only recipient the intake accepts.
+   * Required when MAIL_INTAKE_PORT is set.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsEmail({ require_tld: false }, { message: 'MAIL_INTAKE_ADDRESS must be an e-mail address' })
+  @MaxLength(320, { message: 'MAIL_INTAKE_ADDRESS must be an e-mail address' })
+  MAIL_INTAKE_ADDRESS?: string;
+
+  /** Largest mail the intake takes, in bytes (the whole message, attachments included); then 552. */
+  @IntInRange(1024, 52428800)
+  MAIL_INTAKE_MAX_BYTES = 10485760;
+
+  /** SMTP connections the intake holds at once (per instance); more are refused (421). */
+  @IntInRange(1, 1000)
+  MAIL_INTAKE_MAX_CLIENTS = 20;
+
+  /** Mails one envelope sender may file per hour, all instances together; then 451. */
+  @IntInRange(1, 100000)
+  MAIL_INTAKE_PER_SENDER_PER_HOUR = 30;
+
+  /** An intake connection silent this long (ms) is closed. */
+  @IntInRange(1000, 600000)
+  MAIL_INTAKE_SOCKET_TIMEOUT_MS = 60000;
 }
 
 /** What the section may not say given the platform's (one line each). */
@@ -87,10 +171,15 @@ export function messagingConfigProblems(
   config: MessagingConfig,
   platform: Pick<PlatformConfig, 'NODE_ENV'>,
 ): string[] {
-  if (platform.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (config.MAIL_INTAKE_PORT > 0 && config.MAIL_INTAKE_ADDRESS === undefined) {
+    problems.push(
+      'MAIL_INTAKE_ADDRESS (the incident mailbox) is required when MAIL_INTAKE_PORT is set',
+    );
+  }
+  if (platform.NODE_ENV !== 'production') return problems;
   // Both are for tests and development only: production never sends over plain http nor
   // to private addresses, whatever the environment says.
-  const problems: string[] = [];
   if (config.WEBHOOK_ALLOW_HTTP) {
     problems.push('WEBHOOK_ALLOW_HTTP=true is refused when NODE_ENV=production (tests only)');
   }

@@ -10,7 +10,12 @@ import path from 'node:path';
  */
 
 /** The variables that may be given in a file. */
-export const SECRET_VARIABLES = ['KEY_ENCRYPTION_KEY', 'ADMIN_PASSWORD', 'DATABASE_PASSWORD'];
+export const SECRET_VARIABLES = [
+  'KEY_ENCRYPTION_KEY',
+  'ADMIN_PASSWORD',
+  'DATABASE_PASSWORD',
+  'SMTP_URL',
+];
 
 /** Their `_FILE` variables. */
 export const SECRET_FILE_VARIABLES = SECRET_VARIABLES.map((name) => `${name}_FILE`);
