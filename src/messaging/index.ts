@@ -6,3 +6,7 @@
 export { MessagingConfig, messagingConfigProblems } from '#src/messaging/messaging.config.js';
 export { MessagingModule } from '#src/messaging/messaging.module.js';
 export { OutboxService } from '#src/messaging/outbox/outbox.service.js';
+export { MailIntakeTarget } from '#src/messaging/mail/mail-intake-target.js';
+export type { IntakeAttachment, IntakeMail } from '#src/messaging/mail/mail-intake-target.js';
+export { MailOutbox } from '#src/messaging/mail/mail-outbox.js';
+export type { OutgoingMail } from '#src/messaging/mail/mail-outbox.js';
