@@ -256,7 +256,7 @@ export class IncidentsController {
     operationId: 'draftRequestFromIncident',
     summary: 'Turn the report’s indicators into a draft blocking request',
     description:
-      'One step: a draft (document number: the report’s reference) whose items are the report’s network indicators, addressed to every ISP unless ISPs are named; analysts edit, submit and approvers publish it as any draft. 409 when the report has no network indicators or has a request already (its id in `requestId`).',
+      'One step: a draft (document number: the report’s reference) whose items are the report’s network indicators, addressed to every ISP unless ISPs are named; analysts edit, submit and approvers publish it as any draft. 409 when the report has no network indicators or has a request already (its id in `blockingRequestId`).',
   })
   @ApiOkResponse({ type: IncidentDetail })
   @ApiProblemResponses(400, 404, 409)

@@ -694,7 +694,7 @@ export class IncidentsService extends MailIntakeTarget {
         async (manager, row) => {
           if (row.requestId !== null) {
             throw conflict(`The incident has a blocking request already: ${row.requestId}`, {
-              extensions: { requestId: row.requestId },
+              extensions: { blockingRequestId: row.requestId },
             });
           }
           const values = row.indicators.filter((i) => NETWORK_TYPES.has(i.type));
