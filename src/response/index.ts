@@ -5,6 +5,3 @@
  */
 export { ResponseConfig } from '#src/response/response.config.js';
 export { ResponseModule } from '#src/response/response.module.js';
-export { CaseLookup } from '#src/response/incidents/case-lookup.js';
-export { IncidentsModule } from '#src/response/incidents/incidents.module.js';
-export { IncidentsScheduler } from '#src/response/incidents/incidents.scheduler.js';
