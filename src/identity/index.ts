@@ -29,7 +29,9 @@ export { AddPersonRequest, OnboardIspRequest } from '#src/identity/onboarding/on
 export type { AddedPerson, OnboardedIsp } from '#src/identity/onboarding/onboarding.dto.js';
 export { OnboardingService } from '#src/identity/onboarding/onboarding.service.js';
 export { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
-export { tenantScope } from '#src/identity/tenancy/tenant-scope.js';
+export { OrganizationsModule } from '#src/identity/organizations/organizations.module.js';
+export { OrganizationsService } from '#src/identity/organizations/organizations.service.js';
+export { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 export type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 export { PERSON_ROLES } from '#src/identity/auth/roles.js';
 export { UserEntity } from '#src/identity/users/user.entity.js';

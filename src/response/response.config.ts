@@ -1,5 +1,6 @@
-import { IsIn } from 'class-validator';
-import { IntInRange } from '#src/platform/config/index.js';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsOptional } from 'class-validator';
+import { emptyToUndefined, IntInRange } from '#src/platform/config/index.js';
 
 /** Who may read the published list of units with open cases (`GET /public/botnet-units`). */
 export const PUBLISHED_LIST_ACCESSES = ['authenticated', 'public'] as const;
@@ -39,4 +40,31 @@ export class ResponseConfig {
     message: `PUBLISHED_LIST_ACCESS must be one of ${PUBLISHED_LIST_ACCESSES.join(', ')}`,
   })
   PUBLISHED_LIST_ACCESS: PublishedListAccess = 'authenticated';
+
+  /**
+   * Hours the response team has to resolve an incident report of severity `critical`, from its
+   * filing (the SLA is measured to resolution: `due_at` = filed + these hours).
+   */
+  @IntInRange(1, 8760)
+  INCIDENT_SLA_CRITICAL_HOURS = 4;
+
+  /** The same for severity `high`. */
+  @IntInRange(1, 8760)
+  INCIDENT_SLA_HIGH_HOURS = 24;
+
+  /** The same for severity `medium`. */
+  @IntInRange(1, 8760)
+  INCIDENT_SLA_MEDIUM_HOURS = 72;
+
+  /** The same for severity `low`. */
+  @IntInRange(1, 8760)
+  INCIDENT_SLA_LOW_HOURS = 168;
+
+  /** Minutes before an incident's due time when its assignee (else every responder) is reminded (0: no reminders). */
+  @IntInRange(0, 43200)
+  INCIDENT_REMINDER_BEFORE_MINUTES = 60;
+
+  /** Largest attachment of an incident report, in bytes (at most 10 per report). */
+  @IntInRange(1024, 52428800)
+  INCIDENT_ATTACHMENT_MAX_BYTES = 5242880;
 }

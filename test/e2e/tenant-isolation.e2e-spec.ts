@@ -35,6 +35,8 @@ describe('tenant isolation between ISPs', () => {
     deliveryId: string;
     assignmentId: string;
     confirmationId: string;
+    incidentId: string;
+    incidentAttachmentId: string;
   };
 
   /** B's assignment: still applied, with its one confirmation. */
@@ -195,6 +197,44 @@ describe('tenant isolation between ISPs', () => {
       route: '/api/v1/assignments/:id/confirmations/:confirmationId',
       path: () => `/api/v1/assignments/${b.assignmentId}/confirmations/${b.confirmationId}`,
     },
+    // Incident reports: another organization's report and its files do not exist for the caller.
+    ...(
+      [
+        ['get incident', 'get', '/api/v1/incidents/:id', () => `/api/v1/incidents/${b.incidentId}`],
+        [
+          'provide information on an incident',
+          'post',
+          '/api/v1/incidents/:id/information',
+          () => `/api/v1/incidents/${b.incidentId}/information`,
+        ],
+        [
+          'get incident attachment',
+          'get',
+          '/api/v1/incidents/:id/attachments/:attachmentId',
+          () => `/api/v1/incidents/${b.incidentId}/attachments/${b.incidentAttachmentId}`,
+        ],
+        [
+          'assign incident',
+          'post',
+          '/api/v1/incidents/:id/assign',
+          () => `/api/v1/incidents/${b.incidentId}/assign`,
+        ],
+      ] as const
+    ).map(([name, method, route, path]) => ({
+      name,
+      method,
+      route,
+      path,
+      body: route.endsWith('/assign')
+        ? { version: 1, assigneeId: '00000000-0000-4000-8000-000000000000' }
+        : { version: 1, message: 'not yours' },
+      unchanged: async () => {
+        const [row] = await t.app
+          .get(DataSource)
+          .query(`SELECT status, version FROM incidents WHERE id = $1`, [b.incidentId]);
+        expect(row).toEqual({ status: 'new', version: 1 });
+      },
+    })),
     // TAXII: another ISP's collection does not exist for the caller.
     ...(
       [
@@ -241,6 +281,8 @@ describe('tenant isolation between ISPs', () => {
       deliveryId: '',
       assignmentId: '',
       confirmationId: '',
+      incidentId: '',
+      incidentAttachmentId: '',
     };
     // B's webhook (a public address literal: no DNS needed) and a dead delivery of it.
     const loginB = await request(t.server)
@@ -265,6 +307,20 @@ describe('tenant isolation between ISPs', () => {
       [b.webhookId, b.orgId],
     );
     b.deliveryId = delivery.id;
+    // B's incident report, with an attachment.
+    const incident = await request(t.server)
+      .post('/api/v1/incidents')
+      .set('authorization', `Bearer ${loginB.body.access_token}`)
+      .send({ category: 'ddos', severity: 'high', title: 'Flood', description: 'SYN flood' })
+      .expect(201);
+    b.incidentId = incident.body.id;
+    const attachment = await request(t.server)
+      .post(`/api/v1/incidents/${b.incidentId}/attachments?filename=flood.log`)
+      .set('authorization', `Bearer ${loginB.body.access_token}`)
+      .set('content-type', 'text/plain')
+      .send('198.51.100.9 SYN\n')
+      .expect(201);
+    b.incidentAttachmentId = attachment.body.id;
     const flow = new RequestFlow(t.app, await departmentStaff(t.app));
     b.requestId = (await flow.publish([ispB.id], [unprotected.domain()])).id as string;
     const items = await flow.raw('get', `/${b.requestId}/items`, flow.staff.analyst).expect(200);

@@ -3,6 +3,7 @@ import { updateIfVersion } from '#src/platform/database/index.js';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type Keyset, keysetPage } from '#src/platform/pagination/index.js';
 import type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
+import type { OrganizationKind } from '#src/identity/auth/roles.js';
 import {
   OrganizationEntity,
   type OrganizationContacts,
@@ -19,6 +20,17 @@ export class OrganizationsRepository {
   /** Through `manager` inside a transaction (never a second pool connection while it runs). */
   findById(id: string, manager?: EntityManager): Promise<OrganizationEntity | null> {
     return (manager ?? this.dataSource.manager).getRepository(OrganizationEntity).findOneBy({ id });
+  }
+
+  /** The oldest organization of `kind` (created first; ties by id), or null. */
+  oldestOfKind(kind: OrganizationKind): Promise<OrganizationEntity | null> {
+    return this.repo
+      .createQueryBuilder('o')
+      .where('o.kind = :kind', { kind })
+      .orderBy('o.created_at', 'ASC')
+      .addOrderBy('o.id', 'ASC')
+      .limit(1)
+      .getOne();
   }
 
   findByShortCode(shortCode: string): Promise<OrganizationEntity | null> {

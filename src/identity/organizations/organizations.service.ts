@@ -11,7 +11,11 @@ import {
 } from '#src/platform/problem/index.js';
 import { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 import { uniqueViolation } from '#src/platform/database/index.js';
-import type { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+import type {
+  OrganizationContacts,
+  OrganizationEntity,
+} from '#src/identity/organizations/organization.entity.js';
+import type { OrganizationKind } from '#src/identity/auth/roles.js';
 import {
   toOrganizationResponse,
   type CreateOrganizationRequest,
@@ -97,6 +101,50 @@ export class OrganizationsService {
     const org = await this.organizations.findByShortCode(shortCode);
     if (!org) throw notFound(`organization ${shortCode.toUpperCase()}`);
     return org;
+  }
+
+  /**
+   * The oldest organization of `kind`, or null: the Department (kind `department`), whose contacts
+   * are the response team's.
+   */
+  async oldestOfKind(kind: OrganizationKind): Promise<OrganizationResponse | null> {
+    const org = await this.organizations.oldestOfKind(kind);
+    return org ? toOrganizationResponse(org) : null;
+  }
+
+  /**
+   * Sets the given contacts of an organization (`null` removes one; absent ones are kept), with
+   * its audit event, in one transaction; the row is locked, so concurrent changes apply in turn.
+   */
+  async mergeContacts(
+    caller: Principal,
+    id: string,
+    patch: { [K in keyof OrganizationContacts]?: string | null },
+  ): Promise<OrganizationResponse> {
+    await this.dataSource.transaction(async (manager) => {
+      const before = await this.organizations.findByIdForUpdate(manager, id);
+      if (!before) throw notFound('organization');
+      const contacts: OrganizationContacts = { ...before.contacts };
+      for (const [key, value] of Object.entries(patch) as [
+        keyof OrganizationContacts,
+        string | null | undefined,
+      ][]) {
+        if (value === undefined) continue;
+        if (value === null) delete contacts[key];
+        else contacts[key] = value;
+      }
+      if (!(await this.organizations.updateIfVersion(manager, id, before.version, { contacts }))) {
+        throw staleVersion('organization');
+      }
+      await this.audit.record(manager, {
+        actor: caller,
+        action: 'organization.update',
+        objectType: 'organization',
+        objectId: id,
+        summary: { changes: fieldChanges(before, { contacts }) },
+      });
+    });
+    return toOrganizationResponse((await this.organizations.findById(id))!);
   }
 
   async update(

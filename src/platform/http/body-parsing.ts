@@ -11,15 +11,26 @@ const streamedTypes = new WeakMap<FastifyRequest['raw'], string>();
 
 interface BodyRouteConfig {
   streamBody?: boolean;
+  /** The media types a streaming route takes, when not STREAM_MEDIA_TYPES. */
+  streamMediaTypes?: readonly string[];
   largeBody?: boolean;
 }
 
 /**
  * The route's body is handed over unread, as a stream (bulk import): Fastify neither buffers
- * nor limits it, the handler does. `rateLimit` etc. can be passed along.
+ * nor limits it, the handler does. `rateLimit` etc. can be passed along; `mediaTypes` (lower
+ * case, without parameters) replaces the accepted STREAM_MEDIA_TYPES (an incident's attachment
+ * takes images, PDF, zip…); any other type is a 415.
  */
-export const StreamBody = (extra: Record<string, unknown> = {}): MethodDecorator =>
-  RouteConfig({ ...extra, streamBody: true });
+export const StreamBody = (
+  extra: Record<string, unknown> = {},
+  mediaTypes?: readonly string[],
+): MethodDecorator =>
+  RouteConfig({
+    ...extra,
+    streamBody: true,
+    ...(mediaTypes ? { streamMediaTypes: mediaTypes } : {}),
+  });
 
 /**
  * The route takes JSON bodies up to `largeBodyLimitBytes` (ITEMS_BODY_LIMIT_BYTES, publishing's)
@@ -94,7 +105,8 @@ export function installBodyParsing(
     const header = request.headers['content-type'];
     if (routeConfig.streamBody && header !== undefined) {
       const mediaType = header.split(';')[0].trim().toLowerCase();
-      const known = STREAM_MEDIA_TYPES.find((t) => t === mediaType);
+      const accepted = routeConfig.streamMediaTypes ?? STREAM_MEDIA_TYPES;
+      const known = accepted.find((t) => t === mediaType);
       if (known) {
         streamedTypes.set(request.raw, header);
         request.headers['content-type'] = STREAM_MARKER;

@@ -156,6 +156,70 @@ export class BlockingRequestsService {
     return this.get(caller, id);
   }
 
+  /**
+   * A draft with its items, in the caller's transaction (`manager`): what another context
+   * drafts in one step with its own change (an incident report's indicators, turned into a
+   * request by a responder). The values must be canonical already; missing indicators are
+   * created. The document number must be free (a unique violation fails the transaction).
+   * Returns the draft's id.
+   */
+  async createDraftWithin(
+    manager: EntityManager,
+    caller: Principal,
+    draft: Pick<
+      CreateBlockingRequest,
+      | 'documentNumber'
+      | 'title'
+      | 'legalBasis'
+      | 'description'
+      | 'category'
+      | 'severity'
+      | 'targetsAll'
+      | 'targetOrganizationIds'
+    >,
+    values: readonly { type: IndicatorType; value: string }[],
+  ): Promise<string> {
+    await this.checkTargets(draft.targetsAll, draft.targetOrganizationIds);
+    const created = await this.requests.insert(manager, {
+      documentNumber: draft.documentNumber.trim(),
+      title: draft.title,
+      legalBasis: draft.legalBasis,
+      description: draft.description ?? null,
+      category: draft.category,
+      severity: draft.severity,
+      status: 'draft',
+      targetsAll: draft.targetsAll,
+      targetOrganizationIds: draft.targetsAll ? [] : [...new Set(draft.targetOrganizationIds)],
+      dnsAction: 'nxdomain',
+      ipAction: 'drop',
+      deadlineHours: 24,
+      deadlineAt: null,
+      issuedBy: caller.organizationId,
+      createdBy: caller.id,
+    });
+    await this.requests.addHistory(manager, created.id, null, 'draft', caller.id, null);
+    const ensured = await this.indicators.ensure(
+      manager,
+      [...values],
+      {},
+      caller.kind === 'user' ? caller.id : null,
+    );
+    const added = await this.requests.addItems(manager, created.id, ensured.ids, 'block');
+    await this.audit.record(manager, {
+      actor: caller,
+      action: 'blocking_request.create',
+      objectType: 'blocking_request',
+      objectId: created.id,
+      summary: {
+        documentNumber: created.documentNumber,
+        title: created.title,
+        items: added,
+        indicatorsCreated: ensured.created,
+      },
+    });
+    return created.id;
+  }
+
   async update(
     caller: Principal,
     id: string,
