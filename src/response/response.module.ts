@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { UnitsModule } from '#src/response/units/units.module.js';
 
 /**
  * The response context (docs/units-and-incidents.md): the units with botnet connections and
  * their cases, the published list, and incident reports to the response team. It sits above
  * obligations: it provides obligations' `SightingsObserver` and messaging's `MailIntakeTarget`.
  */
-@Module({ imports: [] })
+@Module({ imports: [UnitsModule] })
 export class ResponseModule {}

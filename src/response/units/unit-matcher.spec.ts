@@ -118,8 +118,7 @@ describe('UnitMatcher', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed / 2 ** 31;
     };
-    const nets: { unitId: string; network: string; start: number; end: number; len: number }[] =
-      [];
+    const nets: { unitId: string; network: string; start: number; end: number; len: number }[] = [];
     for (let i = 0; i < 400; i++) {
       const len = 8 + Math.floor(rand() * 25);
       const base = Math.floor(rand() * 2 ** 16) * 2 ** 16 + Math.floor(rand() * 2 ** 16);
@@ -135,9 +134,7 @@ describe('UnitMatcher', () => {
         k % 2 === 0
           ? pick.start + Math.floor(rand() * (pick.end - pick.start + 1))
           : Math.floor(rand() * 2 ** 32);
-      const best = nets
-        .filter((n) => n.start <= x && x <= n.end)
-        .sort((a, b) => b.len - a.len)[0];
+      const best = nets.filter((n) => n.start <= x && x <= n.end).sort((a, b) => b.len - a.len)[0];
       const ip = [24, 16, 8, 0].map((s) => Math.floor(x / 2 ** s) % 256).join('.');
       const got = m.match(ip);
       // Duplicates (same network twice) may answer either unit: compare networks.

@@ -73,7 +73,9 @@ export function parseRange(raw: string): Parsed | undefined {
   }
   let address: ipaddr.IPv6;
   try {
-    address = ipaddr.IPv6.parse(text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text);
+    address = ipaddr.IPv6.parse(
+      text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text,
+    );
   } catch {
     return undefined;
   }
