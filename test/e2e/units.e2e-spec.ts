@@ -462,6 +462,25 @@ describe('units', () => {
       ]);
     });
 
+    it('matches a network added a moment ago (the matcher follows the networks)', async () => {
+      const row = { time: at(1), address: `45.${x}.50.1`, c2 };
+      const before = await api('post', '/connections', ispToken)
+        .send({ rows: [row] })
+        .expect(status(200));
+      expect(before.body.matched).toBe(0);
+      await api('post', `/units/${unitB.id}/networks`, admin)
+        .send({ networks: [v4(50)] })
+        .expect(status(200));
+      const after = await api('post', '/connections', ispToken)
+        .send({ rows: [row] })
+        .expect(status(200));
+      expect(after.body).toMatchObject({ matched: 1, units: 1 });
+      expect(recorded.at(-1)?.connections[0]).toMatchObject({
+        unitId: unitB.id,
+        unitNetwork: v4(50),
+      });
+    });
+
     it('refuses bad rows, naming each (nothing recorded)', async () => {
       const res = await api('post', '/connections', ispToken)
         .send({

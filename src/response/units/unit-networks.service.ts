@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Clock } from '#src/platform/clock/index.js';
+import { monotonicMs } from '#src/platform/clock/index.js';
 import { UnitMatcher } from '#src/response/units/unit-matcher.js';
 import { UnitsRepository } from '#src/response/units/units.repository.js';
 
@@ -10,28 +10,26 @@ export const MATCHER_RECHECK_MS = 1000;
 /**
  * The matcher over every unit network, rebuilt when the networks' fingerprint (count and
  * revisions of `units`, bumped in the transaction that changes a unit's networks) changes.
- * The fingerprint is read at most once a second (MATCHER_RECHECK_MS), or on every call with
- * `fresh` (a transaction that must see the latest networks, e.g. a unit's own change).
+ * The fingerprint is read at most once a second (MATCHER_RECHECK_MS; other instances' changes
+ * are seen within that second), at once after this instance's own change (`changed()`), or on
+ * every call with `fresh`.
  */
 @Injectable()
 export class UnitNetworksService {
   private cached: { key: string; checkedAt: number; matcher: Promise<UnitMatcher> } | undefined;
 
-  constructor(
-    private readonly units: UnitsRepository,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly units: UnitsRepository) {}
+
+  /** This instance changed the networks (after its commit): the next call reads the fingerprint. */
+  changed(): void {
+    if (this.cached !== undefined) this.cached.checkedAt = -Infinity;
+  }
 
   /** `manager`: read through this transaction's connection (never a second pool connection). */
   async matcher(manager?: EntityManager, options: { fresh?: boolean } = {}): Promise<UnitMatcher> {
-    const now = this.clock.now().getTime();
+    const now = monotonicMs();
     const cached = this.cached;
-    if (
-      cached !== undefined &&
-      !options.fresh &&
-      now - cached.checkedAt >= 0 &&
-      now - cached.checkedAt < MATCHER_RECHECK_MS
-    ) {
+    if (cached !== undefined && !options.fresh && now - cached.checkedAt < MATCHER_RECHECK_MS) {
       return cached.matcher;
     }
     const key = await this.units.networksFingerprint(manager);

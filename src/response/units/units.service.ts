@@ -46,6 +46,7 @@ import {
 } from '#src/response/units/dto/unit.dto.js';
 import { ResponseConfig } from '#src/response/response.config.js';
 import { readBodyText } from '#src/response/units/request-text.js';
+import { UnitNetworksService } from '#src/response/units/unit-networks.service.js';
 import { canonicalUnitNetwork, overlapsWithin } from '#src/response/units/unit-networks.js';
 import {
   UnitsRepository,
@@ -131,6 +132,7 @@ export class UnitsService {
     private readonly protectedLists: ProtectedListsService,
     private readonly audit: AuditLog,
     private readonly config: ResponseConfig,
+    private readonly unitNetworks: UnitNetworksService,
   ) {}
 
   list(caller: Principal, query: UnitListQuery): Promise<Page<UnitSummaryResponse>> {
@@ -292,6 +294,7 @@ export class UnitsService {
         summary: { networkId, network },
       });
     });
+    this.unitNetworks.changed();
   }
 
   /** POST /units/import: the streamed CSV body, read whole (bounded), then imported. */
@@ -564,7 +567,9 @@ export class UnitsService {
     write: () => Promise<T>,
   ): Promise<T> {
     try {
-      return await write();
+      const result = await write();
+      this.unitNetworks.changed();
+      return result;
     } catch (error) {
       if (sqlState(error) !== EXCLUSION_VIOLATION) throw error;
       await recheck();
