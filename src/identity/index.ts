@@ -28,9 +28,15 @@ export { SigningKeyEntity } from '#src/identity/keys/signing-key.entity.js';
 export { AddPersonRequest, OnboardIspRequest } from '#src/identity/onboarding/onboarding.dto.js';
 export type { AddedPerson, OnboardedIsp } from '#src/identity/onboarding/onboarding.dto.js';
 export { OnboardingService } from '#src/identity/onboarding/onboarding.service.js';
+export { ContactsDto } from '#src/identity/organizations/dto/organization.dto.js';
 export { OrganizationEntity } from '#src/identity/organizations/organization.entity.js';
+export type { OrganizationContacts } from '#src/identity/organizations/organization.entity.js';
 export { OrganizationsModule } from '#src/identity/organizations/organizations.module.js';
-export { OrganizationsService } from '#src/identity/organizations/organizations.service.js';
+export { OrganizationsRepository } from '#src/identity/organizations/organizations.repository.js';
+export {
+  OrganizationsService,
+  refusedShortCode,
+} from '#src/identity/organizations/organizations.service.js';
 export { tenantScope, visibleOr404 } from '#src/identity/tenancy/tenant-scope.js';
 export type { TenantScope } from '#src/identity/tenancy/tenant-scope.js';
 export { PERSON_ROLES } from '#src/identity/auth/roles.js';

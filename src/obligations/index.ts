@@ -6,3 +6,5 @@
 export { AssignmentEntity } from '#src/obligations/assignments/assignment.entity.js';
 export { ObligationsConfig } from '#src/obligations/obligations.config.js';
 export { ObligationsModule } from '#src/obligations/obligations.module.js';
+export { SightingsObserver } from '#src/obligations/sightings/sightings-observer.js';
+export type { RecordedSighting } from '#src/obligations/sightings/sightings-observer.js';

@@ -31,5 +31,7 @@ export {
   ProtectedEntryEntity,
   ProtectedListEntity,
 } from '#src/publishing/protected-lists/protected-list.entity.js';
+export { ProtectedListsModule } from '#src/publishing/protected-lists/protected-lists.module.js';
+export { ProtectedListsService } from '#src/publishing/protected-lists/protected-lists.service.js';
 export { PublishingConfig } from '#src/publishing/publishing.config.js';
 export { PublishingModule } from '#src/publishing/publishing.module.js';

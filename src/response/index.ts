@@ -8,3 +8,6 @@ export type { MatchedConnection } from '#src/response/cases/case-tracker.js';
 export { CaseScheduler } from '#src/response/cases/case.scheduler.js';
 export { ResponseConfig } from '#src/response/response.config.js';
 export { ResponseModule } from '#src/response/response.module.js';
+export { UnitNetworksService } from '#src/response/units/unit-networks.service.js';
+export { UnitMatcher } from '#src/response/units/unit-matcher.js';
+export type { UnitMatch } from '#src/response/units/unit-matcher.js';

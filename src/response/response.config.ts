@@ -67,4 +67,20 @@ export class ResponseConfig {
   /** Largest attachment of an incident report, in bytes (at most 10 per report). */
   @IntInRange(1024, 52428800)
   INCIDENT_ATTACHMENT_MAX_BYTES = 5242880;
+
+  /** Largest body of POST /connections (JSON or CSV, up to 50,000 rows). */
+  @IntInRange(1024, 1024 * 1024 * 1024)
+  CONNECTIONS_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+  /** A connection row older than this many days is refused. */
+  @IntInRange(1, 3650)
+  CONNECTIONS_MAX_AGE_DAYS = 90;
+
+  /** A connection row may be this many seconds in the future (the reporter's clock skew). */
+  @IntInRange(0, 3600)
+  CONNECTIONS_CLOCK_SKEW_S = 300;
+
+  /** Largest body of POST /units/import (CSV, up to 5,000 units). */
+  @IntInRange(1024, 256 * 1024 * 1024)
+  UNITS_IMPORT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 }
