@@ -1,6 +1,5 @@
-import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional } from 'class-validator';
-import { emptyToUndefined, IntInRange } from '#src/platform/config/index.js';
+import { IsIn } from 'class-validator';
+import { IntInRange } from '#src/platform/config/index.js';
 
 /** Who may read the published list of units with open cases (`GET /public/botnet-units`). */
 export const PUBLISHED_LIST_ACCESSES = ['authenticated', 'public'] as const;

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
-import { Global, Module } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ManualClock } from '#src/platform/clock/clock.js';
 import { MailIntakeTarget } from '#src/messaging/index.js';
-import { CaseLookup } from '#src/response/incidents/case-lookup.js';
+import { CaseTracker } from '#src/response/cases/case-tracker.js';
 import { IncidentsScheduler } from '#src/response/incidents/incidents.scheduler.js';
 import { Factories } from '#test/support/factories.js';
 import { departmentStaff, isp, status, unprotected } from '#test/support/requests.js';
@@ -13,30 +12,12 @@ import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 const HOUR = 3_600_000;
 const MAX_BYTES = 4096;
-const KNOWN_CASE = randomUUID();
-const KNOWN_UNIT = randomUUID();
 
 /** The smallest valid PNG. */
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
   'base64',
 );
-
-/** The cases feature's lookup, as the tests need it: one case exists. */
-@Global()
-@Module({
-  providers: [
-    {
-      provide: CaseLookup,
-      useValue: {
-        exists: (_manager: unknown, id: string) =>
-          Promise.resolve(id === KNOWN_CASE ? { unitId: KNOWN_UNIT } : null),
-      },
-    },
-  ],
-  exports: [CaseLookup],
-})
-class FakeCasesModule {}
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -94,6 +75,8 @@ describe('incidents', () => {
       [topic, id],
     );
 
+  let KNOWN_CASE = '';
+
   beforeAll(async () => {
     clock.set(new Date());
     t = await createTestApp({
@@ -103,7 +86,6 @@ describe('incidents', () => {
         INCIDENT_ATTACHMENT_MAX_BYTES: String(MAX_BYTES),
         MAIL_INTAKE_ADDRESS: 'incidents@sokhcn.gov.vn',
       },
-      extraImports: [FakeCasesModule],
     });
     db = t.app.get(DataSource);
     make = new Factories(t.app);
@@ -123,6 +105,36 @@ describe('incidents', () => {
     const second = await make.user(r.organization, ['responder']);
     assignee = { id: second.id, email: second.email.toLowerCase() };
     admin = (await make.loginAs('admin')).token;
+    // A real case of the unit (through the cases feature's tracker), to link reports to.
+    await db.transaction((manager) =>
+      t.app.get(CaseTracker).record(
+        manager,
+        {
+          kind: 'user',
+          id: aPerson.id,
+          organizationId: a.org.id,
+          organizationKind: 'isp',
+          roles: ['isp_operator'],
+          tokenId: 'test',
+        },
+        [
+          {
+            unitId: unit.orgId,
+            unitNetwork: '192.88.99.0/24',
+            address: '192.88.99.7/32',
+            c2Type: 'domain',
+            c2Value: 'c2.incident-test.vn',
+            indicatorId: null,
+            count: 1,
+            firstSeen: clock.now(),
+            lastSeen: clock.now(),
+          },
+        ],
+      ),
+    );
+    KNOWN_CASE = (
+      await db.query<{ id: string }[]>(`SELECT id FROM unit_cases WHERE unit_id = $1`, [unit.orgId])
+    )[0].id;
     auditor = (await make.loginAs('auditor')).token;
   });
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { MailOutbox } from '#src/messaging/mail/mail-outbox.js';
 import { MailSender } from '#src/messaging/mail/mail-sender.js';
 import { MailIntake } from '#src/messaging/mail/mail-intake.js';
 import { MailInboxRepository } from '#src/messaging/mail/mail-inbox.repository.js';
+import { freshDatabase } from '#test/support/database-urls.js';
 import { Factories } from '#test/support/factories.js';
 import { status } from '#test/support/requests.js';
 import { freePort, sendMail, startSmtpSink, type SmtpSink } from '#test/support/smtp.js';
@@ -62,6 +63,7 @@ describe('mail', () => {
   let sink: SmtpSink;
   let intakePort: number;
   let make: Factories;
+  let fresh: { url: string; drop: () => Promise<void> } | undefined;
   const clock = new ManualClock();
 
   const inboxOf = (from: string): Promise<InboxRow[]> =>
@@ -117,8 +119,11 @@ describe('mail', () => {
   beforeAll(async () => {
     sink = await startSmtpSink();
     intakePort = await freePort();
+    // A database of its own: the sender claims every due mail, and other files queue theirs.
+    fresh = await freshDatabase();
     t = await createTestApp({
       clock,
+      databaseUrl: fresh.url,
       extraImports: [FakeIntakeModule],
       env: {
         SMTP_URL: sink.url,
@@ -138,6 +143,7 @@ describe('mail', () => {
 
   afterAll(async () => {
     await t?.close();
+    await fresh?.drop();
     await sink?.close();
   });
 

@@ -21,13 +21,20 @@ export class Factories {
     overrides: Partial<OrganizationEntity> = {},
   ): Promise<OrganizationEntity> {
     const code = `${kind.slice(0, 3)}-${randomBytes(4).toString('hex')}`.toUpperCase();
-    return this.ds.getRepository(OrganizationEntity).save({
+    const saved = await this.ds.getRepository(OrganizationEntity).save({
       kind,
       name: `Test ${kind} ${code}`,
       shortCode: code,
       contacts: {},
       ...overrides,
     });
+    // A unit is an organization and its `units` row (category, networks: none here).
+    if (kind === 'unit') {
+      await this.ds.query(`INSERT INTO units (organization_id, category) VALUES ($1, 'office')`, [
+        saved.id,
+      ]);
+    }
+    return saved;
   }
 
   async user(

@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { FeedModule } from '#src/feeds/index.js';
+import { CaseLookupService } from '#src/response/cases/case-lookup.service.js';
+import { CaseLookup } from '#src/response/incidents/case-lookup.js';
 import { CaseEvents } from '#src/response/cases/case-events.js';
 import { CaseTracker } from '#src/response/cases/case-tracker.js';
 import { CaseTrackerService } from '#src/response/cases/case-tracker.service.js';
@@ -11,7 +13,7 @@ import { PublishedListService } from '#src/response/cases/published-list.service
 
 /**
  * Cases of botnet connections per unit, their scheduler and the published list. Global so that
- * the `CaseTracker` port reaches whoever matches connections to units (the sightings observer,
+ * the `CaseTracker` port (and `CaseLookup`, for incident reports) reaches whoever matches connections to units (the sightings observer,
  * connection reports) without importing this module.
  */
 @Global()
@@ -26,7 +28,8 @@ import { PublishedListService } from '#src/response/cases/published-list.service
     CaseScheduler,
     PublishedListService,
     { provide: CaseTracker, useClass: CaseTrackerService },
+    { provide: CaseLookup, useClass: CaseLookupService },
   ],
-  exports: [CaseTracker, CaseScheduler],
+  exports: [CaseTracker, CaseLookup, CaseScheduler],
 })
 export class CasesModule {}

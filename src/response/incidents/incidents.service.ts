@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { HttpStatus, Injectable, Optional } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditLog } from '#src/platform/audit-log/index.js';
 import { Clock } from '#src/platform/clock/index.js';
@@ -15,7 +15,6 @@ import {
   invalidState,
   notFound,
   payloadTooLarge,
-  serviceUnavailable,
   staleVersion,
   unprocessable,
   validationProblem,
@@ -209,7 +208,7 @@ export class IncidentsService extends MailIntakeTarget {
     private readonly clock: Clock,
     private readonly config: ResponseConfig,
     private readonly messaging: MessagingConfig,
-    @Optional() private readonly cases?: CaseLookup,
+    private readonly cases: CaseLookup,
   ) {
     super();
   }
@@ -650,9 +649,6 @@ export class IncidentsService extends MailIntakeTarget {
 
   linkCase(caller: Principal, id: string, body: LinkCaseRequest): Promise<IncidentDetail> {
     const cases = this.cases;
-    if (!cases) {
-      throw serviceUnavailable('Cases are not available on this server', 60);
-    }
     return this.act(
       caller,
       id,

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DataSource } from 'typeorm';
 import type { Principal } from '#src/identity/index.js';
@@ -67,9 +67,7 @@ export class ConnectionsService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly config: ResponseConfig,
-    // Optional until the cases feature provides it (the lead removes @Optional at merge):
-    // without it, rows are matched and audited but open no case.
-    @Optional() private readonly cases?: CaseTracker,
+    private readonly cases: CaseTracker,
   ) {}
 
   async report(
@@ -139,7 +137,7 @@ export class ConnectionsService {
       }));
       const units = new Set(connections.map((c) => c.unitId)).size;
       const addresses = new Set(connections.map((c) => `${c.unitId} ${c.address}`)).size;
-      if (connections.length > 0) await this.cases?.record(manager, caller, connections);
+      if (connections.length > 0) await this.cases.record(manager, caller, connections);
       const result = {
         rows: rows.length,
         matched,

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '#src/identity/index.js';
 import { SightingsObserver, type RecordedSighting } from '#src/obligations/index.js';
@@ -15,8 +15,7 @@ import { UnitNetworksService } from '#src/response/units/unit-networks.service.j
 export class UnitSightingsObserver extends SightingsObserver {
   constructor(
     private readonly networks: UnitNetworksService,
-    // Optional until the cases feature provides it (the lead removes @Optional at merge).
-    @Optional() private readonly cases?: CaseTracker,
+    private readonly cases: CaseTracker,
   ) {
     super();
   }
@@ -26,7 +25,7 @@ export class UnitSightingsObserver extends SightingsObserver {
     reporter: Principal,
     sightings: readonly RecordedSighting[],
   ): Promise<void> {
-    if (this.cases === undefined || sightings.every((s) => s.network === null)) return;
+    if (sightings.every((s) => s.network === null)) return;
     const matcher = await this.networks.matcher(manager);
     const connections: MatchedConnection[] = [];
     for (const s of sightings) {
