@@ -141,7 +141,7 @@ export class IncidentsScheduler implements OnApplicationBootstrap, OnApplication
     });
     await this.audit.record(manager, {
       actor: 'system',
-      action: kind === 'reminder' ? 'incident.remind' : 'incident.escalate',
+      ...(kind === 'reminder' ? { action: 'incident.remind' } : { action: 'incident.escalate' }),
       objectType: 'incident',
       objectId: incident.id,
       summary: { ...payload, at: now.toISOString() },

@@ -579,7 +579,7 @@ export class IncidentsService extends MailIntakeTarget {
   }
 
   assign(caller: Principal, id: string, body: AssignIncidentRequest): Promise<IncidentDetail> {
-    return this.act(caller, id, body, OPEN, 'incident.assign', async (manager, row) => {
+    return this.act(caller, id, body, OPEN, { action: 'incident.assign' }, async (manager, row) => {
       if (!(await this.incidents.isDepartmentResponder(manager, body.assigneeId))) {
         throw unprocessable(`${body.assigneeId} is not a responder of the Department`, {
           extensions: {
@@ -603,7 +603,7 @@ export class IncidentsService extends MailIntakeTarget {
     id: string,
     body: IncidentMessageRequest,
   ): Promise<IncidentDetail> {
-    return this.act(caller, id, body, OPEN, 'incident.request_information', (_m, row) =>
+    return this.act(caller, id, body, OPEN, { action: 'incident.request_information' }, (_m, row) =>
       Promise.resolve({
         changes: { status: 'awaiting_information' },
         event: { kind: 'information_requested', body: body.message },
@@ -619,31 +619,44 @@ export class IncidentsService extends MailIntakeTarget {
     id: string,
     body: IncidentMessageRequest,
   ): Promise<IncidentDetail> {
-    return this.act(caller, id, body, OPEN, 'incident.provide_information', (_m, row) => {
-      if (caller.organizationId !== row.reporterOrganizationId) {
-        throw forbidden('Only the reporting organization provides information on its report');
-      }
-      const status = row.status === 'awaiting_information' ? 'triaged' : row.status;
-      return Promise.resolve({
-        changes: { status },
-        event: { kind: 'information_provided', body: body.message },
-        summary: { from: row.status, to: status },
-        mail: [{ to: 'responders', kind: 'informationProvided', message: body.message }],
-        toDepartment: true,
-      });
-    });
+    return this.act(
+      caller,
+      id,
+      body,
+      OPEN,
+      { action: 'incident.provide_information' },
+      (_m, row) => {
+        if (caller.organizationId !== row.reporterOrganizationId) {
+          throw forbidden('Only the reporting organization provides information on its report');
+        }
+        const status = row.status === 'awaiting_information' ? 'triaged' : row.status;
+        return Promise.resolve({
+          changes: { status },
+          event: { kind: 'information_provided', body: body.message },
+          summary: { from: row.status, to: status },
+          mail: [{ to: 'responders', kind: 'informationProvided', message: body.message }],
+          toDepartment: true,
+        });
+      },
+    );
   }
 
   /** The response team's internal note: shown to the Department and authorities only; no notice. */
   note(caller: Principal, id: string, body: IncidentMessageRequest): Promise<IncidentDetail> {
-    return this.act(caller, id, body, [...OPEN, 'resolved', 'closed'], 'incident.note', () =>
-      Promise.resolve({
-        changes: {},
-        event: { kind: 'note', body: body.message },
-        summary: { length: body.message.length },
-        mail: [],
-        quiet: true,
-      }),
+    return this.act(
+      caller,
+      id,
+      body,
+      [...OPEN, 'resolved', 'closed'],
+      { action: 'incident.note' },
+      () =>
+        Promise.resolve({
+          changes: {},
+          event: { kind: 'note', body: body.message },
+          summary: { length: body.message.length },
+          mail: [],
+          quiet: true,
+        }),
     );
   }
 
@@ -654,7 +667,7 @@ export class IncidentsService extends MailIntakeTarget {
       id,
       body,
       [...OPEN, 'resolved'],
-      'incident.link_case',
+      { action: 'incident.link_case' },
       async (manager, row) => {
         const found = await cases.exists(manager, body.caseId);
         if (!found) {
@@ -688,7 +701,7 @@ export class IncidentsService extends MailIntakeTarget {
         id,
         body,
         [...OPEN, 'resolved'],
-        'incident.draft_request',
+        { action: 'incident.draft_request' },
         async (manager, row) => {
           if (row.requestId !== null) {
             throw conflict(`The incident has a blocking request already: ${row.requestId}`, {
@@ -736,7 +749,7 @@ export class IncidentsService extends MailIntakeTarget {
   }
 
   resolve(caller: Principal, id: string, body: ResolveIncidentRequest): Promise<IncidentDetail> {
-    return this.act(caller, id, body, OPEN, 'incident.resolve', (_m, row, now) =>
+    return this.act(caller, id, body, OPEN, { action: 'incident.resolve' }, (_m, row, now) =>
       Promise.resolve({
         changes: { status: 'resolved', resolution: body.resolution, resolvedAt: now },
         event: { kind: 'status_changed', body: body.resolution },
@@ -747,7 +760,7 @@ export class IncidentsService extends MailIntakeTarget {
   }
 
   close(caller: Principal, id: string, body: VersionedIncidentAction): Promise<IncidentDetail> {
-    return this.act(caller, id, body, ['resolved'], 'incident.close', (_m, row) =>
+    return this.act(caller, id, body, ['resolved'], { action: 'incident.close' }, (_m, row) =>
       Promise.resolve({
         changes: { status: 'closed' },
         event: { kind: 'status_changed', body: null },
@@ -768,7 +781,7 @@ export class IncidentsService extends MailIntakeTarget {
     id: string,
     body: VersionedIncidentAction,
     allowed: IncidentStatus[],
-    action: string,
+    { action }: { action: string },
     decide: (
       manager: EntityManager,
       row: IncidentRow,
