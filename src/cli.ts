@@ -20,6 +20,7 @@ import {
 } from '#src/platform/database/index.js';
 import { PASSWORD_MIN_LENGTH } from '#src/identity/index.js';
 import { DEMO_DOCUMENT_NUMBER, seedDemoRequest } from '#src/app/demo/demo-request.js';
+import { seedDemoResponse } from '#src/app/demo/demo-response.js';
 import { describeSeed, seedDemo } from '#src/app/demo/seed-demo.js';
 import { PROJECT_ROOT } from '#src/platform/project/index.js';
 
@@ -212,6 +213,8 @@ async function main(argv: string[]): Promise<void> {
             ...config,
             publishing: { ...config.publishing, EXPIRY_INTERVAL_S: 0 },
             obligations: { ...config.obligations, ASSIGNMENT_SCHEDULER_INTERVAL_S: 0 },
+            response: { ...config.response, RESPONSE_SCHEDULER_INTERVAL_S: 0 },
+            messaging: { ...config.messaging, MAIL_INTAKE_PORT: 0 },
           },
           databaseUrl: url,
           logger: createLogger('warn'),
@@ -219,7 +222,15 @@ async function main(argv: string[]): Promise<void> {
         try {
           await app.init();
           const request = await seedDemoRequest(app);
-          const out = { ...seed, request: { documentNumber: DEMO_DOCUMENT_NUMBER, ...request } };
+          const response = await seedDemoResponse(app, demoPassword);
+          const out = {
+            ...seed,
+            users: [...seed.users, ...response.users],
+            request: { documentNumber: DEMO_DOCUMENT_NUMBER, ...request },
+            units: response.units,
+            caseId: response.caseId,
+            incident: response.incident,
+          };
           process.stdout.write(arg === '--json' ? `${JSON.stringify(out)}\n` : describeSeed(out));
         } finally {
           await app.close();

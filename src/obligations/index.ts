@@ -8,3 +8,4 @@ export { ObligationsConfig } from '#src/obligations/obligations.config.js';
 export { ObligationsModule } from '#src/obligations/obligations.module.js';
 export { SightingsObserver } from '#src/obligations/sightings/sightings-observer.js';
 export type { RecordedSighting } from '#src/obligations/sightings/sightings-observer.js';
+export { SightingsService } from '#src/obligations/sightings/sightings.service.js';

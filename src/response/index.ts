@@ -11,3 +11,5 @@ export { ResponseModule } from '#src/response/response.module.js';
 export { UnitNetworksService } from '#src/response/units/unit-networks.service.js';
 export { UnitMatcher } from '#src/response/units/unit-matcher.js';
 export type { UnitMatch } from '#src/response/units/unit-matcher.js';
+export { IncidentsService } from '#src/response/incidents/incidents.service.js';
+export { UnitsService } from '#src/response/units/units.service.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { DEMO_DOCUMENT_NUMBER, DEMO_VALUES, seedDemoRequest } from '#src/app/demo/demo-request.js';
+import { DEMO_INCIDENT_TITLE, DEMO_UNITS, seedDemoResponse } from '#src/app/demo/demo-response.js';
 import { seedDemo } from '#src/app/demo/seed-demo.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
@@ -47,5 +48,29 @@ describe('npm run seed:demo: the sample blocking request', () => {
       [first.id],
     );
     expect(types.map((r) => r.type)).toEqual(['cidr', 'domain', 'ipv4', 'ipv6', 'url']);
+  });
+
+  it('adds two units with their officers, a case from an ISP sighting and an incident, once', async () => {
+    const first = await seedDemoResponse(t.app, 'demo-password-2026');
+    const again = await seedDemoResponse(t.app, undefined);
+    expect(again).toMatchObject({ caseId: first.caseId, incident: first.incident });
+    expect(first.units).toEqual(DEMO_UNITS.map((u) => u.shortCode));
+    expect(first.users.map((u) => u.roles)).toEqual([['unit_officer'], ['unit_officer']]);
+    const [c] = await db.query<{ short_code: string; status: string; addresses: string[] }[]>(
+      `SELECT o.short_code, c.status, array_agg(DISTINCT host(x.address)) AS addresses
+         FROM unit_cases c JOIN organizations o ON o.id = c.unit_id
+         JOIN unit_connections x ON x.case_id = c.id
+        WHERE c.id = $1 GROUP BY o.short_code, c.status`,
+      [first.caseId],
+    );
+    // Demo ISP A's sighting at 192.88.99.7 matched the unit whose network holds it.
+    expect(c).toEqual({ short_code: 'UBND-HACTHANH', status: 'open', addresses: ['192.88.99.7'] });
+    const incidents = await db.query<{ reference: string; indicators: { value: string }[] }[]>(
+      `SELECT reference, indicators FROM incidents WHERE title = $1`,
+      [DEMO_INCIDENT_TITLE],
+    );
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0].reference).toBe(first.incident);
+    expect(incidents[0].indicators.map((i) => i.value)).toEqual(['botnet-c2.example.com']);
   });
 });

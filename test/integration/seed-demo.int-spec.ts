@@ -42,6 +42,7 @@ describe('npm run seed:demo', () => {
       'auditor',
       'isp_operator',
       'isp_operator',
+      'responder',
     ]);
     expect(first.clients).toHaveLength(2);
     // The latest printed credentials are the ones that work.

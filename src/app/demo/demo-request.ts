@@ -21,7 +21,12 @@ export const DEMO_VALUES = [
   'http://phishing.example.org/vn/ngan-hang/login',
 ];
 
-async function principal(ds: DataSource, email: string): Promise<Principal> {
+/** A demo person as the services see a caller (the seed acts through them, as the API does). */
+export async function principal(
+  ds: DataSource,
+  email: string,
+  organizationKind: Principal['organizationKind'] = 'department',
+): Promise<Principal> {
   const [row] = await ds.query<{ id: string; organization_id: string; roles: Role[] }[]>(
     `SELECT id, organization_id, roles FROM users WHERE email = $1`,
     [email],
@@ -31,7 +36,7 @@ async function principal(ds: DataSource, email: string): Promise<Principal> {
     kind: 'user',
     id: row.id,
     organizationId: row.organization_id,
-    organizationKind: 'department',
+    organizationKind,
     roles: row.roles,
     tokenId: 'seed-demo',
   };

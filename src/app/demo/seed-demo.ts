@@ -70,6 +70,12 @@ const USERS: { shortCode: string; email: string; name: string; roles: Role[] }[]
   { shortCode: 'DIC', email: 'analyst@dic.example', name: 'Demo Analyst', roles: ['analyst'] },
   { shortCode: 'DIC', email: 'approver@dic.example', name: 'Demo Approver', roles: ['approver'] },
   {
+    shortCode: 'DIC',
+    email: 'responder@dic.example',
+    name: 'Demo Responder',
+    roles: ['responder'],
+  },
+  {
     shortCode: 'ISP-A',
     email: 'operator@isp-a.example',
     name: 'Demo Operator A',
@@ -152,7 +158,8 @@ async function upsertOrganization(
   return (await repo.save(repo.create({ ...org, contacts: { ...org.contacts } }))).id;
 }
 
-async function upsertUser(
+/** A demo person: created with `password` (or a generated one), or reset only with one. */
+export async function upsertUser(
   manager: EntityManager,
   u: { organizationId: string; email: string; name: string; roles: Role[] },
   password: string | undefined,
@@ -217,20 +224,29 @@ async function upsertClient(
 
 /** The human-readable listing printed by `npm run seed:demo`. */
 export function describeSeed(
-  seed: DemoSeed & { request?: { documentNumber: string; id: string; status: string } },
+  seed: DemoSeed & {
+    request?: { documentNumber: string; id: string; status: string };
+    units?: string[];
+    caseId?: string;
+    incident?: string;
+  },
 ): string {
   const lines = ['Demo accounts (log in at POST /api/v1/auth/login):'];
   for (const u of seed.users)
     lines.push(
-      `  ${u.organization.padEnd(6)} ${u.roles.join(',').padEnd(13)} ${u.email}  ${u.password}`,
+      `  ${u.organization.padEnd(13)} ${u.roles.join(',').padEnd(13)} ${u.email}  ${u.password}`,
     );
   lines.push('Demo ISP API clients (POST /api/v1/auth/token, client credentials):');
   for (const c of seed.clients)
-    lines.push(`  ${c.organization.padEnd(6)} ${c.clientId}  ${c.clientSecret}`);
+    lines.push(`  ${c.organization.padEnd(13)} ${c.clientId}  ${c.clientSecret}`);
   if (seed.request) {
     lines.push(
       `Sample blocking request ${seed.request.documentNumber} (${seed.request.status}): ${seed.request.id}`,
     );
   }
+  if (seed.units) {
+    lines.push(`Demo units: ${seed.units.join(', ')}; open case ${seed.caseId ?? '-'}`);
+  }
+  if (seed.incident) lines.push(`Sample incident report ${seed.incident}`);
   return `${lines.join('\n')}\n`;
 }
