@@ -161,6 +161,19 @@ export class MessagingConfig {
   @IntInRange(1, 100000)
   MAIL_INTAKE_PER_SENDER_PER_HOUR = 30;
 
+  /**
+   * The mail gateway's authserv-id (RFC 8601), e.g. `mx.dic.example`. Set: a mail is filed only
+   * when an `Authentication-Results` header of that id says `dmarc=pass` (the gateway checked
+   * SPF, DKIM and DMARC, and removes headers claiming its id from outside); otherwise it waits in
+   * the quarantine. Unset: the intake trusts that only the gateway can reach it.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]{1,253}$/, {
+    message: 'MAIL_INTAKE_TRUSTED_AUTHSERV_ID must be a host name (the gateway’s authserv-id)',
+  })
+  MAIL_INTAKE_TRUSTED_AUTHSERV_ID?: string;
+
   /** An intake connection silent this long (ms) is closed. */
   @IntInRange(1000, 600000)
   MAIL_INTAKE_SOCKET_TIMEOUT_MS = 60000;

@@ -357,7 +357,8 @@ describe('mail', () => {
         inboxId: row.id,
         organizationId: unit.id,
         userId: null,
-        fromAddress: sender,
+        // An unverified sender is not the organization's: notices go to the organization.
+        fromAddress: '',
         subject: 'Phát hiện website giả mạo',
       });
       expect(mail.attachments.map((a) => a.filename)).toEqual(['anh.png']);
@@ -419,6 +420,24 @@ describe('mail', () => {
       expect(row.reason).toBe(
         `the From header (director@province.example) is not the envelope sender (${officer.email.toLowerCase()})`,
       );
+    });
+
+    it('quarantines an automatic reply (no report, no notice, no mail loop)', async () => {
+      const unit = await make.organization('unit');
+      const officer = await make.user(unit, ['unit_officer']);
+      await sendMail(intakePort, {
+        from: officer.email,
+        to: MAILBOX,
+        subject: 'Out of office: [Sự cố] INC-2026-000001',
+        text: 'I am away until Monday.',
+        headers: { 'Auto-Submitted': 'auto-replied' },
+      });
+      const [row] = await inboxOf(officer.email);
+      expect(row).toMatchObject({
+        status: 'quarantined',
+        reason: 'an automatic message (Auto-Submitted, Precedence or X-Autoreply)',
+        incident_id: null,
+      });
     });
 
     it('quarantines, and answers 250, when the incident intake fails', async () => {

@@ -127,6 +127,8 @@ export interface MailToSend {
   /** The SMTP envelope's MAIL FROM, when it should differ from the From header. */
   envelopeFrom?: string;
   messageId?: string;
+  /** Extra headers (e.g. `Auto-Submitted`, `Authentication-Results`). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -154,6 +156,7 @@ export async function sendMail(
       text: mail.text,
       attachments: mail.attachments,
       messageId: mail.messageId,
+      headers: mail.headers,
       envelope: {
         from: mail.envelopeFrom ?? mail.from,
         to: Array.isArray(mail.to) ? mail.to : [mail.to],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSection } from '#src/platform/config/index.js';
 import { MessagingConfig, messagingConfigProblems } from '#src/messaging/messaging.config.js';
-import { parseMail, sanitizeFilename } from '#src/messaging/mail/mail-content.js';
+import { dmarcPassedBy, parseMail, sanitizeFilename } from '#src/messaging/mail/mail-content.js';
 
 const crlf = (lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'utf8');
 
@@ -130,5 +130,24 @@ describe('MessagingConfig: e-mail', () => {
       read({ MAIL_INTAKE_MAX_BYTES: '0', MAIL_BATCH_SIZE: '100000', MAIL_INTAKE_PORT: '70000' })
         .problems,
     ).toHaveLength(3);
+  });
+});
+
+describe('dmarcPassedBy (RFC 8601 Authentication-Results)', () => {
+  it('trusts only the gateway’s own header saying dmarc=pass', () => {
+    const gateway = 'mx.dic.example';
+    expect(
+      dmarcPassedBy(
+        ['mx.dic.example; spf=pass smtp.mailfrom=isp-a.vn; dmarc=pass header.from=isp-a.vn'],
+        gateway,
+      ),
+    ).toBe(true);
+    expect(dmarcPassedBy(['MX.DIC.EXAMPLE 1; dkim=pass; dmarc=pass (p=reject)'], gateway)).toBe(
+      true,
+    );
+    expect(dmarcPassedBy(['mx.dic.example; dmarc=fail header.from=isp-a.vn'], gateway)).toBe(false);
+    expect(dmarcPassedBy(['mx.attacker.example; dmarc=pass'], gateway)).toBe(false);
+    expect(dmarcPassedBy(['mx.dic.example; spf=pass; dkim=pass'], gateway)).toBe(false);
+    expect(dmarcPassedBy([], gateway)).toBe(false);
   });
 });

@@ -45,6 +45,38 @@ export interface MailContent {
   attachments: IntakeAttachment[];
   /** Every attachment (up to 50), the skipped ones with their reason. */
   attachmentList: AttachmentMeta[];
+  /**
+   * An automatic message (RFC 3834 `Auto-Submitted` other than `no`, `Precedence: bulk, junk,
+   * list or auto_reply`, `X-Autoreply`): an out-of-office answer to a notice must not file a
+   * report that sends another notice.
+   */
+  automatic: boolean;
+  /** The `Authentication-Results` headers (RFC 8601) as written, at most 20. */
+  authenticationResults: string[];
+}
+
+/** One header's values as text (mailparser keeps structured values for some). */
+function headerTexts(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.map((v) =>
+    typeof v === 'string'
+      ? v
+      : typeof v === 'object' && v !== null && 'value' in v
+        ? String((v as { value: unknown }).value)
+        : String(v),
+  );
+}
+
+/** Whether an `Authentication-Results` header of `authservId` says `dmarc=pass` (RFC 8601, RFC 7489). */
+export function dmarcPassedBy(results: readonly string[], authservId: string): boolean {
+  const id = authservId.trim().toLowerCase();
+  return results.some((header) => {
+    const [first, ...rest] = header.split(';');
+    return (
+      first.trim().split(/\s+/)[0]?.toLowerCase() === id &&
+      rest.some((part) => /^\s*dmarc\s*=\s*pass\b/i.test(part))
+    );
+  });
 }
 
 function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
@@ -134,5 +166,15 @@ export async function parseMail(raw: Buffer): Promise<MailContent> {
     subject: storableText((parsed.subject ?? '').replace(/[\r\n]+/g, ' ').trim(), MAX_SUBJECT),
     text: storableText(text, MAX_BODY),
     ...attachmentsOf(parsed),
+    automatic:
+      headerTexts(parsed.headers.get('auto-submitted')).some((v) => !/^\s*no\b/i.test(v)) ||
+      headerTexts(parsed.headers.get('precedence')).some((v) =>
+        /^\s*(bulk|junk|list|auto_reply)\b/i.test(v),
+      ) ||
+      parsed.headers.has('x-autoreply') ||
+      parsed.headers.has('x-autorespond'),
+    authenticationResults: headerTexts(parsed.headers.get('authentication-results'))
+      .slice(0, 20)
+      .map((v) => v.slice(0, 2000)),
   };
 }

@@ -21,6 +21,7 @@ import { Clock } from '#src/platform/clock/index.js';
 import { isDatabaseUnavailable } from '#src/platform/database/index.js';
 import { storableText } from '#src/platform/json/index.js';
 import { MessagingConfig } from '#src/messaging/messaging.config.js';
+import { dmarcPassedBy } from '#src/messaging/mail/mail-content.js';
 import { parseMail, type MailContent } from '#src/messaging/mail/mail-content.js';
 import {
   MailInboxRepository,
@@ -237,8 +238,15 @@ export class MailIntake implements OnApplicationBootstrap, BeforeApplicationShut
     };
     if (content && problem === undefined) {
       const from = content.fromAddresses;
+      const gateway = this.config.MAIL_INTAKE_TRUSTED_AUTHSERV_ID;
       if (from.length !== 1 || from[0] !== envelopeFrom) {
         problem = `the From header (${from.join(', ') || 'none'}) is not the envelope sender (${envelopeFrom})`;
+      } else if (content.automatic) {
+        problem = 'an automatic message (Auto-Submitted, Precedence or X-Autoreply)';
+      } else if (envelopeFrom === this.config.MAIL_FROM.toLowerCase()) {
+        problem = 'a notice of this service (MAIL_FROM)';
+      } else if (gateway && !dmarcPassedBy(content.authenticationResults, gateway)) {
+        problem = `not authenticated by the mail gateway (no dmarc=pass from ${gateway})`;
       }
     }
     const owner = problem === undefined ? await this.directory.ownerOf(envelopeFrom) : null;

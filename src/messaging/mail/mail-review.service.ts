@@ -1,3 +1,4 @@
+import { PeopleDirectory } from '#src/identity/index.js';
 import { Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Principal } from '#src/identity/index.js';
@@ -47,6 +48,7 @@ export class MailReviewService {
     private readonly outbox: MailOutboxRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly directory: PeopleDirectory,
     @Optional() private readonly target?: MailIntakeTarget,
   ) {}
 
@@ -105,11 +107,14 @@ export class MailReviewService {
         });
       }
       const content = await parseMail(row.raw).catch(() => undefined);
+      // Replies go to the sender only if the address is the chosen organization's: a
+      // quarantined sender is unverified, and the organization's own people are told anyway.
+      const owner = await this.directory.ownerOf(row.fromAddress, manager);
       const { incidentId } = await target.fromMail(manager, {
         inboxId: id,
         organizationId: request.organizationId,
         userId: null,
-        fromAddress: row.fromAddress,
+        fromAddress: owner?.organizationId === request.organizationId ? row.fromAddress : '',
         subject: content?.subject ?? row.subject,
         text: content?.text ?? row.body,
         attachments: content?.attachments ?? [],

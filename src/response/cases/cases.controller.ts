@@ -1,3 +1,4 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   Body,
   Controller,
@@ -186,6 +187,8 @@ export class PublishedListController {
 
   @Get('public/botnet-units')
   @Public()
+  // Anonymous: counted against the per-address limit (AUTH_RATE_LIMIT_PER_MINUTE).
+  @RouteConfig({ rateLimit: {} })
   @ApiOperation({
     operationId: 'getPublicBotnetUnits',
     summary: 'The public list: unit names and counts only (when PUBLISHED_LIST_ACCESS=public)',

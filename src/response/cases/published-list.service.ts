@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#src/platform/audit-log/index.js';
-import { Clock } from '#src/platform/clock/index.js';
+import { Clock, monotonicMs } from '#src/platform/clock/index.js';
 import { toCsv } from '#src/platform/csv/index.js';
 import { notFound } from '#src/platform/problem/index.js';
 import type { Principal } from '#src/identity/index.js';
@@ -31,8 +31,13 @@ type Status = Exclude<PublishedRow['status'], 'closed'>;
  * the public one (PUBLISHED_LIST_ACCESS=public) only unit names, counts, since and status.
  * Files exported by authenticated callers are recorded in the audit trail with their SHA-256.
  */
+/** How long one form of the public list is reused, in milliseconds. */
+const PUBLIC_LIST_REUSE_MS = 30_000;
+
 @Injectable()
 export class PublishedListService {
+  private readonly publicAnswers = new Map<string, { at: number; answer: Promise<ListAnswer> }>();
+
   constructor(
     private readonly cases: CasesRepository,
     private readonly department: DepartmentIdentityService,
@@ -62,9 +67,22 @@ export class PublishedListService {
   }
 
   /** 404 unless the list is public (PUBLISHED_LIST_ACCESS=public). */
+  /**
+   * Anyone may ask, as often as they like: each form (format, language, BOM) is built at most
+   * once per PUBLIC_LIST_REUSE_MS and shared by every caller meanwhile (a PDF of 5,000 units
+   * takes about two seconds to draw), so the public list costs the same for one reader or many.
+   */
   async public(query: PublishedListQuery): Promise<ListAnswer> {
     if (this.config.PUBLISHED_LIST_ACCESS !== 'public') throw notFound('published list');
-    return this.answer(query, false);
+    const format = query.format ?? 'json';
+    const key = `${format}|${query.lang ?? 'vi'}|${format === 'csv' ? (query.bom ?? '') : ''}`;
+    const now = monotonicMs();
+    const cached = this.publicAnswers.get(key);
+    if (cached && now - cached.at < PUBLIC_LIST_REUSE_MS) return cached.answer;
+    const answer = this.answer(query, false);
+    this.publicAnswers.set(key, { at: now, answer });
+    answer.catch(() => this.publicAnswers.delete(key));
+    return answer;
   }
 
   private async answer(query: PublishedListQuery, detail: boolean): Promise<ListAnswer> {

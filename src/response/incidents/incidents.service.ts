@@ -287,7 +287,7 @@ export class IncidentsService extends MailIntakeTarget {
         organizationId: mail.organizationId,
         type: 'email',
         id: mail.userId,
-        email: mail.fromAddress.trim().toLowerCase().slice(0, 254),
+        email: mail.fromAddress.trim().toLowerCase().slice(0, 254) || null,
         source: 'email',
         audit: 'system',
       },

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
+import ipaddr from 'ipaddr.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DataSource } from 'typeorm';
 import type { Principal } from '#src/identity/index.js';
@@ -158,6 +159,19 @@ export class ConnectionsService {
 
   /** The rows, and the unknown properties of rows (reported with the rows' other faults). */
   private jsonRows(text: string): { rows: RawRow[]; problems: InvalidParam[] } {
+    // Counted before parsing: a body of tiny values (`{},{},…`) would otherwise become millions
+    // of objects in memory before the row limit is seen. A row is one object with four fields.
+    let separators = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x2c /* , */ || c === 0x7b /* { */ || c === 0x5b /* [ */) separators++;
+    }
+    if (separators > MAX_CONNECTION_ROWS * 10) {
+      throw payloadTooLarge(`At most ${MAX_CONNECTION_ROWS} rows per request: split the rows`, {
+        name: 'connection-rows',
+        value: MAX_CONNECTION_ROWS,
+      });
+    }
     let document: unknown;
     try {
       document = JSON.parse(text);
@@ -260,7 +274,7 @@ export class ConnectionsService {
         const ip = row.address.includes(':')
           ? canonicalIpv6(row.address)
           : canonicalIpv4(row.address);
-        if (ip.ok) address = ip.value;
+        if (ip.ok) address = unmapped(ip.value);
         else fail('address', refusalReason(ip));
       }
       let c2Type = '';
@@ -308,4 +322,11 @@ export class ConnectionsService {
     }
     return error;
   }
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is the IPv4 host it maps: one address, one row. */
+function unmapped(address: string): string {
+  if (!address.includes(':') || !ipaddr.IPv6.isValid(address)) return address;
+  const parsed = ipaddr.IPv6.parse(address);
+  return parsed.isIPv4MappedAddress() ? parsed.toIPv4Address().toString() : address;
 }
