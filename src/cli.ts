@@ -214,7 +214,7 @@ async function main(argv: string[]): Promise<void> {
             publishing: { ...config.publishing, EXPIRY_INTERVAL_S: 0 },
             obligations: { ...config.obligations, ASSIGNMENT_SCHEDULER_INTERVAL_S: 0 },
             response: { ...config.response, RESPONSE_SCHEDULER_INTERVAL_S: 0 },
-            messaging: { ...config.messaging, MAIL_INTAKE_PORT: 0 },
+            messaging: { ...config.messaging, MAIL_INTAKE_PORT: 0, MAIL_POLL_INTERVAL_MS: 0 },
           },
           databaseUrl: url,
           logger: createLogger('warn'),

@@ -3,18 +3,25 @@ import { DataSource } from 'typeorm';
 import { DEMO_DOCUMENT_NUMBER, DEMO_VALUES, seedDemoRequest } from '#src/app/demo/demo-request.js';
 import { DEMO_INCIDENT_TITLE, DEMO_UNITS, seedDemoResponse } from '#src/app/demo/demo-response.js';
 import { seedDemo } from '#src/app/demo/seed-demo.js';
+import { freshDatabase } from '#test/support/database-urls.js';
 import { createTestApp, type TestApp } from '#test/support/test-app.js';
 
 describe('npm run seed:demo: the sample blocking request', () => {
   let t: TestApp;
   let db: DataSource;
 
+  let fresh: { url: string; drop: () => Promise<void> } | undefined;
+
   beforeAll(async () => {
-    t = await createTestApp();
+    // A database of its own, as a demo has: other files import MISP lists (RFC 5735 names the
+    // demo units' 192.88.99.0/24) and would make the demo's units protected.
+    fresh = await freshDatabase();
+    t = await createTestApp({ databaseUrl: fresh.url });
     db = t.app.get(DataSource);
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
+    await fresh?.drop();
   });
 
   it('is published to both demo ISPs through the lifecycle, once', async () => {

@@ -157,7 +157,12 @@ describe('units', () => {
       .send({ name: 'Wide', shortCode, category: 'agency', networks: [v4(0, '0/16')] })
       .expect(status(422));
     expect(
-      (wide.body['invalid-params'] as { reason: string }[]).map((p) => p.reason).sort(),
+      (wide.body['invalid-params'] as { reason: string }[])
+        .map((p) => p.reason)
+        // Other files share the database and import MISP lists, some of which name single
+        // addresses anywhere (public resolvers): only the units' overlaps are this test's.
+        .filter((reason) => !reason.includes('protected network'))
+        .sort(),
     ).toEqual(
       [
         `45.${x}.0.0/16 overlaps ${v4(1)} of unit ${unitA.shortCode}`,

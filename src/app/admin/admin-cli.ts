@@ -162,9 +162,16 @@ async function withOnboarding<T>(
   const config: AppConfig = {
     ...loaded,
     audit: { ...loaded.audit, AUDIT_CHECKPOINT_INTERVAL_S: 0 },
-    messaging: { ...loaded.messaging, WEBHOOK_POLL_INTERVAL_MS: 0 },
+    // A command does its work and leaves: no workers, no schedulers, no intake port.
+    messaging: {
+      ...loaded.messaging,
+      WEBHOOK_POLL_INTERVAL_MS: 0,
+      MAIL_POLL_INTERVAL_MS: 0,
+      MAIL_INTAKE_PORT: 0,
+    },
     publishing: { ...loaded.publishing, EXPIRY_INTERVAL_S: 0 },
     obligations: { ...loaded.obligations, ASSIGNMENT_SCHEDULER_INTERVAL_S: 0 },
+    response: { ...loaded.response, RESPONSE_SCHEDULER_INTERVAL_S: 0 },
   };
   const { LOG_LEVEL } = config.platform;
   // Logs on stderr, quiet unless something is wrong: stdout holds the result alone.

@@ -90,6 +90,8 @@ export class MailSender implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   onApplicationBootstrap(): void {
+    // Off in this instance (a command, a test): nothing to say, nothing to start.
+    if (this.pollIntervalMs === 0) return;
     if (!this.enabled) {
       this.log.warn('E-mail is off: SMTP_URL is not set, mails stay pending in the mail outbox');
       return;

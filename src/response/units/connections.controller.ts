@@ -28,7 +28,7 @@ export class ConnectionsController {
   @ApiConsumes('application/json', 'text/csv')
   @ApiBody({ type: ReportConnectionsRequest })
   @ApiOkResponse({ type: ConnectionsReported })
-  @ApiProblemResponses(400, 413, 415)
+  @ApiProblemResponses(400, 409, 413, 415, 422)
   report(
     @CurrentPrincipal() caller: Principal,
     @Req() request: FastifyRequest,

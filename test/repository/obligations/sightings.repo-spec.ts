@@ -96,7 +96,7 @@ describe('SightingsRepository', () => {
       sighting(x.id, { network: '198.51.100.0/25', count: 5 }),
       sighting(y.id, { network: '198.51.100.128/25', count: 2 }),
       sighting(x.id, { network: '198.51.100.0/25', count: 1 }),
-      sighting(x.id, { network: '203.0.113.0/24', count: 100 }),
+      sighting(x.id, { network: '100.64.0.0/24', count: 100 }),
     ]);
     await insert(other.id, [sighting(x.id, { network: '198.51.100.0/25', count: 7 })]);
 
@@ -111,7 +111,7 @@ describe('SightingsRepository', () => {
 
     const summary = await repo.summary({ scope }, 10);
     expect(summary.map((g) => [g.network, g.totalCount, g.sightings])).toEqual([
-      ['203.0.113.0/24', 100, 1],
+      ['100.64.0.0/24', 100, 1],
       ['198.51.100.0/25', 6, 2],
       ['198.51.100.128/25', 2, 1],
     ]);
