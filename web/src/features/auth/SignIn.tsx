@@ -8,6 +8,7 @@ import { LOCALES, useLocale, useMessages } from '../../i18n/i18n';
 import { common } from '../../i18n/messages';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { zodRule } from '../../ui/zod-rule';
+import { ResponseTeamBlock } from '../response-team/ResponseTeamBlock';
 import { auth } from './messages';
 
 const credentials = z.object({
@@ -88,6 +89,7 @@ export default function SignIn() {
             {t('signIn')}
           </Button>
         </Form>
+        <ResponseTeamBlock />
       </Card>
     </main>
   );
