@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Alert, Button, Card, Flex, Form, Input, Select, Typography } from 'antd';
 import { z } from 'zod/mini';
 import { api, call } from '../../api/client';
@@ -8,8 +8,10 @@ import { LOCALES, useLocale, useMessages } from '../../i18n/i18n';
 import { common } from '../../i18n/messages';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { zodRule } from '../../ui/zod-rule';
-import { ResponseTeamBlock } from '../response-team/ResponseTeamBlock';
 import { auth } from './messages';
+
+/** The response team's public contacts, below the form: its own chunk, after the form is shown. */
+const ResponseTeamBlock = lazy(() => import('../response-team/ResponseTeamBlock'));
 
 const credentials = z.object({
   email: z.email(),
@@ -89,7 +91,9 @@ export default function SignIn() {
             {t('signIn')}
           </Button>
         </Form>
-        <ResponseTeamBlock />
+        <Suspense fallback={null}>
+          <ResponseTeamBlock />
+        </Suspense>
       </Card>
     </main>
   );

@@ -8,7 +8,7 @@ import { team } from './messages';
  * The response team's contacts (GET /response-team, public): for the sign-in page's footer.
  * Says nothing while loading or when the service answers no contacts.
  */
-export function ResponseTeamBlock() {
+export default function ResponseTeamBlock() {
   const t = useMessages(team);
   const query = useQuery({
     queryKey: ['response-team'],

@@ -52,7 +52,12 @@ function EditForm({ contacts }: { contacts: Contacts }) {
   return (
     <Card style={{ maxWidth: 720 }}>
       <Alert type="info" showIcon title={t('editLead')} style={{ marginBottom: 16 }} />
-      <Descriptions size="small" column={1} style={{ marginBottom: 16 }}>
+      <Descriptions
+        size="small"
+        column={1}
+        style={{ marginBottom: 16 }}
+        styles={{ label: { color: 'rgba(0, 0, 0, 0.72)' } }}
+      >
         <Descriptions.Item label={t('blockTitle')}>{contacts.name}</Descriptions.Item>
         <Descriptions.Item label={t('incidentMailbox')}>
           {contacts.incidentMailbox ?? t('notSet')}

@@ -72,6 +72,8 @@ function DetailView({ detail }: { detail: Detail }) {
   const keys = useIdempotencyKeys();
   const mayAct = hasAnyRole(session, CASE_ACTORS);
   const open = detail.status === 'open' || detail.status === 'acknowledged';
+  // Shown here: once the report is in, the case is no longer open and its form goes away.
+  const [remediationSent, setRemediationSent] = useState(false);
 
   const refresh = async () => {
     await client.invalidateQueries({ queryKey: ['case', detail.id] });
@@ -155,6 +157,9 @@ function DetailView({ detail }: { detail: Detail }) {
         ) : null}
       </Card>
 
+      {remediationSent ? (
+        <Alert type="success" role="status" showIcon title={t('remediationSent')} />
+      ) : null}
       {detail.remediation ? (
         <Card title={<CardTitle>{t('remediationShown')}</CardTitle>}>
           <Typography.Paragraph style={{ whiteSpace: 'pre-wrap' }}>
@@ -171,7 +176,16 @@ function DetailView({ detail }: { detail: Detail }) {
         </Card>
       ) : null}
 
-      {mayAct && open ? <RemediationForm detail={detail} keys={keys} onDone={refresh} /> : null}
+      {mayAct && open ? (
+        <RemediationForm
+          detail={detail}
+          keys={keys}
+          onDone={async () => {
+            setRemediationSent(true);
+            await refresh();
+          }}
+        />
+      ) : null}
 
       <C2s detail={detail} />
       <Connections caseId={detail.id} />
@@ -291,15 +305,6 @@ function RemediationForm({
           <div style={{ marginTop: 12 }}>
             <ProblemWithFields error={send.error} />
           </div>
-        ) : null}
-        {send.isSuccess ? (
-          <Alert
-            style={{ marginTop: 12 }}
-            type="success"
-            role="status"
-            showIcon
-            title={t('remediationSent')}
-          />
         ) : null}
         <div style={{ marginTop: 16 }}>
           <Button type="primary" htmlType="submit" loading={send.isPending}>

@@ -424,7 +424,7 @@ function Triage({ detail }: { detail: Detail }) {
                 title: values.title?.trim() || undefined,
                 reason: values.reason?.trim() || undefined,
               };
-              run('draft-request', t('drafted'), body, (key) =>
+              run('draft-request', t('draftRequest'), body, (key) =>
                 call(() =>
                   api.POST('/api/v1/incidents/{id}/draft-request', {
                     params: { path, header: { 'Idempotency-Key': key } },
