@@ -26,6 +26,11 @@ const ACCOUNTS: { email: string; password?: string; menu: string[]; notAllowed: 
       '/protected-check',
       '/compliance',
       '/admin/protected-lists',
+      '/cases',
+      '/incidents',
+      '/incidents/new',
+      '/units',
+      '/published',
     ],
     notAllowed: '/approvals',
   },
@@ -39,12 +44,17 @@ const ACCOUNTS: { email: string; password?: string; menu: string[]; notAllowed: 
       '/protected-check',
       '/compliance',
       '/admin/protected-lists',
+      '/cases',
+      '/incidents',
+      '/incidents/new',
+      '/units',
+      '/published',
     ],
     notAllowed: '/requests/new',
   },
   {
     email: 'operator@isp-a.example',
-    menu: ['/assignments', '/feed', '/sightings', '/webhooks'],
+    menu: ['/assignments', '/feed', '/sightings', '/webhooks', '/incidents', '/incidents/new'],
     notAllowed: '/compliance',
   },
   {
@@ -57,6 +67,10 @@ const ACCOUNTS: { email: string; password?: string; menu: string[]; notAllowed: 
       '/audit/verify',
       '/audit/export',
       '/admin/protected-lists',
+      '/cases',
+      '/incidents',
+      '/units',
+      '/published',
     ],
     notAllowed: '/admin/users',
   },
@@ -75,6 +89,13 @@ const ACCOUNTS: { email: string; password?: string; menu: string[]; notAllowed: 
       '/admin/users',
       '/admin/api-clients',
       '/admin/protected-lists',
+      '/cases',
+      '/incidents',
+      '/incidents/new',
+      '/units',
+      '/published',
+      '/mail',
+      '/response-team',
     ],
     notAllowed: '/assignments',
   },
@@ -117,5 +138,7 @@ describeBrowser('the console: each role’s screens', () => {
       await console.page.getByText(/Vai trò của bạn không được xem trang này/).waitFor();
       await console.close();
     },
+    // The administrator's menu has 18 screens since the response screens came.
+    90_000,
   );
 });

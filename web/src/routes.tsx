@@ -1,5 +1,13 @@
 import type { ComponentType } from 'react';
 import type { Role } from './auth/useSession';
+import {
+  CASE_READERS,
+  INCIDENT_READERS,
+  INCIDENT_REPORTERS,
+  MAIL_READERS,
+  PUBLISHED_READERS,
+  UNIT_READERS,
+} from './features/response/roles';
 
 /**
  * Every screen of the console, who sees it (the roles of docs/access-matrix.md that may call
@@ -32,7 +40,14 @@ export type NavKey =
   | 'organizations'
   | 'users'
   | 'apiClients'
-  | 'protectedLists';
+  | 'protectedLists'
+  | 'cases'
+  | 'incidents'
+  | 'newIncident'
+  | 'units'
+  | 'published'
+  | 'mail'
+  | 'responseTeam';
 
 const DEPARTMENT: Role[] = ['admin', 'analyst', 'approver', 'auditor'];
 
@@ -165,6 +180,68 @@ export const SCREENS: Screen[] = [
     roles: ['admin', 'analyst', 'approver', 'auditor'],
     nav: 'protectedLists',
     load: () => import('./features/admin/ProtectedLists'),
+  },
+  {
+    path: '/cases',
+    roles: CASE_READERS,
+    nav: 'cases',
+    load: () => import('./features/response/Cases'),
+  },
+  {
+    path: '/cases/:id',
+    roles: CASE_READERS,
+    load: () => import('./features/response/CaseDetail'),
+  },
+  {
+    path: '/incidents',
+    roles: INCIDENT_READERS,
+    nav: 'incidents',
+    load: () => import('./features/response/Incidents'),
+  },
+  {
+    path: '/incidents/new',
+    roles: INCIDENT_REPORTERS,
+    nav: 'newIncident',
+    load: () => import('./features/response/IncidentNew'),
+  },
+  {
+    path: '/incidents/:id',
+    roles: INCIDENT_READERS,
+    load: () => import('./features/response/IncidentDetail'),
+  },
+  {
+    path: '/units',
+    roles: UNIT_READERS,
+    nav: 'units',
+    load: () => import('./features/response/Units'),
+  },
+  {
+    path: '/units/:id',
+    roles: UNIT_READERS,
+    load: () => import('./features/response/UnitDetail'),
+  },
+  {
+    path: '/published',
+    roles: PUBLISHED_READERS,
+    nav: 'published',
+    load: () => import('./features/response/PublishedList'),
+  },
+  {
+    path: '/mail',
+    roles: MAIL_READERS,
+    nav: 'mail',
+    load: () => import('./features/response/MailQuarantine'),
+  },
+  {
+    path: '/mail/:id',
+    roles: MAIL_READERS,
+    load: () => import('./features/response/MailDetail'),
+  },
+  {
+    path: '/response-team',
+    roles: ['admin', 'responder'],
+    nav: 'responseTeam',
+    load: () => import('./features/response-team/ResponseTeamEdit'),
   },
 ];
 

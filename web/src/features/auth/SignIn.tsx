@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Alert, Button, Card, Flex, Form, Input, Select, Typography } from 'antd';
 import { z } from 'zod/mini';
 import { api, call } from '../../api/client';
@@ -9,6 +9,9 @@ import { common } from '../../i18n/messages';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 import { zodRule } from '../../ui/zod-rule';
 import { auth } from './messages';
+
+/** The response team's public contacts, below the form: its own chunk, after the form is shown. */
+const ResponseTeamBlock = lazy(() => import('../response-team/ResponseTeamBlock'));
 
 const credentials = z.object({
   email: z.email(),
@@ -88,6 +91,9 @@ export default function SignIn() {
             {t('signIn')}
           </Button>
         </Form>
+        <Suspense fallback={null}>
+          <ResponseTeamBlock />
+        </Suspense>
       </Card>
     </main>
   );

@@ -1,0 +1,231 @@
+import { useCallback, useRef, type ReactNode } from 'react';
+import { Space, Typography } from 'antd';
+import { apiUrl, type Schemas } from '../../api/client';
+import { ProblemError, problemOf, type Problem } from '../../api/problem';
+import { refreshSession, sessionState } from '../../api/session';
+import { useFormat, useMessages } from '../../i18n/i18n';
+import { ProblemAlert } from '../../ui/ProblemAlert';
+import { ToneTag, type Tone } from '../../ui/ToneTag';
+import { response } from './messages';
+
+export * from './roles';
+
+export type CaseStatus = Schemas['CaseResponse']['status'];
+export type IncidentStatus = Schemas['IncidentResponse']['status'];
+export type IncidentCategory = Schemas['IncidentResponse']['category'];
+export type Severity = Schemas['IncidentResponse']['severity'];
+export type UnitCategory = Schemas['UnitResponse']['category'];
+export type RemediationKind = Schemas['RemediationAction']['kind'];
+export type MailStatus = Schemas['MailInboxResponse']['status'];
+
+export const CASE_STATUSES: CaseStatus[] = ['open', 'acknowledged', 'remediated', 'closed'];
+export const INCIDENT_STATUSES: IncidentStatus[] = [
+  'new',
+  'triaged',
+  'awaiting_information',
+  'resolved',
+  'closed',
+];
+export const INCIDENT_CATEGORIES: IncidentCategory[] = [
+  'malware',
+  'botnet',
+  'phishing',
+  'ddos',
+  'intrusion',
+  'defacement',
+  'data_leak',
+  'vulnerability',
+  'spam',
+  'other',
+];
+export const SEVERITIES: Severity[] = ['low', 'medium', 'high', 'critical'];
+export const UNIT_CATEGORIES: UnitCategory[] = ['commune', 'office', 'agency'];
+export const REMEDIATION_KINDS: RemediationKind[] = [
+  'cleaned',
+  'patched',
+  'reimaged',
+  'isolated',
+  'credentials_reset',
+  'other',
+];
+export const OPEN_INCIDENT: IncidentStatus[] = ['new', 'triaged', 'awaiting_information'];
+
+/** Links at AA contrast (the theme's primary colour). */
+export const LINK_STYLE = { color: '#0b5cad' } as const;
+export const HEADING_STYLE = { margin: 0, fontSize: 18 } as const;
+
+const CASE_TONE: Record<CaseStatus, Tone> = {
+  open: 'danger',
+  acknowledged: 'warning',
+  remediated: 'info',
+  closed: 'success',
+};
+const INCIDENT_TONE: Record<IncidentStatus, Tone> = {
+  new: 'danger',
+  triaged: 'info',
+  awaiting_information: 'warning',
+  resolved: 'success',
+  closed: 'neutral',
+};
+const SEVERITY_TONE: Record<Severity, Tone> = {
+  low: 'neutral',
+  medium: 'warning',
+  high: 'caution',
+  critical: 'danger',
+};
+const MAIL_TONE: Record<MailStatus, Tone> = {
+  accepted: 'success',
+  quarantined: 'warning',
+  released: 'info',
+  rejected: 'neutral',
+};
+
+export function CaseStatusTag({ status }: { status: CaseStatus }) {
+  const t = useMessages(response);
+  return <ToneTag tone={CASE_TONE[status]}>{t(`case_${status}`)}</ToneTag>;
+}
+
+export function IncidentStatusTag({ status }: { status: IncidentStatus }) {
+  const t = useMessages(response);
+  return <ToneTag tone={INCIDENT_TONE[status]}>{t(`incident_${status}`)}</ToneTag>;
+}
+
+export function SeverityTag({ severity }: { severity: Severity }) {
+  const t = useMessages(response);
+  return <ToneTag tone={SEVERITY_TONE[severity]}>{t(`severity_${severity}`)}</ToneTag>;
+}
+
+export function MailStatusTag({ status }: { status: MailStatus }) {
+  const t = useMessages(response);
+  return <ToneTag tone={MAIL_TONE[status]}>{t(`mail_${status}`)}</ToneTag>;
+}
+
+/** A deadline with the time left, or a red "overdue" tag. */
+export function DueAt({ at, overdue, open }: { at: string; overdue: boolean; open: boolean }) {
+  const t = useMessages(response);
+  const f = useFormat();
+  const left = Math.floor((new Date(at).getTime() - Date.now()) / 60_000) * 60;
+  return (
+    <Space size={4} wrap>
+      <span>{f.dateTime(at)}</span>
+      {overdue ? (
+        <ToneTag tone="danger">{t('overdue')}</ToneTag>
+      ) : open && left > 0 ? (
+        <Typography.Text type="secondary">
+          {t('timeLeft', { time: f.duration(left) })}
+        </Typography.Text>
+      ) : null}
+    </Space>
+  );
+}
+
+/**
+ * The API's problem (ProblemAlert), and the fields it names in `invalid-params` (a CSV row, a
+ * network, an indicator), 50 at most.
+ */
+export function ProblemWithFields({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const t = useMessages(response);
+  const params = (problemOf(error).problem['invalid-params'] ?? []) as {
+    name?: string;
+    reason?: string;
+  }[];
+  return (
+    <div role="group" aria-label={t('problemFields')}>
+      <ProblemAlert error={error} onRetry={onRetry} />
+      {Array.isArray(params) && params.length > 0 ? (
+        <ul aria-label={t('problemFields')} style={{ marginTop: 8 }}>
+          {params.slice(0, 50).map((p, i) => (
+            <li key={i}>
+              {p.name ? <Typography.Text code>{p.name}</Typography.Text> : null} {p.reason ?? ''}
+            </li>
+          ))}
+          {params.length > 50 ? <li>{t('moreFields', { n: params.length - 50 })}</li> : null}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** Non-empty trimmed lines of a textarea, without repeats. */
+export function linesOf(text: string | undefined): string[] {
+  return [
+    ...new Set(
+      (text ?? '')
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0),
+    ),
+  ];
+}
+
+/** A UUID for an Idempotency-Key; crypto.randomUUID needs a secure context, hence the fallback. */
+function uuid(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Idempotency-Keys per action (docs/decisions/0011-idempotency-keys.md): the same key while an
+ * action (its path and body) is retried after a failure, a new one once it succeeded.
+ */
+export function useIdempotencyKeys() {
+  const keys = useRef(new Map<string, string>());
+  const keyFor = useCallback((action: string): string => {
+    let key = keys.current.get(action);
+    if (!key) {
+      key = uuid();
+      keys.current.set(action, key);
+    }
+    return key;
+  }, []);
+  const settled = useCallback((action: string) => keys.current.delete(action), []);
+  return { keyFor, settled };
+}
+
+/**
+ * POST of a file as the request's body (the API's streamed uploads: an incident attachment, a
+ * units CSV), with the session's token; a 401 renews the session once. Throws the API's problem.
+ */
+export async function postFile<T>(url: string, body: Blob, contentType: string): Promise<T> {
+  const send = () =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${sessionState().accessToken ?? ''}`,
+        'content-type': contentType,
+      },
+      body,
+    });
+  let answer = await send();
+  if (answer.status === 401 && (await refreshSession())) answer = await send();
+  const text = await answer.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    parsed = { detail: text };
+  }
+  if (!answer.ok) {
+    throw new ProblemError(answer.status, { status: answer.status, ...(parsed as Problem) });
+  }
+  return parsed as T;
+}
+
+/** The URL of a path with `{name}` parameters filled in (encoded). */
+export function pathWith(template: string, params: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name]));
+}
+
+/** The incident attachment upload's URL (typed against the OpenAPI document). */
+export function attachmentUploadUrl(id: string, filename: string): string {
+  return pathWith(apiUrl('/api/v1/incidents/{id}/attachments', { filename }, 'post'), { id });
+}
+
+/** A labelled section heading inside a Card. */
+export function CardTitle({ children }: { children: ReactNode }) {
+  return <h2 style={HEADING_STYLE}>{children}</h2>;
+}
