@@ -99,6 +99,24 @@ const ACCOUNTS: { email: string; password?: string; menu: string[]; notAllowed: 
     ],
     notAllowed: '/assignments',
   },
+  {
+    email: 'responder@dic.example',
+    menu: [
+      '/cases',
+      '/incidents',
+      '/incidents/new',
+      '/units',
+      '/published',
+      '/mail',
+      '/response-team',
+    ],
+    notAllowed: '/requests',
+  },
+  {
+    email: 'officer@hacthanh.example',
+    menu: ['/cases', '/incidents', '/incidents/new'],
+    notAllowed: '/units',
+  },
 ];
 
 describeBrowser('the console: each role’s screens', () => {

@@ -4,6 +4,8 @@ export interface Problem {
   title?: string;
   status?: number;
   detail?: string;
+  /** The fields at fault (the API's `invalid-params`, RFC 9457 §3). */
+  'invalid-params'?: { name?: string; reason?: string }[];
   errors?: { name?: string; reason?: string }[];
   [extension: string]: unknown;
 }

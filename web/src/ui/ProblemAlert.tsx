@@ -8,7 +8,8 @@ export function ProblemAlert({ error, onRetry }: { error: unknown; onRetry?: () 
   const t = useMessages(common);
   const { status, problem } = problemOf(error);
   const title = status === 0 ? t('networkError') : (problem.title ?? t('errorTitle'));
-  const fields = (problem.errors ?? []).filter((e) => e.reason);
+  const named = problem['invalid-params'] ?? problem.errors;
+  const fields = (Array.isArray(named) ? named : []).filter((e) => e.reason);
   return (
     <Alert
       type="error"
@@ -20,7 +21,7 @@ export function ProblemAlert({ error, onRetry }: { error: unknown; onRetry?: () 
           {problem.detail ? <div>{problem.detail}</div> : null}
           {fields.length > 0 ? (
             <ul>
-              {fields.slice(0, 20).map((e, i) => (
+              {fields.slice(0, 50).map((e, i) => (
                 <li key={i}>{e.name ? `${e.name}: ${e.reason}` : e.reason}</li>
               ))}
             </ul>

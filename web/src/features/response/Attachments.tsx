@@ -4,7 +4,8 @@ import { Alert, Button, Flex, Table, Typography } from 'antd';
 import { apiUrl, download, type Schemas } from '../../api/client';
 import { useFormat, useMessages } from '../../i18n/i18n';
 import { response } from './messages';
-import { ProblemWithFields, attachmentUploadUrl, pathWith, postFile } from './shared';
+import { attachmentUploadUrl, pathWith, postFile } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Attachment = Schemas['AttachmentResponse'];
 
@@ -85,7 +86,7 @@ export function AttachmentUpload({ incidentId }: { incidentId: string }) {
         }}
       />
       {local ? <Alert type="error" role="alert" showIcon title={local} /> : null}
-      {error ? <ProblemWithFields error={error} /> : null}
+      {error ? <ProblemAlert error={error} /> : null}
       {done ? <Alert type="success" role="status" showIcon title={done} /> : null}
       <div>
         <Button disabled={!file} loading={busy} onClick={() => void upload()}>
@@ -121,7 +122,7 @@ export function AttachmentList({
   };
   return (
     <>
-      {error ? <ProblemWithFields error={error} /> : null}
+      {error ? <ProblemAlert error={error} /> : null}
       <Table<Attachment>
         aria-label={t('attachmentsCaption')}
         rowKey="id"

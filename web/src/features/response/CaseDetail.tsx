@@ -30,11 +30,11 @@ import {
   CaseStatusTag,
   DueAt,
   LINK_STYLE,
-  ProblemWithFields,
   REMEDIATION_KINDS,
   useIdempotencyKeys,
   type RemediationKind,
 } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Detail = Schemas['CaseDetail'];
 type Connection = Schemas['CaseConnection'];
@@ -152,7 +152,7 @@ function DetailView({ detail }: { detail: Detail }) {
         ) : null}
         {acknowledge.isError ? (
           <div style={{ marginTop: 12 }}>
-            <ProblemWithFields error={acknowledge.error} />
+            <ProblemAlert error={acknowledge.error} />
           </div>
         ) : null}
       </Card>
@@ -303,7 +303,7 @@ function RemediationForm({
         </Form.List>
         {send.isError ? (
           <div style={{ marginTop: 12 }}>
-            <ProblemWithFields error={send.error} />
+            <ProblemAlert error={send.error} />
           </div>
         ) : null}
         <div style={{ marginTop: 16 }}>

@@ -31,10 +31,10 @@ import {
   IncidentStatusTag,
   LINK_STYLE,
   OPEN_INCIDENT,
-  ProblemWithFields,
   SeverityTag,
   useIdempotencyKeys,
 } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Detail = Schemas['IncidentDetail'];
 type Event = Schemas['IncidentEventResponse'];
@@ -325,7 +325,7 @@ function Triage({ detail }: { detail: Detail }) {
   return (
     <Card title={<CardTitle>{t('triageSection')}</CardTitle>}>
       <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-        {act.isError ? <ProblemWithFields error={act.error} /> : null}
+        {act.isError ? <ProblemAlert error={act.error} /> : null}
         {done && act.isSuccess ? (
           <Alert type="success" role="status" showIcon title={`${done}: ${t('done')}`} />
         ) : null}
@@ -520,7 +520,7 @@ function ProvideInformation({ detail }: { detail: Detail }) {
         </Form.Item>
         {act.isError ? (
           <div style={{ marginBottom: 12 }}>
-            <ProblemWithFields error={act.error} />
+            <ProblemAlert error={act.error} />
           </div>
         ) : null}
         {act.isSuccess ? (

@@ -13,13 +13,13 @@ import {
   CardTitle,
   INCIDENT_CATEGORIES,
   LINK_STYLE,
-  ProblemWithFields,
   SEVERITIES,
   linesOf,
   useIdempotencyKeys,
   type IncidentCategory,
   type Severity,
 } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 /** The form's rules, the API's bounds (CreateIncidentRequest). */
 const incidentSchema = z.object({
@@ -177,7 +177,7 @@ export default function IncidentNew() {
             </Form.Item>
             {create.isError ? (
               <div style={{ marginBottom: 16 }}>
-                <ProblemWithFields error={create.error} />
+                <ProblemAlert error={create.error} />
               </div>
             ) : null}
             <Button type="primary" htmlType="submit" loading={create.isPending}>

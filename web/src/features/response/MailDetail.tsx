@@ -21,13 +21,8 @@ import { Page } from '../../ui/Page';
 import { QueryState } from '../../ui/QueryState';
 import { zodRule } from '../../ui/zod-rule';
 import { response } from './messages';
-import {
-  CardTitle,
-  LINK_STYLE,
-  MailStatusTag,
-  ProblemWithFields,
-  useIdempotencyKeys,
-} from './shared';
+import { CardTitle, LINK_STYLE, MailStatusTag, useIdempotencyKeys } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Mail = Schemas['MailInboxDetailResponse'];
 const reasonSchema = z.string().check(z.trim(), z.minLength(1), z.maxLength(400));
@@ -219,7 +214,7 @@ function Review({ mail }: { mail: Mail }) {
           </Form.Item>
           {release.isError ? (
             <div style={{ marginBottom: 12 }}>
-              <ProblemWithFields error={release.error} />
+              <ProblemAlert error={release.error} />
             </div>
           ) : null}
           {release.isSuccess ? (
@@ -250,7 +245,7 @@ function Review({ mail }: { mail: Mail }) {
           </Form.Item>
           {reject.isError ? (
             <div style={{ marginBottom: 12 }}>
-              <ProblemWithFields error={reject.error} />
+              <ProblemAlert error={reject.error} />
             </div>
           ) : null}
           {reject.isSuccess ? (

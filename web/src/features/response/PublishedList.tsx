@@ -7,7 +7,8 @@ import { useFormat, useMessages } from '../../i18n/i18n';
 import { Page } from '../../ui/Page';
 import { QueryState } from '../../ui/QueryState';
 import { response } from './messages';
-import { CaseStatusTag, DueAt, LINK_STYLE, ProblemWithFields } from './shared';
+import { CaseStatusTag, DueAt, LINK_STYLE } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Item = Schemas['PublishedListItem'];
 
@@ -155,7 +156,7 @@ function Downloads() {
       ) : null}
       {outcome && !outcome.ok ? (
         <div style={{ marginTop: 8 }}>
-          <ProblemWithFields error={outcome.error} />
+          <ProblemAlert error={outcome.error} />
         </div>
       ) : null}
     </section>

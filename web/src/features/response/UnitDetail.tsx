@@ -8,14 +8,8 @@ import { common } from '../../i18n/messages';
 import { Page } from '../../ui/Page';
 import { QueryState } from '../../ui/QueryState';
 import { response } from './messages';
-import {
-  CardTitle,
-  LINK_STYLE,
-  ProblemWithFields,
-  UNIT_EDITORS,
-  linesOf,
-  useIdempotencyKeys,
-} from './shared';
+import { CardTitle, LINK_STYLE, UNIT_EDITORS, linesOf, useIdempotencyKeys } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Unit = Schemas['UnitResponse'];
 type Network = Schemas['UnitNetworkResponse'];
@@ -104,7 +98,7 @@ function UnitView({ unit }: { unit: Unit }) {
         </Descriptions>
       </Card>
       <Card title={<CardTitle>{t('networksSection')}</CardTitle>}>
-        {remove.isError ? <ProblemWithFields error={remove.error} /> : null}
+        {remove.isError ? <ProblemAlert error={remove.error} /> : null}
         {remove.isSuccess ? (
           <Alert
             type="success"
@@ -174,7 +168,7 @@ function UnitView({ unit }: { unit: Unit }) {
             </Form.Item>
             {add.isError ? (
               <div style={{ marginBottom: 12 }}>
-                <ProblemWithFields error={add.error} />
+                <ProblemAlert error={add.error} />
               </div>
             ) : null}
             {add.isSuccess ? (

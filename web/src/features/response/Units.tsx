@@ -15,7 +15,6 @@ import { response } from './messages';
 import {
   CardTitle,
   LINK_STYLE,
-  ProblemWithFields,
   UNIT_CATEGORIES,
   UNIT_EDITORS,
   linesOf,
@@ -23,6 +22,7 @@ import {
   useIdempotencyKeys,
   type UnitCategory,
 } from './shared';
+import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Unit = Schemas['UnitSummaryResponse'];
 
@@ -255,7 +255,7 @@ function CreateUnit() {
         </Form.Item>
         {create.isError ? (
           <div style={{ marginBottom: 12 }}>
-            <ProblemWithFields error={create.error} />
+            <ProblemAlert error={create.error} />
           </div>
         ) : null}
         {create.isSuccess ? (
@@ -305,7 +305,7 @@ function ImportUnits() {
           accept="text/csv,.csv"
           onChange={(e) => setFile(e.target.files?.[0])}
         />
-        {run.isError ? <ProblemWithFields error={run.error} /> : null}
+        {run.isError ? <ProblemAlert error={run.error} /> : null}
         {run.isSuccess ? (
           <Alert
             type="success"

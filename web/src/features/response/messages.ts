@@ -3,8 +3,6 @@ export const vi = {
   // Shared
   overdue: 'Quá hạn',
   timeLeft: 'còn {time}',
-  problemFields: 'Các trường bị từ chối',
-  moreFields: '… và {n} trường khác',
   back: 'Quay lại danh sách',
   you: 'Bạn',
   none: 'Không có',
@@ -292,8 +290,6 @@ export const vi = {
 export const en: Record<keyof typeof vi, string> = {
   overdue: 'Overdue',
   timeLeft: '{time} left',
-  problemFields: 'Fields refused',
-  moreFields: '… and {n} more',
   back: 'Back to the list',
   you: 'You',
   none: 'None',

@@ -1,10 +1,9 @@
 import { useCallback, useRef, type ReactNode } from 'react';
 import { Space, Typography } from 'antd';
 import { apiUrl, type Schemas } from '../../api/client';
-import { ProblemError, problemOf, type Problem } from '../../api/problem';
+import { ProblemError, type Problem } from '../../api/problem';
 import { refreshSession, sessionState } from '../../api/session';
 import { useFormat, useMessages } from '../../i18n/i18n';
-import { ProblemAlert } from '../../ui/ProblemAlert';
 import { ToneTag, type Tone } from '../../ui/ToneTag';
 import { response } from './messages';
 
@@ -116,33 +115,6 @@ export function DueAt({ at, overdue, open }: { at: string; overdue: boolean; ope
         </Typography.Text>
       ) : null}
     </Space>
-  );
-}
-
-/**
- * The API's problem (ProblemAlert), and the fields it names in `invalid-params` (a CSV row, a
- * network, an indicator), 50 at most.
- */
-export function ProblemWithFields({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  const t = useMessages(response);
-  const params = (problemOf(error).problem['invalid-params'] ?? []) as {
-    name?: string;
-    reason?: string;
-  }[];
-  return (
-    <div role="group" aria-label={t('problemFields')}>
-      <ProblemAlert error={error} onRetry={onRetry} />
-      {Array.isArray(params) && params.length > 0 ? (
-        <ul aria-label={t('problemFields')} style={{ marginTop: 8 }}>
-          {params.slice(0, 50).map((p, i) => (
-            <li key={i}>
-              {p.name ? <Typography.Text code>{p.name}</Typography.Text> : null} {p.reason ?? ''}
-            </li>
-          ))}
-          {params.length > 50 ? <li>{t('moreFields', { n: params.length - 50 })}</li> : null}
-        </ul>
-      ) : null}
-    </div>
   );
 }
 
