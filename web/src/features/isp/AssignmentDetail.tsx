@@ -27,13 +27,13 @@ import {
   Deadline,
   MECHANISMS,
   ToneTag,
-  LINK_STYLE,
   fromLocalInput,
   toLocalInput,
-  useIdempotencyKeys,
   type Mechanism,
   type Tone,
 } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 
 type Detail = Schemas['AssignmentDetail'];
 type Item = Schemas['AssignmentItemResponse'];

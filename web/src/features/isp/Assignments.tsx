@@ -27,15 +27,15 @@ import {
   ASSIGNMENT_STATUSES,
   AssignmentStatusTag,
   Deadline,
-  LINK_STYLE,
   MECHANISMS,
   OPEN,
   fromLocalInput,
   toLocalInput,
-  useIdempotencyKeys,
   type AssignmentStatus,
   type Mechanism,
 } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 
 type Assignment = Schemas['AssignmentResponse'];
 type Overdue = 'all' | 'yes' | 'no';

@@ -12,7 +12,8 @@ import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { zodRule } from '../../ui/zod-rule';
 import { isp } from './messages';
-import { fromLocalInput, toLocalInput, useIdempotencyKeys } from './shared';
+import { fromLocalInput, toLocalInput } from './shared';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 
 type Sighting = Schemas['SightingResponse'];
 type SummaryRow = Schemas['SightingSummaryRow'];

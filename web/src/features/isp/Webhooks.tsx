@@ -26,7 +26,8 @@ import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { zodRule } from '../../ui/zod-rule';
 import { isp } from './messages';
-import { ToneTag, useIdempotencyKeys, type Tone } from './shared';
+import { ToneTag, type Tone } from './shared';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 
 type Webhook = Schemas['WebhookResponse'];
 type EventType = Webhook['events'][number];

@@ -29,11 +29,11 @@ import {
   CardTitle,
   CaseStatusTag,
   DueAt,
-  LINK_STYLE,
   REMEDIATION_KINDS,
-  useIdempotencyKeys,
   type RemediationKind,
 } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Detail = Schemas['CaseDetail'];

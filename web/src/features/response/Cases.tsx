@@ -9,7 +9,8 @@ import { Pager } from '../../ui/Pager';
 import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { response } from './messages';
-import { CASE_STATUSES, CaseStatusTag, DueAt, LINK_STYLE, type CaseStatus } from './shared';
+import { CASE_STATUSES, CaseStatusTag, DueAt, type CaseStatus } from './shared';
+import { LINK_STYLE } from '../../ui/links';
 
 type Case = Schemas['CaseResponse'];
 

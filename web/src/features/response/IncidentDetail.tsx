@@ -25,15 +25,9 @@ import { QueryState } from '../../ui/QueryState';
 import { zodRule } from '../../ui/zod-rule';
 import { AttachmentList, AttachmentUpload } from './Attachments';
 import { response } from './messages';
-import {
-  CardTitle,
-  DueAt,
-  IncidentStatusTag,
-  LINK_STYLE,
-  OPEN_INCIDENT,
-  SeverityTag,
-  useIdempotencyKeys,
-} from './shared';
+import { CardTitle, DueAt, IncidentStatusTag, OPEN_INCIDENT, SeverityTag } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Detail = Schemas['IncidentDetail'];

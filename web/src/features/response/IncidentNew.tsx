@@ -12,13 +12,13 @@ import { response } from './messages';
 import {
   CardTitle,
   INCIDENT_CATEGORIES,
-  LINK_STYLE,
   SEVERITIES,
   linesOf,
-  useIdempotencyKeys,
   type IncidentCategory,
   type Severity,
 } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
 /** The form's rules, the API's bounds (CreateIncidentRequest). */

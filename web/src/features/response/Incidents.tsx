@@ -16,7 +16,6 @@ import {
   INCIDENT_REPORTERS,
   INCIDENT_STATUSES,
   IncidentStatusTag,
-  LINK_STYLE,
   OPEN_INCIDENT,
   SEVERITIES,
   SeverityTag,
@@ -24,6 +23,7 @@ import {
   type IncidentStatus,
   type Severity,
 } from './shared';
+import { LINK_STYLE } from '../../ui/links';
 
 type Incident = Schemas['IncidentResponse'];
 

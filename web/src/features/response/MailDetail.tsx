@@ -21,7 +21,9 @@ import { Page } from '../../ui/Page';
 import { QueryState } from '../../ui/QueryState';
 import { zodRule } from '../../ui/zod-rule';
 import { response } from './messages';
-import { CardTitle, LINK_STYLE, MailStatusTag, useIdempotencyKeys } from './shared';
+import { CardTitle, MailStatusTag } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Mail = Schemas['MailInboxDetailResponse'];

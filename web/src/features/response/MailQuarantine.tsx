@@ -9,7 +9,8 @@ import { Pager } from '../../ui/Pager';
 import { QueryState } from '../../ui/QueryState';
 import { useCursorPages } from '../../ui/cursor';
 import { response } from './messages';
-import { LINK_STYLE, MailStatusTag, type MailStatus } from './shared';
+import { MailStatusTag, type MailStatus } from './shared';
+import { LINK_STYLE } from '../../ui/links';
 
 type Mail = Schemas['MailInboxResponse'];
 const STATUSES: MailStatus[] = ['quarantined', 'accepted', 'released', 'rejected'];

@@ -7,7 +7,8 @@ import { useFormat, useMessages } from '../../i18n/i18n';
 import { Page } from '../../ui/Page';
 import { QueryState } from '../../ui/QueryState';
 import { response } from './messages';
-import { CaseStatusTag, DueAt, LINK_STYLE } from './shared';
+import { CaseStatusTag, DueAt } from './shared';
+import { LINK_STYLE } from '../../ui/links';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Item = Schemas['PublishedListItem'];

@@ -8,7 +8,9 @@ import { common } from '../../i18n/messages';
 import { Page } from '../../ui/Page';
 import { QueryState } from '../../ui/QueryState';
 import { response } from './messages';
-import { CardTitle, LINK_STYLE, UNIT_EDITORS, linesOf, useIdempotencyKeys } from './shared';
+import { CardTitle, UNIT_EDITORS, linesOf } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Unit = Schemas['UnitResponse'];

@@ -14,14 +14,14 @@ import { zodRule } from '../../ui/zod-rule';
 import { response } from './messages';
 import {
   CardTitle,
-  LINK_STYLE,
   UNIT_CATEGORIES,
   UNIT_EDITORS,
   linesOf,
   postFile,
-  useIdempotencyKeys,
   type UnitCategory,
 } from './shared';
+import { LINK_STYLE } from '../../ui/links';
+import { useIdempotencyKeys } from '../../ui/idempotency';
 import { ProblemAlert } from '../../ui/ProblemAlert';
 
 type Unit = Schemas['UnitSummaryResponse'];

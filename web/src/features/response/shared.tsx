@@ -1,4 +1,4 @@
-import { useCallback, useRef, type ReactNode } from 'react';
+import { type ReactNode } from 'react';
 import { Space, Typography } from 'antd';
 import { apiUrl, type Schemas } from '../../api/client';
 import { ProblemError, type Problem } from '../../api/problem';
@@ -49,8 +49,6 @@ export const REMEDIATION_KINDS: RemediationKind[] = [
 ];
 export const OPEN_INCIDENT: IncidentStatus[] = ['new', 'triaged', 'awaiting_information'];
 
-/** Links at AA contrast (the theme's primary colour). */
-export const LINK_STYLE = { color: '#0b5cad' } as const;
 export const HEADING_STYLE = { margin: 0, fontSize: 18 } as const;
 
 const CASE_TONE: Record<CaseStatus, Tone> = {
@@ -128,34 +126,6 @@ export function linesOf(text: string | undefined): string[] {
         .filter((l) => l.length > 0),
     ),
   ];
-}
-
-/** A UUID for an Idempotency-Key; crypto.randomUUID needs a secure context, hence the fallback. */
-function uuid(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-/**
- * Idempotency-Keys per action (docs/decisions/0011-idempotency-keys.md): the same key while an
- * action (its path and body) is retried after a failure, a new one once it succeeded.
- */
-export function useIdempotencyKeys() {
-  const keys = useRef(new Map<string, string>());
-  const keyFor = useCallback((action: string): string => {
-    let key = keys.current.get(action);
-    if (!key) {
-      key = uuid();
-      keys.current.set(action, key);
-    }
-    return key;
-  }, []);
-  const settled = useCallback((action: string) => keys.current.delete(action), []);
-  return { keyFor, settled };
 }
 
 /**
