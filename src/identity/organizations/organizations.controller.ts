@@ -13,7 +13,15 @@ import {
 import { OrganizationsService } from '#src/identity/organizations/organizations.service.js';
 import { ApiProblemResponses } from '#src/platform/openapi/index.js';
 
-const EVERYONE = ['admin', 'analyst', 'approver', 'isp_operator', 'isp_client', 'auditor'] as const;
+const EVERYONE = [
+  'admin',
+  'analyst',
+  'approver',
+  'isp_operator',
+  'isp_client',
+  'auditor',
+  'responder',
+] as const;
 
 @ApiTags('Administration')
 @Controller('organizations')
