@@ -83,14 +83,14 @@ describe('mail', () => {
   };
   const enqueue = (recipients: string[], subject: string, body: string): Promise<string> =>
     db.transaction(async (manager) => {
-      const id = await t.app.get(MailOutbox).enqueue(manager, {
+      const [id] = await t.app.get(MailOutbox).enqueue(manager, {
         topic: 'incident.reminder',
         aggregateId: randomUUID(),
         recipients,
         subject,
         body,
       });
-      return id!;
+      return id;
     });
   const outboxRow = async (id: string) =>
     (
@@ -148,6 +148,42 @@ describe('mail', () => {
   });
 
   describe('sending', () => {
+    it('splits a notice to many into mails of at most 50 recipients, none lost', async () => {
+      const everyone = Array.from({ length: 120 }, (_, i) => `Responder-${i}@Dic.Example`);
+      const ids = await db.transaction((manager) =>
+        t.app.get(MailOutbox).enqueue(manager, {
+          topic: 'incident.created',
+          aggregateId: randomUUID(),
+          recipients: [...everyone, ' ', everyone[0]],
+          subject: 'Báo cáo sự cố mới',
+          body: 'x',
+        }),
+      );
+      expect(ids).toHaveLength(3);
+      const rows = await db.query<{ recipients: string[] }[]>(
+        `SELECT recipients FROM mail_outbox WHERE id = ANY($1) ORDER BY cardinality(recipients) DESC`,
+        [ids],
+      );
+      expect(rows.map((r) => r.recipients.length)).toEqual([50, 50, 20]);
+      expect(rows.flatMap((r) => r.recipients).sort()).toEqual(
+        everyone.map((e) => e.toLowerCase()).sort(),
+      );
+      // Nobody to tell: nothing queued.
+      expect(
+        await db.transaction((manager) =>
+          t.app.get(MailOutbox).enqueue(manager, {
+            topic: 'incident.created',
+            aggregateId: null,
+            recipients: [' '],
+            subject: 's',
+            body: 'b',
+          }),
+        ),
+      ).toEqual([]);
+      // Out of the way of the next tests, which count what one sender round claims.
+      await db.query(`UPDATE mail_outbox SET status = 'failed' WHERE id = ANY($1)`, [ids]);
+    });
+
     it('sends a queued mail through SMTP: recipients, UTF-8 subject and body, Message-ID, audit', async () => {
       const subject = 'Nhắc việc: sự cố mã độc tại Ủy ban nhân dân xã';
       const body = 'Kính gửi đơn vị,\nĐề nghị xử lý sự cố trước 17 giờ hôm nay. Trân trọng.';

@@ -9,7 +9,7 @@ export interface OutgoingMail {
   topic: string;
   /** The object it is about (a case, an incident…). */
   aggregateId: string | null;
-  /** Addresses (1–50; duplicates and blanks dropped). */
+  /** Addresses (duplicates and blanks dropped; at most 1,000, in mails of at most 50 each). */
   recipients: readonly string[];
   /** One line (≤ 300 characters; longer is cut). */
   subject: string;
@@ -17,7 +17,9 @@ export interface OutgoingMail {
   body: string;
 }
 
-const MAX_RECIPIENTS = 50;
+/** Recipients of one mail (the table's check), and of one notice in all. */
+const MAX_RECIPIENTS_PER_MAIL = 50;
+const MAX_RECIPIENTS = 1000;
 const MAX_SUBJECT = 300;
 const MAX_BODY = 100_000;
 
@@ -33,14 +35,38 @@ export class MailOutbox {
     private readonly clock: Clock,
   ) {}
 
-  /** Queues one mail; returns its id, or null when there was nobody to send it to. */
-  async enqueue(manager: EntityManager, mail: OutgoingMail): Promise<string | null> {
+  /**
+   * Queues a notice: one mail per 50 recipients (every recipient gets it; nobody sees more than
+   * 49 others). Returns the mails' ids, none when there was nobody to send it to.
+   */
+  async enqueue(manager: EntityManager, mail: OutgoingMail): Promise<string[]> {
     const recipients = [
       ...new Set(mail.recipients.map((r) => r.trim().toLowerCase()).filter((r) => r !== '')),
     ].slice(0, MAX_RECIPIENTS);
-    if (recipients.length === 0) return null;
     const subject = mail.subject.replace(/[\r\n]+/g, ' ').slice(0, MAX_SUBJECT) || mail.topic;
     const body = mail.body.slice(0, MAX_BODY);
+    const ids: string[] = [];
+    for (let i = 0; i < recipients.length; i += MAX_RECIPIENTS_PER_MAIL) {
+      ids.push(
+        await this.insert(
+          manager,
+          mail,
+          recipients.slice(i, i + MAX_RECIPIENTS_PER_MAIL),
+          subject,
+          body,
+        ),
+      );
+    }
+    return ids;
+  }
+
+  private async insert(
+    manager: EntityManager,
+    mail: OutgoingMail,
+    recipients: string[],
+    subject: string,
+    body: string,
+  ): Promise<string> {
     const now = this.clock.now();
     const rows = await manager.query<{ id: string }[]>(
       `INSERT INTO mail_outbox (topic, aggregate_id, recipients, subject, body, created_at, next_attempt_at)
