@@ -455,15 +455,17 @@ describe('units', () => {
         `${at(2)},45.${x}.1.10,${c2},3`,
         `${at(2)},2a0f:${v6p}:1::6,"${c2}",`,
         `${at(2)},8.8.8.8,${c2},1`,
+        // The same host written as an IPv4-mapped IPv6 address: one address, not two.
+        `${at(2)},::ffff:45.${x}.1.10,${c2},2`,
       ].join('\r\n');
       const res = await api('post', '/connections', responder)
         .set('content-type', 'text/csv')
         .send(csv)
         .expect(status(200));
-      expect(res.body).toEqual({ rows: 3, matched: 2, unmatched: 1, units: 1, addresses: 2 });
+      expect(res.body).toEqual({ rows: 4, matched: 3, unmatched: 1, units: 1, addresses: 2 });
       expect(recorded[0].connections.map((c) => [c.address, c.count]).sort()).toEqual([
         [`2a0f:${v6p}:1::6/128`, 1],
-        [`45.${x}.1.10/32`, 3],
+        [`45.${x}.1.10/32`, 5],
       ]);
     });
 

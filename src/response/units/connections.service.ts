@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import ipaddr from 'ipaddr.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { DataSource } from 'typeorm';
 import type { Principal } from '#src/identity/index.js';
@@ -22,6 +21,7 @@ import {
   refusalReason,
 } from '#src/publishing/index.js';
 import { CaseTracker, type MatchedConnection } from '#src/response/cases/case-tracker.js';
+import { unmapped } from '#src/response/units/unit-matcher.js';
 import { ResponseConfig } from '#src/response/response.config.js';
 import {
   CONNECTION_COLUMNS,
@@ -322,11 +322,4 @@ export class ConnectionsService {
     }
     return error;
   }
-}
-
-/** An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is the IPv4 host it maps: one address, one row. */
-function unmapped(address: string): string {
-  if (!address.includes(':') || !ipaddr.IPv6.isValid(address)) return address;
-  const parsed = ipaddr.IPv6.parse(address);
-  return parsed.isIPv4MappedAddress() ? parsed.toIPv4Address().toString() : address;
 }

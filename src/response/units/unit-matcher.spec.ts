@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseRange, UnitMatcher } from '#src/response/units/unit-matcher.js';
+import { parseRange, UnitMatcher, unmapped } from '#src/response/units/unit-matcher.js';
 
 const matcher = UnitMatcher.build([
   { unitId: 'wide', network: '5.0.0.0/8' },
@@ -145,5 +145,16 @@ describe('UnitMatcher', () => {
   it('parses ranges with the host bits aligned', () => {
     expect(parseRange('5.1.2.3/24')).toEqual({ family: 4, start: 0x05010200, end: 0x050102ff });
     expect(parseRange('::/0')).toEqual({ family: 6, start: 0n, end: (1n << 128n) - 1n });
+  });
+});
+
+describe('unmapped', () => {
+  it('writes an IPv4-mapped address or network as the IPv4 one, and leaves the rest', () => {
+    expect(unmapped('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(unmapped('::ffff:192.0.2.1/128')).toBe('192.0.2.1/32');
+    expect(unmapped('::ffff:c000:200/120')).toBe('192.0.2.0/24');
+    expect(unmapped('::ffff:0:0/64')).toBe('::ffff:0:0/64');
+    expect(unmapped('2001:db8::1/128')).toBe('2001:db8::1/128');
+    expect(unmapped('198.51.100.0/24')).toBe('198.51.100.0/24');
   });
 });

@@ -205,3 +205,19 @@ export class UnitMatcher {
     return i < 0 ? null : this.networks[this.v6.refs[i]];
   }
 }
+
+/**
+ * An IPv4-mapped IPv6 address or network (`::ffff:192.0.2.1`, `::ffff:192.0.2.0/120`) as the
+ * IPv4 one it maps (`192.0.2.1`, `192.0.2.0/24`), as matching treats it: one host is one address
+ * however it was written. Anything else is returned as it is.
+ */
+export function unmapped(value: string): string {
+  const [address, prefix] = value.split('/');
+  if (!address.includes(':') || !ipaddr.IPv6.isValid(address)) return value;
+  const parsed = ipaddr.IPv6.parse(address);
+  if (!parsed.isIPv4MappedAddress()) return value;
+  const v4 = parsed.toIPv4Address().toString();
+  if (prefix === undefined) return v4;
+  const bits = Number(prefix);
+  return bits >= 96 ? `${v4}/${bits - 96}` : value;
+}

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '#src/identity/index.js';
 import { SightingsObserver, type RecordedSighting } from '#src/obligations/index.js';
 import { CaseTracker, type MatchedConnection } from '#src/response/cases/case-tracker.js';
+import { unmapped } from '#src/response/units/unit-matcher.js';
 import { UnitNetworksService } from '#src/response/units/unit-networks.service.js';
 
 /**
@@ -35,7 +36,7 @@ export class UnitSightingsObserver extends SightingsObserver {
       connections.push({
         unitId: unit.unitId,
         unitNetwork: unit.network,
-        address: s.network,
+        address: unmapped(s.network),
         c2Type: s.indicatorType,
         c2Value: s.indicatorValue,
         indicatorId: s.indicatorId,
