@@ -149,6 +149,15 @@ export class ConsolePage {
    * Returns the others, for the record.
    */
   async checkAccessibility(what: string): Promise<string[]> {
+    // Colours are measured as painted: a button still fading in (antd's transitions) would be
+    // judged on a half-way colour. Finite animations end first (at most 3 s); spinners never do.
+    await this.page
+      .waitForFunction(
+        `document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().endTime === Infinity)`,
+        undefined,
+        { timeout: 3000 },
+      )
+      .catch(() => undefined);
     const results = await new AxeBuilder({ page: this.page })
       .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
       .analyze();
