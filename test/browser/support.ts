@@ -9,6 +9,14 @@ import { PROJECT_ROOT } from '#src/platform/project/project.js';
 import { freshDatabase } from '#test/support/database-urls.js';
 import { instanceEnv, ServiceProcess } from '#test/support/service-process.js';
 
+/** What checkAccessibility reads of the page's animations (the tests have no DOM types). */
+interface AnimatedDocument {
+  getAnimations(): {
+    playState: string;
+    effect: { getComputedTiming(): { endTime: number | string } } | null;
+  }[];
+}
+
 /**
  * The console in a real browser: Debian's Chromium (apt `chromium`, installed by .ci/run),
  * driven by playwright-core. Each test file gets the service as `npm start` runs it (the
@@ -151,13 +159,18 @@ export class ConsolePage {
   async checkAccessibility(what: string): Promise<string[]> {
     // Colours are measured as painted: a button still fading in (antd's transitions) would be
     // judged on a half-way colour. Finite animations end first (at most 3 s); spinners never do.
-    await this.page
-      .waitForFunction(
-        `document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().endTime === Infinity)`,
-        undefined,
-        { timeout: 3000 },
-      )
-      .catch(() => undefined);
+    // (Polled with a function, not a string: the console's CSP refuses eval.)
+    for (let waited = 0; waited < 3000; waited += 100) {
+      const moving = await this.page.evaluate(() =>
+        (globalThis as unknown as { document: AnimatedDocument }).document
+          .getAnimations()
+          .some(
+            (a) => a.playState === 'running' && a.effect?.getComputedTiming().endTime !== Infinity,
+          ),
+      );
+      if (!moving) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const results = await new AxeBuilder({ page: this.page })
       .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
       .analyze();
