@@ -144,10 +144,8 @@ describeBrowser('the console: units’ cases, incident reports, units, published
     await page.getByRole('heading', { level: 1, name: 'Báo cáo một sự cố' }).waitFor();
     // Checked before a list opens (antd's open list leaves an unnamed listbox behind).
     await console.checkScreen('response-incident-new');
-    await page.getByLabel('Loại sự cố').click();
-    await page.getByTitle('Thay đổi giao diện trang web').click();
-    await page.getByLabel('Mức độ').click();
-    await page.getByTitle('Cao').click();
+    await console.choose('Loại sự cố', 'Thay đổi giao diện trang web');
+    await console.choose('Mức độ', 'Cao');
     await page.getByLabel('Tiêu đề').fill(INCIDENT_TITLE);
     await page.getByLabel('Hệ thống bị ảnh hưởng').fill('Cổng thông tin phường (192.88.99.140)');
     await page.getByLabel('Mô tả').fill('Trang chủ bị thay bằng nội dung lạ lúc 7 giờ sáng.');
@@ -155,7 +153,7 @@ describeBrowser('the console: units’ cases, incident reports, units, published
       .getByLabel('Chỉ dấu (mỗi dòng một giá trị)')
       .fill('deface-c2.example.org\n203.0.113.99\n');
     await page.getByRole('button', { name: 'Gửi báo cáo' }).click();
-    await page.getByText(/Đã gửi báo cáo INC-/).waitFor();
+    await console.expectOutcome(/Đã gửi báo cáo INC-/);
     const dir = await mkdtemp(path.join(tmpdir(), 'incident-'));
     const file = path.join(dir, 'web-access.log');
     await writeFile(file, '203.0.113.99 - - "GET /admin HTTP/1.1" 200\n');

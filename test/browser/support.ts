@@ -189,6 +189,43 @@ export class ConsolePage {
     return results.violations.map(describe);
   }
 
+  /**
+   * Picks `option` in the antd select labelled `label`, and waits until the select shows it
+   * (a click on an option list still opening can be lost; it is tried again, at most 3 times).
+   */
+  async choose(label: string, option: string): Promise<void> {
+    const field = this.page.locator('.ant-form-item').filter({ has: this.page.getByLabel(label) });
+    // The select announces its value in a hidden live region: that is what was chosen.
+    const chosen = field.locator('[aria-live]').getByText(option, { exact: true });
+    for (let attempt = 1; ; attempt++) {
+      await this.page.getByLabel(label).click();
+      await this.page
+        .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)')
+        .getByTitle(option, { exact: true })
+        .click();
+      try {
+        await chosen.first().waitFor({ state: 'attached', timeout: 3000 });
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+  }
+
+  /**
+   * Waits for `success` to be shown; if an error is shown instead (a problem alert or a field's
+   * message), fails at once with what it says rather than after a silent timeout.
+   */
+  async expectOutcome(success: RegExp | string): Promise<void> {
+    const done = this.page.getByText(success);
+    const refused = this.page.locator('.ant-alert-error, .ant-form-item-explain-error');
+    await done.or(refused).first().waitFor();
+    if (!(await done.first().isVisible())) {
+      const said = await refused.allInnerTexts();
+      throw new Error(`expected ${String(success)}, the console says: ${said.join(' | ')}`);
+    }
+  }
+
   /** Saves reports/console/<name>.png (the whole page). */
   async screenshot(name: string): Promise<void> {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
