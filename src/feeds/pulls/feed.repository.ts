@@ -76,7 +76,7 @@ export class FeedRepository {
                 ORDER BY l.version LIMIT $4) c
          JOIN indicators i ON i.id = c.indicator_id
          LEFT JOIN blocking_requests r ON r.id = c.request_id
-        ORDER BY c.version
+        ORDER BY c.version`,
       [organizationId, after, upTo, limit + 1],
     );
   }
