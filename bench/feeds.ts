@@ -13,8 +13,9 @@
  *    an analyst and an approver, and one published blocking request addressed to the ISP.
  * 2. Seeding with SQL (under the feed version lock, as FeedWriter does): `--rows` unique
  *    canonical indicators (domains 70 %, IPv4 20 %, IPv6 5 %, CIDR 5 %) made by
- *    generate_series, each with its `feed_changes` add, its `feed_active` row and its
- *    `feed_claims` row pointing at that request; `feed_version.last` advanced to match.
+ *    generate_series, each with its change (`feed_log`), its active row (`feed_active_sets`)
+ *    and its claim (`feed_claim_sets`) pointing at that request, all with the ISP's own
+ *    audience (decision 0021); `feed_version.last` advanced to match.
  * 3. Snapshots: every format of SNAPSHOT_FORMATS (and `stix`, reported as not available when
  *    the route answers 404) is read with node:http, uncompressed, and the bytes discarded;
  *    against it, `COPY (SELECT <the same columns> FROM feed_active JOIN indicators … ORDER BY

@@ -77,11 +77,11 @@ const UP = [
      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
      SELECT ARRAY(SELECT unnest(coalesce(a, '{}')) INTERSECT SELECT unnest(coalesce(b, '{}')))
    $$`,
-  // Every ISP that has a row: its own audience.
+  // Every ISP that has a change or an active entry: its own audience. (Looked up per
+  // organization by index; claims only exist beside active entries, and are grouped below.)
   `SELECT feed_audience(ARRAY[o.id]) FROM organizations o
-    WHERE o.id IN (SELECT organization_id FROM feed_changes
-                   UNION SELECT organization_id FROM feed_active
-                   UNION SELECT organization_id FROM feed_claims)
+    WHERE EXISTS (SELECT 1 FROM feed_changes c WHERE c.organization_id = o.id)
+       OR EXISTS (SELECT 1 FROM feed_active a WHERE a.organization_id = o.id)
     ORDER BY o.id`,
   `CREATE TEMP TABLE "feed_singletons" AS
      SELECT m.organization_id, m.audience_id FROM feed_audience_members m

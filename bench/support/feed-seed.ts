@@ -96,27 +96,33 @@ export async function seed(
               last_added_at = greatest(clock_timestamp(), last_added_at) + $1 * interval '1 microsecond'`,
       [n],
     );
+    // Rows carry an audience (decision 0021): here the one ISP's own.
+    const audience = await client.query<{ id: number }>(
+      `SELECT feed_audience(ARRAY[$1::uuid]) AS id`,
+      [ids.org],
+    );
+    const audienceId = audience.rows[0].id;
     await client.query(
-      `INSERT INTO feed_changes (version, organization_id, indicator_id, op, reason, request_id,
-                                 added_at, stix_id)
+      `INSERT INTO feed_log (version, audience_id, indicator_id, op, reason, request_id,
+                             added_at, stix_id)
        SELECT $1::bigint + d.n, $2, d.id, 'add', 'block', $3,
               v.last_added_at - ($5::bigint - d.n) * interval '1 microsecond', d.id
          FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
                  FROM indicators WHERE source = $4) d
          CROSS JOIN feed_version v`,
-      [from, ids.org, ids.request, tag, n],
+      [from, audienceId, ids.request, tag, n],
     );
     step('feed_changes');
     await client.query(
-      `INSERT INTO feed_active (organization_id, indicator_id, since_version, stix_id, added_at)
-       SELECT organization_id, indicator_id, version, stix_id, added_at
-         FROM feed_changes WHERE version > $1`,
+      `INSERT INTO feed_active_sets (indicator_id, audience_id, since_version, stix_id, added_at)
+       SELECT indicator_id, audience_id, version, stix_id, added_at
+         FROM feed_log WHERE version > $1`,
       [from],
     );
     step('feed_active');
     await client.query(
-      `INSERT INTO feed_claims (indicator_id, organization_id, request_id)
-       SELECT indicator_id, organization_id, request_id FROM feed_changes WHERE version > $1`,
+      `INSERT INTO feed_claim_sets (indicator_id, request_id, audience_id)
+       SELECT indicator_id, request_id, audience_id FROM feed_log WHERE version > $1`,
       [from],
     );
     step('feed_claims');
@@ -124,7 +130,9 @@ export async function seed(
     await client.query(`SELECT pg_notify('feed_version', $1)`, [String(version)]);
     await client.query('COMMIT');
     step('commit');
-    await client.query('VACUUM ANALYZE indicators, feed_changes, feed_active, feed_claims');
+    await client.query(
+      'VACUUM ANALYZE indicators, feed_log, feed_active_sets, feed_claim_sets, feed_audience_members',
+    );
     await client.query('CHECKPOINT').catch(() => undefined);
     step('vacuum');
   } catch (error) {

@@ -14,6 +14,6 @@ export { FeedsModule } from '#src/feeds/feeds.module.js';
 export { ConditionalPoll } from '#src/feeds/pulls/conditional-poll.js';
 export { FeedPullRecorder } from '#src/feeds/pulls/feed-pull.recorder.js';
 export { FeedModule } from '#src/feeds/pulls/feed.module.js';
-export { pendingChangesSql } from '#src/feeds/pulls/feed.repository.js';
+export { lastChangeVersionSql, pendingChangesSql } from '#src/feeds/pulls/feed.repository.js';
 export { DepartmentIdentityService } from '#src/feeds/snapshots/department-identity.service.js';
 export { TAXII_ERROR_DIALECT } from '#src/feeds/taxii/taxii-media.js';

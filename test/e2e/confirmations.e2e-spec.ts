@@ -796,11 +796,14 @@ describe('assignments, confirmations and feed receipts', () => {
       const items = await itemsOf(r1.id);
       const held = items.find((i) => i.value === y)!.indicatorId;
       // y as an item the feed never carried to this ISP (as when it is held back): its feed
-      // entries are moved to another ISP, so that versions stay dense and consistent.
+      // entries are moved to another ISP, so that versions stay dense and consistent. (Rows
+      // carry an audience, decision 0021: this ISP is replaced by the other in theirs.)
       const other = await new Factories(t.app).organization('isp');
-      for (const table of ['feed_changes', 'feed_active', 'feed_claims']) {
+      for (const table of ['feed_log', 'feed_active_sets', 'feed_claim_sets']) {
         await db.query(
-          `UPDATE ${table} SET organization_id = $3 WHERE organization_id = $1 AND indicator_id = $2`,
+          `UPDATE ${table} t SET audience_id = feed_audience(array_replace(a.members, $1, $3))
+             FROM feed_audiences a
+            WHERE a.id = t.audience_id AND $1 = ANY(a.members) AND t.indicator_id = $2`,
           [c.org.id, held, other.id],
         );
       }

@@ -182,7 +182,7 @@ describe('principal cache: steady-state requests without queries, changes at onc
         const first = await changes();
         expect(first.res.status).toBe(200);
         expect(first.queries.filter((sql) => /users|api_clients/.test(sql))).toHaveLength(1);
-        expect(first.queries.filter((sql) => /feed_changes/.test(sql))).toHaveLength(1);
+        expect(first.queries.filter((sql) => /feed_changes|feed_log/.test(sql))).toHaveLength(1);
         const etag: string = first.res.headers.etag;
         await changes(etag); // the caller is cached from here on
 

@@ -52,9 +52,10 @@ describe('PostgreSQL backends killed mid-transaction', () => {
 
     const { result, killedAt } = await killWhileBlocked({
       admin,
-      // The feed writer deletes from and inserts into feed_active after it has advanced the
-      // version and written feed_changes: it stops there.
-      table: 'feed_active',
+      // The feed writer inserts into feed_active_sets after it has advanced the version and
+      // written the change log: it stops there. (The table, not the per-ISP view over it: a
+      // lock on the view would also lock the audiences, which the writer reads first.)
+      table: 'feed_active_sets',
       mode: 'EXCLUSIVE',
       ports: proxy.upstreamPorts,
       trigger: async () => flow.approveCall(id, version as number),

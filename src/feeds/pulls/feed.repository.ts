@@ -39,8 +39,27 @@ export interface StatusRow {
  * nothing held yet). One definition for the feed status and the compliance report.
  */
 export function pendingChangesSql(organizationId: string, heldVersion: string): string {
-  return `(SELECT count(*)::int FROM feed_changes c
-            WHERE c.organization_id = ${organizationId} AND c.version > coalesce(${heldVersion}, 0))`;
+  // Counted per audience of the ISP, each an index range (decision 0021).
+  return `(SELECT coalesce(sum(x.n), 0)::int
+             FROM feed_audience_members m
+             CROSS JOIN LATERAL (
+               SELECT count(*) AS n FROM feed_log l
+                WHERE l.audience_id = m.audience_id
+                  AND l.version > coalesce(${heldVersion}, 0)) x
+            WHERE m.organization_id = ${organizationId})`;
+}
+
+/**
+ * The last version of an ISP's feed (null: it has no change yet), as a scalar SQL subquery over
+ * the organization id expression: the newest row of each of its audiences, by index.
+ */
+export function lastChangeVersionSql(organizationId: string): string {
+  return `(SELECT max(x.version)
+             FROM feed_audience_members m
+             CROSS JOIN LATERAL (
+               SELECT l.version FROM feed_log l WHERE l.audience_id = m.audience_id
+                ORDER BY l.version DESC LIMIT 1) x
+            WHERE m.organization_id = ${organizationId})`;
 }
 
 @Injectable()
@@ -84,7 +103,7 @@ export class FeedRepository {
   /**
    * Which of `waiting` have a change in (after, upTo]: the indexes into `waiting`. One
    * statement for every waiting organization (the long poll's only query while it holds);
-   * served by the (organization_id, version) index. The one place that knows whose feed a
+   * served by the (audience_id, version) index of each of its audiences. The one place that knows whose feed a
    * change is in, for this question.
    */
   async feedsChanged(waiting: readonly WaitingFeed[], upTo: number): Promise<number[]> {
@@ -92,9 +111,11 @@ export class FeedRepository {
     const rows = await this.dataSource.query<{ i: number }[]>(
       `SELECT (w.i - 1)::int AS i
          FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS w(organization_id, after, i)
-        WHERE EXISTS (SELECT 1 FROM feed_changes c
-                       WHERE c.organization_id = w.organization_id
-                         AND c.version > w.after AND c.version <= $3)`,
+        WHERE EXISTS (SELECT 1 FROM feed_audience_members m
+                       WHERE m.organization_id = w.organization_id
+                         AND EXISTS (SELECT 1 FROM feed_log l
+                                      WHERE l.audience_id = m.audience_id
+                                        AND l.version > w.after AND l.version <= $3))`,
       [waiting.map((w) => w.organizationId), waiting.map((w) => w.after), upTo],
     );
     return rows.map((r) => r.i);

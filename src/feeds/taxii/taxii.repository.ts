@@ -55,7 +55,7 @@ export class TaxiiRepository {
       // Times increase with versions, so added_after is a version bound (an index lookup).
       where.push(`c.added_at > ${p}`);
       where.push(
-        `c.version > coalesce((SELECT max(version) FROM feed_changes WHERE added_at <= ${p}), 0)`,
+        `c.version > coalesce((SELECT max(version) FROM feed_log WHERE added_at <= ${p}), 0)`,
       );
     }
     if (filter.ids !== undefined) {
@@ -68,7 +68,7 @@ export class TaxiiRepository {
       if (first) any.push(`c.op = 'add'`);
       if (last) {
         any.push(`NOT EXISTS (SELECT 1 FROM feed_changes l
-                               WHERE l.organization_id = c.organization_id AND l.stix_id = c.stix_id
+                               WHERE l.organization_id = $1 AND l.stix_id = c.stix_id
                                  AND l.version > c.version AND l.version <= w.last)`);
       }
       if (at.length > 0) {
@@ -88,13 +88,17 @@ export class TaxiiRepository {
     return this.dataSource.query<EntryRow[]>(
       `SELECT c.version::text AS seq, 'indicator--' || c.stix_id AS id,
               ${sqlTimestampUs('c.added_at')} AS date_added ${object}
-         FROM feed_changes c
+         FROM (SELECT c.* FROM feed_audience_members m
+                 CROSS JOIN ${COMMITTED_FEED_VERSION_SQL} w
+                 CROSS JOIN LATERAL (
+                   SELECT * FROM feed_log c
+                    WHERE c.audience_id = m.audience_id AND c.version > $2 AND c.version <= w.last
+                      ${where.map((w) => `AND ${w}`).join(' ')}
+                    ORDER BY c.version LIMIT $3) c
+                WHERE m.organization_id = $1
+                ORDER BY c.version LIMIT $3) c
          JOIN indicators i ON i.id = c.indicator_id
-         CROSS JOIN ${COMMITTED_FEED_VERSION_SQL} w
-        WHERE c.organization_id = $1 AND c.version > $2 AND c.version <= w.last
-          ${where.map((w) => `AND ${w}`).join(' ')}
-        ORDER BY c.version
-        LIMIT $3`,
+        ORDER BY c.version`,
       params,
     );
   }

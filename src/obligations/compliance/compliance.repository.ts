@@ -6,7 +6,7 @@ import {
   OPEN_STATUSES_SQL as OPEN,
   overdueSql,
 } from '#src/obligations/assignments/assignment-status.js';
-import { pendingChangesSql } from '#src/feeds/index.js';
+import { lastChangeVersionSql, pendingChangesSql } from '#src/feeds/index.js';
 
 export interface RejectionRow {
   assignmentId: string;
@@ -130,8 +130,7 @@ export class ComplianceRepository {
               f.median_seconds_to_apply, f.p90_seconds_to_apply, f.median_seconds_to_acknowledge,
               coalesce(f.rejections, '[]') AS rejections,
               p.last_pull_at, p.version_held,
-              (SELECT max(fc.version) FROM feed_changes fc WHERE fc.organization_id = o.id)
-                AS current_version,
+              ${lastChangeVersionSql('o.id')} AS current_version,
               ${pendingChangesSql('o.id', 'p.version_held')} AS version_lag
          FROM organizations o
          LEFT JOIN figures f ON f.organization_id = o.id
