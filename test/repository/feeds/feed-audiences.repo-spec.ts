@@ -111,7 +111,7 @@ describe('feed audiences: the writer agrees with the per-ISP rules', () => {
         const chosen = [...new Set(pick(indicators, 5))];
         const items = chosen.map((indicatorId) => ({
           indicatorId,
-          operation: (prng.next() < 0.2 ? 'unblock' : 'block') as 'block' | 'unblock',
+          operation: prng.next() < 0.2 ? 'unblock' : 'block',
         }));
         const request = await rows.request(department, creator.id, { items });
         result = await ds.transaction((m) => writer.publish(m, request.id, audience));
