@@ -109,10 +109,12 @@ describe('feed audiences: the writer agrees with the per-ISP rules', () => {
         let audience = pick(isps, 3);
         if (audience.length === 0) audience = [isps[Math.floor(prng.next() * isps.length)]];
         const chosen = [...new Set(pick(indicators, 5))];
-        const items = chosen.map((indicatorId) => ({
-          indicatorId,
-          operation: prng.next() < 0.2 ? 'unblock' : 'block',
-        }));
+        const items = chosen.map(
+          (indicatorId): { indicatorId: string; operation: 'block' | 'unblock' } => ({
+            indicatorId,
+            operation: prng.next() < 0.2 ? 'unblock' : 'block',
+          }),
+        );
         const request = await rows.request(department, creator.id, { items });
         result = await ds.transaction((m) => writer.publish(m, request.id, audience));
         published.push({ id: request.id, isps: audience });
