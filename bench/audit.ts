@@ -11,9 +11,9 @@
  * With DATABASE_URL a scratch database `bench_<random>` is created on that server for each run
  * and dropped after it; without it an embedded PostgreSQL runs in a temporary folder, removed
  * after it. JIT is turned off on the scratch database (ALTER DATABASE … SET jit = off) unless
- * `--server-jit`: PostgreSQL otherwise JIT-compiles the publication's INSERT INTO feed_changes
- * (its cost estimate is inflated by the never-analyzed feed_version row and temp table), about a
- * second per publication under the feed lock, which hides everything else in that phase.
+ * `--server-jit`: PostgreSQL otherwise JIT-compiles the publication's INSERT into the change
+ * log (its cost estimate is inflated by the never-analyzed feed_version row and temp table),
+ * about a second per publication under the feed lock, which hides everything else in that phase.
  *
  * 1. Workload, `--runs` times with the audit trail on and as many off, alternating (on, off, on,
  *    off…), each run on a fresh scratch database with the service as a process of its own
@@ -493,7 +493,7 @@ async function accounts(api: ApiClient, url: string): Promise<Staff> {
 
 /**
  * Settings of the scratch database: JIT off unless --server-jit (docs/performance.md: the
- * publication's feed_changes INSERT is JIT-compiled for about a second otherwise); with
+ * publication's change-log INSERT is JIT-compiled for about a second otherwise); with
  * BENCH_PG_LOG_MIN_DURATION_MS, slow statements go to the server's log, and with
  * BENCH_PG_AUTO_EXPLAIN=1 their plans too (auto_explain, as a superuser).
  */
