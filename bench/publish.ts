@@ -28,8 +28,12 @@
  *    IPv6 5 %, CIDR 5 %; canonical, none under a built-in protected entry; one in five with an
  *    end date) and a blocking request pending approval, addressed to the ISPs
  *    (target_organization_ids), created and submitted by the analyst, one block item per
- *    indicator, item_count set, with its history. Then VACUUM ANALYZE and CHECKPOINT of the
- *    whole database.
+ *    indicator, item_count set, with its history. Then VACUUM ANALYZE of those tables only,
+ *    and CHECKPOINT: the feed's tables keep the statistics the service and autovacuum gave them
+ *    (none, in a fresh database). An ANALYZE of the feed's empty tables would choose plans for
+ *    empty tables: with today's feed tables, the publication's INSERT INTO feed_changes then
+ *    scans feed_changes once per row, over every row it inserted so far, and turns quadratic
+ *    (20,000 × 20 ISPs ran for more than 27 minutes), which says nothing about the design.
  * 3. Approval: POST /blocking-requests/:id/approve with the approver's token and the version read
  *    by GET, timed from the request sent to the answer read (node:http, no client timeout). The
  *    answer must say published, with one assignment per ISP. Meanwhile a probe (a pg client of
@@ -39,7 +43,8 @@
  *    reported). The service's RSS is sampled every 20 ms: its peak above the idle RSS just
  *    before. After 1.5 s (the version watcher), the reader's change feed must start with an add
  *    of this request.
- * 4. Reads (unless --skip-reads), after VACUUM ANALYZE and CHECKPOINT: for the reader, every
+ * 4. VACUUM ANALYZE of the whole database and CHECKPOINT, as autovacuum would settle it after such
+ *    a write. Reads (unless --skip-reads): for the reader, every
  *    snapshot format once per run (node:http, uncompressed, the bytes counted and dropped; a
  *    format answered with 404 is reported as not available) and, in alternating order, the
  *    bare `COPY (…) TO STDOUT` of the same rows on a plain pg client; ratio = API bytes/s ÷ COPY
@@ -50,7 +55,9 @@
  *    The reader's change feed must then continue with a removal (reason withdrawal) and its
  *    snapshot.txt be empty.
  * A point whose approval or withdrawal is refused (a statement timeout, say) is reported with its
- * status, time and problem, and the run goes on.
+ * status, time and problem, and the run goes on. Ctrl-C (SIGINT) stops the point under way (its
+ * service stopped, its database dropped), which is reported as interrupted with the time it
+ * had run, and reports what was measured before it: stopping at what is feasible.
  *
  * Then, per size: approval at the most ISPs ÷ approval at the fewest (withdrawal too), and the
  * goals checked against what was measured. Prints the figures, then one JSON object as the last
@@ -236,7 +243,11 @@ async function prepare(
   } finally {
     await client.end();
   }
-  await settle(url);
+  await sql(
+    url,
+    'VACUUM ANALYZE indicators, blocking_requests, blocking_request_items, blocking_request_history',
+  );
+  await sql(url, 'CHECKPOINT').catch(() => undefined);
   return { requestId, seconds: round((performance.now() - t0) / 1000, 1) };
 }
 
@@ -477,8 +488,16 @@ async function timedPost(
   const idle = await idleRss(service.pid, 500, 500);
   const probe = await LockProbe.start(dbUrl);
   let peak = rss(service.pid);
+  /** 0 once the service is gone (stopped by SIGINT). */
+  const sample = (): number => {
+    try {
+      return rss(service.pid);
+    } catch {
+      return 0;
+    }
+  };
   const timer = setInterval(() => {
-    peak = Math.max(peak, rss(service.pid));
+    peak = Math.max(peak, sample());
   }, SAMPLE_MS);
   const sent = performance.now();
   let read: Read;
@@ -502,7 +521,7 @@ async function timedPost(
   // A few more attempts after the answer: the lock must be free by then.
   await sleep(10);
   const lock = await probe.stop(sent, answered);
-  peak = Math.max(peak, rss(service.pid));
+  peak = Math.max(peak, sample());
   const text = read.body!.toString('utf8');
   let answer: { status?: string; detail?: string } = {};
   try {
@@ -676,12 +695,25 @@ interface Point {
   withdrawal?: Timed;
 }
 
+/** The point under way: what SIGINT stops. */
+let current:
+  { size: number; isps: number; service?: Service; step: string; stepSince: number } | undefined;
+let interrupted: number | undefined;
+
+function step(name: string): void {
+  if (interrupted !== undefined) throw new Error('interrupted');
+  current!.step = name;
+  current!.stepSince = performance.now();
+}
+
 async function point(root: string, size: number, isps: number, run: number): Promise<Point> {
   const tag = `bench-publish-${randomBytes(3).toString('hex')}`;
+  current = { size, isps, step: 'setup', stepSince: performance.now() };
   const db = await scratchDatabase();
   let service: Service | undefined;
   try {
-    service = await Service.start(root, db.url, {
+    step('setup');
+    service = current.service = await Service.start(root, db.url, {
       logLevel: process.env.BENCH_LOG_LEVEL ?? 'error',
       adminEmail: ADMIN_EMAIL,
       password: PASSWORD,
@@ -742,6 +774,7 @@ async function point(root: string, size: number, isps: number, run: number): Pro
       throw new Error(`the request is ${pending.status} with ${pending.itemCount} items`);
     }
     const before = (await changesAfter(0, 1)).currentVersion;
+    step('approval');
 
     // ---- approval
     const approval = await timedPost(
@@ -779,10 +812,11 @@ async function point(root: string, size: number, isps: number, run: number): Pro
     }
     const approved = first.currentVersion;
     result.versions.approved = approved;
+    await settle(db.url);
 
     // ---- reads
     if (!SKIP_READS) {
-      await settle(db.url);
+      step('reads');
       result.reads = await reads(
         service,
         db.url,
@@ -798,6 +832,7 @@ async function point(root: string, size: number, isps: number, run: number): Pro
     }
 
     // ---- withdrawal
+    step('withdrawal');
     result.withdrawal = await timedPost(
       service,
       db.url,
@@ -986,6 +1021,8 @@ async function main(): Promise<void> {
   const points: Point[] = [];
   const t0 = performance.now();
   let server: { version: string; settings: Record<string, string> } | undefined;
+  let stopped:
+    { size: number; isps: number; run: number; step: string; afterS: number } | undefined;
   try {
     const root = await privateBuild(work);
     if (process.env.DATABASE_URL) {
@@ -1001,12 +1038,32 @@ async function main(): Promise<void> {
     console.log(
       `sizes ${SIZES.map(fmt).join(', ')} × ISPs ${ISP_COUNTS.join(', ')}, ${RUNS} run(s) each; DB_STATEMENT_TIMEOUT_MS ${STATEMENT_TIMEOUT_MS ?? "the service's default"}${SKIP_READS ? '; reads skipped' : ''}`,
     );
-    for (const size of SIZES) {
+    process.once('SIGINT', () => {
+      interrupted = performance.now();
+      console.log('\ninterrupted: stopping the point under way');
+      void current?.service?.stop();
+    });
+    measure: for (const size of SIZES) {
       for (const isps of ISP_COUNTS) {
         for (let run = 0; run < RUNS; run++) {
-          const p = await point(root, size, isps, run);
-          printPoint(p);
-          points.push(p);
+          try {
+            const p = await point(root, size, isps, run);
+            printPoint(p);
+            points.push(p);
+          } catch (error) {
+            if (interrupted === undefined) throw error;
+            stopped = {
+              size,
+              isps,
+              run,
+              step: current!.step,
+              afterS: round((interrupted - current!.stepSince) / 1000, 1),
+            };
+            console.log(
+              `\n${fmt(size)} indicators × ${isps} ISPs (run ${run + 1}): interrupted in the ${stopped.step}, ${stopped.afterS} s after it began; the points after it were not measured`,
+            );
+            break measure;
+          }
         }
       }
     }
@@ -1055,6 +1112,7 @@ async function main(): Promise<void> {
     page: PAGE,
     statementTimeoutMs: STATEMENT_TIMEOUT_MS ?? null,
     elapsedS: round((performance.now() - t0) / 1000),
+    interrupted: stopped ?? null,
     points,
     summary,
     goals: checked,
