@@ -96,19 +96,21 @@ export class FeedWriter {
     await manager.query(
       `WITH ended AS (DELETE FROM feed_claim_sets WHERE request_id = $1
                       RETURNING indicator_id, audience_id)
-       INSERT INTO pg_temp.feed_rows (indicator_id, audience_id, claim_id, stix_id)
-       SELECT a.indicator_id, a.audience_id, e.audience_id, a.stix_id
-         FROM ended e JOIN feed_active_sets a ON a.indicator_id = e.indicator_id`,
+       INSERT INTO pg_temp.feed_ended (indicator_id, audience_id)
+       SELECT indicator_id, audience_id FROM ended`,
       [requestId],
     );
-    // What the other requests still claim of each indicator, as the list of their audiences.
+    // Each active row of those indicators, with what the other requests still claim of the
+    // indicator (the list of their audiences).
     await manager.query(
-      `UPDATE pg_temp.feed_rows r SET others = o.others
-         FROM (SELECT c.indicator_id, array_agg(DISTINCT c.audience_id ORDER BY c.audience_id) AS others
-                 FROM feed_claim_sets c
-                WHERE c.indicator_id IN (SELECT indicator_id FROM pg_temp.feed_rows)
-                GROUP BY c.indicator_id) o
-        WHERE o.indicator_id = r.indicator_id`,
+      `INSERT INTO pg_temp.feed_rows (indicator_id, audience_id, claim_id, others, stix_id)
+       SELECT a.indicator_id, a.audience_id, e.audience_id, coalesce(o.others, '{}'), a.stix_id
+         FROM pg_temp.feed_ended e
+         JOIN feed_active_sets a ON a.indicator_id = e.indicator_id
+         LEFT JOIN (SELECT c.indicator_id,
+                           array_agg(DISTINCT c.audience_id ORDER BY c.audience_id) AS others
+                      FROM feed_claim_sets c JOIN pg_temp.feed_ended x USING (indicator_id)
+                     GROUP BY c.indicator_id) o ON o.indicator_id = e.indicator_id`,
     );
     // Each active row loses the ISPs of the ended claim that no other claim holds.
     await manager.query(
@@ -280,26 +282,31 @@ export class FeedWriter {
                      JOIN indicators n ON n.id = i.indicator_id
                           AND n.status = 'active' AND n.type IN ${FEED_TYPES_SQL}
                     WHERE i.request_id = $1 AND i.operation = 'block'`;
+    await manager.query(`INSERT INTO pg_temp.feed_items (indicator_id) ${items}`, [requestId]);
+    // A request is published once; should it be again, what it claims already stays as it is.
+    // (Checked first: a conflict check on every row of a million costs seconds.)
+    const [again] = await manager.query<{ claimed: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM feed_claim_sets WHERE request_id = $1) AS claimed`,
+      [requestId],
+    );
     await manager.query(
       `INSERT INTO feed_claim_sets (indicator_id, request_id, audience_id)
-       SELECT indicator_id, $1::uuid, $2::int FROM (${items}) i
-       ON CONFLICT DO NOTHING`,
+       SELECT indicator_id, $1::uuid, $2::int FROM pg_temp.feed_items
+       ${again.claimed ? 'ON CONFLICT DO NOTHING' : ''}`,
       [requestId, audience],
     );
     // Per indicator: the audiences it is active for, and those whose feeds ever carried it.
     await manager.query(
       `INSERT INTO pg_temp.feed_gain (indicator_id, active, seen)
        SELECT i.indicator_id, coalesce(a.ids, '{}'), coalesce(h.ids, '{}')
-         FROM (${items}) i
-         LEFT JOIN (SELECT indicator_id, array_agg(audience_id ORDER BY audience_id) AS ids
-                      FROM feed_active_sets
-                     WHERE indicator_id IN (${items})
-                     GROUP BY indicator_id) a ON a.indicator_id = i.indicator_id
-         LEFT JOIN (SELECT indicator_id, array_agg(DISTINCT audience_id ORDER BY audience_id) AS ids
-                      FROM feed_log
-                     WHERE indicator_id IN (${items})
-                     GROUP BY indicator_id) h ON h.indicator_id = i.indicator_id`,
-      [requestId],
+         FROM pg_temp.feed_items i
+         LEFT JOIN (SELECT a.indicator_id, array_agg(a.audience_id ORDER BY a.audience_id) AS ids
+                      FROM feed_active_sets a JOIN pg_temp.feed_items x USING (indicator_id)
+                     GROUP BY a.indicator_id) a ON a.indicator_id = i.indicator_id
+         LEFT JOIN (SELECT l.indicator_id,
+                           array_agg(DISTINCT l.audience_id ORDER BY l.audience_id) AS ids
+                      FROM feed_log l JOIN pg_temp.feed_items x USING (indicator_id)
+                     GROUP BY l.indicator_id) h ON h.indicator_id = i.indicator_id`,
     );
     await manager.query(
       `INSERT INTO pg_temp.feed_gain_split (active, seen, fresh, renewed)
@@ -414,6 +421,9 @@ const SCRATCH_TABLES: [string, string][] = [
     'indicator_id uuid NOT NULL, request_id uuid NOT NULL, audience_id integer NOT NULL',
   ],
   ['feed_claim_split', 'audience_id integer NOT NULL, rest integer'],
+  // Block items that enter feeds; claims a withdrawal ended.
+  ['feed_items', 'indicator_id uuid NOT NULL'],
+  ['feed_ended', 'indicator_id uuid NOT NULL, audience_id integer NOT NULL'],
   // Block items: where each indicator is active already, and which feeds ever carried it.
   ['feed_gain', 'indicator_id uuid NOT NULL, active integer[] NOT NULL, seen integer[] NOT NULL'],
   [
