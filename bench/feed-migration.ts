@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '#src/platform/database/data-source.js';
-import { revertLastMigration, runMigrations } from '#src/platform/database/migrations.js';
+import { revertThrough, runMigrations } from '#src/platform/database/migrations.js';
 import { fmt, measuredCode, round } from '#bench/support/figures.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 
@@ -75,18 +75,6 @@ const SAMPLE_MS = 100;
 
 const mb = (bytes: number): number => round(bytes / 1e6, 1);
 const seconds = (ms: number): number => round(ms / 1000, 1);
-
-/** Undoes migrations, newest first, down to and including `name` (test/support/migrations.ts). */
-async function revertThrough(ds: DataSource, name: string): Promise<void> {
-  for (;;) {
-    const [last] = await ds.query<{ name: string }[]>(
-      `SELECT name FROM typeorm_migrations ORDER BY id DESC LIMIT 1`,
-    );
-    if (last === undefined) throw new Error(`migration ${name} was never applied`);
-    await revertLastMigration(ds);
-    if (last.name === name) return;
-  }
-}
 
 async function counts(url: string, tables: string[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

@@ -47,11 +47,11 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
+import { copyOut, newlines, type Read } from '#bench/support/reads.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 import { seed, type Kind, type Seeded } from '#bench/support/feed-seed.js';
 import { idleRss, privateBuild, rss, Service, stopChild } from '#bench/support/service.js';
@@ -232,23 +232,6 @@ function pin(pid: number, cpu: number): void {
 // ---------------------------------------------------------------------------------------------
 // HTTP clients
 
-/** Counts LF bytes. */
-function newlines(chunk: Buffer): number {
-  let n = 0;
-  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
-  return n;
-}
-
-interface Read {
-  status: number;
-  bytes: number;
-  lines: number;
-  ms: number;
-  headers: http.IncomingHttpHeaders;
-  rawHeaders: string[];
-  body?: Buffer;
-}
-
 /** One GET with node:http on a connection of its own; the bytes are counted and dropped. */
 function get(url: string, headers: Record<string, string>, keep = false): Promise<Read> {
   return new Promise((resolve, reject) => {
@@ -279,38 +262,14 @@ function get(url: string, headers: Record<string, string>, keep = false): Promis
   });
 }
 
-/** One COPY … TO STDOUT on an open client; the bytes are counted and dropped. */
-function copyOut(client: pg.Client, text: string): Promise<Read> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const stream = client.query(copyTo(text));
-    let bytes = 0;
-    let lines = 0;
-    stream.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      lines += newlines(chunk);
-    });
-    stream.on('error', reject);
-    stream.on('end', () =>
-      resolve({
-        status: 200,
-        bytes,
-        lines,
-        ms: performance.now() - t0,
-        headers: {},
-        rawHeaders: [],
-      }),
-    );
-  });
-}
-
 /** The service's answer as the bare server will replay it (framing headers and date aside). */
 function record(read: Read): Recorded {
   const skip = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
   const headers: [string, string][] = [];
-  for (let i = 0; i < read.rawHeaders.length; i += 2) {
-    const name = read.rawHeaders[i];
-    if (!skip.has(name.toLowerCase())) headers.push([name, read.rawHeaders[i + 1]]);
+  const raw = read.rawHeaders ?? [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (!skip.has(name.toLowerCase())) headers.push([name, raw[i + 1]]);
   }
   return { status: read.status, headers, body: (read.body ?? Buffer.alloc(0)).toString('base64') };
 }

@@ -74,11 +74,11 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/feed-vocabulary.js';
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
+import { copyOut, newlines, type Read } from '#bench/support/reads.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 import { idleRss, privateBuild, rss, Service } from '#bench/support/service.js';
 
@@ -356,22 +356,6 @@ class LockProbe {
 // ---------------------------------------------------------------------------------------------
 // HTTP and COPY
 
-/** Counts LF bytes. */
-function newlines(chunk: Buffer): number {
-  let n = 0;
-  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
-  return n;
-}
-
-interface Read {
-  status: number;
-  bytes: number;
-  lines: number;
-  ms: number;
-  headers: http.IncomingHttpHeaders;
-  body?: Buffer;
-}
-
 /**
  * One request with node:http on a connection of its own and no client timeout; the bytes are
  * counted, and kept when `keep`.
@@ -428,24 +412,6 @@ function send(
 
 function json<T>(read: Read): T {
   return JSON.parse(read.body!.toString('utf8')) as T;
-}
-
-/** One COPY … TO STDOUT on an open client; the bytes are counted and dropped. */
-function copyOut(client: pg.Client, text: string): Promise<Read> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const stream = client.query(copyTo(text));
-    let bytes = 0;
-    let lines = 0;
-    stream.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      lines += newlines(chunk);
-    });
-    stream.on('error', reject);
-    stream.on('end', () =>
-      resolve({ status: 200, bytes, lines, ms: performance.now() - t0, headers: {} }),
-    );
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
