@@ -35,7 +35,6 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
 import { createDataSource } from '#src/platform/database/data-source.js';
 import { revertThrough, runMigrations } from '#src/platform/database/migrations.js';
 import { fmt, measuredCode, round } from '#bench/support/figures.js';
