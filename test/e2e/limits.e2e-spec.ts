@@ -94,7 +94,7 @@ describe('snapshot slots: per organization and per instance', () => {
     for (let i = 0; i < 200; i++) {
       const [{ count }] = await db.query<{ count: number }[]>(
         `SELECT count(*)::int AS count FROM pg_locks
-          WHERE relation = 'feed_active'::regclass AND NOT granted`,
+          WHERE relation = 'feed_active_sets'::regclass AND NOT granted`,
       );
       if (count >= n) return;
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -108,7 +108,7 @@ describe('snapshot slots: per organization and per instance', () => {
     blocker = t.app.get(DataSource).createQueryRunner();
     await blocker.connect();
     await blocker.startTransaction();
-    await blocker.query('LOCK TABLE feed_active IN ACCESS EXCLUSIVE MODE');
+    await blocker.query('LOCK TABLE feed_active_sets IN ACCESS EXCLUSIVE MODE');
     const beforeOrg = await refusals(t, 'snapshots-per-organization');
     const beforeInstance = await refusals(t, 'snapshots-per-instance');
 
@@ -143,7 +143,7 @@ describe('snapshot slots: per organization and per instance', () => {
     blocker = t.app.get(DataSource).createQueryRunner();
     await blocker.connect();
     await blocker.startTransaction();
-    await blocker.query('LOCK TABLE feed_active IN ACCESS EXCLUSIVE MODE');
+    await blocker.query('LOCK TABLE feed_active_sets IN ACCESS EXCLUSIVE MODE');
     const sockets: http.ClientRequest[] = [];
     for (let i = 0; i < 2; i++) {
       sockets.push(

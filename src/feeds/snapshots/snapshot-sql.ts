@@ -18,9 +18,13 @@ export function snapshotCopySql(
   types: readonly string[],
   departmentId?: string,
 ): string {
-  const active = `FROM feed_active a JOIN indicators i ON i.id = a.indicator_id
-    WHERE a.organization_id = ${literal(organizationId)}
+  // The ISP's audiences, once (an InitPlan), then its active rows by the audience index: the
+  // per-ISP view (`feed_active`) without a join per row (decision 0021).
+  const audiences = `ARRAY(SELECT m.audience_id FROM feed_audience_members m
+                            WHERE m.organization_id = ${literal(organizationId)})`;
+  const active = `FROM feed_active_sets a JOIN indicators i ON i.id = a.indicator_id
+    WHERE a.audience_id = ANY(${audiences})
       AND i.type = ANY(ARRAY[${types.map(literal).join(',')}]::text[])
     ORDER BY i.value, i.type`;
-  return SNAPSHOT_FORMAT_DESCRIPTIONS[format].copySql(active, departmentId);
+  return SNAPSHOT_FORMAT_DESCRIPTIONS[format].copySql(active, departmentId, audiences);
 }

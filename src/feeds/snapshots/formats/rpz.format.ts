@@ -17,11 +17,12 @@ export const rpzFormat: SnapshotFormatDescription = {
   documented: { mediaType: 'text/dns', schema: 'string' },
   needsIdentity: false,
   // The strictest DNS action among the published requests that keep the entry active.
-  copySql: (active) =>
+  // (The claims that hold it for this ISP: those whose audience is one of the ISP's.)
+  copySql: (active, _departmentId, audiences = "'{}'::int[]") =>
     `COPY (SELECT i.type, i.value,
                      (SELECT min(${ACTION_RANK_SQL})
-                        FROM feed_claims c JOIN blocking_requests r ON r.id = c.request_id
-                       WHERE c.indicator_id = a.indicator_id AND c.organization_id = a.organization_id)
+                        FROM feed_claim_sets c JOIN blocking_requests r ON r.id = c.request_id
+                       WHERE c.indicator_id = a.indicator_id AND c.audience_id = ANY(${audiences}))
                      ${active}) TO STDOUT`,
   framing: ({ version, organizationId, generatedAt, rpz }) => [
     lines((line) => {

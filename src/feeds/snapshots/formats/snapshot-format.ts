@@ -24,9 +24,10 @@ export interface SnapshotFormatDescription {
   needsIdentity: boolean;
   /**
    * The `COPY … TO STDOUT` that streams one row per active entry; `active` is the `FROM … ORDER
-   * BY` over `feed_active a` joined to `indicators i`.
+   * BY` over the ISP's active rows `a` (`feed_active_sets`) joined to `indicators i`, and
+   * `audiences` a SQL expression for the ISP's audience ids (an array, computed once).
    */
-  copySql(active: string, departmentId?: string): string;
+  copySql(active: string, departmentId?: string, audiences?: string): string;
   /** The stages between COPY's output and the body, in order. */
   framing(context: FramingContext): NodeJS.ReadWriteStream[];
 }
