@@ -18,12 +18,15 @@ export function snapshotCopySql(
   types: readonly string[],
   departmentId?: string,
 ): string {
-  // The ISP's audiences, once (an InitPlan), then its active rows by the audience index: the
-  // per-ISP view (`feed_active`) without a join per row (decision 0021).
+  // The ISP's active rows, by each of its audiences (decision 0021). The audience ids are also
+  // given to the formats once (an InitPlan), for lookups per row (rpz's claims).
+  const org = literal(organizationId);
   const audiences = `ARRAY(SELECT m.audience_id FROM feed_audience_members m
-                            WHERE m.organization_id = ${literal(organizationId)})`;
-  const active = `FROM feed_active_sets a JOIN indicators i ON i.id = a.indicator_id
-    WHERE a.audience_id = ANY(${audiences})
+                            WHERE m.organization_id = ${org})`;
+  const active = `FROM feed_audience_members m
+    JOIN feed_active_sets a ON a.audience_id = m.audience_id
+    JOIN indicators i ON i.id = a.indicator_id
+    WHERE m.organization_id = ${org}
       AND i.type = ANY(ARRAY[${types.map(literal).join(',')}]::text[])
     ORDER BY i.value, i.type`;
   return SNAPSHOT_FORMAT_DESCRIPTIONS[format].copySql(active, departmentId, audiences);
