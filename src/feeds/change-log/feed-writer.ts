@@ -341,13 +341,15 @@ export class FeedWriter {
     // publication, spent holding the feed lock (bench:audit --server-jit). Interpreted, they
     // take milliseconds.
     await manager.query(`SET LOCAL jit = off`);
-    for (const [table, columns] of SCRATCH_TABLES) {
-      await manager.query(
-        `CREATE TEMP TABLE IF NOT EXISTS ${table} (${columns}) ON COMMIT DELETE ROWS`,
-      );
-    }
+    // One round trip: the scratch tables exist after the first write on a connection.
     await manager.query(
-      `TRUNCATE ${SCRATCH_TABLES.map(([table]) => `pg_temp.${table}`).join(', ')}`,
+      [
+        ...SCRATCH_TABLES.map(
+          ([table, columns]) =>
+            `CREATE TEMP TABLE IF NOT EXISTS ${table} (${columns}) ON COMMIT DELETE ROWS`,
+        ),
+        `TRUNCATE ${SCRATCH_TABLES.map(([table]) => `pg_temp.${table}`).join(', ')}`,
+      ].join(';\n'),
     );
   }
 
