@@ -128,9 +128,12 @@ describeBrowser('the console: blocking requests and their approval', () => {
     await approver.page.getByRole('heading', { name: `Yêu cầu ${number}` }).waitFor();
     await approver.page.getByRole('button', { name: 'Trả lại' }).click();
     const returning = approver.page.getByRole('dialog');
+    await returning.waitFor();
+    // The browser asks for reduced motion (support.ts): the dialog is there at once, not zooming.
+    expect(await returning.evaluate((el) => el.getAnimations({ subtree: true }).length)).toBe(0);
     await returning.getByLabel('Lý do trả lại').fill('Mục 3 là máy chủ của bệnh viện: bỏ ra');
     await returning.getByRole('button', { name: 'Trả lại' }).click();
-    await approver.page.getByText('Đã trả lại yêu cầu cho người soạn.').waitFor();
+    await approver.expectOutcome('Đã trả lại yêu cầu cho người soạn.');
     await approver.page.getByText('Mục 3 là máy chủ của bệnh viện: bỏ ra').waitFor();
     await approver.page.getByText('Chờ phê duyệt → Bản nháp').waitFor();
     expect(await approver.page.getByRole('button', { name: 'Phê duyệt' }).count()).toBe(0);

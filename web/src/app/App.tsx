@@ -11,6 +11,7 @@ import ChangePassword from '../features/auth/ChangePassword';
 import SignIn from '../features/auth/SignIn';
 import { LocaleProvider, useLocale } from '../i18n/i18n';
 import { ProblemError } from '../api/problem';
+import { usePrefersReducedMotion } from '../ui/reduced-motion';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -50,6 +51,7 @@ function Gate() {
 
 function Themed() {
   const { locale } = useLocale();
+  const reducedMotion = usePrefersReducedMotion();
   dayjs.locale(locale === 'vi' ? 'vi' : 'en');
   const nonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content;
   return (
@@ -58,6 +60,7 @@ function Themed() {
       csp={nonce ? { nonce } : undefined}
       theme={{
         token: {
+          motion: !reducedMotion,
           // Be Vietnam Pro is served by the service (src/app/console); system fonts otherwise.
           fontFamily:
             "'Be Vietnam Pro', system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif",
