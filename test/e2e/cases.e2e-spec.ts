@@ -205,6 +205,9 @@ describe('unit cases', () => {
     await api('post', `cases/${caseId}/acknowledge`, officerB)
       .send({ version: 1 })
       .expect(status(404));
+    await api('post', `cases/${caseId}/remediation`, officerB)
+      .send({ version: 1, summary: 'Không phải của chúng tôi', actions: [{ kind: 'other' }] })
+      .expect(status(404));
     const listB = await api('get', 'cases', officerB).expect(status(200));
     expect(listB.body.items).toEqual([]);
     const listA = await api('get', `cases?unitId=${unitB.id}`, officerA.token).expect(status(200));
@@ -422,6 +425,33 @@ describe('unit cases', () => {
     } finally {
       await open.close();
     }
+  });
+
+  it('opens a new case, not a reopened one, on a connection after the reopen window', async () => {
+    const casesOfB = () =>
+      db.query<{ id: string; status: string; reopen_count: number }[]>(
+        `SELECT id, status, reopen_count FROM unit_cases WHERE unit_id = $1 ORDER BY opened_at`,
+        [unitB.id],
+      );
+    await record([seen(0, '10.0.0.20/32')], unitB);
+    const [first] = await casesOfB();
+    await api('post', `cases/${first.id}/remediation`, responder.token)
+      .send({ version: 1, summary: 'Đã làm sạch', actions: [{ kind: 'cleaned' }] })
+      .expect(status(200));
+    clock.advance(73 * HOUR);
+    await runScheduler();
+    expect((await casesOfB())[0].status).toBe('closed');
+
+    clock.advance(31 * 24 * HOUR); // past CASE_REOPEN_WINDOW_DAYS (30)
+    await record([seen(0, '10.0.0.21/32')], unitB);
+    const [closed, fresh] = await casesOfB();
+    expect(closed).toMatchObject({ id: first.id, status: 'closed', reopen_count: 0 });
+    expect(fresh).toMatchObject({ status: 'open', reopen_count: 0 });
+    const opened = await db.query<{ topic: string }[]>(
+      `SELECT topic FROM outbox WHERE aggregate_id = $1`,
+      [fresh.id],
+    );
+    expect(opened.map((o) => o.topic)).toEqual(['case.opened']);
   });
 
   it('lets a unit officer manage its unit’s webhooks for case events', async () => {
