@@ -13,6 +13,11 @@ import {
 const isFocused = (element: unknown): boolean =>
   (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement ===
   element;
+/** How many animations run in the element or below it (no DOM types in the tests' program). */
+const animations = (element: unknown): number =>
+  (element as { getAnimations(options: { subtree: boolean }): unknown[] }).getAnimations({
+    subtree: true,
+  }).length;
 
 /** The request screens: list, detail, the approval queue, return, approval, the two-person rule. */
 describeBrowser('the console: blocking requests and their approval', () => {
@@ -130,7 +135,7 @@ describeBrowser('the console: blocking requests and their approval', () => {
     const returning = approver.page.getByRole('dialog');
     await returning.waitFor();
     // The browser asks for reduced motion (support.ts): the dialog is there at once, not zooming.
-    expect(await returning.evaluate((el) => el.getAnimations({ subtree: true }).length)).toBe(0);
+    expect(await returning.evaluate(animations)).toBe(0);
     await returning.getByLabel('Lý do trả lại').fill('Mục 3 là máy chủ của bệnh viện: bỏ ra');
     await returning.getByRole('button', { name: 'Trả lại' }).click();
     await approver.expectOutcome('Đã trả lại yêu cầu cho người soạn.');
