@@ -39,11 +39,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -51,7 +49,7 @@ import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/fe
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
-import { copyOut, newlines, type Read } from '#bench/support/reads.js';
+import { copyOut, send, type Read } from '#bench/support/reads.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 import { seed, type Kind, type Seeded } from '#bench/support/feed-seed.js';
 import { idleRss, privateBuild, rss, Service, stopChild } from '#bench/support/service.js';
@@ -232,34 +230,9 @@ function pin(pid: number, cpu: number): void {
 // ---------------------------------------------------------------------------------------------
 // HTTP clients
 
-/** One GET with node:http on a connection of its own; the bytes are counted and dropped. */
+/** One GET on a connection of its own; the bytes are counted, and kept when `keep`. */
 function get(url: string, headers: Record<string, string>, keep = false): Promise<Read> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.get(url, { headers, agent: false }, (res) => {
-      let bytes = 0;
-      let lines = 0;
-      const parts: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        lines += newlines(chunk);
-        if (keep) parts.push(chunk);
-      });
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          bytes,
-          lines,
-          ms: performance.now() - t0,
-          headers: res.headers,
-          rawHeaders: res.rawHeaders,
-          body: keep ? Buffer.concat(parts) : undefined,
-        }),
-      );
-    });
-    req.on('error', reject);
-  });
+  return send('GET', url, headers, { keep });
 }
 
 /** The service's answer as the bare server will replay it (framing headers and date aside). */

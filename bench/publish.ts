@@ -67,7 +67,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -78,7 +77,7 @@ import { FEED_TYPES, SNAPSHOT_FORMATS, type SnapshotFormat } from '#src/feeds/fe
 import { snapshotCopySql } from '#src/feeds/snapshots/snapshot-sql.js';
 import { ApiClient } from '#bench/support/api-client.js';
 import { fmt, measuredCode, median, round } from '#bench/support/figures.js';
-import { copyOut, newlines, type Read } from '#bench/support/reads.js';
+import { copyOut, send, type Read } from '#bench/support/reads.js';
 import { scratchDatabase, sql } from '#bench/support/scratch-database.js';
 import { idleRss, privateBuild, rss, Service } from '#bench/support/service.js';
 
@@ -355,60 +354,6 @@ class LockProbe {
 
 // ---------------------------------------------------------------------------------------------
 // HTTP and COPY
-
-/**
- * One request with node:http on a connection of its own and no client timeout; the bytes are
- * counted, and kept when `keep`.
- */
-function send(
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  options: { body?: string; keep?: boolean } = {},
-): Promise<Read> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(
-      url,
-      {
-        method,
-        agent: false,
-        headers: {
-          ...headers,
-          ...(options.body === undefined
-            ? {}
-            : {
-                'content-type': 'application/json',
-                'content-length': String(Buffer.byteLength(options.body)),
-              }),
-        },
-      },
-      (res) => {
-        let bytes = 0;
-        let lines = 0;
-        const parts: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          lines += newlines(chunk);
-          if (options.keep) parts.push(chunk);
-        });
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            bytes,
-            lines,
-            ms: performance.now() - t0,
-            headers: res.headers,
-            body: options.keep ? Buffer.concat(parts) : undefined,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 function json<T>(read: Read): T {
   return JSON.parse(read.body!.toString('utf8')) as T;

@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
@@ -36,5 +36,60 @@ export function copyOut(client: pg.Client, text: string): Promise<Read> {
     stream.on('end', () =>
       resolve({ status: 200, bytes, lines, ms: performance.now() - t0, headers: {} }),
     );
+  });
+}
+
+/**
+ * One request with node:http on a connection of its own and no client timeout; the bytes are
+ * counted, and kept when `keep`.
+ */
+export function send(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  options: { body?: string; keep?: boolean } = {},
+): Promise<Read> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.request(
+      url,
+      {
+        method,
+        agent: false,
+        headers: {
+          ...headers,
+          ...(options.body === undefined
+            ? {}
+            : {
+                'content-type': 'application/json',
+                'content-length': String(Buffer.byteLength(options.body)),
+              }),
+        },
+      },
+      (res) => {
+        let bytes = 0;
+        let lines = 0;
+        const parts: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          lines += newlines(chunk);
+          if (options.keep) parts.push(chunk);
+        });
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            bytes,
+            lines,
+            ms: performance.now() - t0,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body: options.keep ? Buffer.concat(parts) : undefined,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
   });
 }
